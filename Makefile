@@ -1,0 +1,76 @@
+# maasfs — see README.md. `make`, `make check`, `make SANITIZE=1 check`.
+
+VERSION := 0.1.0
+PKGS := fuse3 libnl-3.0 libnl-route-3.0 libvirt yaml-0.1 libssh
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+	-Wmissing-prototypes -Wpointer-arith -Wundef -Wvla -Wcast-align \
+	-Wwrite-strings
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS := $(shell pkg-config --libs $(PKGS))
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+BUILD := build
+ifeq ($(SANITIZE),1)
+BUILD := build-sanitize
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+ALL_CFLAGS := -std=gnu11 $(WARNINGS) -D_GNU_SOURCE \
+	-DMAASFS_VERSION=\"$(VERSION)\" $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+
+# Every object but main goes into the library the unit tests link.
+LIB_SRCS := $(wildcard lib/*.c core/*.c backend/*.c) fs/fs.c
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+MAIN_OBJ := $(BUILD)/fs/main.o
+UNIT_SRCS := $(wildcard tests/unit/check_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+UNIT_HELPERS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
+UNIT_HELPER_OBJS := $(UNIT_HELPERS:%.c=$(BUILD)/%.o)
+
+.PHONY: all check unit integration demo deps clean
+all: maasfs
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libmaasfs.a: $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+maasfs: $(MAIN_OBJ) $(BUILD)/libmaasfs.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(UNIT_HELPER_OBJS) \
+		$(BUILD)/libmaasfs.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS) -lpthread
+
+# Unit tests (no root) and integration tests (root: they mount for real).
+# The runner ends with one line "N passed, N failed".
+check: maasfs $(UNIT_BINS)
+	tests/run $(UNIT_BINS)
+
+unit: $(UNIT_BINS)
+	tests/run --unit-only $(UNIT_BINS)
+
+integration: maasfs
+	tests/run --integration-only
+
+# The lab demo of README command 1.
+demo: maasfs
+	examples/demo
+
+# Debian packages the project needs (README, .ci/run).
+deps:
+	tests/deps
+
+clean:
+	rm -rf build build-sanitize maasfs
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,487 @@
+#include "dnsmasq.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../lib/log.h"
+
+#define DNSMASQ_START_MS 10000   /* a dnsmasq that is not up by then won't be */
+#define DNSMASQ_STOP_MS 3000
+#define DNSMASQ_MAX_ARGS 32
+
+static int pidfd_open_(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static int pidfd_signal(int pidfd, int sig)
+{
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+static void dnsmasq_file(const char *rundir, uint32_t vni, const char *ext,
+			 char buf[PATH_MAX])
+{
+	snprintf(buf, PATH_MAX, "%s/%u.%s", rundir, vni, ext);
+}
+
+/* The argv a conforming dnsmasq runs with; the strings live in store. */
+struct dnsmasq_argv {
+	char *argv[DNSMASQ_MAX_ARGS];
+	char store[DNSMASQ_MAX_ARGS][PATH_MAX + 32];
+	int argc;
+};
+
+static void arg_add(struct dnsmasq_argv *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void arg_add(struct dnsmasq_argv *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (a->argc >= DNSMASQ_MAX_ARGS - 1)
+		abort();
+	va_start(ap, fmt);
+	vsnprintf(a->store[a->argc], sizeof a->store[0], fmt, ap);
+	va_end(ap);
+	a->argv[a->argc] = a->store[a->argc];
+	a->argc++;
+	a->argv[a->argc] = NULL;
+}
+
+static void ipstr(uint32_t ip, char buf[16])
+{
+	snprintf(buf, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255,
+		 (ip >> 8) & 255, ip & 255);
+}
+
+/* Every value was validated by the model; these checks make sure nothing
+ * that could change dnsmasq's reading of its argv or files gets through
+ * even if a caller forgets (the agent protocol will feed this too). */
+static bool path_safe(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '/' || *s == '_' ||
+		      *s == '.' || *s == '-'))
+			return false;
+	return true;
+}
+
+static bool mac_valid(const char *s)
+{
+	int i;
+
+	for (i = 0; i < 17; i++) {
+		char c = s[i];
+		if (i % 3 == 2) {
+			if (c != ':')
+				return false;
+		} else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+			return false;
+		}
+	}
+	return s[17] == '\0';
+}
+
+static bool label_valid(const char *s)
+{
+	return strlen(s) <= 63 && !strchr(s, '.') && dns_name_valid(s);
+}
+
+static int dnsmasq_check(const struct dnsmasq_conf *c, char *err)
+{
+	size_t i;
+
+	if (!path_safe(c->rundir) || !path_safe(c->binary) ||
+	    c->rundir[0] != '/')
+		return err_set(err, EINVAL, "unsafe dnsmasq paths");
+	if (!c->iface[0] || strlen(c->iface) > 15 || !path_safe(c->iface) ||
+	    strchr(c->iface, '/'))
+		return err_set(err, EINVAL, "bad interface name");
+	if (!dns_name_valid(c->domain))
+		return err_set(err, EINVAL, "bad domain '%s'", c->domain);
+	if (c->prefix < 1 || c->prefix > 30 || c->first > c->last ||
+	    c->mtu < 576 || c->mtu > 9000)
+		return err_set(err, EINVAL, "bad DHCP parameters");
+	for (i = 0; i < c->nhosts; i++)
+		if (!mac_valid(c->hosts[i].mac) ||
+		    !label_valid(c->hosts[i].name))
+			return err_set(err, EINVAL, "bad reservation %zu", i);
+	return 0;
+}
+
+static void dnsmasq_build_argv(const struct dnsmasq_conf *c,
+			       struct dnsmasq_argv *a)
+{
+	char path[PATH_MAX], first[16], last[16], mask[16], srv[16], gw[16];
+	uint32_t netmask = 0xffffffffu << (32 - c->prefix);
+	uint32_t pool = c->last - c->first + 1;
+
+	ipstr(c->first, first);
+	ipstr(c->last, last);
+	ipstr(netmask, mask);
+	ipstr(c->server, srv);
+	ipstr(c->router, gw);
+	a->argc = 0;
+	arg_add(a, "%s", c->binary);
+	arg_add(a, "--conf-file=/dev/null");
+	dnsmasq_file(c->rundir, c->vni, "pid", path);
+	arg_add(a, "--pid-file=%s", path);
+	dnsmasq_file(c->rundir, c->vni, "leases", path);
+	arg_add(a, "--dhcp-leasefile=%s", path);
+	dnsmasq_file(c->rundir, c->vni, "hosts", path);
+	arg_add(a, "--dhcp-hostsfile=%s", path);
+	dnsmasq_file(c->rundir, c->vni, "dns", path);
+	arg_add(a, "--addn-hosts=%s", path);
+	dnsmasq_file(c->rundir, c->vni, "log", path);
+	arg_add(a, "--log-facility=%s", path);
+	arg_add(a, "--interface=%s", c->iface);
+	arg_add(a, "--except-interface=lo");
+	arg_add(a, "--bind-interfaces");
+	arg_add(a, "--no-resolv");
+	arg_add(a, "--no-hosts");
+	arg_add(a, "--dhcp-authoritative");
+	arg_add(a, "--dhcp-range=%s,%s,%s,12h", first, last, mask);
+	arg_add(a, "--dhcp-lease-max=%u", pool);
+	arg_add(a, "--dhcp-option=option:router,%s", gw);
+	arg_add(a, "--dhcp-option=option:dns-server,%s", srv);
+	arg_add(a, "--dhcp-option=option:mtu,%u", c->mtu);
+	arg_add(a, "--domain=%s", c->domain);
+	arg_add(a, "--local=/%s/", c->domain);
+	arg_add(a, "--domain-needed");
+}
+
+/* The pid in the pid file, if that process is this subnet's dnsmasq (its
+ * command line names our pid file): 0 otherwise. cmdline gets the
+ * process's argv, NUL-separated, when wanted. */
+static int dnsmasq_find(const char *rundir, uint32_t vni,
+			struct strbuf *cmdline)
+{
+	char pidpath[PATH_MAX], proc[64], want[PATH_MAX + 16];
+	struct strbuf sb = STRBUF_INIT, cl = STRBUF_INIT;
+	const char *p;
+	long pid;
+	int found = 0;
+
+	dnsmasq_file(rundir, vni, "pid", pidpath);
+	if (file_read(pidpath, &sb, 64) || sb.len == 0)
+		goto out;
+	pid = strtol(sb.s, NULL, 10);
+	if (pid <= 1)
+		goto out;
+	snprintf(proc, sizeof proc, "/proc/%ld/cmdline", pid);
+	if (file_read(proc, &cl, 65536))
+		goto out;
+	snprintf(want, sizeof want, "--pid-file=%s", pidpath);
+	for (p = cl.s; p && p < cl.s + cl.len; p += strlen(p) + 1)
+		if (!strcmp(p, want)) {
+			found = (int)pid;
+			break;
+		}
+	if (found && cmdline) {
+		sb_reset(cmdline);
+		sb_append(cmdline, cl.s, cl.len);
+	}
+out:
+	sb_free(&sb);
+	sb_free(&cl);
+	return found;
+}
+
+int dnsmasq_pid(const char *rundir, uint32_t vni)
+{
+	return dnsmasq_find(rundir, vni, NULL);
+}
+
+static bool argv_matches(const struct dnsmasq_argv *a,
+			 const struct strbuf *cmdline)
+{
+	const char *p = cmdline->s;
+	const char *end = cmdline->s + cmdline->len;
+	int i;
+
+	for (i = 0; i < a->argc; i++) {
+		if (p >= end || strcmp(p, a->argv[i]))
+			return false;
+		p += strlen(p) + 1;
+	}
+	return p == end;
+}
+
+/* Waits until the process behind pidfd has gone, up to ms. */
+static bool pidfd_wait(int pidfd, int ms)
+{
+	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+	int64_t deadline = clock_ms() + ms;
+
+	for (;;) {
+		int left = (int)(deadline - clock_ms());
+		int n;
+
+		if (left < 0)
+			left = 0;
+		n = poll(&pfd, 1, left);
+		if (n > 0)
+			return true;
+		if (n == 0)
+			return false;
+		if (errno != EINTR)
+			return false;
+	}
+}
+
+static int dnsmasq_kill(int pid, char *err)
+{
+	int pidfd = pidfd_open_(pid);
+	int r = 0;
+
+	if (pidfd < 0)
+		return errno == ESRCH ? 0 : err_set(err, errno,
+			"pidfd_open(%d): %s", pid, strerror(errno));
+	if (pidfd_signal(pidfd, SIGTERM) < 0 && errno != ESRCH) {
+		r = err_set(err, errno, "kill(%d): %s", pid, strerror(errno));
+		goto out;
+	}
+	if (!pidfd_wait(pidfd, DNSMASQ_STOP_MS)) {
+		log_warnx("dnsmasq %d ignored SIGTERM, killing it", pid);
+		pidfd_signal(pidfd, SIGKILL);
+		if (!pidfd_wait(pidfd, DNSMASQ_STOP_MS))
+			r = err_set(err, ETIMEDOUT, "dnsmasq %d does not die",
+				    pid);
+	}
+out:
+	close(pidfd);
+	return r;
+}
+
+static int write_hosts(const struct dnsmasq_conf *c, bool *changed,
+		       char *err)
+{
+	struct strbuf dh = STRBUF_INIT, dns = STRBUF_INIT, old = STRBUF_INIT;
+	char path[PATH_MAX], ip[16];
+	const char *ext[2] = { "hosts", "dns" };
+	struct strbuf *want[2] = { &dh, &dns };
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < c->nhosts; i++) {
+		ipstr(c->hosts[i].ip, ip);
+		sb_printf(&dh, "%s,%s,%s\n", c->hosts[i].mac, ip,
+			  c->hosts[i].name);
+		sb_printf(&dns, "%s %s.%s %s\n", ip, c->hosts[i].name,
+			  c->domain, c->hosts[i].name);
+	}
+	*changed = false;
+	for (i = 0; i < 2 && r == 0; i++) {
+		dnsmasq_file(c->rundir, c->vni, ext[i], path);
+		sb_reset(&old);
+		if (file_read(path, &old, 1 << 24) == 0 &&
+		    old.len == want[i]->len &&
+		    !memcmp(sb_str(&old), sb_str(want[i]), old.len))
+			continue;
+		r = file_write_atomic(path, sb_str(want[i]), want[i]->len,
+				      0644);
+		if (r)
+			err_set(err, -r, "writing %s: %s", path, strerror(-r));
+		*changed = true;
+	}
+	sb_free(&dh);
+	sb_free(&dns);
+	sb_free(&old);
+	return r;
+}
+
+/* Forks and execs dnsmasq in the namespace; its first process exits once
+ * the daemon has bound its sockets (or failed), so waiting for it is
+ * waiting for "answers". Its stderr is kept for the error message. */
+static int dnsmasq_spawn(int nsfd, const struct dnsmasq_argv *a, char *err)
+{
+	static char path_env[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+	char *envp[] = { path_env, NULL };
+	char out[512];
+	size_t outlen = 0;
+	int pipefd[2], pidfd, status, r = 0;
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return err_set(err, errno, "pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0) {
+		r = err_set(err, errno, "fork: %s", strerror(errno));
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return r;
+	}
+	if (pid == 0) {
+		sigset_t none;
+		int devnull = open("/dev/null", O_RDONLY);
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		if (setns(nsfd, CLONE_NEWNET) < 0)
+			_exit(126);
+		if (devnull < 0 || dup2(devnull, 0) < 0 ||
+		    dup2(pipefd[1], 1) < 0 || dup2(pipefd[1], 2) < 0)
+			_exit(126);
+		syscall(SYS_close_range, 3, ~0U, 0);
+		execve(a->argv[0], a->argv, envp);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	pidfd = pidfd_open_(pid);
+	if (pidfd < 0 || !pidfd_wait(pidfd, DNSMASQ_START_MS)) {
+		kill(pid, SIGKILL);
+		r = err_set(err, ETIMEDOUT, "dnsmasq did not start within %d s",
+			    DNSMASQ_START_MS / 1000);
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+	for (;;) {
+		ssize_t n = read(pipefd[0], out + outlen,
+				 sizeof out - 1 - outlen);
+		if (n <= 0)
+			break;
+		outlen += (size_t)n;
+	}
+	close(pipefd[0]);
+	out[outlen] = '\0';
+	while (outlen > 0 && (out[outlen - 1] == '\n' || out[outlen - 1] == ' '))
+		out[--outlen] = '\0';
+	if (r)
+		return r;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		return err_set(err, ENOENT, "cannot execute %s", a->argv[0]);
+	if (WIFEXITED(status))
+		return err_set(err, EIO, "dnsmasq failed (exit %d): %s",
+			       WEXITSTATUS(status), outlen ? out : "no output");
+	return err_set(err, EIO, "dnsmasq died with signal %d",
+		       WTERMSIG(status));
+}
+
+int dnsmasq_ensure(int nsfd, const struct dnsmasq_conf *c, int *pidp,
+		   char *err)
+{
+	struct dnsmasq_argv *a = calloc(1, sizeof *a);
+	struct strbuf cmdline = STRBUF_INIT;
+	bool hosts_changed;
+	int pid, r;
+
+	if (!a)
+		return err_set(err, ENOMEM, "out of memory");
+	r = dnsmasq_check(c, err);
+	if (r)
+		goto out;
+	dnsmasq_build_argv(c, a);
+	r = mkdir_p(c->rundir, 0755);
+	if (r) {
+		err_set(err, -r, "mkdir %s: %s", c->rundir, strerror(-r));
+		goto out;
+	}
+	r = write_hosts(c, &hosts_changed, err);
+	if (r)
+		goto out;
+	pid = dnsmasq_find(c->rundir, c->vni, &cmdline);
+	if (pid > 0 && argv_matches(a, &cmdline)) {
+		if (hosts_changed && kill(pid, SIGHUP) < 0) {
+			r = err_set(err, errno, "reloading dnsmasq %d: %s", pid,
+				    strerror(errno));
+			goto out;
+		}
+		*pidp = pid;
+		goto out;
+	}
+	if (pid > 0) {
+		log_info("dnsmasq %d for VNI %u runs with another "
+			 "configuration: restarting it", pid, c->vni);
+		r = dnsmasq_kill(pid, err);
+		if (r)
+			goto out;
+	}
+	r = dnsmasq_spawn(nsfd, a, err);
+	if (r)
+		goto out;
+	pid = dnsmasq_find(c->rundir, c->vni, NULL);
+	if (pid <= 0) {
+		r = err_set(err, EIO, "dnsmasq started but left no pid file");
+		goto out;
+	}
+	log_debug("dnsmasq %d serves %s (VNI %u)", pid, c->iface, c->vni);
+	*pidp = pid;
+out:
+	sb_free(&cmdline);
+	free(a);
+	return r;
+}
+
+int dnsmasq_stop(const char *rundir, uint32_t vni, bool purge, char *err)
+{
+	static const char *const exts[] = { "leases", "hosts", "dns", "log" };
+	char path[PATH_MAX];
+	int pid = dnsmasq_find(rundir, vni, NULL);
+	size_t i;
+	int r = 0;
+
+	if (pid > 0)
+		r = dnsmasq_kill(pid, err);
+	if (r)
+		return r;
+	dnsmasq_file(rundir, vni, "pid", path);
+	unlink(path);
+	if (!purge)
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(exts); i++) {
+		dnsmasq_file(rundir, vni, exts[i], path);
+		unlink(path);
+	}
+	return 0;
+}
+
+int dnsmasq_leases(const char *rundir, uint32_t vni, struct strbuf *out)
+{
+	char path[PATH_MAX];
+	int r;
+
+	dnsmasq_file(rundir, vni, "leases", path);
+	r = file_read(path, out, 1 << 20);
+	return r == -ENOENT ? 0 : r;
+}
+
+int dnsmasq_list(const char *rundir, void (*fn)(uint32_t vni, void *ctx),
+		 void *ctx)
+{
+	DIR *d = opendir(rundir);
+	struct dirent *e;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(d))) {
+		char *end;
+		unsigned long vni = strtoul(e->d_name, &end, 10);
+
+		if (end != e->d_name && !strcmp(end, ".hosts") && vni > 0 &&
+		    vni < (1ul << 24))
+			fn((uint32_t)vni, ctx);
+	}
+	closedir(d);
+	return 0;
+}

@@ -1,0 +1,418 @@
+#include "link.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if.h>
+#include <linux/netlink.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <netlink/errno.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/bridge.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/version.h>
+
+#include "../lib/util.h"
+#include "netns.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+void link_version(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", LIBNL_STRING);
+}
+
+struct linksock {
+	struct nl_sock *sk;
+	int kerr;          /* errno the kernel answered the last request with */
+	char kmsg[160];    /* and its extended-ack text, if any */
+};
+
+/* The one place libnl's error space becomes errno. The kernel's own errno,
+ * caught by link_ack_error, wins over libnl's coarser -NLE_* code. */
+static int link_errno(const struct linksock *ls, int nlerr)
+{
+	static const struct {
+		int nle;
+		int code;
+	} map[] = {
+		{ NLE_NOMEM, ENOMEM },	     { NLE_EXIST, EEXIST },
+		{ NLE_INVAL, EINVAL },	     { NLE_RANGE, ERANGE },
+		{ NLE_OPNOTSUPP, EOPNOTSUPP }, { NLE_AGAIN, EAGAIN },
+		{ NLE_BUSY, EBUSY },	     { NLE_NOACCESS, EACCES },
+		{ NLE_PERM, EPERM },	     { NLE_OBJ_NOTFOUND, ENOENT },
+		{ NLE_NODEV, ENODEV },	     { NLE_NOADDR, EADDRNOTAVAIL },
+		{ NLE_MSGSIZE, EMSGSIZE },   { NLE_INTR, EINTR },
+	};
+	size_t i;
+
+	if (ls->kerr > 0)
+		return ls->kerr;
+	if (nlerr < 0)
+		nlerr = -nlerr;
+	for (i = 0; i < ARRAY_SIZE(map); i++)
+		if (map[i].nle == nlerr)
+			return map[i].code;
+	return EIO;
+}
+
+static int link_fail(const struct linksock *ls, int nlerr, char *err,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int link_fail(const struct linksock *ls, int nlerr, char *err,
+		     const char *fmt, ...)
+{
+	int code = link_errno(ls, nlerr);
+	char what[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	if (ls->kmsg[0])
+		return err_set(err, code, "%s: %s (%s)", what, strerror(code),
+			       ls->kmsg);
+	return err_set(err, code, "%s: %s", what, strerror(code));
+}
+
+static void link_begin(struct linksock *ls)
+{
+	ls->kerr = 0;
+	ls->kmsg[0] = '\0';
+}
+
+/* libnl hands us the nlmsgerr; the extended-ack attributes follow it (and
+ * the echoed request, unless the kernel capped it). */
+static int link_ack_error(struct sockaddr_nl *nla, struct nlmsgerr *e,
+			  void *arg)
+{
+	struct linksock *ls = arg;
+	const struct nlmsghdr *h =
+		(const struct nlmsghdr *)((const char *)e - NLMSG_HDRLEN);
+	size_t off, end;
+
+	(void)nla;
+	ls->kerr = -e->error;
+	ls->kmsg[0] = '\0';
+	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
+		return NL_STOP;
+	off = sizeof *e;
+	if (!(h->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+	off = NLMSG_ALIGN(off);
+	end = h->nlmsg_len - NLMSG_HDRLEN;
+	while (off + sizeof(struct nlattr) <= end) {
+		const struct nlattr *a =
+			(const struct nlattr *)((const char *)e + off);
+		if (a->nla_len < sizeof *a || off + a->nla_len > end)
+			break;
+		if ((a->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG) {
+			size_t n = a->nla_len - sizeof *a;
+			if (n >= sizeof ls->kmsg)
+				n = sizeof ls->kmsg - 1;
+			memcpy(ls->kmsg, (const char *)a + sizeof *a, n);
+			ls->kmsg[n] = '\0';
+			break;
+		}
+		off += NLA_ALIGN(a->nla_len);
+	}
+	return NL_STOP;
+}
+
+int link_sock_open(int nsfd, struct linksock **out, char *err)
+{
+	struct linksock *ls = calloc(1, sizeof *ls);
+	int self = -1, r, one = 1;
+
+	if (!ls)
+		return err_set(err, ENOMEM, "out of memory");
+	ls->sk = nl_socket_alloc();
+	if (!ls->sk) {
+		free(ls);
+		return err_set(err, ENOMEM, "out of memory");
+	}
+	if (nsfd >= 0) {
+		self = netns_open_self();
+		if (self < 0) {
+			r = err_set(err, -self, "opening own namespace: %s",
+				    strerror(-self));
+			goto fail;
+		}
+		r = netns_enter(nsfd);
+		if (r) {
+			err_set(err, -r, "entering namespace: %s",
+				strerror(-r));
+			goto fail;
+		}
+	}
+	r = nl_connect(ls->sk, NETLINK_ROUTE);
+	if (self >= 0 && netns_enter(self))
+		abort();   /* a thread stranded in a tenant namespace */
+	if (r < 0) {
+		r = link_fail(ls, r, err, "netlink socket");
+		goto fail;
+	}
+	setsockopt(nl_socket_get_fd(ls->sk), SOL_NETLINK, NETLINK_EXT_ACK,
+		   &one, sizeof one);
+	setsockopt(nl_socket_get_fd(ls->sk), SOL_NETLINK, NETLINK_CAP_ACK,
+		   &one, sizeof one);
+	nl_socket_modify_err_cb(ls->sk, NL_CB_CUSTOM, link_ack_error, ls);
+	if (self >= 0)
+		close(self);
+	*out = ls;
+	return 0;
+fail:
+	if (self >= 0)
+		close(self);
+	nl_socket_free(ls->sk);
+	free(ls);
+	return r;
+}
+
+void link_sock_close(struct linksock *ls)
+{
+	if (!ls)
+		return;
+	nl_socket_free(ls->sk);
+	free(ls);
+}
+
+static void link_fill(struct rtnl_link *l, struct link_info *out)
+{
+	const char *s;
+
+	memset(out, 0, sizeof *out);
+	out->ifindex = rtnl_link_get_ifindex(l);
+	out->flags = rtnl_link_get_flags(l);
+	out->mtu = rtnl_link_get_mtu(l);
+	out->master = rtnl_link_get_master(l);
+	if ((s = rtnl_link_get_name(l)))
+		snprintf(out->name, sizeof out->name, "%s", s);
+	if ((s = rtnl_link_get_type(l)))
+		snprintf(out->kind, sizeof out->kind, "%s", s);
+	if ((s = rtnl_link_get_ifalias(l)))
+		snprintf(out->alias, sizeof out->alias, "%s", s);
+}
+
+int link_get(struct linksock *ls, const char *name, struct link_info *out,
+	     char *err)
+{
+	struct rtnl_link *l = NULL;
+	int r;
+
+	link_begin(ls);
+	r = rtnl_link_get_kernel(ls->sk, 0, name, &l);
+	if (r < 0) {
+		if (ls->kerr == ENODEV || r == -NLE_NODEV ||
+		    r == -NLE_OBJ_NOTFOUND)
+			return err_set(err, ENOENT, "no link %s", name);
+		return link_fail(ls, r, err, "looking up link %s", name);
+	}
+	link_fill(l, out);
+	rtnl_link_put(l);
+	return 0;
+}
+
+/* Sets the alias of a link named NAME (aliases cannot be given at
+ * creation: the kernel ignores IFLA_IFALIAS in a create request). */
+static int link_set_alias(struct linksock *ls, const char *name,
+			  const char *alias, char *err)
+{
+	struct rtnl_link *orig = rtnl_link_alloc(), *ch = rtnl_link_alloc();
+	int r = -ENOMEM;
+
+	if (!orig || !ch) {
+		err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	rtnl_link_set_name(orig, name);
+	rtnl_link_set_name(ch, name);
+	rtnl_link_set_ifalias(ch, alias);
+	link_begin(ls);
+	r = rtnl_link_change(ls->sk, orig, ch, 0);
+	if (r < 0)
+		r = link_fail(ls, r, err, "setting alias of %s", name);
+out:
+	rtnl_link_put(orig);
+	rtnl_link_put(ch);
+	return r;
+}
+
+int link_add_bridge(struct linksock *ls, const char *name, unsigned mtu,
+		    const char *alias, char *err)
+{
+	struct rtnl_link *l = rtnl_link_bridge_alloc();
+	int r;
+
+	if (!l)
+		return err_set(err, ENOMEM, "out of memory");
+	rtnl_link_set_name(l, name);
+	rtnl_link_set_mtu(l, mtu);
+	rtnl_link_set_flags(l, IFF_UP);
+	link_begin(ls);
+	r = rtnl_link_add(ls->sk, l, NLM_F_CREATE | NLM_F_EXCL);
+	rtnl_link_put(l);
+	if (r < 0)
+		return link_fail(ls, r, err, "creating bridge %s", name);
+	r = link_set_alias(ls, name, alias, err);
+	if (r)
+		link_del(ls, name, NULL);
+	return r;
+}
+
+int link_add_veth(struct linksock *ls, const char *name, int master,
+		  unsigned mtu, const char *alias, const char *peer,
+		  int peer_nsfd, char *err)
+{
+	struct rtnl_link *l = rtnl_link_veth_alloc(), *p;
+	int r;
+
+	if (!l)
+		return err_set(err, ENOMEM, "out of memory");
+	rtnl_link_set_name(l, name);
+	rtnl_link_set_mtu(l, mtu);
+	if (master > 0)
+		rtnl_link_set_master(l, master);
+	rtnl_link_set_flags(l, IFF_UP);
+	p = rtnl_link_veth_get_peer(l);
+	rtnl_link_set_name(p, peer);
+	rtnl_link_set_mtu(p, mtu);
+	if (peer_nsfd >= 0)
+		rtnl_link_set_ns_fd(p, peer_nsfd);
+	rtnl_link_put(p);
+	link_begin(ls);
+	r = rtnl_link_add(ls->sk, l, NLM_F_CREATE | NLM_F_EXCL);
+	rtnl_link_put(l);
+	if (r < 0)
+		return link_fail(ls, r, err, "creating veth %s/%s", name, peer);
+	r = link_set_alias(ls, name, alias, err);
+	if (r)
+		link_del(ls, name, NULL);
+	return r;
+}
+
+int link_change(struct linksock *ls, const struct link_info *link,
+		const struct link_change *c, char *err)
+{
+	struct rtnl_link *orig = rtnl_link_alloc(), *ch = rtnl_link_alloc();
+	int r = -ENOMEM;
+
+	if (!orig || !ch) {
+		err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	rtnl_link_set_ifindex(orig, link->ifindex);
+	rtnl_link_set_flags(orig, link->flags);
+	if (c->up == 1)
+		rtnl_link_set_flags(ch, IFF_UP);
+	else if (c->up == 0)
+		rtnl_link_unset_flags(ch, IFF_UP);
+	if (c->mtu)
+		rtnl_link_set_mtu(ch, c->mtu);
+	if (c->master >= 0)
+		rtnl_link_set_master(ch, c->master);
+	if (c->alias)
+		rtnl_link_set_ifalias(ch, c->alias);
+	link_begin(ls);
+	r = rtnl_link_change(ls->sk, orig, ch, 0);
+	if (r < 0)
+		r = link_fail(ls, r, err, "changing link %s", link->name);
+out:
+	rtnl_link_put(orig);
+	rtnl_link_put(ch);
+	return r;
+}
+
+int link_del(struct linksock *ls, const char *name, char *err)
+{
+	struct rtnl_link *l = rtnl_link_alloc();
+	int r;
+
+	if (!l)
+		return err_set(err, ENOMEM, "out of memory");
+	rtnl_link_set_name(l, name);
+	link_begin(ls);
+	r = rtnl_link_delete(ls->sk, l);
+	rtnl_link_put(l);
+	if (r < 0) {
+		if (ls->kerr == ENODEV || r == -NLE_NODEV ||
+		    r == -NLE_OBJ_NOTFOUND)
+			return 0;
+		return link_fail(ls, r, err, "deleting link %s", name);
+	}
+	return 0;
+}
+
+int link_addr_add(struct linksock *ls, int ifindex, uint32_t addr,
+		  unsigned prefix, char *err)
+{
+	struct rtnl_addr *a = rtnl_addr_alloc();
+	struct nl_addr *local = NULL, *bcast = NULL;
+	uint32_t be = htonl(addr);
+	uint32_t bbe = htonl(addr | (prefix ? ~(0xffffffffu << (32 - prefix))
+					    : 0xffffffffu));
+	char text[INET_ADDRSTRLEN];
+	int r;
+
+	inet_ntop(AF_INET, &be, text, sizeof text);
+	local = nl_addr_build(AF_INET, &be, sizeof be);
+	bcast = nl_addr_build(AF_INET, &bbe, sizeof bbe);
+	if (!a || !local || !bcast) {
+		r = err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	nl_addr_set_prefixlen(local, (int)prefix);
+	rtnl_addr_set_ifindex(a, ifindex);
+	rtnl_addr_set_family(a, AF_INET);
+	rtnl_addr_set_local(a, local);
+	rtnl_addr_set_broadcast(a, bcast);
+	link_begin(ls);
+	r = rtnl_addr_add(ls->sk, a, NLM_F_EXCL);
+	if (r < 0) {
+		if (ls->kerr == EEXIST || r == -NLE_EXIST)
+			r = 0;
+		else
+			r = link_fail(ls, r, err, "adding address %s/%u", text,
+				      prefix);
+	}
+out:
+	nl_addr_put(local);
+	nl_addr_put(bcast);
+	rtnl_addr_put(a);
+	return r;
+}
+
+int link_list(struct linksock *ls, const char *prefix,
+	      void (*fn)(const struct link_info *link, void *ctx), void *ctx,
+	      char *err)
+{
+	struct nl_cache *cache = NULL;
+	struct nl_object *o;
+	size_t plen = strlen(prefix);
+	int r;
+
+	link_begin(ls);
+	r = rtnl_link_alloc_cache(ls->sk, AF_UNSPEC, &cache);
+	if (r < 0)
+		return link_fail(ls, r, err, "listing links");
+	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct rtnl_link *l = (struct rtnl_link *)o;
+		const char *name = rtnl_link_get_name(l);
+		struct link_info info;
+
+		if (!name || strncmp(name, prefix, plen))
+			continue;
+		link_fill(l, &info);
+		fn(&info, ctx);
+	}
+	nl_cache_free(cache);
+	return 0;
+}

@@ -1,0 +1,64 @@
+/* Links and addresses through libnl-route-3. A linksock is a route netlink
+ * socket bound to one namespace (a socket stays in the namespace it was
+ * opened in). Every libnl error is translated here, once, with the
+ * kernel's extended-ack text when it gives one. */
+#ifndef MAAS_LINK_H
+#define MAAS_LINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct linksock;
+
+#define LINK_ALIAS_MAX 128
+
+struct link_info {
+	int ifindex;
+	unsigned flags;         /* IFF_* */
+	unsigned mtu;
+	int master;             /* ifindex of the master, 0 if none */
+	char name[16];
+	char kind[16];          /* "bridge", "veth", ... ("" if unknown) */
+	char alias[LINK_ALIAS_MAX];
+};
+
+/* "libnl 3.7.0" into buf. */
+void link_version(char *buf, size_t len);
+
+/* nsfd < 0: the calling thread's namespace. */
+int link_sock_open(int nsfd, struct linksock **out, char *err);
+void link_sock_close(struct linksock *ls);
+
+/* 0 and *out filled, or -ENOENT. */
+int link_get(struct linksock *ls, const char *name, struct link_info *out,
+	     char *err);
+/* A bridge, up, with this MTU and alias. */
+int link_add_bridge(struct linksock *ls, const char *name, unsigned mtu,
+		    const char *alias, char *err);
+/* A veth pair: NAME here (enslaved to master, up, alias set) and PEER
+ * created directly in the namespace peer_nsfd; both with this MTU. The
+ * peer is left down (libnl cannot bring it up in the same request). */
+int link_add_veth(struct linksock *ls, const char *name, int master,
+		  unsigned mtu, const char *alias, const char *peer,
+		  int peer_nsfd, char *err);
+
+struct link_change {
+	int up;                 /* 1 up, 0 down, -1 unchanged */
+	unsigned mtu;           /* 0 unchanged */
+	int master;             /* -1 unchanged */
+	const char *alias;      /* NULL unchanged */
+};
+int link_change(struct linksock *ls, const struct link_info *link,
+		const struct link_change *ch, char *err);
+/* Deletes the link by name; 0 if it was not there. */
+int link_del(struct linksock *ls, const char *name, char *err);
+/* Adds ADDR/PREFIX to the link; an address already present is fine. */
+int link_addr_add(struct linksock *ls, int ifindex, uint32_t addr,
+		  unsigned prefix, char *err);
+/* Calls fn for every link whose name starts with prefix. */
+int link_list(struct linksock *ls, const char *prefix,
+	      void (*fn)(const struct link_info *link, void *ctx), void *ctx,
+	      char *err);
+
+#endif

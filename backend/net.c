@@ -1,0 +1,546 @@
+#include "net.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../lib/log.h"
+#include "link.h"
+#include "netns.h"
+
+void net_ns_name(const char *tenant, char *buf, size_t len)
+{
+	snprintf(buf, len, NET_NS_PREFIX "%s", tenant);
+}
+
+void net_bridge_name(uint32_t vni, char buf[NET_IFNAMSIZ])
+{
+	snprintf(buf, NET_IFNAMSIZ, NET_LINK_PREFIX "b%u", vni);
+}
+
+void net_hostveth_name(uint32_t vni, char buf[NET_IFNAMSIZ])
+{
+	snprintf(buf, NET_IFNAMSIZ, NET_LINK_PREFIX "h%u", vni);
+}
+
+void net_gwveth_name(uint32_t vni, char buf[NET_IFNAMSIZ])
+{
+	snprintf(buf, NET_IFNAMSIZ, NET_LINK_PREFIX "g%u", vni);
+}
+
+struct netdrv_local {
+	struct netdrv base;
+	char marker[LINK_ALIAS_MAX];
+	char rundir[PATH_MAX];
+	char dnsmasq[PATH_MAX];
+};
+
+static struct netdrv_local *local_of(struct netdrv *d)
+{
+	return (struct netdrv_local *)d;
+}
+
+/* Opens the tenant's namespace and checks it is ours (its lo carries our
+ * marker). Returns the descriptor or -errno. */
+static int local_tenant_open(struct netdrv_local *l, const char *tenant,
+			     char *err)
+{
+	char ns[64];
+	struct linksock *ls = NULL;
+	struct link_info lo;
+	int fd, r;
+
+	net_ns_name(tenant, ns, sizeof ns);
+	fd = netns_open(ns);
+	if (fd == -ENOENT)
+		return err_set(err, ENOENT, "namespace %s does not exist", ns);
+	if (fd < 0)
+		return err_set(err, EEXIST, "%s/%s exists but is not a "
+			       "namespace", NETNS_RUN_DIR, ns);
+	r = link_sock_open(fd, &ls, err);
+	if (r == 0)
+		r = link_get(ls, "lo", &lo, err);
+	if (r == 0 && strcmp(lo.alias, l->marker))
+		r = err_set(err, EEXIST, "namespace %s exists and was not made "
+			    "by this maasfs", ns);
+	link_sock_close(ls);
+	if (r) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static int local_tenant_ensure(struct netdrv *d, const char *tenant,
+			       char *err)
+{
+	struct netdrv_local *l = local_of(d);
+	struct link_change up = { .up = 1, .master = -1, .alias = l->marker };
+	struct linksock *ls = NULL;
+	struct link_info lo;
+	char ns[64];
+	int fd, r;
+
+	fd = local_tenant_open(l, tenant, err);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (fd != -ENOENT)
+		return fd;
+	net_ns_name(tenant, ns, sizeof ns);
+	r = netns_add(ns, err);
+	if (r)
+		return r;
+	fd = netns_open(ns);
+	if (fd < 0) {
+		r = err_set(err, -fd, "opening new namespace %s: %s", ns,
+			    strerror(-fd));
+		goto undo;
+	}
+	r = link_sock_open(fd, &ls, err);
+	if (r == 0)
+		r = link_get(ls, "lo", &lo, err);
+	if (r == 0)
+		r = link_change(ls, &lo, &up, err);
+	link_sock_close(ls);
+	close(fd);
+	if (r == 0)
+		return 0;
+undo:
+	netns_del(ns, NULL);
+	return r;
+}
+
+static int local_tenant_remove(struct netdrv *d, const char *tenant,
+			       char *err)
+{
+	struct netdrv_local *l = local_of(d);
+	char ns[64];
+	int fd = local_tenant_open(l, tenant, err);
+
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	close(fd);
+	net_ns_name(tenant, ns, sizeof ns);
+	return netns_del(ns, err);
+}
+
+static bool link_ours(const struct netdrv_local *l, const struct link_info *i)
+{
+	return !strcmp(i->alias, l->marker);
+}
+
+/* Bridge in the host namespace, up, with the subnet MTU. */
+static int ensure_bridge(struct netdrv_local *l, struct linksock *host,
+			 const char *name, unsigned mtu, struct link_info *br,
+			 bool *created, char *err)
+{
+	struct link_change ch = { .up = -1, .master = -1 };
+	int r = link_get(host, name, br, NULL);
+
+	*created = false;
+	if (r == -ENOENT) {
+		r = link_add_bridge(host, name, mtu, l->marker, err);
+		if (r)
+			return r;
+		*created = true;
+		return link_get(host, name, br, err);
+	}
+	if (r)
+		return link_get(host, name, br, err);
+	if (!link_ours(l, br) || strcmp(br->kind, "bridge"))
+		return err_set(err, EEXIST, "link %s exists and was not made "
+			       "by this maasfs", name);
+	if (!(br->flags & IFF_UP))
+		ch.up = 1;
+	if (br->mtu != mtu)
+		ch.mtu = mtu;
+	if (ch.up == 1 || ch.mtu)
+		return link_change(host, br, &ch, err);
+	return 0;
+}
+
+/* The veth from the bridge to the tenant namespace; the gateway end is
+ * created directly in the namespace (moving a link costs an RCU grace
+ * period). */
+static int ensure_veth(struct netdrv_local *l, struct linksock *host,
+		       struct linksock *tns, int nsfd, uint32_t vni,
+		       const struct link_info *br, unsigned mtu,
+		       bool *created, char *err)
+{
+	char hname[NET_IFNAMSIZ], gname[NET_IFNAMSIZ];
+	struct link_change ch = { .up = -1, .master = -1 };
+	struct link_info hv, gv;
+	int r;
+
+	*created = false;
+	net_hostveth_name(vni, hname);
+	net_gwveth_name(vni, gname);
+	r = link_get(host, hname, &hv, NULL);
+	if (r == 0) {
+		if (!link_ours(l, &hv) || strcmp(hv.kind, "veth"))
+			return err_set(err, EEXIST, "link %s exists and was "
+				       "not made by this maasfs", hname);
+		if (link_get(tns, gname, &gv, NULL) == 0) {
+			if (!(hv.flags & IFF_UP))
+				ch.up = 1;
+			if (hv.mtu != mtu)
+				ch.mtu = mtu;
+			if (hv.master != br->ifindex)
+				ch.master = br->ifindex;
+			if (ch.up == 1 || ch.mtu || ch.master >= 0)
+				return link_change(host, &hv, &ch, err);
+			return 0;
+		}
+		/* Its peer is not where it belongs: start over. */
+		r = link_del(host, hname, err);
+		if (r)
+			return r;
+	} else if (r != -ENOENT) {
+		return link_get(host, hname, &hv, err);
+	}
+	r = link_del(tns, gname, err);   /* a stray left from a crash */
+	if (r)
+		return r;
+	r = link_add_veth(host, hname, br->ifindex, mtu, l->marker, gname,
+			  nsfd, err);
+	if (r == 0)
+		*created = true;
+	return r;
+}
+
+static int local_subnet_ensure(struct netdrv *d, const struct net_subnet *s,
+			       char *err)
+{
+	struct netdrv_local *l = local_of(d);
+	struct linksock *host = NULL, *tns = NULL;
+	struct link_change up = { .up = 1, .master = -1 };
+	char bname[NET_IFNAMSIZ], hname[NET_IFNAMSIZ], gname[NET_IFNAMSIZ];
+	struct link_info br, gw;
+	bool new_br = false, new_veth = false;
+	int nsfd, r;
+
+	net_bridge_name(s->vni, bname);
+	net_hostveth_name(s->vni, hname);
+	net_gwveth_name(s->vni, gname);
+	nsfd = local_tenant_open(l, s->tenant, err);
+	if (nsfd < 0)
+		return nsfd;
+	r = link_sock_open(-1, &host, err);
+	if (r == 0)
+		r = link_sock_open(nsfd, &tns, err);
+	if (r == 0)
+		r = ensure_bridge(l, host, bname, s->mtu, &br, &new_br, err);
+	if (r == 0)
+		r = ensure_veth(l, host, tns, nsfd, s->vni, &br, s->mtu,
+				&new_veth, err);
+	if (r == 0)
+		r = link_get(tns, gname, &gw, err);
+	if (r == 0) {
+		up.up = (gw.flags & IFF_UP) ? -1 : 1;
+		up.mtu = gw.mtu != s->mtu ? s->mtu : 0;
+		if (up.up == 1 || up.mtu)
+			r = link_change(tns, &gw, &up, err);
+	}
+	if (r == 0)
+		r = link_addr_add(tns, gw.ifindex, s->gateway, s->prefix, err);
+	if (r && host) {
+		if (new_veth)
+			link_del(host, hname, NULL);
+		if (new_br)
+			link_del(host, bname, NULL);
+	}
+	link_sock_close(tns);
+	link_sock_close(host);
+	close(nsfd);
+	return r;
+}
+
+/* Deletes a link of ours by name; leaves other people's alone. */
+static int del_ours(struct netdrv_local *l, struct linksock *ls,
+		    const char *name, char *err)
+{
+	struct link_info i;
+	int r = link_get(ls, name, &i, NULL);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r)
+		return link_get(ls, name, &i, err);
+	if (!link_ours(l, &i)) {
+		log_warnx("not deleting %s: it was not made by this maasfs",
+			  name);
+		return 0;
+	}
+	return link_del(ls, name, err);
+}
+
+static int local_subnet_remove(struct netdrv *d, const char *tenant,
+			       uint32_t vni, char *err)
+{
+	struct netdrv_local *l = local_of(d);
+	struct linksock *host = NULL, *tns = NULL;
+	char bname[NET_IFNAMSIZ], hname[NET_IFNAMSIZ], gname[NET_IFNAMSIZ];
+	int nsfd, r;
+
+	net_bridge_name(vni, bname);
+	net_hostveth_name(vni, hname);
+	net_gwveth_name(vni, gname);
+	r = link_sock_open(-1, &host, err);
+	if (r == 0)
+		r = del_ours(l, host, hname, err);
+	if (r == 0)
+		r = del_ours(l, host, bname, err);
+	link_sock_close(host);
+	if (r)
+		return r;
+	nsfd = local_tenant_open(l, tenant, NULL);
+	if (nsfd < 0)
+		return 0;
+	r = link_sock_open(nsfd, &tns, err);
+	if (r == 0)
+		r = link_del(tns, gname, err);
+	link_sock_close(tns);
+	close(nsfd);
+	return r;
+}
+
+static int local_dhcp_ensure(struct netdrv *d, const struct net_dhcp *c,
+			     int *pid, char *err)
+{
+	struct netdrv_local *l = local_of(d);
+	char gname[NET_IFNAMSIZ];
+	struct dnsmasq_conf dc = {
+		.binary = l->dnsmasq,
+		.rundir = l->rundir,
+		.vni = c->vni,
+		.iface = gname,
+		.server = c->server,
+		.router = c->server,
+		.prefix = c->prefix,
+		.first = c->first,
+		.last = c->last,
+		.domain = c->domain,
+		.mtu = c->mtu,
+		.hosts = c->hosts,
+		.nhosts = c->nhosts,
+	};
+	int nsfd, r;
+
+	net_gwveth_name(c->vni, gname);
+	nsfd = local_tenant_open(l, c->tenant, err);
+	if (nsfd < 0)
+		return nsfd;
+	r = dnsmasq_ensure(nsfd, &dc, pid, err);
+	close(nsfd);
+	return r;
+}
+
+static int local_dhcp_remove(struct netdrv *d, uint32_t vni, bool purge,
+			     char *err)
+{
+	return dnsmasq_stop(local_of(d)->rundir, vni, purge, err);
+}
+
+static int local_dhcp_pid(struct netdrv *d, uint32_t vni)
+{
+	return dnsmasq_pid(local_of(d)->rundir, vni);
+}
+
+static int local_dhcp_leases(struct netdrv *d, uint32_t vni,
+			     struct strbuf *out)
+{
+	return dnsmasq_leases(local_of(d)->rundir, vni, out);
+}
+
+/* Sweep: what we made and the state no longer lists goes. */
+struct sweep {
+	struct netdrv_local *l;
+	const struct net_keep *keep;
+	struct linksock *ls;
+	const char *tenant;      /* the namespace being swept, if any */
+	int removed;
+	int error;
+	char *err;
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int cmp_vni(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a;
+	uint32_t y = ((const struct net_keep_subnet *)b)->vni;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool keep_tenant(const struct net_keep *k, const char *tenant)
+{
+	return bsearch(&tenant, k->tenants, k->ntenants, sizeof *k->tenants,
+		       cmp_str) != NULL;
+}
+
+static const struct net_keep_subnet *keep_subnet(const struct net_keep *k,
+						 uint32_t vni)
+{
+	return bsearch(&vni, k->subnets, k->nsubnets, sizeof *k->subnets,
+		       cmp_vni);
+}
+
+/* The VNI in a link name of ours with this kind letter, or 0. */
+static uint32_t link_vni(const char *name, char kind)
+{
+	size_t plen = strlen(NET_LINK_PREFIX);
+	char *end;
+	unsigned long v;
+
+	if (strncmp(name, NET_LINK_PREFIX, plen) || name[plen] != kind ||
+	    name[plen + 1] < '1' || name[plen + 1] > '9')
+		return 0;
+	v = strtoul(name + plen + 1, &end, 10);
+	return *end || v >= (1ul << 24) ? 0 : (uint32_t)v;
+}
+
+static void sweep_host_link(const struct link_info *i, void *ctx)
+{
+	struct sweep *s = ctx;
+	uint32_t vni = link_vni(i->name, 'b');
+
+	if (!vni)
+		vni = link_vni(i->name, 'h');
+	if (!vni || !link_ours(s->l, i) || keep_subnet(s->keep, vni))
+		return;
+	log_info("removing %s: VNI %u is not in the state", i->name, vni);
+	if (link_del(s->ls, i->name, s->err) == 0)
+		s->removed++;
+	else
+		s->error = EIO;
+}
+
+static void sweep_tenant_link(const struct link_info *i, void *ctx)
+{
+	struct sweep *s = ctx;
+	uint32_t vni = link_vni(i->name, 'g');
+	const struct net_keep_subnet *k;
+
+	if (!vni)
+		return;
+	k = keep_subnet(s->keep, vni);
+	if (k && !strcmp(k->tenant, s->tenant))
+		return;
+	log_info("removing %s from tenant %s: not in the state", i->name,
+		 s->tenant);
+	if (link_del(s->ls, i->name, s->err) == 0)
+		s->removed++;
+	else
+		s->error = EIO;
+}
+
+static void sweep_ns(const char *ns, void *ctx)
+{
+	struct sweep *s = ctx;
+	const char *tenant = ns + strlen(NET_NS_PREFIX);
+	int fd = local_tenant_open(s->l, tenant, NULL);
+
+	if (fd < 0)
+		return;   /* not ours */
+	if (!keep_tenant(s->keep, tenant)) {
+		close(fd);
+		log_info("removing namespace %s: tenant not in the state", ns);
+		if (netns_del(ns, s->err) == 0)
+			s->removed++;
+		else
+			s->error = EIO;
+		return;
+	}
+	if (link_sock_open(fd, &s->ls, s->err) == 0) {
+		s->tenant = tenant;
+		link_list(s->ls, NET_LINK_PREFIX "g", sweep_tenant_link, s,
+			  s->err);
+		link_sock_close(s->ls);
+		s->ls = NULL;
+	}
+	close(fd);
+}
+
+static void sweep_dnsmasq(uint32_t vni, void *ctx)
+{
+	struct sweep *s = ctx;
+	const struct net_keep_subnet *k = keep_subnet(s->keep, vni);
+
+	if (k && k->dhcp)
+		return;
+	if (!k || dnsmasq_pid(s->l->rundir, vni) > 0) {
+		log_info("stopping dnsmasq of VNI %u: not in the state", vni);
+		s->removed++;
+	}
+	if (dnsmasq_stop(s->l->rundir, vni, !k, s->err))
+		s->error = EIO;
+}
+
+static int local_sweep(struct netdrv *d, const struct net_keep *keep,
+		       char *err)
+{
+	struct sweep s = { .l = local_of(d), .keep = keep, .err = err };
+	int r;
+
+	dnsmasq_list(s.l->rundir, sweep_dnsmasq, &s);
+	r = link_sock_open(-1, &s.ls, err);
+	if (r)
+		return r;
+	link_list(s.ls, NET_LINK_PREFIX, sweep_host_link, &s, err);
+	link_sock_close(s.ls);
+	s.ls = NULL;
+	netns_list(NET_NS_PREFIX, sweep_ns, &s);
+	return s.error ? -s.error : s.removed;
+}
+
+static void local_free(struct netdrv *d)
+{
+	free(local_of(d));
+}
+
+static const struct netdrv_ops local_ops = {
+	.tenant_ensure = local_tenant_ensure,
+	.tenant_remove = local_tenant_remove,
+	.subnet_ensure = local_subnet_ensure,
+	.subnet_remove = local_subnet_remove,
+	.dhcp_ensure = local_dhcp_ensure,
+	.dhcp_remove = local_dhcp_remove,
+	.dhcp_pid = local_dhcp_pid,
+	.dhcp_leases = local_dhcp_leases,
+	.sweep = local_sweep,
+	.free = local_free,
+};
+
+struct netdrv *netdrv_local_new(const char *marker, const char *rundir,
+				const char *dnsmasq, char *err)
+{
+	struct netdrv_local *l = calloc(1, sizeof *l);
+
+	if (!l) {
+		err_set(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	l->base.ops = &local_ops;
+	snprintf(l->marker, sizeof l->marker, "%s", marker);
+	snprintf(l->rundir, sizeof l->rundir, "%s", rundir);
+	snprintf(l->dnsmasq, sizeof l->dnsmasq, "%s", dnsmasq);
+	return &l->base;
+}
+
+void netdrv_free(struct netdrv *d)
+{
+	if (d)
+		d->ops->free(d);
+}

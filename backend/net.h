@@ -1,0 +1,95 @@
+/* The network work of one cloud, as idempotent "ensure" operations: a
+ * tenant's router namespace, a subnet's bridge and gateway, its dnsmasq.
+ * The local driver does it in-process through netns, link and dnsmasq;
+ * a remote cloud's driver will send the same operations to `maasfs agent`.
+ * Unit tests of core/ give the model a fake driver instead. */
+#ifndef MAAS_NET_H
+#define MAAS_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../lib/util.h"
+#include "dnsmasq.h"
+
+/* Kernel names: every object carries the prefix (DESIGN §7), interface
+ * names are derived from the VNI and fit IFNAMSIZ. */
+#define NET_NS_PREFIX "maas-"
+#define NET_LINK_PREFIX "maas"
+#define NET_IFNAMSIZ 16
+void net_ns_name(const char *tenant, char *buf, size_t len);
+void net_bridge_name(uint32_t vni, char buf[NET_IFNAMSIZ]);
+void net_hostveth_name(uint32_t vni, char buf[NET_IFNAMSIZ]);
+void net_gwveth_name(uint32_t vni, char buf[NET_IFNAMSIZ]);
+
+struct net_subnet {
+	const char *tenant;
+	uint32_t vni;
+	uint32_t gateway;     /* host byte order */
+	unsigned prefix;
+	unsigned mtu;
+};
+
+struct net_dhcp {
+	const char *tenant;
+	uint32_t vni;
+	uint32_t server;      /* address dnsmasq answers on (the gateway) */
+	unsigned prefix;
+	uint32_t first, last;
+	const char *domain;
+	unsigned mtu;
+	const struct dhcp_host *hosts;
+	size_t nhosts;
+};
+
+/* What a sweep keeps: everything else of ours is removed. Both arrays are
+ * sorted (tenants by strcmp, subnets by vni). */
+struct net_keep_subnet {
+	uint32_t vni;
+	const char *tenant;
+	bool dhcp;
+};
+struct net_keep {
+	const char *const *tenants;
+	size_t ntenants;
+	const struct net_keep_subnet *subnets;
+	size_t nsubnets;
+};
+
+struct netdrv;
+
+struct netdrv_ops {
+	int (*tenant_ensure)(struct netdrv *d, const char *tenant, char *err);
+	int (*tenant_remove)(struct netdrv *d, const char *tenant, char *err);
+	int (*subnet_ensure)(struct netdrv *d, const struct net_subnet *s,
+			     char *err);
+	int (*subnet_remove)(struct netdrv *d, const char *tenant,
+			     uint32_t vni, char *err);
+	/* Starts, adopts or restarts the subnet's dnsmasq; *pid on success. */
+	int (*dhcp_ensure)(struct netdrv *d, const struct net_dhcp *c,
+			   int *pid, char *err);
+	/* purge: forget its leases and files too (the subnet is going). */
+	int (*dhcp_remove)(struct netdrv *d, uint32_t vni, bool purge,
+			   char *err);
+	/* Never block: answered from local files or a cache. */
+	int (*dhcp_pid)(struct netdrv *d, uint32_t vni);
+	int (*dhcp_leases)(struct netdrv *d, uint32_t vni, struct strbuf *out);
+	/* Removes every object of ours that keep does not list; returns how
+	 * many were removed or -errno. */
+	int (*sweep)(struct netdrv *d, const struct net_keep *keep, char *err);
+	void (*free)(struct netdrv *d);
+};
+
+struct netdrv {
+	const struct netdrv_ops *ops;
+};
+
+/* The host this process runs on. marker goes into the alias of every
+ * link and namespace made, so that only those are ever swept; rundir
+ * holds the dnsmasq files. */
+struct netdrv *netdrv_local_new(const char *marker, const char *rundir,
+				const char *dnsmasq, char *err);
+void netdrv_free(struct netdrv *d);
+
+#endif

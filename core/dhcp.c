@@ -1,0 +1,262 @@
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../lib/log.h"
+#include "model.h"
+#include "state.h"
+
+/* The default domain is the tenant's name made a DNS name: lower case,
+ * '_' as '-', no '-' at the ends of a label; then ".maas". */
+static void default_domain(const struct tenant *t, char *buf, size_t len)
+{
+	char label[NAME_MAXLEN + 1], out[DOMAIN_MAXLEN + 1] = "";
+	const char *p = t->name;
+
+	while (*p) {
+		size_t n = 0;
+
+		while (*p && *p != '.') {
+			char c = (char)tolower((unsigned char)*p++);
+			if (c == '_')
+				c = '-';
+			if (c == '-' && n == 0)
+				continue;
+			label[n++] = c;
+		}
+		while (n > 0 && label[n - 1] == '-')
+			n--;
+		label[n] = '\0';
+		if (*p == '.')
+			p++;
+		if (n == 0)
+			continue;
+		if (out[0])
+			strcat(out, ".");
+		strcat(out, label);
+	}
+	if (!out[0])
+		snprintf(out, sizeof out, "t%u", t->id);
+	snprintf(buf, len, "%s.maas", out);
+}
+
+void dhcp_defaults(const struct subnet *s, struct dhcp *d)
+{
+	memset(d, 0, sizeof *d);
+	d->on = true;
+	cidr_default_range(&s->cidr, &d->first, &d->last);
+	default_domain(s->tenant, d->domain, sizeof d->domain);
+}
+
+void dhcp_net(const struct subnet *s, const struct dhcp *d,
+	      struct net_dhcp *out)
+{
+	memset(out, 0, sizeof *out);
+	out->tenant = s->tenant->name;
+	out->vni = s->vni;
+	out->server = cidr_gateway(&s->cidr);
+	out->prefix = s->cidr.prefix;
+	out->first = d->first;
+	out->last = d->last;
+	out->domain = d->domain;
+	out->mtu = SUBNET_MTU;
+}
+
+int dhcp_parse_range(const struct cidr *c, const char *s, uint32_t *first,
+		     uint32_t *last, char *err)
+{
+	char a[64], b[64], extra[2];
+
+	if (sscanf(s, "%63s %63s %1s", a, b, extra) != 2)
+		return err_set(err, EINVAL, "range must be \"FIRST LAST\" "
+			       "(two addresses)");
+	if (ip_parse(a, first))
+		return err_set(err, EINVAL, "'%s' is not an IPv4 address", a);
+	if (ip_parse(b, last))
+		return err_set(err, EINVAL, "'%s' is not an IPv4 address", b);
+	return cidr_check_range(c, *first, *last, err);
+}
+
+void dhcp_format_range(const struct dhcp *d, char buf[2 * IP_STRLEN])
+{
+	char a[IP_STRLEN], b[IP_STRLEN];
+
+	ip_format(d->first, a);
+	ip_format(d->last, b);
+	snprintf(buf, 2 * IP_STRLEN, "%s %s", a, b);
+}
+
+int dhcp_check_domain(const char *s, char *err)
+{
+	if (!dns_name_valid(s))
+		return err_set(err, EINVAL, "'%.60s' is not a DNS domain "
+			       "(labels of letters, digits and '-' joined by "
+			       "dots)", s);
+	return 0;
+}
+
+typedef int (*dhcp_edit_fn)(const struct subnet *s, struct dhcp *d,
+			    const char *arg, char *err);
+
+static bool dhcp_same(const struct dhcp *a, const struct dhcp *b)
+{
+	if (a->on != b->on)
+		return false;
+	return !a->on || (a->first == b->first && a->last == b->last &&
+			  !strcmp(a->domain, b->domain));
+}
+
+/* Makes dnsmasq match d: running with its configuration, or stopped. */
+static int dhcp_realize(struct cloud *home, const struct subnet *s,
+			const struct dhcp *d, const struct net_dhcp *nd,
+			int *pid, char *err)
+{
+	struct netdrv *n = home->net;
+
+	*pid = 0;
+	if (d->on)
+		return n->ops->dhcp_ensure(n, nd, pid, err);
+	return n->ops->dhcp_remove(n, s->vni, false, err);
+}
+
+/* A change of a subnet's DHCP: validate under the lock, make dnsmasq
+ * match outside it, commit and save; on failure the old configuration is
+ * put back, in dnsmasq and in the model. */
+static int dhcp_apply(struct model *m, const char *tname, const char *sname,
+		      dhcp_edit_fn edit, const char *arg, char *err)
+{
+	struct dhcp old, new;
+	struct net_dhcp nold, nnew;
+	enum obj_state prev = OBJ_READY;
+	struct tenant *t;
+	struct subnet *s = NULL;
+	struct cloud *home = NULL;
+	int r = 0, pid = 0;
+
+	memset(&old, 0, sizeof old);
+	memset(&new, 0, sizeof new);
+	pthread_mutex_lock(&m->lock);
+	t = tenant_find_visible(m, tname);
+	if (t)
+		s = subnet_find_visible(t, sname);
+	if (!s) {
+		r = err_set(err, ENOENT, "no subnet %s in tenant %s", sname,
+			    tname);
+	} else if (s->state != OBJ_READY && s->state != OBJ_ERROR) {
+		r = err_set(err, EBUSY, "subnet %s is %s", sname,
+			    obj_state_name(s->state));
+	} else {
+		old = new = s->dhcp;
+		r = edit(s, &new, arg, err);
+	}
+	if (r == 0 && dhcp_same(&old, &new)) {
+		pthread_mutex_unlock(&m->lock);
+		return 0;
+	}
+	if (r == 0) {
+		prev = s->state;
+		s->state = OBJ_CHANGING;
+		home = s->home;
+		dhcp_net(s, &old, &nold);
+		dhcp_net(s, &new, &nnew);
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (r)
+		return r;
+
+	r = dhcp_realize(home, s, &new, &nnew, &pid, err);
+	if (r == 0) {
+		pthread_mutex_lock(&m->lock);
+		s->dhcp = new;
+		s->dhcp.pid = pid;
+		s->mtime = time(NULL);
+		pthread_mutex_unlock(&m->lock);
+		r = state_save(m, err);
+	}
+	if (r) {
+		dhcp_realize(home, s, &old, &nold, &pid, NULL);
+		pthread_mutex_lock(&m->lock);
+		s->dhcp = old;
+		s->dhcp.pid = pid;
+		pthread_mutex_unlock(&m->lock);
+	}
+	pthread_mutex_lock(&m->lock);
+	s->state = prev;
+	pthread_mutex_unlock(&m->lock);
+	if (r == 0)
+		log_info("subnet %s/%s: DHCP %s", tname, sname,
+			 new.on ? "configured" : "off");
+	return r;
+}
+
+static int edit_enable(const struct subnet *s, struct dhcp *d,
+		       const char *arg, char *err)
+{
+	(void)arg;
+	if (d->on)
+		return err_set(err, EEXIST, "DHCP is already on");
+	dhcp_defaults(s, d);
+	return 0;
+}
+
+static int edit_disable(const struct subnet *s, struct dhcp *d,
+			const char *arg, char *err)
+{
+	(void)s;
+	(void)arg;
+	if (!d->on)
+		return err_set(err, ENOENT, "DHCP is off");
+	d->on = false;
+	return 0;
+}
+
+static int edit_range(const struct subnet *s, struct dhcp *d,
+		      const char *arg, char *err)
+{
+	if (!d->on)
+		return err_set(err, ENOENT, "DHCP is off");
+	return dhcp_parse_range(&s->cidr, arg, &d->first, &d->last, err);
+}
+
+static int edit_domain(const struct subnet *s, struct dhcp *d,
+		       const char *arg, char *err)
+{
+	size_t i;
+	int r;
+
+	(void)s;
+	if (!d->on)
+		return err_set(err, ENOENT, "DHCP is off");
+	r = dhcp_check_domain(arg, err);
+	if (r)
+		return r;
+	for (i = 0; arg[i]; i++)
+		d->domain[i] = (char)tolower((unsigned char)arg[i]);
+	d->domain[i] = '\0';
+	return 0;
+}
+
+int dhcp_enable(struct model *m, const char *tenant, const char *subnet,
+		char *err)
+{
+	return dhcp_apply(m, tenant, subnet, edit_enable, NULL, err);
+}
+
+int dhcp_disable(struct model *m, const char *tenant, const char *subnet,
+		 char *err)
+{
+	return dhcp_apply(m, tenant, subnet, edit_disable, NULL, err);
+}
+
+int dhcp_set_range(struct model *m, const char *tenant, const char *subnet,
+		   const char *value, char *err)
+{
+	return dhcp_apply(m, tenant, subnet, edit_range, value, err);
+}
+
+int dhcp_set_domain(struct model *m, const char *tenant, const char *subnet,
+		    const char *value, char *err)
+{
+	return dhcp_apply(m, tenant, subnet, edit_domain, value, err);
+}

@@ -1,0 +1,197 @@
+/* The model: clouds, tenants, subnets and their DHCP, with one lock held
+ * briefly and never across a slow call. An operation reserves its object
+ * (state CREATING / CHANGING / DELETING, so that concurrent writers get
+ * EBUSY or EEXIST), drops the lock for the backend work, and re-takes it to
+ * commit or undo. core/ never includes FUSE headers. */
+#ifndef MAAS_MODEL_H
+#define MAAS_MODEL_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "../backend/net.h"
+#include "../lib/util.h"
+#include "alloc.h"
+#include "cidr.h"
+
+#define NAME_MAXLEN 32
+#define DOMAIN_MAXLEN 253
+#define INSTANCE_LEN 16
+/* Directories the model names (state, images, disks): short enough that
+ * every file below them fits PATH_MAX. */
+#define DIR_MAXLEN 3000
+
+/* Subnet MTU: a 1500-byte underlay less the 50 bytes of VXLAN. */
+#define SUBNET_MTU 1450
+#define VNI_MAX 16777215u
+
+enum obj_state {
+	OBJ_READY,
+	OBJ_CREATING,   /* not visible, not in the state file yet */
+	OBJ_CHANGING,   /* visible, writes get EBUSY */
+	OBJ_DELETING,   /* visible, writes get EBUSY, gone from the state file */
+	OBJ_ERROR,      /* visible; the backend could not make it real */
+};
+const char *obj_state_name(enum obj_state s);
+
+/* The last failure of an operation on an object, for its status file. */
+struct obj_error {
+	time_t when;
+	int code;                  /* errno, 0 if none */
+	char op[48];
+	char msg[ERRLEN];
+};
+
+struct cloud {
+	char name[NAME_MAXLEN + 1];
+	char uri[256];
+	char vtep[IP_STRLEN];      /* "" when the cloud has no underlay */
+	char images[DIR_MAXLEN + 1];
+	char disks[DIR_MAXLEN + 1];
+	char accel[8];
+	struct netdrv *net;
+};
+
+struct dhcp {
+	bool on;
+	uint32_t first, last;
+	char domain[DOMAIN_MAXLEN + 1];
+	int pid;                   /* last known dnsmasq pid */
+	struct obj_error error;
+};
+
+struct tenant;
+
+struct subnet {
+	char name[NAME_MAXLEN + 1];   /* first: the objset key */
+	struct tenant *tenant;
+	struct cidr cidr;
+	uint32_t vni;
+	struct cloud *home;
+	enum obj_state state;
+	struct dhcp dhcp;
+	struct obj_error error;
+	time_t mtime;
+};
+
+struct tenant {
+	char name[NAME_MAXLEN + 1];   /* first: the objset key */
+	uint32_t id;
+	enum obj_state state;
+	struct objset subnets;        /* of struct subnet, by name */
+	struct objset vms;            /* empty until VMs arrive */
+	struct obj_error error;
+	time_t mtime;
+};
+
+struct model;
+
+/* Makes the network driver of a cloud; tests pass a fake one. */
+typedef struct netdrv *(*netdrv_factory)(const struct cloud *c,
+					 const char *marker,
+					 const char *rundir, void *ctx,
+					 char *err);
+
+struct model_opts {
+	const char *statedir;       /* default /var/lib/maasfs */
+	const char *config;         /* clouds file; NULL: one local cloud */
+	uint32_t vni_min, vni_max;  /* 0: 1..VNI_MAX */
+	const char *dnsmasq;        /* default /usr/sbin/dnsmasq */
+	netdrv_factory netdrv_new;  /* NULL: the real drivers */
+	void *netdrv_ctx;
+};
+
+struct model {
+	pthread_mutex_t lock;
+	/* protected by lock: */
+	struct objset tenants;        /* of struct tenant, by name */
+	struct idset tenant_ids;
+	struct idset vnis;
+
+	/* immutable after model_open: */
+	struct cloud **clouds;
+	size_t nclouds;
+	uint32_t vni_min, vni_max;
+	char statedir[DIR_MAXLEN + 1];
+	char instance[INSTANCE_LEN + 1];
+	time_t started;
+
+	pthread_mutex_t save_lock;    /* orders writers of state.yaml */
+	int lockfd;                   /* flock on STATE/lock */
+};
+
+/* "libnl 3.7.0, libvirt 9.0.0, libyaml 0.2.5, libssh 0.10.6" */
+void model_versions(char *buf, size_t len);
+
+int model_open(const struct model_opts *o, struct model **out, char *err);
+void model_free(struct model *m);
+/* Makes the kernel and dnsmasq match the loaded state, then removes what
+ * is ours but not in it. Problems go to the objects' status. */
+void model_reconcile(struct model *m);
+
+/* Lookups; the caller holds m->lock. Objects still being created are not
+ * found by the _visible variants. */
+struct cloud *model_cloud(const struct model *m, const char *name);
+struct cloud *model_default_cloud(const struct model *m);
+struct tenant *tenant_find(const struct model *m, const char *name);
+struct tenant *tenant_find_visible(const struct model *m, const char *name);
+struct subnet *subnet_find(const struct tenant *t, const char *name);
+struct subnet *subnet_find_visible(const struct tenant *t, const char *name);
+
+void obj_error_set(struct obj_error *e, const char *op, int code,
+		   const char *msg);
+
+/* Constructors and destructors; a tenant frees its subnets. */
+struct tenant *tenant_new(const char *name, uint32_t id);
+void tenant_free(struct tenant *t);
+struct subnet *subnet_new(struct tenant *t, const char *name,
+			  const struct cidr *c, uint32_t vni,
+			  struct cloud *home);
+void subnet_free(struct subnet *s);
+/* Drops every tenant (a failed load, or the end). */
+void model_clear(struct model *m);
+
+/* Tenants: mkdir and rmdir of /<tenant>. */
+int tenant_create(struct model *m, const char *name, char *err);
+int tenant_delete(struct model *m, const char *name, char *err);
+
+/* Subnets: "CIDR [name=NAME] [cloud=CLOUD] [dhcp=on|off]" written to
+ * subnets/new; rmdir; a write to cloud. */
+int subnet_create(struct model *m, const char *tenant, const char *line,
+		  char *err);
+int subnet_delete(struct model *m, const char *tenant, const char *subnet,
+		  char *err);
+int subnet_set_cloud(struct model *m, const char *tenant, const char *subnet,
+		     const char *cloud, char *err);
+/* The kernel view of a subnet, for the backend; caller holds the lock.
+ * The strings point into the model. */
+void subnet_net(const struct subnet *s, struct net_subnet *out);
+
+/* DHCP: mkdir/rmdir of dhcp/, writes to range and domain. */
+int dhcp_enable(struct model *m, const char *tenant, const char *subnet,
+		char *err);
+int dhcp_disable(struct model *m, const char *tenant, const char *subnet,
+		 char *err);
+int dhcp_set_range(struct model *m, const char *tenant, const char *subnet,
+		   const char *value, char *err);
+int dhcp_set_domain(struct model *m, const char *tenant, const char *subnet,
+		    const char *value, char *err);
+/* "FIRST LAST" inside the subnet, leaving out the gateway. */
+int dhcp_parse_range(const struct cidr *c, const char *s, uint32_t *first,
+		     uint32_t *last, char *err);
+void dhcp_format_range(const struct dhcp *d, char buf[2 * IP_STRLEN]);
+/* A DNS domain dnsmasq can serve. */
+int dhcp_check_domain(const char *s, char *err);
+/* Defaults for a subnet whose DHCP is turned on. */
+void dhcp_defaults(const struct subnet *s, struct dhcp *d);
+/* The dnsmasq configuration of a subnet; caller holds the lock. */
+void dhcp_net(const struct subnet *s, const struct dhcp *d,
+	      struct net_dhcp *out);
+
+/* Names: 1-32 of [A-Za-z0-9_.-], not starting with '.' or '-'. */
+int name_check(const char *name, const char *what, char *err);
+
+#endif

@@ -1,0 +1,358 @@
+#include "state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../lib/log.h"
+#include "yamlio.h"
+
+static bool state_listed(enum obj_state s)
+{
+	return s != OBJ_CREATING && s != OBJ_DELETING;
+}
+
+static void serialize_subnet(struct yw *w, const struct subnet *s)
+{
+	char buf[48];
+
+	yw_str(w, s->name);
+	yw_map(w);
+	cidr_format(&s->cidr, buf);
+	yw_key_str(w, "cidr", buf);
+	yw_key_str(w, "cloud", s->home->name);
+	yw_key_uint(w, "vni", s->vni);
+	yw_str(w, "dhcp");
+	if (!s->dhcp.on) {
+		yw_str(w, "off");
+	} else {
+		yw_map(w);
+		dhcp_format_range(&s->dhcp, buf);
+		yw_key_str(w, "range", buf);
+		yw_key_str(w, "domain", s->dhcp.domain);
+		yw_map_end(w);
+	}
+	yw_map_end(w);
+}
+
+static void serialize_tenant(struct yw *w, const struct tenant *t)
+{
+	const struct subnet *s;
+	size_t i, listed = 0;
+
+	yw_str(w, t->name);
+	yw_map(w);
+	yw_key_uint(w, "id", t->id);
+	yw_str(w, "subnets");
+	objset_each(&t->subnets, i, s)
+		listed += state_listed(s->state);
+	if (listed == 0)
+		yw_map_flow(w);
+	else
+		yw_map(w);
+	objset_each(&t->subnets, i, s)
+		if (state_listed(s->state))
+			serialize_subnet(w, s);
+	yw_map_end(w);
+	yw_str(w, "vms");
+	yw_map_flow(w);
+	yw_map_end(w);
+	yw_map_end(w);
+}
+
+int state_serialize(const struct model *m, struct strbuf *out)
+{
+	const struct tenant *t;
+	struct yw w;
+	size_t i, listed = 0;
+
+	if (yw_begin(&w, out))
+		return -ENOMEM;
+	yw_map(&w);
+	yw_key_uint(&w, "version", STATE_VERSION);
+	yw_key_str(&w, "instance", m->instance);
+	yw_str(&w, "tenants");
+	objset_each(&m->tenants, i, t)
+		listed += state_listed(t->state);
+	if (listed == 0)
+		yw_map_flow(&w);
+	else
+		yw_map(&w);
+	objset_each(&m->tenants, i, t)
+		if (state_listed(t->state))
+			serialize_tenant(&w, t);
+	yw_map_end(&w);
+	yw_map_end(&w);
+	return yw_end(&w, true);
+}
+
+int state_save(struct model *m, char *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char path[PATH_MAX];
+	int r;
+
+	snprintf(path, sizeof path, "%s/%s", m->statedir, STATE_FILE);
+	pthread_mutex_lock(&m->save_lock);
+	pthread_mutex_lock(&m->lock);
+	r = state_serialize(m, &sb);
+	pthread_mutex_unlock(&m->lock);
+	if (r == 0)
+		r = file_write_atomic(path, sb.s, sb.len, 0600);
+	pthread_mutex_unlock(&m->save_lock);
+	if (r) {
+		log_warnx("cannot write %s: %s", path, strerror(-r));
+		err_set(err, -r, "cannot write %s: %s", path, strerror(-r));
+	}
+	sb_free(&sb);
+	return r;
+}
+
+static int parse_dhcp(struct ydoc *d, yaml_node_t *n, struct subnet *s,
+		      char *err)
+{
+	static const char *const keys[] = { "range", "domain", NULL };
+	const char *v = ydoc_scalar(n);
+	yaml_node_t *range, *domain;
+	char why[ERRLEN];
+
+	if (v && !strcmp(v, "off")) {
+		s->dhcp.on = false;
+		return 0;
+	}
+	if (ydoc_check_map(d, n, "dhcp (or 'off')", keys, err))
+		return -EINVAL;
+	dhcp_defaults(s, &s->dhcp);
+	range = ydoc_get(d, n, "range");
+	domain = ydoc_get(d, n, "domain");
+	if (range && (!ydoc_scalar(range) ||
+		      dhcp_parse_range(&s->cidr, ydoc_scalar(range),
+				       &s->dhcp.first, &s->dhcp.last, why)))
+		return ydoc_err(d, range, err, "%s",
+				ydoc_scalar(range) ? why : "range must be text");
+	if (domain && (!ydoc_scalar(domain) ||
+		       dhcp_check_domain(ydoc_scalar(domain), why)))
+		return ydoc_err(d, domain, err, "%s",
+				ydoc_scalar(domain) ? why :
+						      "domain must be text");
+	if (domain)
+		snprintf(s->dhcp.domain, sizeof s->dhcp.domain, "%s",
+			 ydoc_scalar(domain));
+	return 0;
+}
+
+static int parse_subnet(struct model *m, struct ydoc *d, struct tenant *t,
+			yaml_node_t *key, yaml_node_t *n, char *err)
+{
+	static const char *const keys[] = { "cidr", "cloud", "vni", "dhcp",
+					    NULL };
+	const char *name = ydoc_scalar(key);
+	yaml_node_t *cidr = ydoc_get(d, n, "cidr");
+	yaml_node_t *cloud = ydoc_get(d, n, "cloud");
+	yaml_node_t *vni = ydoc_get(d, n, "vni");
+	yaml_node_t *dhcp = ydoc_get(d, n, "dhcp");
+	const struct subnet *o;
+	struct subnet *s;
+	struct cidr c;
+	struct cloud *home;
+	unsigned long v;
+	char why[ERRLEN];
+	size_t i;
+
+	if (name_check(name, "subnet", why))
+		return ydoc_err(d, key, err, "%s", why);
+	if (ydoc_check_map(d, n, "a subnet", keys, err))
+		return -EINVAL;
+	if (!cidr || !ydoc_scalar(cidr) ||
+	    cidr_parse(ydoc_scalar(cidr), &c, why))
+		return ydoc_err(d, cidr ? cidr : n, err, "subnet %s: %s", name,
+				cidr ? why : "cidr missing");
+	objset_each(&t->subnets, i, o)
+		if (cidr_overlap(&o->cidr, &c))
+			return ydoc_err(d, cidr, err, "subnet %s overlaps "
+					"subnet %s", name, o->name);
+	if (!cloud || !ydoc_scalar(cloud))
+		return ydoc_err(d, n, err, "subnet %s: cloud missing", name);
+	home = model_cloud(m, ydoc_scalar(cloud));
+	if (!home)
+		return ydoc_err(d, cloud, err, "subnet %s: unknown cloud '%s'",
+				name, ydoc_scalar(cloud));
+	if (!vni)
+		return ydoc_err(d, n, err, "subnet %s: vni missing", name);
+	if (ydoc_uint(d, vni, "vni", 1, VNI_MAX, &v, err))
+		return -EINVAL;
+	if (idset_has(&m->vnis, (uint32_t)v))
+		return ydoc_err(d, vni, err, "vni %lu is used twice", v);
+	if (!dhcp)
+		return ydoc_err(d, n, err, "subnet %s: dhcp missing", name);
+	s = subnet_new(t, name, &c, (uint32_t)v, home);
+	if (!s || idset_take(&m->vnis, s->vni) ||
+	    objset_add(&t->subnets, s)) {
+		subnet_free(s);
+		return err_set(err, ENOMEM, "out of memory");
+	}
+	return parse_dhcp(d, dhcp, s, err);
+}
+
+static int parse_tenant(struct model *m, struct ydoc *d, yaml_node_t *key,
+			yaml_node_t *n, char *err)
+{
+	static const char *const keys[] = { "id", "subnets", "vms", NULL };
+	const char *name = ydoc_scalar(key);
+	yaml_node_t *id = ydoc_get(d, n, "id");
+	yaml_node_t *subnets = ydoc_get(d, n, "subnets");
+	yaml_node_t *vms = ydoc_get(d, n, "vms");
+	yaml_node_pair_t *p;
+	struct tenant *t;
+	unsigned long v;
+	char why[ERRLEN];
+	int r;
+
+	if (name_check(name, "tenant", why))
+		return ydoc_err(d, key, err, "%s", why);
+	if (ydoc_check_map(d, n, "a tenant", keys, err))
+		return -EINVAL;
+	if (!id)
+		return ydoc_err(d, n, err, "tenant %s: id missing", name);
+	if (ydoc_uint(d, id, "id", 1, UINT32_MAX, &v, err))
+		return -EINVAL;
+	if (idset_has(&m->tenant_ids, (uint32_t)v))
+		return ydoc_err(d, id, err, "tenant id %lu is used twice", v);
+	t = tenant_new(name, (uint32_t)v);
+	if (!t || idset_take(&m->tenant_ids, t->id) ||
+	    objset_add(&m->tenants, t)) {
+		tenant_free(t);
+		return err_set(err, ENOMEM, "out of memory");
+	}
+	if (subnets) {
+		if (ydoc_check_map(d, subnets, "subnets", NULL, err))
+			return -EINVAL;
+		ydoc_map_each(subnets, p) {
+			r = parse_subnet(m, d, t, ydoc_node(d, p->key),
+					 ydoc_node(d, p->value), err);
+			if (r)
+				return r;
+		}
+	}
+	if (vms) {
+		if (ydoc_check_map(d, vms, "vms", NULL, err))
+			return -EINVAL;
+		if (vms->data.mapping.pairs.top != vms->data.mapping.pairs.start)
+			return ydoc_err(d, vms, err, "VMs are not supported by "
+					"this version of maasfs");
+	}
+	return 0;
+}
+
+static bool instance_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return i == INSTANCE_LEN;
+}
+
+int state_parse(struct model *m, const char *name, const char *buf,
+		size_t len, char *err)
+{
+	static const char *const keys[] = { "version", "instance", "tenants",
+					    NULL };
+	struct ydoc d;
+	yaml_node_t *root, *version, *instance, *tenants;
+	yaml_node_pair_t *p;
+	unsigned long v;
+	int r;
+
+	r = ydoc_load(&d, name, buf, len, err);
+	if (r)
+		return r;
+	root = ydoc_root(&d);
+	if (d.doc.end_implicit) {
+		r = ydoc_err(&d, NULL, err, "truncated: the end marker '...' "
+			     "is missing");
+		goto out;
+	}
+	r = ydoc_check_map(&d, root, "the state", keys, err);
+	if (r)
+		goto out;
+	version = ydoc_get(&d, root, "version");
+	instance = ydoc_get(&d, root, "instance");
+	tenants = ydoc_get(&d, root, "tenants");
+	if (!version || !instance || !tenants) {
+		r = ydoc_err(&d, root, err, "version, instance and tenants are "
+			     "required");
+		goto out;
+	}
+	r = ydoc_uint(&d, version, "version", STATE_VERSION, STATE_VERSION,
+		      &v, err);
+	if (r)
+		goto out;
+	if (!ydoc_scalar(instance) || !instance_valid(ydoc_scalar(instance))) {
+		r = ydoc_err(&d, instance, err, "instance must be %d hex "
+			     "digits", INSTANCE_LEN);
+		goto out;
+	}
+	snprintf(m->instance, sizeof m->instance, "%s", ydoc_scalar(instance));
+	r = ydoc_check_map(&d, tenants, "tenants", NULL, err);
+	if (r)
+		goto out;
+	ydoc_map_each(tenants, p) {
+		r = parse_tenant(m, &d, ydoc_node(&d, p->key),
+				 ydoc_node(&d, p->value), err);
+		if (r)
+			goto out;
+	}
+out:
+	if (r)
+		model_clear(m);
+	ydoc_free(&d);
+	return r;
+}
+
+static int new_instance(char out[INSTANCE_LEN + 1])
+{
+	unsigned char raw[INSTANCE_LEN / 2];
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	size_t i;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, raw, sizeof raw);
+	close(fd);
+	if (n != (ssize_t)sizeof raw)
+		return -EIO;
+	for (i = 0; i < sizeof raw; i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	return 0;
+}
+
+int state_load(struct model *m, char *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char path[PATH_MAX];
+	int r;
+
+	snprintf(path, sizeof path, "%s/%s", m->statedir, STATE_FILE);
+	r = file_read(path, &sb, 64u << 20);
+	if (r == -ENOENT) {
+		r = new_instance(m->instance);
+		if (r)
+			return err_set(err, -r, "cannot make an instance id: "
+				       "%s", strerror(-r));
+		log_info("no %s: starting a new estate, instance %s", path,
+			 m->instance);
+		return state_save(m, err);
+	}
+	if (r)
+		return err_set(err, -r, "cannot read %s: %s", path,
+			       strerror(-r));
+	r = state_parse(m, path, sb_str(&sb), sb.len, err);
+	sb_free(&sb);
+	return r;
+}

@@ -1,0 +1,26 @@
+/* state.yaml: the model on disk, in the schema of spec.yaml (DESIGN §6),
+ * replaced atomically at every change, loaded before the mount answers. */
+#ifndef MAAS_STATE_H
+#define MAAS_STATE_H
+
+#include "../lib/util.h"
+#include "model.h"
+
+#define STATE_FILE "state.yaml"
+#define STATE_VERSION 1
+
+/* The model as YAML; objects being created or deleted are left out.
+ * The caller holds m->lock. */
+int state_serialize(const struct model *m, struct strbuf *out);
+/* Serializes under the lock and replaces STATE/state.yaml. */
+int state_save(struct model *m, char *err);
+/* Fills an empty model (clouds already known) from a document. A
+ * malformed, truncated or inconsistent document is refused with its line
+ * and column, and leaves the model empty. */
+int state_parse(struct model *m, const char *name, const char *buf,
+		size_t len, char *err);
+/* Loads STATE/state.yaml; a missing file is a fresh estate with a new
+ * instance id. */
+int state_load(struct model *m, char *err);
+
+#endif

@@ -1,0 +1,312 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/log.h"
+#include "model.h"
+#include "state.h"
+#include "tree.h"
+
+struct subnet_req {
+	struct cidr cidr;
+	char name[NAME_MAXLEN + 1];
+	char cloud[NAME_MAXLEN + 1];
+	bool dhcp;
+};
+
+/* "CIDR [name=NAME] [cloud=CLOUD] [dhcp=on|off]", each option once. */
+static int subnet_parse(const char *line, struct subnet_req *req, char *err)
+{
+	char buf[512], *tok, *save = NULL;
+	bool seen_name = false, seen_cloud = false, seen_dhcp = false;
+	int r;
+
+	memset(req, 0, sizeof *req);
+	req->dhcp = true;
+	if (strlen(line) >= sizeof buf)
+		return err_set(err, EINVAL, "line too long");
+	snprintf(buf, sizeof buf, "%s", line);
+	tok = strtok_r(buf, " \t", &save);
+	if (!tok)
+		return err_set(err, EINVAL, "expected \"CIDR [name=NAME] "
+			       "[cloud=CLOUD] [dhcp=on|off]\"");
+	r = cidr_parse(tok, &req->cidr, err);
+	if (r)
+		return r;
+	while ((tok = strtok_r(NULL, " \t", &save))) {
+		char *eq = strchr(tok, '=');
+		const char *v = eq ? eq + 1 : "";
+		bool *seen;
+
+		if (eq)
+			*eq = '\0';
+		if (!strcmp(tok, "name"))
+			seen = &seen_name;
+		else if (!strcmp(tok, "cloud"))
+			seen = &seen_cloud;
+		else if (!strcmp(tok, "dhcp"))
+			seen = &seen_dhcp;
+		else
+			return err_set(err, EINVAL, "unknown option '%.40s' "
+				       "(expected name=, cloud= or dhcp=)",
+				       tok);
+		if (!eq)
+			return err_set(err, EINVAL, "option %s needs a value "
+				       "(%s=...)", tok, tok);
+		if (*seen)
+			return err_set(err, EINVAL, "option %s given twice",
+				       tok);
+		*seen = true;
+		if (seen == &seen_dhcp) {
+			if (strcmp(v, "on") && strcmp(v, "off"))
+				return err_set(err, EINVAL, "dhcp must be on "
+					       "or off, not '%.40s'", v);
+			req->dhcp = !strcmp(v, "on");
+			continue;
+		}
+		r = name_check(v, seen == &seen_name ? "subnet" : "cloud",
+			       err);
+		if (r)
+			return r;
+		snprintf(seen == &seen_name ? req->name : req->cloud,
+			 NAME_MAXLEN + 1, "%s", v);
+	}
+	if (!seen_name)
+		cidr_dirname(&req->cidr, req->name);
+	return 0;
+}
+
+void subnet_net(const struct subnet *s, struct net_subnet *out)
+{
+	out->tenant = s->tenant->name;
+	out->vni = s->vni;
+	out->gateway = cidr_gateway(&s->cidr);
+	out->prefix = s->cidr.prefix;
+	out->mtu = SUBNET_MTU;
+}
+
+/* Makes a subnet real on its home cloud: namespace, bridge, veth, gateway,
+ * dnsmasq. Undoes its own steps when one fails. */
+static int subnet_make(struct cloud *home, const struct net_subnet *ns,
+		       const struct net_dhcp *nd, int *pid, char *err)
+{
+	struct netdrv *d = home->net;
+	int r;
+
+	*pid = 0;
+	r = d->ops->tenant_ensure(d, ns->tenant, err);
+	if (r)
+		return r;
+	r = d->ops->subnet_ensure(d, ns, err);
+	if (r)
+		return r;
+	if (nd) {
+		r = d->ops->dhcp_ensure(d, nd, pid, err);
+		if (r)
+			d->ops->subnet_remove(d, ns->tenant, ns->vni, NULL);
+	}
+	return r;
+}
+
+static int subnet_unmake(struct cloud *home, const char *tenant,
+			 uint32_t vni, char *err)
+{
+	struct netdrv *d = home->net;
+	int r = d->ops->dhcp_remove(d, vni, true, err);
+
+	if (r == 0)
+		r = d->ops->subnet_remove(d, tenant, vni, err);
+	return r;
+}
+
+static int subnet_reserve(struct model *m, const char *tname,
+			  const struct subnet_req *req, struct subnet **out,
+			  char *err)
+{
+	char a[CIDR_STRLEN], b[CIDR_STRLEN];
+	struct tenant *t = tenant_find_visible(m, tname);
+	struct cloud *home;
+	struct subnet *s, *o;
+	uint32_t vni;
+	size_t i;
+	int r;
+
+	if (!t)
+		return err_set(err, ENOENT, "no tenant %s", tname);
+	if (t->state != OBJ_READY && t->state != OBJ_ERROR)
+		return err_set(err, EBUSY, "tenant %s is %s", tname,
+			       obj_state_name(t->state));
+	home = req->cloud[0] ? model_cloud(m, req->cloud)
+			     : model_default_cloud(m);
+	if (!home)
+		return err_set(err, ENOENT, "no cloud %s", req->cloud);
+	if (tree_name_reserved(NODE_SUBNETS, req->name))
+		return err_set(err, EEXIST, "'%s' is a name maasfs uses in "
+			       "subnets/", req->name);
+	if (subnet_find(t, req->name))
+		return err_set(err, EEXIST, "subnet %s exists in tenant %s",
+			       req->name, tname);
+	objset_each(&t->subnets, i, o)
+		if (cidr_overlap(&o->cidr, &req->cidr)) {
+			cidr_format(&req->cidr, a);
+			cidr_format(&o->cidr, b);
+			return err_set(err, EEXIST, "%s overlaps %s (subnet %s)",
+				       a, b, o->name);
+		}
+	r = idset_alloc(&m->vnis, m->vni_min, m->vni_max, &vni);
+	if (r)
+		return err_set(err, -r, "no free VNI in %u-%u", m->vni_min,
+			       m->vni_max);
+	s = subnet_new(t, req->name, &req->cidr, vni, home);
+	if (!s || objset_add(&t->subnets, s)) {
+		idset_put(&m->vnis, vni);
+		subnet_free(s);
+		return err_set(err, ENOMEM, "out of memory");
+	}
+	s->state = OBJ_CREATING;
+	if (req->dhcp) {
+		dhcp_defaults(s, &s->dhcp);
+		s->dhcp.on = true;
+	}
+	*out = s;
+	return 0;
+}
+
+static void subnet_unreserve(struct model *m, struct subnet *s)
+{
+	objset_del(&s->tenant->subnets, s);
+	idset_put(&m->vnis, s->vni);
+}
+
+int subnet_create(struct model *m, const char *tname, const char *line,
+		  char *err)
+{
+	struct subnet_req req;
+	struct net_subnet ns;
+	struct net_dhcp nd;
+	struct subnet *s = NULL;
+	struct cloud *home = NULL;
+	char cidr[CIDR_STRLEN];
+	int r, pid = 0;
+
+	r = subnet_parse(line, &req, err);
+	if (r)
+		return r;
+	pthread_mutex_lock(&m->lock);
+	r = subnet_reserve(m, tname, &req, &s, err);
+	if (r == 0) {
+		subnet_net(s, &ns);
+		dhcp_net(s, &s->dhcp, &nd);
+		home = s->home;
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (r)
+		return r;
+
+	r = subnet_make(home, &ns, s->dhcp.on ? &nd : NULL, &pid, err);
+	if (r == 0) {
+		pthread_mutex_lock(&m->lock);
+		s->state = OBJ_READY;
+		s->dhcp.pid = pid;
+		pthread_mutex_unlock(&m->lock);
+		r = state_save(m, err);
+		if (r)
+			subnet_unmake(home, tname, s->vni, NULL);
+	}
+	if (r) {
+		pthread_mutex_lock(&m->lock);
+		subnet_unreserve(m, s);
+		pthread_mutex_unlock(&m->lock);
+		subnet_free(s);
+		return r;
+	}
+	cidr_format(&s->cidr, cidr);
+	log_info("subnet %s/%s created: %s, VNI %u, on %s, DHCP %s", tname,
+		 s->name, cidr, s->vni, home->name,
+		 s->dhcp.on ? "on" : "off");
+	return 0;
+}
+
+int subnet_delete(struct model *m, const char *tname, const char *name,
+		  char *err)
+{
+	struct net_subnet ns;
+	struct net_dhcp nd;
+	enum obj_state prev = OBJ_READY;
+	struct tenant *t;
+	struct subnet *s = NULL;
+	struct cloud *home = NULL;
+	bool dhcp_on = false;
+	int r = 0, pid;
+
+	pthread_mutex_lock(&m->lock);
+	t = tenant_find_visible(m, tname);
+	if (t)
+		s = subnet_find_visible(t, name);
+	if (!s) {
+		r = err_set(err, ENOENT, "no subnet %s in tenant %s", name,
+			    tname);
+	} else if (s->state == OBJ_CHANGING || s->state == OBJ_DELETING) {
+		r = err_set(err, EBUSY, "subnet %s is %s", name,
+			    obj_state_name(s->state));
+	} else {
+		prev = s->state;
+		s->state = OBJ_DELETING;
+		home = s->home;
+		dhcp_on = s->dhcp.on;
+		subnet_net(s, &ns);
+		dhcp_net(s, &s->dhcp, &nd);
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (r)
+		return r;
+
+	r = state_save(m, err);
+	if (r == 0) {
+		r = subnet_unmake(home, tname, ns.vni, err);
+		/* Put back what went, so that a failed rmdir changes nothing. */
+		if (r && prev == OBJ_READY)
+			subnet_make(home, &ns, dhcp_on ? &nd : NULL, &pid,
+				    NULL);
+	}
+	pthread_mutex_lock(&m->lock);
+	if (r)
+		s->state = prev;
+	else
+		subnet_unreserve(m, s);
+	pthread_mutex_unlock(&m->lock);
+	if (r) {
+		state_save(m, NULL);
+		return r;
+	}
+	log_info("subnet %s/%s deleted", tname, name);
+	subnet_free(s);
+	return 0;
+}
+
+int subnet_set_cloud(struct model *m, const char *tname, const char *name,
+		     const char *cloud, char *err)
+{
+	struct tenant *t;
+	struct subnet *s = NULL;
+	int r = 0;
+
+	r = name_check(cloud, "cloud", err);
+	if (r)
+		return r;
+	pthread_mutex_lock(&m->lock);
+	t = tenant_find_visible(m, tname);
+	if (t)
+		s = subnet_find_visible(t, name);
+	if (!s)
+		r = err_set(err, ENOENT, "no subnet %s in tenant %s", name,
+			    tname);
+	else if (!model_cloud(m, cloud))
+		r = err_set(err, ENOENT, "no cloud %s", cloud);
+	else if (s->home != model_cloud(m, cloud))
+		r = err_set(err, EOPNOTSUPP, "moving a subnet to another "
+			    "cloud is not supported by this version");
+	pthread_mutex_unlock(&m->lock);
+	return r;
+}

@@ -1,0 +1,114 @@
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../lib/log.h"
+#include "model.h"
+#include "state.h"
+#include "tree.h"
+
+/* A tenant lives on the default cloud from mkdir on (its router namespace
+ * maas-<tenant>), and on any other cloud that holds a part of it. */
+int tenant_create(struct model *m, const char *name, char *err)
+{
+	struct cloud *home = model_default_cloud(m);
+	struct tenant *t;
+	uint32_t id;
+	int r;
+
+	r = name_check(name, "tenant", err);
+	if (r)
+		return r;
+	if (tree_name_reserved(NODE_ROOT, name))
+		return err_set(err, EEXIST, "'%s' is a name maasfs uses at "
+			       "the top of the tree", name);
+	pthread_mutex_lock(&m->lock);
+	if (tenant_find(m, name)) {
+		pthread_mutex_unlock(&m->lock);
+		return err_set(err, EEXIST, "tenant %s exists", name);
+	}
+	t = tenant_new(name, 0);
+	r = t ? idset_alloc(&m->tenant_ids, 1, UINT32_MAX, &id) : -ENOMEM;
+	if (r == 0) {
+		t->id = id;
+		t->state = OBJ_CREATING;
+		r = objset_add(&m->tenants, t);
+		if (r)
+			idset_put(&m->tenant_ids, id);
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (r) {
+		tenant_free(t);
+		return err_set(err, -r, "cannot allocate a tenant: %s",
+			       strerror(-r));
+	}
+
+	r = home->net->ops->tenant_ensure(home->net, name, err);
+	if (r == 0) {
+		pthread_mutex_lock(&m->lock);
+		t->state = OBJ_READY;
+		pthread_mutex_unlock(&m->lock);
+		r = state_save(m, err);
+		if (r)
+			home->net->ops->tenant_remove(home->net, name, NULL);
+	}
+	if (r) {
+		pthread_mutex_lock(&m->lock);
+		objset_del(&m->tenants, t);
+		idset_put(&m->tenant_ids, t->id);
+		pthread_mutex_unlock(&m->lock);
+		tenant_free(t);
+		return r;
+	}
+	log_info("tenant %s created (id %u, namespace %s%s on %s)", name,
+		 id, NET_NS_PREFIX, name, home->name);
+	return 0;
+}
+
+int tenant_delete(struct model *m, const char *name, char *err)
+{
+	struct cloud *home = model_default_cloud(m);
+	enum obj_state prev = OBJ_READY;
+	struct tenant *t;
+	int r;
+
+	pthread_mutex_lock(&m->lock);
+	t = tenant_find_visible(m, name);
+	if (!t) {
+		r = err_set(err, ENOENT, "no tenant %s", name);
+	} else if (t->state == OBJ_CHANGING || t->state == OBJ_DELETING) {
+		r = err_set(err, EBUSY, "tenant %s is %s", name,
+			    obj_state_name(t->state));
+	} else if (t->subnets.n || t->vms.n) {
+		r = err_set(err, ENOTEMPTY, "tenant %s still has %zu subnet(s) "
+			    "and %zu VM(s)", name, t->subnets.n, t->vms.n);
+	} else {
+		prev = t->state;
+		t->state = OBJ_DELETING;
+		r = 0;
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (r)
+		return r;
+
+	/* Forget it on disk first: a crash from here on leaves only kernel
+	 * objects, which the next mount's sweep removes. */
+	r = state_save(m, err);
+	if (r == 0)
+		r = home->net->ops->tenant_remove(home->net, name, err);
+	pthread_mutex_lock(&m->lock);
+	if (r) {
+		t->state = prev;
+	} else {
+		objset_del(&m->tenants, t);
+		idset_put(&m->tenant_ids, t->id);
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (r) {
+		state_save(m, NULL);   /* it is listed again */
+		return r;
+	}
+	tenant_free(t);
+	log_info("tenant %s deleted", name);
+	return 0;
+}

@@ -1,0 +1,738 @@
+#include "tree.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../lib/log.h"
+
+/* The objects a node names, looked up under the lock. */
+struct objref {
+	struct cloud *cloud;
+	struct tenant *tenant;
+	struct subnet *subnet;
+};
+
+struct attr {
+	const char *name;
+	unsigned mode;   /* 0444 read, 0644 read-write, 0200 write-only */
+	/* Called with m->lock held; never blocks (DESIGN §4 "Reads"). */
+	int (*show)(const struct model *m, const struct objref *o,
+		    struct strbuf *out);
+	/* Called without the lock: does the whole operation. */
+	int (*store)(struct model *m, const struct node *n, const char *value,
+		     char *err);
+};
+
+struct group {
+	const char *name;
+	enum node_kind kind;
+};
+
+struct kind_desc {
+	const struct attr *attrs;     /* ends with {NULL} */
+	const struct group *groups;   /* ends with {NULL} */
+	enum node_kind child;         /* what mkdir makes here */
+};
+
+/* ---- show and store ---- */
+
+static void show_error(const struct obj_error *e, struct strbuf *out)
+{
+	char when[32];
+	struct tm tm;
+
+	if (!e->code)
+		return;
+	gmtime_r(&e->when, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	sb_printf(out, "last error: %s %s: %s: %s\n", when, e->op,
+		  errno_name(e->code), e->msg);
+}
+
+static int show_cloud_uri(const struct model *m, const struct objref *o,
+			  struct strbuf *out)
+{
+	(void)m;
+	return sb_printf(out, "%s\n", o->cloud->uri);
+}
+
+static int show_cloud_vtep(const struct model *m, const struct objref *o,
+			   struct strbuf *out)
+{
+	(void)m;
+	return sb_printf(out, "%s\n", o->cloud->vtep[0] ? o->cloud->vtep
+							: "none");
+}
+
+static int show_cloud_status(const struct model *m, const struct objref *o,
+			     struct strbuf *out)
+{
+	(void)m;
+	(void)o;
+	return sb_puts(out, "up\n");   /* the local host; remote checks later */
+}
+
+static int show_cloud_vms(const struct model *m, const struct objref *o,
+			  struct strbuf *out)
+{
+	(void)m;
+	(void)o;
+	(void)out;
+	return 0;
+}
+
+static int show_tenant_id(const struct model *m, const struct objref *o,
+			  struct strbuf *out)
+{
+	(void)m;
+	return sb_printf(out, "%u\n", o->tenant->id);
+}
+
+static int show_tenant_status(const struct model *m, const struct objref *o,
+			      struct strbuf *out)
+{
+	const struct tenant *t = o->tenant;
+
+	sb_printf(out, "%s\n", obj_state_name(t->state));
+	sb_printf(out, "id: %u\n", t->id);
+	sb_printf(out, "namespace: %s%s on %s\n", NET_NS_PREFIX, t->name,
+		  model_default_cloud(m)->name);
+	sb_printf(out, "subnets: %zu\n", t->subnets.n);
+	sb_printf(out, "vms: %zu\n", t->vms.n);
+	show_error(&t->error, out);
+	return 0;
+}
+
+static int store_subnets_new(struct model *m, const struct node *n,
+			     const char *value, char *err)
+{
+	return subnet_create(m, n->tenant, value, err);
+}
+
+static int show_subnet_cidr(const struct model *m, const struct objref *o,
+			    struct strbuf *out)
+{
+	char buf[CIDR_STRLEN];
+
+	(void)m;
+	cidr_format(&o->subnet->cidr, buf);
+	return sb_printf(out, "%s\n", buf);
+}
+
+static int show_subnet_gateway(const struct model *m, const struct objref *o,
+			       struct strbuf *out)
+{
+	char buf[IP_STRLEN];
+
+	(void)m;
+	ip_format(cidr_gateway(&o->subnet->cidr), buf);
+	return sb_printf(out, "%s\n", buf);
+}
+
+static int show_subnet_cloud(const struct model *m, const struct objref *o,
+			     struct strbuf *out)
+{
+	(void)m;
+	return sb_printf(out, "%s\n", o->subnet->home->name);
+}
+
+static int store_subnet_cloud(struct model *m, const struct node *n,
+			      const char *value, char *err)
+{
+	return subnet_set_cloud(m, n->tenant, n->subnet, value, err);
+}
+
+static int show_subnet_vni(const struct model *m, const struct objref *o,
+			   struct strbuf *out)
+{
+	(void)m;
+	return sb_printf(out, "%u\n", o->subnet->vni);
+}
+
+static int show_subnet_bridge(const struct model *m, const struct objref *o,
+			      struct strbuf *out)
+{
+	char br[NET_IFNAMSIZ];
+
+	(void)m;
+	net_bridge_name(o->subnet->vni, br);
+	return sb_printf(out, "%s\n", br);
+}
+
+static void show_dhcp_line(const struct subnet *s, struct strbuf *out)
+{
+	struct netdrv *d = s->home->net;
+	int pid;
+
+	if (!s->dhcp.on) {
+		sb_puts(out, "off\n");
+		return;
+	}
+	pid = d->ops->dhcp_pid(d, s->vni);
+	if (pid > 0)
+		sb_printf(out, "running pid %d\n", pid);
+	else if (s->state == OBJ_ERROR && s->error.code)
+		sb_printf(out, "not running: %s\n", s->error.msg);
+	else if (s->dhcp.error.code)
+		sb_printf(out, "not running: %s\n", s->dhcp.error.msg);
+	else
+		sb_puts(out, "not running: dnsmasq has exited\n");
+}
+
+static int show_subnet_status(const struct model *m, const struct objref *o,
+			      struct strbuf *out)
+{
+	const struct subnet *s = o->subnet;
+	char cidr[CIDR_STRLEN], gw[IP_STRLEN], br[NET_IFNAMSIZ];
+	char gwif[NET_IFNAMSIZ];
+
+	(void)m;
+	cidr_format(&s->cidr, cidr);
+	ip_format(cidr_gateway(&s->cidr), gw);
+	net_bridge_name(s->vni, br);
+	net_gwveth_name(s->vni, gwif);
+	sb_printf(out, "%s\n", obj_state_name(s->state));
+	sb_printf(out, "cidr: %s\n", cidr);
+	sb_printf(out, "gateway: %s on %s in %s%s\n", gw, gwif, NET_NS_PREFIX,
+		  s->tenant->name);
+	sb_printf(out, "bridge: %s on %s\n", br, s->home->name);
+	sb_printf(out, "vni: %u\n", s->vni);
+	sb_printf(out, "mtu: %u\n", SUBNET_MTU);
+	sb_puts(out, "dhcp: ");
+	show_dhcp_line(s, out);
+	show_error(&s->error, out);
+	return 0;
+}
+
+static int show_dhcp_server(const struct model *m, const struct objref *o,
+			    struct strbuf *out)
+{
+	return show_subnet_gateway(m, o, out);
+}
+
+static int show_dhcp_range(const struct model *m, const struct objref *o,
+			   struct strbuf *out)
+{
+	char buf[2 * IP_STRLEN];
+
+	(void)m;
+	dhcp_format_range(&o->subnet->dhcp, buf);
+	return sb_printf(out, "%s\n", buf);
+}
+
+static int store_dhcp_range(struct model *m, const struct node *n,
+			    const char *value, char *err)
+{
+	return dhcp_set_range(m, n->tenant, n->subnet, value, err);
+}
+
+static int show_dhcp_domain(const struct model *m, const struct objref *o,
+			    struct strbuf *out)
+{
+	(void)m;
+	return sb_printf(out, "%s\n", o->subnet->dhcp.domain);
+}
+
+static int store_dhcp_domain(struct model *m, const struct node *n,
+			     const char *value, char *err)
+{
+	return dhcp_set_domain(m, n->tenant, n->subnet, value, err);
+}
+
+static int show_dhcp_hosts(const struct model *m, const struct objref *o,
+			   struct strbuf *out)
+{
+	(void)m;
+	(void)o;
+	(void)out;
+	return 0;   /* VMs' reservations arrive with VMs */
+}
+
+static int show_dhcp_leases(const struct model *m, const struct objref *o,
+			    struct strbuf *out)
+{
+	struct netdrv *d = o->subnet->home->net;
+
+	(void)m;
+	return d->ops->dhcp_leases(d, o->subnet->vni, out);
+}
+
+static int show_dhcp_status(const struct model *m, const struct objref *o,
+			    struct strbuf *out)
+{
+	(void)m;
+	show_dhcp_line(o->subnet, out);
+	show_error(&o->subnet->dhcp.error, out);
+	return 0;
+}
+
+/* ---- the tree ---- */
+
+static const struct attr cloud_attrs[] = {
+	{ "uri", 0444, show_cloud_uri, NULL },
+	{ "vtep", 0444, show_cloud_vtep, NULL },
+	{ "status", 0444, show_cloud_status, NULL },
+	{ "vms", 0444, show_cloud_vms, NULL },
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct attr tenant_attrs[] = {
+	{ "id", 0444, show_tenant_id, NULL },
+	{ "status", 0444, show_tenant_status, NULL },
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct attr subnets_attrs[] = {
+	{ "new", 0200, NULL, store_subnets_new },
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct attr subnet_attrs[] = {
+	{ "cidr", 0444, show_subnet_cidr, NULL },
+	{ "gateway", 0444, show_subnet_gateway, NULL },
+	{ "cloud", 0644, show_subnet_cloud, store_subnet_cloud },
+	{ "clouds", 0444, show_subnet_cloud, NULL },
+	{ "vni", 0444, show_subnet_vni, NULL },
+	{ "bridge", 0444, show_subnet_bridge, NULL },
+	{ "status", 0444, show_subnet_status, NULL },
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct attr dhcp_attrs[] = {
+	{ "server", 0444, show_dhcp_server, NULL },
+	{ "range", 0644, show_dhcp_range, store_dhcp_range },
+	{ "domain", 0644, show_dhcp_domain, store_dhcp_domain },
+	{ "hosts", 0444, show_dhcp_hosts, NULL },
+	{ "leases", 0444, show_dhcp_leases, NULL },
+	{ "status", 0444, show_dhcp_status, NULL },
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct attr no_attrs[] = { { NULL, 0, NULL, NULL } };
+
+static const struct group root_groups[] = {
+	{ "clouds", NODE_CLOUDS },
+	{ NULL, NODE_NONE },
+};
+static const struct group tenant_groups[] = {
+	{ "subnets", NODE_SUBNETS },
+	{ "vms", NODE_VMS },
+	{ NULL, NODE_NONE },
+};
+static const struct group subnet_groups[] = {
+	{ "dhcp", NODE_DHCP },
+	{ NULL, NODE_NONE },
+};
+static const struct group no_groups[] = { { NULL, NODE_NONE } };
+
+static const struct kind_desc kinds[NODE_KINDS] = {
+	[NODE_ROOT] = { no_attrs, root_groups, NODE_TENANT },
+	[NODE_CLOUDS] = { no_attrs, no_groups, NODE_CLOUD },
+	[NODE_CLOUD] = { cloud_attrs, no_groups, NODE_NONE },
+	[NODE_TENANT] = { tenant_attrs, tenant_groups, NODE_NONE },
+	[NODE_SUBNETS] = { subnets_attrs, no_groups, NODE_SUBNET },
+	[NODE_SUBNET] = { subnet_attrs, subnet_groups, NODE_NONE },
+	[NODE_DHCP] = { dhcp_attrs, no_groups, NODE_NONE },
+	[NODE_VMS] = { no_attrs, no_groups, NODE_VM },
+	[NODE_VM] = { no_attrs, no_groups, NODE_NONE },
+};
+
+void tree_root(struct node *n)
+{
+	memset(n, 0, sizeof *n);
+	n->kind = NODE_ROOT;
+}
+
+int tree_step(const struct node *parent, const char *name,
+	      struct node *child)
+{
+	const struct kind_desc *d = &kinds[parent->kind];
+	const struct attr *a;
+	const struct group *g;
+
+	if (parent->attr)
+		return -ENOTDIR;
+	*child = *parent;
+	for (a = d->attrs; a->name; a++)
+		if (!strcmp(a->name, name)) {
+			child->attr = a;
+			return 0;
+		}
+	for (g = d->groups; g->name; g++)
+		if (!strcmp(g->name, name)) {
+			child->kind = g->kind;
+			return 0;
+		}
+	switch (d->child) {
+	case NODE_CLOUD:
+		child->cloud = name;
+		break;
+	case NODE_TENANT:
+		child->tenant = name;
+		break;
+	case NODE_SUBNET:
+		child->subnet = name;
+		break;
+	case NODE_VM:
+		child->vm = name;
+		break;
+	default:
+		return -ENOENT;
+	}
+	child->kind = d->child;
+	return 0;
+}
+
+bool tree_name_reserved(enum node_kind kind, const char *name)
+{
+	const struct attr *a;
+	const struct group *g;
+
+	for (a = kinds[kind].attrs; a->name; a++)
+		if (!strcmp(a->name, name))
+			return true;
+	for (g = kinds[kind].groups; g->name; g++)
+		if (!strcmp(g->name, name))
+			return true;
+	return false;
+}
+
+void tree_path(const struct node *n, char *buf, size_t len)
+{
+	struct strbuf sb = STRBUF_INIT;
+	enum node_kind k = n->kind;
+
+	if (k == NODE_CLOUDS || k == NODE_CLOUD)
+		sb_puts(&sb, "/clouds");
+	if (k == NODE_CLOUD)
+		sb_printf(&sb, "/%s", n->cloud);
+	if (k >= NODE_TENANT)
+		sb_printf(&sb, "/%s", n->tenant);
+	if (k == NODE_SUBNETS || k == NODE_SUBNET || k == NODE_DHCP)
+		sb_puts(&sb, "/subnets");
+	if (k == NODE_SUBNET || k == NODE_DHCP)
+		sb_printf(&sb, "/%s", n->subnet);
+	if (k == NODE_DHCP)
+		sb_puts(&sb, "/dhcp");
+	if (k == NODE_VMS || k == NODE_VM)
+		sb_puts(&sb, "/vms");
+	if (k == NODE_VM)
+		sb_printf(&sb, "/%s", n->vm);
+	if (n->attr)
+		sb_printf(&sb, "/%s", n->attr->name);
+	snprintf(buf, len, "%s", sb.len ? sb_str(&sb) : "/");
+	sb_free(&sb);
+}
+
+/* Looks up the objects of a node; the caller holds m->lock. */
+static int resolve(const struct model *m, const struct node *n,
+		   struct objref *o)
+{
+	memset(o, 0, sizeof *o);
+	switch (n->kind) {
+	case NODE_ROOT:
+	case NODE_CLOUDS:
+		return 0;
+	case NODE_CLOUD:
+		o->cloud = model_cloud(m, n->cloud);
+		return o->cloud ? 0 : -ENOENT;
+	case NODE_VM:
+		return -ENOENT;
+	default:
+		break;
+	}
+	o->tenant = tenant_find_visible(m, n->tenant);
+	if (!o->tenant)
+		return -ENOENT;
+	if (n->kind != NODE_SUBNET && n->kind != NODE_DHCP)
+		return 0;
+	o->subnet = subnet_find_visible(o->tenant, n->subnet);
+	if (!o->subnet)
+		return -ENOENT;
+	if (n->kind == NODE_DHCP && !o->subnet->dhcp.on)
+		return -ENOENT;
+	return 0;
+}
+
+static time_t node_mtime(const struct model *m, const struct objref *o)
+{
+	if (o->subnet)
+		return o->subnet->mtime;
+	if (o->tenant)
+		return o->tenant->mtime;
+	return m->started;
+}
+
+/* Records a failed operation in the nearest status file, and the log. */
+static void record_error(struct model *m, const struct node *n,
+			 const char *verb, int code, const char *msg)
+{
+	struct obj_error *e = NULL;
+	struct objref o;
+	char path[512], op[48];
+
+	tree_path(n, path, sizeof path);
+	log_warnx("%s %s: %s: %s", verb, path, errno_name(code), msg);
+	snprintf(op, sizeof op, "%s %s", verb,
+		 n->attr ? n->attr->name : strrchr(path, '/') + 1);
+	pthread_mutex_lock(&m->lock);
+	resolve(m, n, &o);
+	if (!o.tenant && n->tenant)
+		o.tenant = tenant_find_visible(m, n->tenant);
+	if (!o.subnet && o.tenant && n->subnet)
+		o.subnet = subnet_find_visible(o.tenant, n->subnet);
+	if (n->kind == NODE_DHCP && o.subnet && o.subnet->dhcp.on)
+		e = &o.subnet->dhcp.error;
+	else if (o.subnet)
+		e = &o.subnet->error;
+	else if (o.tenant)
+		e = &o.tenant->error;
+	if (e)
+		obj_error_set(e, op, code, msg);
+	pthread_mutex_unlock(&m->lock);
+}
+
+int tree_stat(struct model *m, const struct node *n, struct tree_stat *st)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct objref o;
+	int r;
+
+	memset(st, 0, sizeof *st);
+	pthread_mutex_lock(&m->lock);
+	r = resolve(m, n, &o);
+	if (r == 0) {
+		st->mtime = node_mtime(m, &o);
+		if (!n->attr) {
+			st->dir = true;
+			st->mode = 0755;
+			st->nlink = 2;
+		} else {
+			st->mode = n->attr->mode;
+			st->nlink = 1;
+			if (n->attr->show)
+				r = n->attr->show(m, &o, &sb);
+			st->size = sb.len;
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+	sb_free(&sb);
+	return r < 0 ? r : 0;
+}
+
+int tree_open(struct model *m, const struct node *n, bool rd, bool wr)
+{
+	struct objref o;
+	int r;
+
+	pthread_mutex_lock(&m->lock);
+	r = resolve(m, n, &o);
+	pthread_mutex_unlock(&m->lock);
+	if (r)
+		return r;
+	if (!n->attr)
+		return wr ? -EISDIR : 0;
+	if ((rd && !(n->attr->mode & 0444)) || (wr && !(n->attr->mode & 0200)))
+		return -EACCES;
+	return 0;
+}
+
+int tree_read(struct model *m, const struct node *n, struct strbuf *out)
+{
+	struct objref o;
+	int r;
+
+	if (!n->attr)
+		return -EISDIR;
+	if (!n->attr->show)
+		return -EACCES;
+	pthread_mutex_lock(&m->lock);
+	r = resolve(m, n, &o);
+	if (r == 0)
+		r = n->attr->show(m, &o, out);
+	pthread_mutex_unlock(&m->lock);
+	return r < 0 ? r : 0;
+}
+
+/* A trailing newline and surrounding blanks are ignored; a second line or
+ * a NUL is EINVAL. */
+static int value_normalize(const char *buf, size_t len, char *out,
+			   char *err)
+{
+	size_t a = 0, b = len;
+
+	if (len > TREE_VALUE_MAX)
+		return err_set(err, EINVAL, "value longer than %d bytes",
+			       TREE_VALUE_MAX);
+	if (memchr(buf, '\0', len))
+		return err_set(err, EINVAL, "value contains a NUL byte");
+	while (b > 0 && (buf[b - 1] == '\n' || buf[b - 1] == '\r' ||
+			 buf[b - 1] == ' ' || buf[b - 1] == '\t'))
+		b--;
+	while (a < b && (buf[a] == ' ' || buf[a] == '\t'))
+		a++;
+	if (memchr(buf + a, '\n', b - a) || memchr(buf + a, '\r', b - a))
+		return err_set(err, EINVAL, "one line expected");
+	memcpy(out, buf + a, b - a);
+	out[b - a] = '\0';
+	return 0;
+}
+
+int tree_write(struct model *m, const struct node *n, const char *buf,
+	       size_t len)
+{
+	char value[TREE_VALUE_MAX + 1], err[ERRLEN] = "";
+	int r;
+
+	if (!n->attr)
+		return -EISDIR;
+	if (!n->attr->store)
+		r = err_set(err, EACCES, "%s is read-only", n->attr->name);
+	else
+		r = value_normalize(buf, len, value, err);
+	if (r == 0)
+		r = n->attr->store(m, n, value, err);
+	if (r < 0) {
+		record_error(m, n, "write", -r, err[0] ? err : strerror(-r));
+		return r;
+	}
+	return (int)len;
+}
+
+int tree_truncate(struct model *m, const struct node *n, size_t size)
+{
+	int r = tree_open(m, n, false, true);
+
+	if (r == 0 && size != 0)
+		r = -EINVAL;
+	return r;
+}
+
+int tree_mkdir(struct model *m, const struct node *n)
+{
+	char err[ERRLEN] = "";
+	int r;
+
+	if (n->attr)
+		return -EEXIST;
+	switch (n->kind) {
+	case NODE_TENANT:
+		r = tenant_create(m, n->tenant, err);
+		break;
+	case NODE_DHCP:
+		r = dhcp_enable(m, n->tenant, n->subnet, err);
+		break;
+	case NODE_SUBNET:
+		r = err_set(err, EPERM, "subnets are made by writing \"CIDR "
+			    "[name=NAME]\" to subnets/new");
+		break;
+	case NODE_VM:
+		r = err_set(err, EOPNOTSUPP, "VMs are not supported by this "
+			    "version of maasfs");
+		break;
+	case NODE_CLOUD:
+		r = err_set(err, EPERM, "clouds come from the configuration "
+			    "file");
+		break;
+	default:
+		r = -EEXIST;   /* default directories always exist */
+		break;
+	}
+	if (r < 0)
+		record_error(m, n, "mkdir", -r, err[0] ? err : strerror(-r));
+	return r;
+}
+
+int tree_rmdir(struct model *m, const struct node *n)
+{
+	char err[ERRLEN] = "";
+	int r;
+
+	if (n->attr)
+		return -ENOTDIR;
+	switch (n->kind) {
+	case NODE_TENANT:
+		r = tenant_delete(m, n->tenant, err);
+		break;
+	case NODE_SUBNET:
+		r = subnet_delete(m, n->tenant, n->subnet, err);
+		break;
+	case NODE_DHCP:
+		r = dhcp_disable(m, n->tenant, n->subnet, err);
+		break;
+	case NODE_VM:
+		r = -ENOENT;
+		break;
+	case NODE_ROOT:
+		r = -EBUSY;
+		break;
+	default:
+		r = err_set(err, EPERM, "default directories cannot be "
+			    "removed");
+		break;
+	}
+	if (r < 0)
+		record_error(m, n, "rmdir", -r, err[0] ? err : strerror(-r));
+	return r;
+}
+
+int tree_unlink(struct model *m, const struct node *n)
+{
+	struct tree_stat st;
+	int r = tree_stat(m, n, &st);
+
+	if (r)
+		return r;
+	if (!n->attr)
+		return -EISDIR;
+	record_error(m, n, "unlink", EPERM,
+		     "attribute files cannot be removed");
+	return -EPERM;
+}
+
+int tree_readdir(struct model *m, const struct node *n, tree_fill_fn fill,
+		 void *ctx)
+{
+	const struct kind_desc *d = &kinds[n->kind];
+	const struct attr *a;
+	const struct group *g;
+	struct objref o;
+	const struct tenant *t;
+	const struct subnet *s;
+	size_t i;
+	int r;
+
+	if (n->attr)
+		return -ENOTDIR;
+	pthread_mutex_lock(&m->lock);
+	r = resolve(m, n, &o);
+	if (r)
+		goto out;
+	for (a = d->attrs; a->name; a++)
+		fill(ctx, a->name, false);
+	for (g = d->groups; g->name; g++)
+		if (g->kind != NODE_DHCP || o.subnet->dhcp.on)
+			fill(ctx, g->name, true);
+	switch (n->kind) {
+	case NODE_ROOT:
+		objset_each(&m->tenants, i, t)
+			if (t->state != OBJ_CREATING)
+				fill(ctx, t->name, true);
+		break;
+	case NODE_CLOUDS:
+		for (i = 0; i < m->nclouds; i++)
+			fill(ctx, m->clouds[i]->name, true);
+		break;
+	case NODE_SUBNETS:
+		objset_each(&o.tenant->subnets, i, s)
+			if (s->state != OBJ_CREATING)
+				fill(ctx, s->name, true);
+		break;
+	default:
+		break;
+	}
+out:
+	pthread_mutex_unlock(&m->lock);
+	return r;
+}

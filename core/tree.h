@@ -1,0 +1,80 @@
+/* The tree of DESIGN §4 as configfs describes one: each kind of directory
+ * declares its attribute files {name, mode, show, store}, its default
+ * sub-directories, and the kind of the children mkdir makes in it. fs/
+ * walks paths with tree_step and calls one tree_ function per request. */
+#ifndef MAAS_TREE_H
+#define MAAS_TREE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "../lib/util.h"
+#include "model.h"
+
+enum node_kind {
+	NODE_NONE,
+	NODE_ROOT,
+	NODE_CLOUDS,
+	NODE_CLOUD,
+	NODE_TENANT,
+	NODE_SUBNETS,
+	NODE_SUBNET,
+	NODE_DHCP,
+	NODE_VMS,
+	NODE_VM,
+	NODE_KINDS
+};
+
+struct attr;
+
+/* A path, resolved by names: the objects are looked up again under the
+ * lock by every call, so a node never holds a pointer into the model. */
+struct node {
+	enum node_kind kind;
+	const char *cloud, *tenant, *subnet, *vm;
+	const struct attr *attr;   /* an attribute file of kind; NULL: dir */
+};
+
+struct tree_stat {
+	bool dir;
+	unsigned mode;             /* permission bits */
+	size_t size;
+	unsigned nlink;
+	time_t mtime;
+};
+
+/* Largest value a write may carry. */
+#define TREE_VALUE_MAX 4096
+
+void tree_root(struct node *n);
+/* The child NAME of a directory node: 0, -ENOENT if nothing of that name
+ * can exist there, -ENOTDIR if parent is a file. Whether a named object
+ * exists is for tree_stat to say. */
+int tree_step(const struct node *parent, const char *name,
+	      struct node *child);
+/* Names of files and default directories of a kind: not for objects. */
+bool tree_name_reserved(enum node_kind kind, const char *name);
+
+int tree_stat(struct model *m, const struct node *n, struct tree_stat *st);
+/* Checks an open for reading and/or writing: -EACCES for a read-only
+ * attribute opened for writing and the like, -EISDIR for a directory. */
+int tree_open(struct model *m, const struct node *n, bool rd, bool wr);
+int tree_read(struct model *m, const struct node *n, struct strbuf *out);
+/* One whole value (DESIGN §4 "Writes are whole values"). Returns the
+ * byte count or -errno; a failure's reason goes to the nearest status. */
+int tree_write(struct model *m, const struct node *n, const char *buf,
+	       size_t len);
+int tree_truncate(struct model *m, const struct node *n, size_t size);
+int tree_mkdir(struct model *m, const struct node *n);
+int tree_rmdir(struct model *m, const struct node *n);
+int tree_unlink(struct model *m, const struct node *n);
+
+typedef void (*tree_fill_fn)(void *ctx, const char *name, bool dir);
+int tree_readdir(struct model *m, const struct node *n, tree_fill_fn fill,
+		 void *ctx);
+
+/* The node's path ("/tenantA/subnets/web/cidr"). */
+void tree_path(const struct node *n, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,62 @@
+/* libyaml, both ways: an emitter into a strbuf for canonical block YAML,
+ * and a loaded document with errors that name file, line and column. */
+#ifndef MAAS_YAMLIO_H
+#define MAAS_YAMLIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <yaml.h>
+
+#include "../lib/util.h"
+
+struct yw {
+	yaml_emitter_t em;
+	struct strbuf *out;
+	int failed;
+};
+
+int yw_begin(struct yw *w, struct strbuf *out);
+/* explicit_end writes "..." so that a truncated file is detectable. */
+int yw_end(struct yw *w, bool explicit_end);
+void yw_map(struct yw *w);
+void yw_map_flow(struct yw *w);
+void yw_map_end(struct yw *w);
+void yw_str(struct yw *w, const char *s);
+void yw_key_str(struct yw *w, const char *key, const char *value);
+void yw_key_uint(struct yw *w, const char *key, unsigned long value);
+
+struct ydoc {
+	yaml_document_t doc;
+	bool loaded;
+	char name[128];    /* file name for messages */
+};
+
+/* Parses one document. Errors name the line and column. */
+int ydoc_load(struct ydoc *d, const char *name, const char *buf, size_t len,
+	      char *err);
+void ydoc_free(struct ydoc *d);
+yaml_node_t *ydoc_root(struct ydoc *d);
+yaml_node_t *ydoc_node(struct ydoc *d, int id);
+/* "name:line:col: message" into err; returns -EINVAL. */
+int ydoc_err(const struct ydoc *d, const yaml_node_t *n, char *err,
+	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The scalar's text, or NULL if n is not a scalar. */
+const char *ydoc_scalar(const yaml_node_t *n);
+/* Checks that n is a mapping without duplicate keys whose keys are all
+ * scalars, and (if allowed is not NULL) among the NULL-terminated allowed
+ * names. */
+int ydoc_check_map(struct ydoc *d, yaml_node_t *n, const char *what,
+		   const char *const *allowed, char *err);
+/* The value node of key in mapping n, or NULL. */
+yaml_node_t *ydoc_get(struct ydoc *d, yaml_node_t *n, const char *key);
+/* An unsigned decimal integer scalar within [min, max]. */
+int ydoc_uint(struct ydoc *d, yaml_node_t *n, const char *what,
+	      unsigned long min, unsigned long max, unsigned long *out,
+	      char *err);
+
+#define ydoc_map_each(n, pair)                                      \
+	for ((pair) = (n)->data.mapping.pairs.start;                \
+	     (pair) < (n)->data.mapping.pairs.top; (pair)++)
+
+#endif

@@ -1,0 +1,230 @@
+/* maasfs [-f] [-d] [-o config=FILE,state=DIR,...] MOUNTPOINT */
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs.h"   /* first: it sets FUSE_USE_VERSION */
+
+#include <fuse_lowlevel.h>
+
+#include "../core/model.h"
+#include "../lib/log.h"
+
+#ifndef MAASFS_VERSION
+#define MAASFS_VERSION "0.0.0"
+#endif
+
+struct maas_opts {
+	char *config;
+	char *state;
+	char *vni;
+	char *dnsmasq;
+	char *log;
+	int help;
+	int version;
+};
+
+#define OPT(t, p) { t, offsetof(struct maas_opts, p), 1 }
+static const struct fuse_opt maas_opt_spec[] = {
+	OPT("config=%s", config),
+	OPT("state=%s", state),
+	OPT("vni=%s", vni),
+	OPT("dnsmasq=%s", dnsmasq),
+	OPT("log=%s", log),
+	OPT("-h", help),
+	OPT("--help", help),
+	OPT("-V", version),
+	OPT("--version", version),
+	FUSE_OPT_END
+};
+
+static void usage(const char *prog)
+{
+	printf("usage: %s [options] MOUNTPOINT\n"
+	       "\n"
+	       "Migration-as-a-service for a multi-cloud estate, as a "
+	       "filesystem.\n"
+	       "\n"
+	       "maasfs options:\n"
+	       "    -o config=FILE         clouds file (default: one cloud, "
+	       "\"local\")\n"
+	       "    -o state=DIR           state directory (default "
+	       "/var/lib/maasfs)\n"
+	       "    -o vni=FIRST-LAST      VXLAN ids to allocate from "
+	       "(default 1-16777215)\n"
+	       "    -o dnsmasq=PATH        dnsmasq binary (default "
+	       "/usr/sbin/dnsmasq)\n"
+	       "    -o log=FILE            log file when in the background "
+	       "(default STATE/maasfs.log)\n"
+	       "    -h, --help             this help\n"
+	       "    -V, --version          versions of maasfs and its "
+	       "libraries\n"
+	       "\n"
+	       "Unmount with: fusermount3 -u MOUNTPOINT (the networks and "
+	       "dnsmasq keep running).\n\n", prog);
+}
+
+static void version(void)
+{
+	char libs[256];
+
+	model_versions(libs, sizeof libs);
+	printf("maasfs %s\n", MAASFS_VERSION);
+	printf("libfuse %s, %s\n", fuse_pkgversion(), libs);
+}
+
+static int parse_vni(const char *s, uint32_t *min, uint32_t *max)
+{
+	unsigned long a, b;
+	char *end;
+
+	errno = 0;
+	a = strtoul(s, &end, 10);
+	if (*end != '-' || errno)
+		return -EINVAL;
+	b = strtoul(end + 1, &end, 10);
+	if (*end || errno || a < 1 || a > b || b > VNI_MAX)
+		return -EINVAL;
+	*min = (uint32_t)a;
+	*max = (uint32_t)b;
+	return 0;
+}
+
+/* After kill -9 the old mount answers ENOTCONN: clear it, as fusermount3
+ * -uz would, so that a new mount can take its place. */
+static void clear_dead_mount(const char *mountpoint)
+{
+	struct stat st;
+
+	if (stat(mountpoint, &st) == 0 || errno != ENOTCONN)
+		return;
+	if (umount2(mountpoint, MNT_DETACH) == 0)
+		log_info("cleared the dead mount at %s", mountpoint);
+	else
+		log_warn("cannot clear the dead mount at %s", mountpoint);
+}
+
+static char *absolute(const char *path)
+{
+	char cwd[PATH_MAX], *out;
+
+	if (!path || path[0] == '/')
+		return path ? strdup(path) : NULL;
+	if (!getcwd(cwd, sizeof cwd))
+		return NULL;
+	if (asprintf(&out, "%s/%s", cwd, path) < 0)
+		return NULL;
+	return out;
+}
+
+int main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct maas_opts o;
+	struct fuse_cmdline_opts c;
+	struct model_opts mo;
+	struct fuse_loop_config *loop = NULL;
+	struct model *m = NULL;
+	struct fuse *f = NULL;
+	char err[ERRLEN] = "", logpath[PATH_MAX + 16];
+	char *statedir = NULL;
+	int r = 1;
+
+	memset(&o, 0, sizeof o);
+	memset(&c, 0, sizeof c);
+	memset(&mo, 0, sizeof mo);
+	if (fuse_opt_parse(&args, &o, maas_opt_spec, NULL) < 0)
+		return 1;
+	if (o.help) {
+		usage(argv[0]);
+		fuse_cmdline_help();
+		fuse_lib_help(&args);
+		r = 0;
+		goto out;
+	}
+	if (o.version) {
+		version();
+		r = 0;
+		goto out;
+	}
+	if (fuse_parse_cmdline(&args, &c) != 0)
+		goto out;
+	if (!c.mountpoint) {
+		fprintf(stderr, "%s: no mountpoint (see --help)\n", argv[0]);
+		goto out;
+	}
+	log_init("maasfs", 1, NULL);
+	log_set_level(c.debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	if (o.vni && parse_vni(o.vni, &mo.vni_min, &mo.vni_max)) {
+		fprintf(stderr, "%s: vni=%s: expected FIRST-LAST within "
+			"1-%u\n", argv[0], o.vni, VNI_MAX);
+		goto out;
+	}
+	statedir = absolute(o.state);
+	mo.statedir = statedir;
+	mo.config = o.config;
+	mo.dnsmasq = o.dnsmasq;
+	if (model_open(&mo, &m, err)) {
+		fprintf(stderr, "%s: %s\n", argv[0], err);
+		goto out;
+	}
+	model_reconcile(m);
+
+	fuse_opt_add_arg(&args, "-odefault_permissions,fsname=maasfs,"
+				"subtype=maasfs");
+	f = fuse_new(&args, fs_operations(), sizeof *fs_operations(), m);
+	if (!f)
+		goto out;
+	clear_dead_mount(c.mountpoint);
+	if (fuse_mount(f, c.mountpoint) != 0)
+		goto out;
+	if (fuse_daemonize(c.foreground) != 0)
+		goto out_unmount;
+	snprintf(logpath, sizeof logpath, "%s/maasfs.log", m->statedir);
+	if (!c.foreground)
+		log_init("maasfs", 0, o.log ? o.log : logpath);
+	else if (o.log)
+		log_init("maasfs", 1, o.log);
+	log_info("maasfs %s mounted on %s (state %s, instance %s)",
+		 MAASFS_VERSION, c.mountpoint, m->statedir, m->instance);
+	if (fuse_set_signal_handlers(fuse_get_session(f)) != 0)
+		goto out_unmount;
+	if (c.singlethread) {
+		r = fuse_loop(f);
+	} else {
+		loop = fuse_loop_cfg_create();
+		fuse_loop_cfg_set_clone_fd(loop, c.clone_fd);
+		if (c.max_idle_threads != UINT_MAX)
+			fuse_loop_cfg_set_idle_threads(loop,
+						       c.max_idle_threads);
+		fuse_loop_cfg_set_max_threads(loop, c.max_threads);
+		r = fuse_loop_mt(f, loop);
+	}
+	fuse_remove_signal_handlers(fuse_get_session(f));
+	log_info("unmounted %s; networks and dnsmasq keep running",
+		 c.mountpoint);
+out_unmount:
+	fuse_unmount(f);
+out:
+	if (f)
+		fuse_destroy(f);
+	if (loop)
+		fuse_loop_cfg_destroy(loop);
+	model_free(m);
+	free(statedir);
+	free(c.mountpoint);
+	fuse_opt_free_args(&args);
+	free(o.config);
+	free(o.state);
+	free(o.vni);
+	free(o.dnsmasq);
+	free(o.log);
+	log_close();
+	return r ? 1 : 0;
+}

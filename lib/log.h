@@ -1,0 +1,28 @@
+/* Logging in the manner of OpenBSD vmd's log.c: stderr in the foreground,
+ * syslog and a log file when daemonized. */
+#ifndef MAAS_LOG_H
+#define MAAS_LOG_H
+
+enum log_level { LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
+
+/* foreground: write to stderr; path: also append to this file (may be NULL). */
+void log_init(const char *ident, int foreground, const char *path);
+void log_set_level(enum log_level level);
+void log_close(void);
+
+void log_warn_at(const char *func, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void log_warnx_at(const char *func, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void log_info_at(const char *func, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void log_debug_at(const char *func, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* log_warn appends strerror(errno); log_warnx does not. */
+#define log_warn(...)  log_warn_at(__func__, __VA_ARGS__)
+#define log_warnx(...) log_warnx_at(__func__, __VA_ARGS__)
+#define log_info(...)  log_info_at(__func__, __VA_ARGS__)
+#define log_debug(...) log_debug_at(__func__, __VA_ARGS__)
+
+#endif

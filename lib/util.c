@@ -1,0 +1,342 @@
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int err_set(char *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err) {
+		va_start(ap, fmt);
+		vsnprintf(err, ERRLEN, fmt, ap);
+		va_end(ap);
+	}
+	return -code;
+}
+
+const char *errno_name(int code)
+{
+	static const struct {
+		int code;
+		const char *name;
+	} names[] = {
+		{ EPERM, "EPERM" },	    { ENOENT, "ENOENT" },
+		{ EINTR, "EINTR" },	    { EIO, "EIO" },
+		{ ENOMEM, "ENOMEM" },	    { EACCES, "EACCES" },
+		{ EBUSY, "EBUSY" },	    { EEXIST, "EEXIST" },
+		{ ENODEV, "ENODEV" },	    { ENOTDIR, "ENOTDIR" },
+		{ EISDIR, "EISDIR" },	    { EINVAL, "EINVAL" },
+		{ ENOSPC, "ENOSPC" },	    { ERANGE, "ERANGE" },
+		{ ENAMETOOLONG, "ENAMETOOLONG" },
+		{ ENOTEMPTY, "ENOTEMPTY" }, { EOPNOTSUPP, "EOPNOTSUPP" },
+		{ ETIMEDOUT, "ETIMEDOUT" }, { EHOSTUNREACH, "EHOSTUNREACH" },
+		{ ECONNREFUSED, "ECONNREFUSED" },
+		{ EAGAIN, "EAGAIN" },	    { ESRCH, "ESRCH" },
+		{ ENOTCONN, "ENOTCONN" },   { EROFS, "EROFS" },
+		{ EFBIG, "EFBIG" },	    { ENOSYS, "ENOSYS" },
+	};
+	static __thread char other[16];
+	size_t i;
+
+	if (code < 0)
+		code = -code;
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (names[i].code == code)
+			return names[i].name;
+	snprintf(other, sizeof other, "E%d", code);
+	return other;
+}
+
+int sb_reserve(struct strbuf *sb, size_t extra)
+{
+	size_t need = sb->len + extra + 1;
+	size_t cap = sb->cap ? sb->cap : 64;
+	char *s;
+
+	if (need <= sb->cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	s = realloc(sb->s, cap);
+	if (!s)
+		return -ENOMEM;
+	sb->s = s;
+	sb->cap = cap;
+	return 0;
+}
+
+int sb_append(struct strbuf *sb, const char *s, size_t n)
+{
+	if (sb_reserve(sb, n))
+		return -ENOMEM;
+	memcpy(sb->s + sb->len, s, n);
+	sb->len += n;
+	sb->s[sb->len] = '\0';
+	return 0;
+}
+
+int sb_puts(struct strbuf *sb, const char *s)
+{
+	return sb_append(sb, s, strlen(s));
+}
+
+int sb_printf(struct strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || sb_reserve(sb, (size_t)n))
+		return -ENOMEM;
+	va_start(ap, fmt);
+	vsnprintf(sb->s + sb->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	sb->len += (size_t)n;
+	return 0;
+}
+
+void sb_reset(struct strbuf *sb)
+{
+	sb->len = 0;
+	if (sb->s)
+		sb->s[0] = '\0';
+}
+
+void sb_free(struct strbuf *sb)
+{
+	free(sb->s);
+	sb->s = NULL;
+	sb->len = sb->cap = 0;
+}
+
+const char *sb_str(const struct strbuf *sb)
+{
+	return sb->s ? sb->s : "";
+}
+
+static int fsync_dir_of(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, r = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		r = -errno;
+	else if (fsync(fd) < 0)
+		r = -errno;
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return r;
+}
+
+int file_write_atomic(const char *path, const void *data, size_t len,
+		      mode_t mode)
+{
+	char tmp[4096];
+	const char *p = data;
+	int fd, r = 0;
+
+	if (snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >=
+	    (int)sizeof tmp)
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			goto fail;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		r = -errno;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	return fsync_dir_of(path);
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return r;
+}
+
+int file_read(const char *path, struct strbuf *sb, size_t max)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		if (sb->len + (size_t)n > max) {
+			r = -EFBIG;
+			break;
+		}
+		if (sb_append(sb, buf, (size_t)n)) {
+			r = -ENOMEM;
+			break;
+		}
+	}
+	close(fd);
+	return r;
+}
+
+int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[4096];
+	size_t i, len = strlen(path);
+
+	if (len == 0 || len >= sizeof buf)
+		return -EINVAL;
+	memcpy(buf, path, len + 1);
+	for (i = 1; i <= len; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		buf[i] = path[i];
+	}
+	return 0;
+}
+
+int64_t clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool dns_name_valid(const char *s)
+{
+	size_t total = 0, label = 0;
+	char prev = '.';
+
+	for (; *s; s++, total++) {
+		char c = *s;
+		if (c == '.') {
+			if (label == 0 || prev == '-')
+				return false;
+			label = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			   (c >= '0' && c <= '9') || c == '-') {
+			if (c == '-' && label == 0)
+				return false;
+			if (++label > 63)
+				return false;
+		} else {
+			return false;
+		}
+		prev = c;
+	}
+	return total > 0 && total <= 253 && label > 0 && prev != '-';
+}
+
+/* Binary search: index of name, or where it would be inserted. */
+static size_t objset_pos(const struct objset *set, const char *name,
+			 bool *found)
+{
+	size_t lo = 0, hi = set->n;
+
+	*found = false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp((const char *)set->v[mid], name);
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void *objset_find(const struct objset *set, const char *name)
+{
+	bool found;
+	size_t i = objset_pos(set, name, &found);
+
+	return found ? set->v[i] : NULL;
+}
+
+int objset_add(struct objset *set, void *obj)
+{
+	bool found;
+	size_t i = objset_pos(set, (const char *)obj, &found);
+
+	if (found)
+		return -EEXIST;
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 8;
+		void **v = realloc(set->v, cap * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		set->v = v;
+		set->cap = cap;
+	}
+	memmove(set->v + i + 1, set->v + i, (set->n - i) * sizeof *set->v);
+	set->v[i] = obj;
+	set->n++;
+	return 0;
+}
+
+void objset_del(struct objset *set, const void *obj)
+{
+	bool found;
+	size_t i = objset_pos(set, (const char *)obj, &found);
+
+	if (!found || set->v[i] != obj)
+		return;
+	memmove(set->v + i, set->v + i + 1, (set->n - i - 1) * sizeof *set->v);
+	set->n--;
+}
+
+void objset_free(struct objset *set)
+{
+	free(set->v);
+	set->v = NULL;
+	set->n = set->cap = 0;
+}

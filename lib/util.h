@@ -1,0 +1,72 @@
+/* Small helpers shared by every layer: error text, growable strings,
+ * files written atomically, sorted sets of named objects. No library
+ * dependencies beyond libc. */
+#ifndef MAAS_UTIL_H
+#define MAAS_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The human reason that travels beside an errno (redis anet.c style). */
+#define ERRLEN 256
+
+/* Writes the reason into err (if not NULL) and returns -code. */
+int err_set(char *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* "EINVAL", "ENOENT", ...; "E<n>" for the rest (buf must hold 16). */
+const char *errno_name(int code);
+
+/* Growable NUL-terminated string. */
+struct strbuf {
+	char *s;
+	size_t len;
+	size_t cap;
+};
+#define STRBUF_INIT { NULL, 0, 0 }
+
+int sb_reserve(struct strbuf *sb, size_t extra);
+int sb_append(struct strbuf *sb, const char *s, size_t n);
+int sb_puts(struct strbuf *sb, const char *s);
+int sb_printf(struct strbuf *sb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void sb_reset(struct strbuf *sb);
+void sb_free(struct strbuf *sb);
+/* Returns the buffer's string ("" when empty), never NULL. */
+const char *sb_str(const struct strbuf *sb);
+
+/* Replaces path with data: temp file, fsync, rename, fsync of the
+ * directory (pmxcfs atomic_write_file). Returns 0 or -errno. */
+int file_write_atomic(const char *path, const void *data, size_t len,
+		      mode_t mode);
+/* Reads a whole file (up to max bytes) into sb. Returns 0 or -errno. */
+int file_read(const char *path, struct strbuf *sb, size_t max);
+/* mkdir -p. Returns 0 or -errno. */
+int mkdir_p(const char *path, mode_t mode);
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+int64_t clock_ms(void);
+
+/* A DNS name: labels of [A-Za-z0-9-] (1..63, no '-' at either end),
+ * separated by single dots, 253 characters at most. */
+bool dns_name_valid(const char *s);
+
+/* A sorted set of pointers to objects whose first member is their
+ * NUL-terminated name: lookup by binary search, iteration in name order. */
+struct objset {
+	void **v;
+	size_t n;
+	size_t cap;
+};
+
+void *objset_find(const struct objset *set, const char *name);
+int objset_add(struct objset *set, void *obj);   /* 0, -EEXIST, -ENOMEM */
+void objset_del(struct objset *set, const void *obj);
+void objset_free(struct objset *set);
+#define objset_each(set, i, obj) \
+	for ((i) = 0; (i) < (set)->n && (((obj) = (set)->v[i]), 1); (i)++)
+
+#endif
