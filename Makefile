@@ -31,6 +31,7 @@ UNIT_SRCS := $(wildcard tests/unit/check_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_HELPERS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
 UNIT_HELPER_OBJS := $(UNIT_HELPERS:%.c=$(BUILD)/%.o)
+TOOLS := $(BUILD)/tests/fsop
 
 .PHONY: all check unit integration demo deps clean
 all: maasfs
@@ -51,16 +52,19 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(UNIT_HELPER_OBJS) \
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS) -lpthread
 
+$(BUILD)/tests/fsop: $(BUILD)/tests/tools/fsop.o $(BUILD)/lib/util.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
 # Unit tests (no root) and integration tests (root: they mount for real).
 # The runner ends with one line "N passed, N failed".
-check: maasfs $(UNIT_BINS)
-	tests/run $(UNIT_BINS)
+check: maasfs $(UNIT_BINS) $(TOOLS)
+	BUILD=$(BUILD) tests/run $(UNIT_BINS)
 
 unit: $(UNIT_BINS)
-	tests/run --unit-only $(UNIT_BINS)
+	BUILD=$(BUILD) tests/run --unit-only $(UNIT_BINS)
 
-integration: maasfs
-	tests/run --integration-only
+integration: maasfs $(TOOLS)
+	BUILD=$(BUILD) tests/run --integration-only
 
 # The lab demo of README command 1.
 demo: maasfs

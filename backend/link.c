@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if.h>
+#include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
+#include <netlink/route/link/inet6.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/version.h>
 
@@ -221,10 +223,12 @@ int link_get(struct linksock *ls, const char *name, struct link_info *out,
 	return 0;
 }
 
-/* Sets the alias of a link named NAME (aliases cannot be given at
- * creation: the kernel ignores IFLA_IFALIAS in a create request). */
-static int link_set_alias(struct linksock *ls, const char *name,
-			  const char *alias, char *err)
+/* Finishes a link made in the host namespace: sets its alias (the kernel
+ * ignores IFLA_IFALIAS in a create request) and turns off IPv6 address
+ * generation, so that the host gets no link-local address on a tenant's
+ * segment (the kernel refuses IFLA_AF_SPEC at creation too). */
+static int link_finish(struct linksock *ls, const char *name,
+		       const char *alias, char *err)
 {
 	struct rtnl_link *orig = rtnl_link_alloc(), *ch = rtnl_link_alloc();
 	int r = -ENOMEM;
@@ -236,10 +240,26 @@ static int link_set_alias(struct linksock *ls, const char *name,
 	rtnl_link_set_name(orig, name);
 	rtnl_link_set_name(ch, name);
 	rtnl_link_set_ifalias(ch, alias);
+	rtnl_link_inet6_set_addr_gen_mode(ch, IN6_ADDR_GEN_MODE_NONE);
+	link_begin(ls);
+	r = rtnl_link_change(ls->sk, orig, ch, 0);
+	if (r < 0) {
+		r = link_fail(ls, r, err, "setting up %s", name);
+		goto out;
+	}
+	/* Up only now that no address can be generated. */
+	rtnl_link_put(ch);
+	ch = rtnl_link_alloc();
+	if (!ch) {
+		r = err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	rtnl_link_set_name(ch, name);
+	rtnl_link_set_flags(ch, IFF_UP);
 	link_begin(ls);
 	r = rtnl_link_change(ls->sk, orig, ch, 0);
 	if (r < 0)
-		r = link_fail(ls, r, err, "setting alias of %s", name);
+		r = link_fail(ls, r, err, "bringing %s up", name);
 out:
 	rtnl_link_put(orig);
 	rtnl_link_put(ch);
@@ -256,13 +276,12 @@ int link_add_bridge(struct linksock *ls, const char *name, unsigned mtu,
 		return err_set(err, ENOMEM, "out of memory");
 	rtnl_link_set_name(l, name);
 	rtnl_link_set_mtu(l, mtu);
-	rtnl_link_set_flags(l, IFF_UP);
 	link_begin(ls);
 	r = rtnl_link_add(ls->sk, l, NLM_F_CREATE | NLM_F_EXCL);
 	rtnl_link_put(l);
 	if (r < 0)
 		return link_fail(ls, r, err, "creating bridge %s", name);
-	r = link_set_alias(ls, name, alias, err);
+	r = link_finish(ls, name, alias, err);
 	if (r)
 		link_del(ls, name, NULL);
 	return r;
@@ -281,7 +300,6 @@ int link_add_veth(struct linksock *ls, const char *name, int master,
 	rtnl_link_set_mtu(l, mtu);
 	if (master > 0)
 		rtnl_link_set_master(l, master);
-	rtnl_link_set_flags(l, IFF_UP);
 	p = rtnl_link_veth_get_peer(l);
 	rtnl_link_set_name(p, peer);
 	rtnl_link_set_mtu(p, mtu);
@@ -293,7 +311,7 @@ int link_add_veth(struct linksock *ls, const char *name, int master,
 	rtnl_link_put(l);
 	if (r < 0)
 		return link_fail(ls, r, err, "creating veth %s/%s", name, peer);
-	r = link_set_alias(ls, name, alias, err);
+	r = link_finish(ls, name, alias, err);
 	if (r)
 		link_del(ls, name, NULL);
 	return r;

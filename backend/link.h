@@ -33,10 +33,12 @@ void link_sock_close(struct linksock *ls);
 /* 0 and *out filled, or -ENOENT. */
 int link_get(struct linksock *ls, const char *name, struct link_info *out,
 	     char *err);
-/* A bridge, up, with this MTU and alias. */
+/* A bridge, up, with this MTU and alias, and no IPv6 address (links in
+ * the host namespace carry tenant traffic; the host must not be on it). */
 int link_add_bridge(struct linksock *ls, const char *name, unsigned mtu,
 		    const char *alias, char *err);
-/* A veth pair: NAME here (enslaved to master, up, alias set) and PEER
+/* A veth pair: NAME here (enslaved to master, up, alias set, no IPv6)
+ * and PEER
  * created directly in the namespace peer_nsfd; both with this MTU. The
  * peer is left down (libnl cannot bring it up in the same request). */
 int link_add_veth(struct linksock *ls, const char *name, int master,

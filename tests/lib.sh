@@ -1,0 +1,292 @@
+# Library of the integration tests, in the manner of git's t/test-lib.sh:
+#
+#   . "$(dirname "$0")/lib.sh"
+#   test_expect_success 'what it shows' '
+#       step && step && step
+#   '
+#   test_done
+#
+# Each script mounts maasfs for real in a temporary directory with a
+# temporary state directory and its own VNI range, and checks what the
+# kernel, dnsmasq and a DHCP client show. It cleans up what it made, and
+# only that: namespaces and links carrying its instance's marker, its
+# dnsmasq processes, and its own client namespaces (named t<NNNN>...).
+# Output is TAP; exit 77 skips the whole script.
+
+set -u
+TEST_NAME=$(basename "$0" .sh)
+TEST_NUM=$(echo "$TEST_NAME" | sed -n 's/^t\([0-9]\{4\}\).*/\1/p')
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-build}
+MAASFS=$ROOT/maasfs
+FSOP=$ROOT/$BUILD/tests/fsop
+T=t$TEST_NUM                          # prefix of this test's names
+VNI_FIRST=$((10#$TEST_NUM * 100))     # t0300: VNIs 30000-30099
+VNI_LAST=$((VNI_FIRST + 99))
+
+test_count=0
+test_failures=0
+
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 77
+}
+
+[ "$(id -u)" = 0 ] || skip_all "integration tests need root"
+[ -c /dev/fuse ] || skip_all "no /dev/fuse"
+[ -x "$MAASFS" ] || skip_all "maasfs is not built"
+[ -x "$FSOP" ] || skip_all "$FSOP is not built"
+command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ] || skip_all "no dnsmasq"
+
+TMP=$(mktemp -d "/tmp/maasfs-$TEST_NAME.XXXXXX")
+MNT=$TMP/mnt
+STATE=$TMP/state
+LOG=$TMP/log
+mkdir -p "$MNT"
+: >"$LOG"
+
+# ---- assertions and steps ----
+
+test_expect_success() {
+	local desc=$1 body=$2
+	test_count=$((test_count + 1))
+	echo "== $test_count: $desc" >>"$LOG"
+	if (set -ex; eval "$body") >>"$LOG" 2>&1; then
+		echo "ok $test_count - $desc"
+	else
+		echo "not ok $test_count - $desc"
+		test_failures=$((test_failures + 1))
+		sed -n "/^== $test_count: /,\$p" "$LOG" | tail -n 30 | sed 's/^/#   /'
+	fi
+}
+
+test_done() {
+	echo "1..$test_count"
+	[ "$test_failures" -eq 0 ]
+	exit $?
+}
+
+# expect_errno ERRNAME OP PATH [ARG]: one syscall fails with that errno.
+expect_errno() {
+	local want=$1 got
+	shift
+	got=$("$FSOP" "$@" 2>&1) || true
+	if [ "$got" != "$want" ]; then
+		echo "fsop $*: got '$got', expected $want"
+		return 1
+	fi
+}
+
+# expect_ok OP PATH [ARG]
+expect_ok() {
+	local got
+	got=$("$FSOP" "$@" 2>&1)
+	if [ "$got" != OK ]; then
+		echo "fsop $*: got '$got', expected OK"
+		return 1
+	fi
+}
+
+# wait_for SECONDS CMD...: polls CMD until it succeeds (no sleeps that
+# hide races: a deadline, and the last output on failure).
+wait_for() {
+	local deadline=$(($(date +%s%N) / 1000000 + $1 * 1000))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		if [ $(($(date +%s%N) / 1000000)) -ge "$deadline" ]; then
+			echo "timed out waiting for: $*"
+			"$@"
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+# expect_eq WANT GOT [WHAT]
+expect_eq() {
+	if [ "$1" != "$2" ]; then
+		echo "${3:-value}: expected '$1', got '$2'"
+		return 1
+	fi
+}
+
+# ---- maasfs ----
+
+MAAS_PID=
+
+maas_mount() {
+	"$MAASFS" -o "state=$STATE,vni=$VNI_FIRST-$VNI_LAST" "$@" "$MNT" || return 1
+	MAAS_PID=$(maas_pid)
+	[ -n "$MAAS_PID" ] && mountpoint -q "$MNT"
+}
+
+maas_pid() {
+	pgrep -f -- "-o state=$STATE,vni=" | head -n1
+}
+
+maas_umount() {
+	local pid
+	pid=$(maas_pid)
+	fusermount3 -u "$MNT" || return 1
+	[ -z "$pid" ] || wait_for 10 not_running "$pid"
+}
+
+maas_kill9() {
+	local pid
+	pid=$(maas_pid)
+	[ -n "$pid" ] && kill -9 "$pid" && wait_for 10 not_running "$pid"
+}
+
+not_running() {
+	! kill -0 "$1" 2>/dev/null
+}
+
+instance() {
+	sed -n 's/^instance: //p' "$STATE/state.yaml" 2>/dev/null
+}
+
+# The pid of the dnsmasq of a VNI (from its command line, not trusting the
+# pid file), empty if none runs.
+dnsmasq_pid() {
+	pgrep -f -- "--pid-file=$STATE/dhcp/$1.pid" | head -n1
+}
+
+dnsmasq_count() {
+	pgrep -f -- "--pid-file=$STATE/dhcp/" | wc -l
+}
+
+# Kernel objects of this test's instance: namespaces and root-namespace
+# links that carry its marker.
+our_netns() {
+	local inst ns
+	inst=$(instance)
+	[ -n "$inst" ] || return 0
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep '^maas-'); do
+		if ip -n "$ns" -d link show lo 2>/dev/null |
+			grep -q "alias maasfs:$inst"; then
+			echo "$ns"
+		fi
+	done
+}
+
+our_links() {
+	local inst
+	inst=$(instance)
+	[ -n "$inst" ] || return 0
+	ip -d -o link show 2>/dev/null | grep "alias maasfs:$inst" |
+		awk -F': ' '{print $2}' | sed 's/@.*//'
+}
+
+# A picture of everything kernel-side, to compare before and after.
+kernel_snapshot() {
+	ip netns list | awk '{print $1}' | sort
+	ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort
+	for ns in $(our_netns); do
+		ip -n "$ns" -o addr show | awk '{print $2, $4}' | sort
+	done
+	pgrep -f -- "--pid-file=$STATE/dhcp/" | sort
+}
+
+# Nothing of this instance is left: no namespace, link, dnsmasq, file.
+assert_clean() {
+	local left
+	left="$(our_netns)$(our_links)"
+	if [ -n "$left" ]; then
+		echo "left behind: $left"
+		return 1
+	fi
+	if [ "$(dnsmasq_count)" -ne 0 ]; then
+		echo "dnsmasq still running:"
+		pgrep -af -- "--pid-file=$STATE/dhcp/"
+		return 1
+	fi
+	if [ -n "$(ls -A "$STATE/dhcp" 2>/dev/null)" ]; then
+		echo "files left in $STATE/dhcp: $(ls "$STATE/dhcp")"
+		return 1
+	fi
+}
+
+# ---- DHCP clients ----
+
+# client_add NAME BRIDGE: a namespace NAME whose eth0 is joined to BRIDGE
+# (in this namespace, where maasfs puts subnet bridges) by a veth.
+client_add() {
+	ip netns add "$1" &&
+		ip link add "${1}v" type veth peer name eth0 netns "$1" &&
+		ip link set "${1}v" master "$2" up &&
+		ip -n "$1" link set lo up &&
+		ip -n "$1" link set eth0 up
+}
+
+client_del() {
+	ip link del "${1}v" 2>/dev/null
+	ip netns del "$1" 2>/dev/null
+	return 0
+}
+
+# client_dhcp NAME [udhcpc options]: one DHCP exchange with busybox udhcpc;
+# the lease's fields land in $TMP/NAME.lease as shell assignments.
+# (-B: broadcast replies; unicast ones do not reach a raw socket on veth.)
+client_dhcp() {
+	local name=$1
+	shift
+	cat >"$TMP/udhcpc.script" <<-'EOF'
+	#!/bin/sh
+	if [ "$1" = bound ] || [ "$1" = renew ]; then
+		for v in ip router mtu dns domain subnet lease serverid; do
+			eval "echo $v=\\\"\$$v\\\""
+		done >"$LEASE_OUT"
+	fi
+	exit 0
+	EOF
+	chmod +x "$TMP/udhcpc.script"
+	rm -f "$TMP/$name.lease"
+	LEASE_OUT=$TMP/$name.lease ip netns exec "$name" \
+		busybox udhcpc -i eth0 -n -q -f -t 8 -T 1 -A 1 -B -O mtu \
+		-s "$TMP/udhcpc.script" "$@" &&
+		[ -s "$TMP/$name.lease" ]
+}
+
+# lease_get NAME FIELD
+lease_get() {
+	sed -n "s/^$2=\"\(.*\)\"$/\1/p" "$TMP/$1.lease"
+}
+
+# ip_in_range IP FIRST LAST
+ip_to_int() {
+	local IFS=.
+	set -- $1
+	echo $((($1 << 24) + ($2 << 16) + ($3 << 8) + $4))
+}
+ip_in_range() {
+	local x f l
+	x=$(ip_to_int "$1") f=$(ip_to_int "$2") l=$(ip_to_int "$3")
+	[ "$x" -ge "$f" ] && [ "$x" -le "$l" ]
+}
+
+# ---- cleanup: only what this test made ----
+
+test_cleanup() {
+	local inst ns l pid
+	inst=$(instance)
+	if mountpoint -q "$MNT" 2>/dev/null || grep -q " $MNT " /proc/mounts; then
+		fusermount3 -uz "$MNT" 2>/dev/null
+	fi
+	pid=$(maas_pid)
+	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$T"); do
+		client_del "$ns"
+	done
+	pkill -f -- "--pid-file=$STATE/dhcp/" 2>/dev/null
+	if [ -n "$inst" ]; then
+		for l in $(our_links); do
+			ip link del "$l" 2>/dev/null
+		done
+		for ns in $(our_netns); do
+			ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+			ip netns del "$ns" 2>/dev/null
+		done
+	fi
+	rm -rf "$TMP"
+}
+trap test_cleanup EXIT

@@ -1,0 +1,255 @@
+#include "fakenet.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../lib/util.h"
+
+/* Objects are kept as tiny sets keyed by name or VNI. */
+struct fake_drv {
+	struct netdrv base;
+	struct fake_world *w;
+	char tenants[64][40];
+	bool subnet[64];
+	bool dhcp[64];
+};
+
+static struct fake_drv *fake_of(struct netdrv *d)
+{
+	return (struct fake_drv *)d;
+}
+
+static int fake_call(struct fake_drv *f, enum fake_op op, char *err)
+{
+	int code = f->w->fail[op];
+
+	f->w->calls[op]++;
+	if (!code)
+		return 0;
+	f->w->fail[op] = 0;
+	return err_set(err, code, "injected failure");
+}
+
+static int find_tenant(struct fake_drv *f, const char *name)
+{
+	int i;
+
+	for (i = 0; i < 64; i++)
+		if (!strcmp(f->tenants[i], name))
+			return i;
+	return -1;
+}
+
+static int fake_tenant_ensure(struct netdrv *d, const char *tenant,
+			      char *err)
+{
+	struct fake_drv *f = fake_of(d);
+	int r = fake_call(f, FAKE_TENANT_ENSURE, err), i;
+
+	if (r || find_tenant(f, tenant) >= 0)
+		return r;
+	i = find_tenant(f, "");
+	snprintf(f->tenants[i], sizeof f->tenants[i], "%s", tenant);
+	f->w->tenants++;
+	return 0;
+}
+
+static int fake_tenant_remove(struct netdrv *d, const char *tenant,
+			      char *err)
+{
+	struct fake_drv *f = fake_of(d);
+	int r = fake_call(f, FAKE_TENANT_REMOVE, err), i;
+
+	if (r)
+		return r;
+	i = find_tenant(f, tenant);
+	if (i >= 0) {
+		f->tenants[i][0] = '\0';
+		f->w->tenants--;
+	}
+	return 0;
+}
+
+static int fake_subnet_ensure(struct netdrv *d, const struct net_subnet *s,
+			      char *err)
+{
+	struct fake_drv *f = fake_of(d);
+	int r = fake_call(f, FAKE_SUBNET_ENSURE, err);
+
+	if (r)
+		return r;
+	if (find_tenant(f, s->tenant) < 0)
+		return err_set(err, ENOENT, "no namespace");
+	if (s->vni >= 64)
+		return err_set(err, ERANGE, "fake VNIs stop at 63");
+	if (!f->subnet[s->vni]) {
+		f->subnet[s->vni] = true;
+		f->w->subnets++;
+	}
+	return 0;
+}
+
+static int fake_subnet_remove(struct netdrv *d, const char *tenant,
+			      uint32_t vni, char *err)
+{
+	struct fake_drv *f = fake_of(d);
+	int r = fake_call(f, FAKE_SUBNET_REMOVE, err);
+
+	(void)tenant;
+	if (r)
+		return r;
+	if (vni < 64 && f->subnet[vni]) {
+		f->subnet[vni] = false;
+		f->w->subnets--;
+	}
+	return 0;
+}
+
+static int fake_dhcp_ensure(struct netdrv *d, const struct net_dhcp *c,
+			    int *pid, char *err)
+{
+	struct fake_drv *f = fake_of(d);
+	int r = fake_call(f, FAKE_DHCP_ENSURE, err);
+
+	if (r)
+		return r;
+	if (c->vni >= 64 || !f->subnet[c->vni])
+		return err_set(err, ENOENT, "no subnet for dnsmasq");
+	if (!f->dhcp[c->vni]) {
+		f->dhcp[c->vni] = true;
+		f->w->dhcp++;
+	}
+	f->w->dhcp_first[c->vni] = c->first;
+	*pid = 1000 + (int)c->vni;
+	return 0;
+}
+
+static int fake_dhcp_remove(struct netdrv *d, uint32_t vni, bool purge,
+			    char *err)
+{
+	struct fake_drv *f = fake_of(d);
+	int r = fake_call(f, FAKE_DHCP_REMOVE, err);
+
+	(void)purge;
+	if (r)
+		return r;
+	if (vni < 64 && f->dhcp[vni]) {
+		f->dhcp[vni] = false;
+		f->w->dhcp--;
+		f->w->dhcp_first[vni] = 0;
+	}
+	return 0;
+}
+
+static int fake_dhcp_pid(struct netdrv *d, uint32_t vni)
+{
+	return vni < 64 && fake_of(d)->dhcp[vni] ? 1000 + (int)vni : 0;
+}
+
+static int fake_dhcp_leases(struct netdrv *d, uint32_t vni,
+			    struct strbuf *out)
+{
+	(void)d;
+	return sb_printf(out, "lease of %u\n", vni);
+}
+
+static int fake_sweep(struct netdrv *d, const struct net_keep *keep,
+		      char *err)
+{
+	(void)keep;
+	(void)err;
+	fake_of(d)->w->swept++;
+	return 0;
+}
+
+static void fake_free(struct netdrv *d)
+{
+	free(fake_of(d));
+}
+
+static const struct netdrv_ops fake_ops = {
+	.tenant_ensure = fake_tenant_ensure,
+	.tenant_remove = fake_tenant_remove,
+	.subnet_ensure = fake_subnet_ensure,
+	.subnet_remove = fake_subnet_remove,
+	.dhcp_ensure = fake_dhcp_ensure,
+	.dhcp_remove = fake_dhcp_remove,
+	.dhcp_pid = fake_dhcp_pid,
+	.dhcp_leases = fake_dhcp_leases,
+	.sweep = fake_sweep,
+	.free = fake_free,
+};
+
+struct netdrv *fake_netdrv_new(const struct cloud *c, const char *marker,
+			       const char *rundir, void *ctx, char *err)
+{
+	struct fake_drv *f = calloc(1, sizeof *f);
+
+	(void)c;
+	(void)marker;
+	(void)rundir;
+	if (!f) {
+		err_set(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	f->base.ops = &fake_ops;
+	f->w = ctx;
+	return &f->base;
+}
+
+struct model *fake_model(struct fake_world *w, uint32_t vni_min,
+			 uint32_t vni_max, char statedir[64])
+{
+	struct model_opts o = {
+		.vni_min = vni_min,
+		.vni_max = vni_max,
+		.netdrv_new = fake_netdrv_new,
+		.netdrv_ctx = w,
+	};
+	struct model *m = NULL;
+	char err[ERRLEN];
+
+	snprintf(statedir, 64, "/tmp/maasfs-unit.XXXXXX");
+	if (!mkdtemp(statedir))
+		return NULL;
+	o.statedir = statedir;
+	if (model_open(&o, &m, err)) {
+		fprintf(stderr, "model_open: %s\n", err);
+		return NULL;
+	}
+	return m;
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag,
+		      struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void fake_model_free(struct model *m, const char *statedir)
+{
+	model_free(m);
+	nftw(statedir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *fake_state_file(const char *statedir)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char path[128];
+
+	snprintf(path, sizeof path, "%s/state.yaml", statedir);
+	if (file_read(path, &sb, 1 << 20)) {
+		sb_free(&sb);
+		return NULL;
+	}
+	if (!sb.s)
+		return calloc(1, 1);
+	return sb.s;
+}
