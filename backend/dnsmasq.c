@@ -155,6 +155,8 @@ static void dnsmasq_build_argv(const struct dnsmasq_conf *c,
 	arg_add(a, "--no-resolv");
 	arg_add(a, "--no-hosts");
 	arg_add(a, "--dhcp-authoritative");
+	/* The pool belongs to maasfs: no 3 s ping before each new offer. */
+	arg_add(a, "--no-ping");
 	arg_add(a, "--dhcp-range=%s,%s,%s,12h", first, last, mask);
 	arg_add(a, "--dhcp-lease-max=%u", pool);
 	arg_add(a, "--dhcp-option=option:router,%s", gw);
