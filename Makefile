@@ -13,6 +13,9 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
+# V=1 shows the whole commands.
+Q := $(if $(V),,@)
+
 BUILD := build
 ifeq ($(SANITIZE),1)
 BUILD := build-sanitize
@@ -33,37 +36,51 @@ UNIT_HELPERS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
 UNIT_HELPER_OBJS := $(UNIT_HELPERS:%.c=$(BUILD)/%.o)
 TOOLS := $(BUILD)/tests/fsop
 
+BIN := $(BUILD)/maasfs
+
 .PHONY: all check unit integration demo deps clean
-all: maasfs
+ifeq ($(SANITIZE),1)
+all: $(BIN)
+else
+all: $(BIN) maasfs
+endif
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libmaasfs.a: $(LIB_OBJS)
-	rm -f $@
-	ar rcs $@ $^
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
 
-maasfs: $(MAIN_OBJ) $(BUILD)/libmaasfs.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+$(BIN): $(MAIN_OBJ) $(BUILD)/libmaasfs.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+# ./maasfs is the plain build (a SANITIZE=1 build stays in its directory).
+maasfs: build/maasfs
+	cp $< $@
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(UNIT_HELPER_OBJS) \
 		$(BUILD)/libmaasfs.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS) -lpthread
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS) -lpthread
 
 $(BUILD)/tests/fsop: $(BUILD)/tests/tools/fsop.o $(BUILD)/lib/util.o
-	$(CC) $(LDFLAGS) -o $@ $^
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 # Unit tests (no root) and integration tests (root: they mount for real).
 # The runner ends with one line "N passed, N failed".
-check: maasfs $(UNIT_BINS) $(TOOLS)
+check: $(BIN) $(UNIT_BINS) $(TOOLS)
 	BUILD=$(BUILD) tests/run $(UNIT_BINS)
 
 unit: $(UNIT_BINS)
 	BUILD=$(BUILD) tests/run --unit-only $(UNIT_BINS)
 
-integration: maasfs $(TOOLS)
+integration: $(BIN) $(TOOLS)
 	BUILD=$(BUILD) tests/run --integration-only
 
 # The lab demo of README command 1.
