@@ -80,8 +80,9 @@ check: $(BIN) $(UNIT_BINS) $(TOOLS)
 unit: $(UNIT_BINS)
 	BUILD=$(BUILD) tests/run --unit-only $(UNIT_BINS)
 
+# T=t0300 runs only the scripts whose name starts so.
 integration: $(BIN) $(TOOLS)
-	BUILD=$(BUILD) tests/run --integration-only
+	BUILD=$(BUILD) tests/run --integration-only $(if $(T),$(wildcard tests/$(T)*.sh))
 
 # The lab demo of README command 1.
 demo: maasfs
@@ -93,5 +94,7 @@ deps:
 
 clean:
 	rm -rf build build-sanitize maasfs
+
+.SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

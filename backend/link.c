@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
+#include <linux/ip.h>
 #include <linux/netlink.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
+#include <netlink/route/link/inet.h>
 #include <netlink/route/link/inet6.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/version.h>
@@ -190,8 +192,11 @@ void link_sock_close(struct linksock *ls)
 static void link_fill(struct rtnl_link *l, struct link_info *out)
 {
 	const char *s;
+	uint32_t fwd;
 
 	memset(out, 0, sizeof *out);
+	out->forwarding = rtnl_link_inet_get_conf(l, IPV4_DEVCONF_FORWARDING,
+						  &fwd) == 0 ? (fwd != 0) : -1;
 	out->ifindex = rtnl_link_get_ifindex(l);
 	out->flags = rtnl_link_get_flags(l);
 	out->mtu = rtnl_link_get_mtu(l);
@@ -339,6 +344,9 @@ int link_change(struct linksock *ls, const struct link_info *link,
 		rtnl_link_set_master(ch, c->master);
 	if (c->alias)
 		rtnl_link_set_ifalias(ch, c->alias);
+	if (c->forwarding >= 0)
+		rtnl_link_inet_set_conf(ch, IPV4_DEVCONF_FORWARDING,
+					(uint32_t)c->forwarding);
 	link_begin(ls);
 	r = rtnl_link_change(ls->sk, orig, ch, 0);
 	if (r < 0)

@@ -21,6 +21,7 @@ struct link_info {
 	char name[16];
 	char kind[16];          /* "bridge", "veth", ... ("" if unknown) */
 	char alias[LINK_ALIAS_MAX];
+	int forwarding;         /* IPv4 forwarding on this link: 0, 1, -1 unknown */
 };
 
 /* "libnl 3.7.0" into buf. */
@@ -50,6 +51,7 @@ struct link_change {
 	unsigned mtu;           /* 0 unchanged */
 	int master;             /* -1 unchanged */
 	const char *alias;      /* NULL unchanged */
+	int forwarding;         /* IPv4 forwarding: 1 on, 0 off, -1 unchanged */
 };
 int link_change(struct linksock *ls, const struct link_info *link,
 		const struct link_change *ch, char *err);

@@ -79,7 +79,8 @@ static int local_tenant_ensure(struct netdrv *d, const char *tenant,
 			       char *err)
 {
 	struct netdrv_local *l = local_of(d);
-	struct link_change up = { .up = 1, .master = -1, .alias = l->marker };
+	struct link_change up = { .up = 1, .master = -1, .alias = l->marker,
+				  .forwarding = -1 };
 	struct linksock *ls = NULL;
 	struct link_info lo;
 	char ns[64];
@@ -142,7 +143,7 @@ static int ensure_bridge(struct netdrv_local *l, struct linksock *host,
 			 const char *name, unsigned mtu, struct link_info *br,
 			 bool *created, char *err)
 {
-	struct link_change ch = { .up = -1, .master = -1 };
+	struct link_change ch = { .up = -1, .master = -1, .forwarding = -1 };
 	int r = link_get(host, name, br, NULL);
 
 	*created = false;
@@ -176,7 +177,7 @@ static int ensure_veth(struct netdrv_local *l, struct linksock *host,
 		       bool *created, char *err)
 {
 	char hname[NET_IFNAMSIZ], gname[NET_IFNAMSIZ];
-	struct link_change ch = { .up = -1, .master = -1 };
+	struct link_change ch = { .up = -1, .master = -1, .forwarding = -1 };
 	struct link_info hv, gv;
 	int r;
 
@@ -221,7 +222,7 @@ static int local_subnet_ensure(struct netdrv *d, const struct net_subnet *s,
 {
 	struct netdrv_local *l = local_of(d);
 	struct linksock *host = NULL, *tns = NULL;
-	struct link_change up = { .up = 1, .master = -1 };
+	struct link_change gwch = { .up = -1, .master = -1, .forwarding = -1 };
 	char bname[NET_IFNAMSIZ], hname[NET_IFNAMSIZ], gname[NET_IFNAMSIZ];
 	struct link_info br, gw;
 	bool new_br = false, new_veth = false;
@@ -243,11 +244,14 @@ static int local_subnet_ensure(struct netdrv *d, const struct net_subnet *s,
 				&new_veth, err);
 	if (r == 0)
 		r = link_get(tns, gname, &gw, err);
+	/* The gateway end: up, the subnet MTU, and forwarding on, so that
+	 * the tenant's namespace routes between its subnets. */
 	if (r == 0) {
-		up.up = (gw.flags & IFF_UP) ? -1 : 1;
-		up.mtu = gw.mtu != s->mtu ? s->mtu : 0;
-		if (up.up == 1 || up.mtu)
-			r = link_change(tns, &gw, &up, err);
+		gwch.up = (gw.flags & IFF_UP) ? -1 : 1;
+		gwch.mtu = gw.mtu != s->mtu ? s->mtu : 0;
+		gwch.forwarding = gw.forwarding == 1 ? -1 : 1;
+		if (gwch.up == 1 || gwch.mtu || gwch.forwarding == 1)
+			r = link_change(tns, &gw, &gwch, err);
 	}
 	if (r == 0)
 		r = link_addr_add(tns, gw.ifindex, s->gateway, s->prefix, err);

@@ -61,6 +61,49 @@ test_expect_success 'named subnets; another tenant reuses the same CIDR' '
 	ip link show "maasb$va" >/dev/null
 '
 
+# static_client NAME BRIDGE ADDR/PREFIX GATEWAY: a machine with a fixed address.
+static_client() {
+	client_add "$1" "$2" &&
+	ip -n "$1" addr add "$3" dev eth0 &&
+	ip -n "$1" route add default via "$4"
+}
+
+test_expect_success 'the tenant namespace routes between its subnets' '
+	va=$(cat "$S/vni") && vw=$(cat "$MNT/$A/subnets/web/vni") &&
+	expect_eq 1 "$(ip netns exec "maas-$A" cat /proc/sys/net/ipv4/conf/maasg$va/forwarding)" &&
+	expect_eq 1 "$(ip netns exec "maas-$A" cat /proc/sys/net/ipv4/conf/maasg$vw/forwarding)" &&
+	static_client "${T}c1" "maasb$va" 10.0.1.50/24 10.0.1.1 &&
+	static_client "${T}c2" "maasb$vw" 10.0.2.50/24 10.0.2.1 &&
+	ip netns exec "${T}c1" busybox ping -c 1 -W 2 10.0.1.1 &&
+	ip netns exec "${T}c1" busybox ping -c 1 -W 2 10.0.2.50
+'
+
+test_expect_success 'tenants are isolated, even with the same CIDR' '
+	vb=$(cat "$MNT/$B/subnets/10.0.1.0_24/vni") &&
+	static_client "${T}c3" "maasb$vb" 10.0.1.50/24 10.0.1.1 &&
+	ip netns exec "${T}c3" busybox ping -c 1 -W 2 10.0.1.1 &&
+	! ip netns exec "${T}c3" busybox ping -c 1 -W 1 10.0.2.50 &&
+	ip -n "${T}c1" addr flush dev eth0 &&
+	! ip netns exec "${T}c3" busybox ping -c 1 -W 1 10.0.2.1 &&
+	client_del "${T}c1" && client_del "${T}c2" && client_del "${T}c3"
+'
+
+test_expect_success 'a failure half-way through a creation undoes its steps' '
+	next=$((VNI_FIRST + 3)) &&
+	ip link add "maash$next" type bridge &&
+	cp "$STATE/state.yaml" "$TMP/before" &&
+	kernel_snapshot >"$TMP/k.before" &&
+	expect_errno EEXIST write "$MNT/$A/subnets/new" 10.0.3.0/24 &&
+	grep -q "link maash$next exists and was not made by this maasfs" \
+		"$MNT/$A/status" &&
+	! ip link show "maasb$next" 2>/dev/null &&
+	! test -e "$MNT/$A/subnets/10.0.3.0_24" &&
+	cmp "$TMP/before" "$STATE/state.yaml" &&
+	kernel_snapshot >"$TMP/k.after" &&
+	diff "$TMP/k.before" "$TMP/k.after" &&
+	ip link del "maash$next"
+'
+
 # One row per bad input: errno, what to write, where.
 errno_table() {
 	cat <<-EOF

@@ -129,4 +129,21 @@ test_expect_success 'deleting everything leaves no process or file behind' '
 	maas_umount
 '
 
+test_expect_success 'a dnsmasq that fails to start: EIO, its reason, nothing left' '
+	maas_mount -o dnsmasq=/bin/false &&
+	mkdir "$MNT/$A" &&
+	expect_errno EIO write "$MNT/$A/subnets/new" "10.0.1.0/24 name=web" &&
+	grep -q "write new: EIO: dnsmasq failed (exit 1)" "$MNT/$A/status" &&
+	! test -e "$S" &&
+	expect_eq "" "$(ip -o link show | grep "maas[bh]$VNI_FIRST\b")" &&
+	! ip -n "maas-$A" -o addr show | grep -q 10.0.1.1 &&
+	echo "10.0.1.0/24 name=web dhcp=off" >"$MNT/$A/subnets/new" &&
+	expect_errno EIO mkdir "$S/dhcp" &&
+	grep -q "mkdir dhcp: EIO: dnsmasq failed" "$S/status" &&
+	! test -e "$S/dhcp" &&
+	rmdir "$S" "$MNT/$A" &&
+	assert_clean &&
+	maas_umount
+'
+
 test_done
