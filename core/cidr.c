@@ -165,3 +165,27 @@ void cidr_dirname(const struct cidr *c, char buf[CIDR_STRLEN])
 	ip_format(c->net, a);
 	snprintf(buf, CIDR_STRLEN, "%s_%u", a, c->prefix);
 }
+
+int cidr_parse_range(const struct cidr *c, const char *s, uint32_t *first,
+		     uint32_t *last, char *err)
+{
+	char a[64], b[64], extra[2];
+
+	if (sscanf(s, "%63s %63s %1s", a, b, extra) != 2)
+		return err_set(err, EINVAL, "range must be \"FIRST LAST\" "
+			       "(two addresses)");
+	if (ip_parse(a, first))
+		return err_set(err, EINVAL, "'%s' is not an IPv4 address", a);
+	if (ip_parse(b, last))
+		return err_set(err, EINVAL, "'%s' is not an IPv4 address", b);
+	return cidr_check_range(c, *first, *last, err);
+}
+
+void ip_format_range(uint32_t first, uint32_t last, char buf[2 * IP_STRLEN])
+{
+	char a[IP_STRLEN], b[IP_STRLEN];
+
+	ip_format(first, a);
+	ip_format(last, b);
+	snprintf(buf, 2 * IP_STRLEN, "%s %s", a, b);
+}

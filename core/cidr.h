@@ -42,4 +42,9 @@ void cidr_default_range(const struct cidr *c, uint32_t *first, uint32_t *last);
 int cidr_check_range(const struct cidr *c, uint32_t first, uint32_t last,
 		     char *err);
 
+/* "FIRST LAST": a pool as cidr_check_range wants it. */
+int cidr_parse_range(const struct cidr *c, const char *s, uint32_t *first,
+		     uint32_t *last, char *err);
+void ip_format_range(uint32_t first, uint32_t last, char buf[2 * IP_STRLEN]);
+
 #endif

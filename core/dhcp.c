@@ -7,48 +7,6 @@
 #include "model.h"
 #include "state.h"
 
-/* The default domain is the tenant's name made a DNS name: lower case,
- * '_' as '-', no '-' at the ends of a label; then ".maas". */
-static void default_domain(const struct tenant *t, char *buf, size_t len)
-{
-	char label[NAME_MAXLEN + 1], out[DOMAIN_MAXLEN + 1] = "";
-	const char *p = t->name;
-
-	while (*p) {
-		size_t n = 0;
-
-		while (*p && *p != '.') {
-			char c = (char)tolower((unsigned char)*p++);
-			if (c == '_')
-				c = '-';
-			if (c == '-' && n == 0)
-				continue;
-			label[n++] = c;
-		}
-		while (n > 0 && label[n - 1] == '-')
-			n--;
-		label[n] = '\0';
-		if (*p == '.')
-			p++;
-		if (n == 0)
-			continue;
-		if (out[0])
-			strcat(out, ".");
-		strcat(out, label);
-	}
-	if (!out[0])
-		snprintf(out, sizeof out, "t%u", t->id);
-	snprintf(buf, len, "%s.maas", out);
-}
-
-void dhcp_defaults(const struct subnet *s, struct dhcp *d)
-{
-	memset(d, 0, sizeof *d);
-	d->on = true;
-	cidr_default_range(&s->cidr, &d->first, &d->last);
-	default_domain(s->tenant, d->domain, sizeof d->domain);
-}
-
 void dhcp_net(const struct subnet *s, const struct dhcp *d,
 	      struct net_dhcp *out)
 {
@@ -61,39 +19,6 @@ void dhcp_net(const struct subnet *s, const struct dhcp *d,
 	out->last = d->last;
 	out->domain = d->domain;
 	out->mtu = SUBNET_MTU;
-}
-
-int dhcp_parse_range(const struct cidr *c, const char *s, uint32_t *first,
-		     uint32_t *last, char *err)
-{
-	char a[64], b[64], extra[2];
-
-	if (sscanf(s, "%63s %63s %1s", a, b, extra) != 2)
-		return err_set(err, EINVAL, "range must be \"FIRST LAST\" "
-			       "(two addresses)");
-	if (ip_parse(a, first))
-		return err_set(err, EINVAL, "'%s' is not an IPv4 address", a);
-	if (ip_parse(b, last))
-		return err_set(err, EINVAL, "'%s' is not an IPv4 address", b);
-	return cidr_check_range(c, *first, *last, err);
-}
-
-void dhcp_format_range(const struct dhcp *d, char buf[2 * IP_STRLEN])
-{
-	char a[IP_STRLEN], b[IP_STRLEN];
-
-	ip_format(d->first, a);
-	ip_format(d->last, b);
-	snprintf(buf, 2 * IP_STRLEN, "%s %s", a, b);
-}
-
-int dhcp_check_domain(const char *s, char *err)
-{
-	if (!dns_name_valid(s))
-		return err_set(err, EINVAL, "'%.60s' is not a DNS domain "
-			       "(labels of letters, digits and '-' joined by "
-			       "dots)", s);
-	return 0;
 }
 
 typedef int (*dhcp_edit_fn)(const struct subnet *s, struct dhcp *d,
@@ -216,7 +141,7 @@ static int edit_range(const struct subnet *s, struct dhcp *d,
 {
 	if (!d->on)
 		return err_set(err, ENOENT, "DHCP is off");
-	return dhcp_parse_range(&s->cidr, arg, &d->first, &d->last, err);
+	return cidr_parse_range(&s->cidr, arg, &d->first, &d->last, err);
 }
 
 static int edit_domain(const struct subnet *s, struct dhcp *d,
@@ -228,7 +153,7 @@ static int edit_domain(const struct subnet *s, struct dhcp *d,
 	(void)s;
 	if (!d->on)
 		return err_set(err, ENOENT, "DHCP is off");
-	r = dhcp_check_domain(arg, err);
+	r = domain_check(arg, err);
 	if (r)
 		return r;
 	for (i = 0; arg[i]; i++)

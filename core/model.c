@@ -1,35 +1,11 @@
 #include "model.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <unistd.h>
 
-#include <yaml.h>
-
-#include "../backend/link.h"
-#include "../backend/virt.h"
-#include "../backend/xfer.h"
-#include "../lib/log.h"
-#include "config.h"
-#include "state.h"
-
-#define DEFAULT_STATEDIR "/var/lib/maasfs"
-#define DEFAULT_DNSMASQ "/usr/sbin/dnsmasq"
-
-void model_versions(char *buf, size_t len)
-{
-	char nl[32], virt[32], ssh[64];
-
-	link_version(nl, sizeof nl);
-	virt_version(virt, sizeof virt);
-	xfer_version(ssh, sizeof ssh);
-	snprintf(buf, len, "%s, %s, libyaml %s, %s", nl, virt,
-		 yaml_get_version_string(), ssh);
-}
+#include <ctype.h>
 
 const char *obj_state_name(enum obj_state s)
 {
@@ -75,6 +51,57 @@ int name_check(const char *name, const char *what, char *err)
 				       what, name);
 	}
 	return 0;
+}
+
+int domain_check(const char *s, char *err)
+{
+	if (!dns_name_valid(s))
+		return err_set(err, EINVAL, "'%.60s' is not a DNS domain "
+			       "(labels of letters, digits and '-' joined by "
+			       "dots)", s);
+	return 0;
+}
+
+/* The default domain is the tenant's name made a DNS name: lower case,
+ * '_' as '-', no '-' at the ends of a label; then ".maas". */
+static void default_domain(const struct tenant *t, char *buf, size_t len)
+{
+	char label[NAME_MAXLEN + 1], out[DOMAIN_MAXLEN + 1] = "";
+	const char *p = t->name;
+
+	while (*p) {
+		size_t n = 0;
+
+		while (*p && *p != '.') {
+			char c = (char)tolower((unsigned char)*p++);
+			if (c == '_')
+				c = '-';
+			if (c == '-' && n == 0)
+				continue;
+			label[n++] = c;
+		}
+		while (n > 0 && label[n - 1] == '-')
+			n--;
+		label[n] = '\0';
+		if (*p == '.')
+			p++;
+		if (n == 0)
+			continue;
+		if (out[0])
+			strcat(out, ".");
+		strcat(out, label);
+	}
+	if (!out[0])
+		snprintf(out, sizeof out, "t%u", t->id);
+	snprintf(buf, len, "%s.maas", out);
+}
+
+void dhcp_defaults(const struct subnet *s, struct dhcp *d)
+{
+	memset(d, 0, sizeof *d);
+	d->on = true;
+	cidr_default_range(&s->cidr, &d->first, &d->last);
+	default_domain(s->tenant, d->domain, sizeof d->domain);
 }
 
 struct tenant *tenant_new(const char *name, uint32_t id)
@@ -178,120 +205,3 @@ struct subnet *subnet_find_visible(const struct tenant *t, const char *name)
 	return s && s->state != OBJ_CREATING ? s : NULL;
 }
 
-static bool path_safe(const char *s)
-{
-	if (s[0] != '/')
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '/' || *s == '_' ||
-		      *s == '.' || *s == '-'))
-			return false;
-	return true;
-}
-
-static struct netdrv *real_netdrv(const struct cloud *c, const char *marker,
-				  const char *rundir, void *ctx, char *err)
-{
-	const char *dnsmasq = ctx;
-
-	(void)c;
-	return netdrv_local_new(marker, rundir, dnsmasq, err);
-}
-
-static int model_lock_statedir(struct model *m, char *err)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof path, "%s/lock", m->statedir);
-	m->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (m->lockfd < 0)
-		return err_set(err, errno, "cannot open %s: %s", path,
-			       strerror(errno));
-	if (flock(m->lockfd, LOCK_EX | LOCK_NB) < 0)
-		return err_set(err, errno == EWOULDBLOCK ? EBUSY : errno,
-			       "another maasfs is using %s", m->statedir);
-	return 0;
-}
-
-int model_open(const struct model_opts *o, struct model **out, char *err)
-{
-	const char *statedir = o->statedir ? o->statedir : DEFAULT_STATEDIR;
-	const char *dnsmasq = o->dnsmasq ? o->dnsmasq : DEFAULT_DNSMASQ;
-	netdrv_factory factory = o->netdrv_new ? o->netdrv_new : real_netdrv;
-	void *ctx = o->netdrv_new ? o->netdrv_ctx : (void *)dnsmasq;
-	char marker[64], rundir[PATH_MAX];
-	struct model *m;
-	size_t i;
-	int r;
-
-	if (!path_safe(statedir) || strlen(statedir) > DIR_MAXLEN - 32)
-		return err_set(err, EINVAL, "state directory '%s' must be an "
-			       "absolute path of [A-Za-z0-9/_.-]", statedir);
-	if (!path_safe(dnsmasq))
-		return err_set(err, EINVAL, "bad dnsmasq path '%s'", dnsmasq);
-	m = calloc(1, sizeof *m);
-	if (!m)
-		return err_set(err, ENOMEM, "out of memory");
-	pthread_mutex_init(&m->lock, NULL);
-	pthread_mutex_init(&m->save_lock, NULL);
-	m->lockfd = -1;
-	m->started = time(NULL);
-	m->vni_min = o->vni_min ? o->vni_min : 1;
-	m->vni_max = o->vni_max ? o->vni_max : VNI_MAX;
-	snprintf(m->statedir, sizeof m->statedir, "%s", statedir);
-	if (m->vni_min > m->vni_max || m->vni_max > VNI_MAX) {
-		r = err_set(err, EINVAL, "bad VNI range %u-%u", m->vni_min,
-			    m->vni_max);
-		goto fail;
-	}
-	r = mkdir_p(statedir, 0755);
-	if (r) {
-		err_set(err, -r, "cannot create %s: %s", statedir,
-			strerror(-r));
-		goto fail;
-	}
-	r = model_lock_statedir(m, err);
-	if (r)
-		goto fail;
-	r = config_load(m, o->config, err);
-	if (r)
-		goto fail;
-	r = state_load(m, err);
-	if (r)
-		goto fail;
-	snprintf(marker, sizeof marker, "maasfs:%s", m->instance);
-	snprintf(rundir, sizeof rundir, "%s/dhcp", m->statedir);
-	for (i = 0; i < m->nclouds; i++) {
-		m->clouds[i]->net = factory(m->clouds[i], marker, rundir, ctx,
-					    err);
-		if (!m->clouds[i]->net) {
-			r = -EIO;
-			goto fail;
-		}
-	}
-	*out = m;
-	return 0;
-fail:
-	model_free(m);
-	return r;
-}
-
-void model_free(struct model *m)
-{
-	size_t i;
-
-	if (!m)
-		return;
-	model_clear(m);
-	for (i = 0; i < m->nclouds; i++) {
-		netdrv_free(m->clouds[i]->net);
-		free(m->clouds[i]);
-	}
-	free(m->clouds);
-	if (m->lockfd >= 0)
-		close(m->lockfd);
-	pthread_mutex_destroy(&m->lock);
-	pthread_mutex_destroy(&m->save_lock);
-	free(m);
-}

@@ -179,12 +179,6 @@ int dhcp_set_range(struct model *m, const char *tenant, const char *subnet,
 		   const char *value, char *err);
 int dhcp_set_domain(struct model *m, const char *tenant, const char *subnet,
 		    const char *value, char *err);
-/* "FIRST LAST" inside the subnet, leaving out the gateway. */
-int dhcp_parse_range(const struct cidr *c, const char *s, uint32_t *first,
-		     uint32_t *last, char *err);
-void dhcp_format_range(const struct dhcp *d, char buf[2 * IP_STRLEN]);
-/* A DNS domain dnsmasq can serve. */
-int dhcp_check_domain(const char *s, char *err);
 /* Defaults for a subnet whose DHCP is turned on. */
 void dhcp_defaults(const struct subnet *s, struct dhcp *d);
 /* The dnsmasq configuration of a subnet; caller holds the lock. */
@@ -193,5 +187,7 @@ void dhcp_net(const struct subnet *s, const struct dhcp *d,
 
 /* Names: 1-32 of [A-Za-z0-9_.-], not starting with '.' or '-'. */
 int name_check(const char *name, const char *what, char *err);
+/* A DNS domain dnsmasq can serve. */
+int domain_check(const char *s, char *err);
 
 #endif

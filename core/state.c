@@ -30,7 +30,7 @@ static void serialize_subnet(struct yw *w, const struct subnet *s)
 		yw_str(w, "off");
 	} else {
 		yw_map(w);
-		dhcp_format_range(&s->dhcp, buf);
+		ip_format_range(s->dhcp.first, s->dhcp.last, buf);
 		yw_key_str(w, "range", buf);
 		yw_key_str(w, "domain", s->dhcp.domain);
 		yw_map_end(w);
@@ -129,12 +129,12 @@ static int parse_dhcp(struct ydoc *d, yaml_node_t *n, struct subnet *s,
 	range = ydoc_get(d, n, "range");
 	domain = ydoc_get(d, n, "domain");
 	if (range && (!ydoc_scalar(range) ||
-		      dhcp_parse_range(&s->cidr, ydoc_scalar(range),
+		      cidr_parse_range(&s->cidr, ydoc_scalar(range),
 				       &s->dhcp.first, &s->dhcp.last, why)))
 		return ydoc_err(d, range, err, "%s",
 				ydoc_scalar(range) ? why : "range must be text");
 	if (domain && (!ydoc_scalar(domain) ||
-		       dhcp_check_domain(ydoc_scalar(domain), why)))
+		       domain_check(ydoc_scalar(domain), why)))
 		return ydoc_err(d, domain, err, "%s",
 				ydoc_scalar(domain) ? why :
 						      "domain must be text");

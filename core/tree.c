@@ -217,7 +217,7 @@ static int show_dhcp_range(const struct model *m, const struct objref *o,
 	char buf[2 * IP_STRLEN];
 
 	(void)m;
-	dhcp_format_range(&o->subnet->dhcp, buf);
+	ip_format_range(o->subnet->dhcp.first, o->subnet->dhcp.last, buf);
 	return sb_printf(out, "%s\n", buf);
 }
 

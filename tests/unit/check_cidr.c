@@ -129,32 +129,32 @@ START_TEST(test_range_checks)
 	char err[ERRLEN];
 
 	cidr_parse("10.0.1.0/24", &c, NULL);
-	ck_assert_int_eq(dhcp_parse_range(&c, "10.0.1.100 10.0.1.200", &f, &l,
+	ck_assert_int_eq(cidr_parse_range(&c, "10.0.1.100 10.0.1.200", &f, &l,
 					  err), 0);
 	ck_assert_uint_eq(l - f, 100);
-	ck_assert_int_eq(dhcp_parse_range(&c, "10.0.1.100   10.0.1.100", &f,
+	ck_assert_int_eq(cidr_parse_range(&c, "10.0.1.100   10.0.1.100", &f,
 					  &l, err), 0);
-	ck_assert_int_eq(dhcp_parse_range(&c, "10.0.1.200 10.0.1.100", &f, &l,
+	ck_assert_int_eq(cidr_parse_range(&c, "10.0.1.200 10.0.1.100", &f, &l,
 					  err), -EINVAL);
 	ck_assert(strstr(err, "after the last"));
-	ck_assert_int_eq(dhcp_parse_range(&c, "10.0.1.1 10.0.1.100", &f, &l,
+	ck_assert_int_eq(cidr_parse_range(&c, "10.0.1.1 10.0.1.100", &f, &l,
 					  err), -EINVAL);
 	ck_assert(strstr(err, "gateway"));
-	ck_assert_int_eq(dhcp_parse_range(&c, "10.0.1.0 10.0.1.100", &f, &l,
+	ck_assert_int_eq(cidr_parse_range(&c, "10.0.1.0 10.0.1.100", &f, &l,
 					  err), -EINVAL);
-	ck_assert_int_eq(dhcp_parse_range(&c, "10.0.1.10 10.0.1.255", &f, &l,
+	ck_assert_int_eq(cidr_parse_range(&c, "10.0.1.10 10.0.1.255", &f, &l,
 					  err), -EINVAL);
 	ck_assert(strstr(err, "broadcast"));
-	ck_assert_int_eq(dhcp_parse_range(&c, "10.0.2.10 10.0.2.20", &f, &l,
+	ck_assert_int_eq(cidr_parse_range(&c, "10.0.2.10 10.0.2.20", &f, &l,
 					  err), -EINVAL);
 	ck_assert(strstr(err, "not inside"));
-	ck_assert_int_eq(dhcp_parse_range(&c, "10.0.1.10", &f, &l, err),
+	ck_assert_int_eq(cidr_parse_range(&c, "10.0.1.10", &f, &l, err),
 			 -EINVAL);
-	ck_assert_int_eq(dhcp_parse_range(&c, "10.0.1.10 10.0.1.20 10.0.1.30",
+	ck_assert_int_eq(cidr_parse_range(&c, "10.0.1.10 10.0.1.20 10.0.1.30",
 					  &f, &l, err), -EINVAL);
-	ck_assert_int_eq(dhcp_parse_range(&c, "10.0.1.10,10.0.1.20", &f, &l,
+	ck_assert_int_eq(cidr_parse_range(&c, "10.0.1.10,10.0.1.20", &f, &l,
 					  err), -EINVAL);
-	ck_assert_int_eq(dhcp_parse_range(&c, "--dhcp-script=/x 10.0.1.20",
+	ck_assert_int_eq(cidr_parse_range(&c, "--dhcp-script=/x 10.0.1.20",
 					  &f, &l, err), -EINVAL);
 }
 END_TEST
@@ -203,7 +203,7 @@ START_TEST(test_dns_names)
 	ck_assert(!dns_name_valid("a\n"));
 	ck_assert(!dns_name_valid(
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
-	ck_assert_int_eq(dhcp_check_domain("--server=1.2.3.4", err), -EINVAL);
+	ck_assert_int_eq(domain_check("--server=1.2.3.4", err), -EINVAL);
 }
 END_TEST
 

@@ -107,7 +107,7 @@ START_TEST(test_defaults_filled)
 	ck_assert_msg(parse(doc, err) == 0, "%s", err);
 	s = subnet_find(tenant_find(m, "Big_Co.x"), "s");
 	ck_assert_str_eq(s->dhcp.domain, "big-co.x.maas");
-	dhcp_format_range(&s->dhcp, range);
+	ip_format_range(s->dhcp.first, s->dhcp.last, range);
 	ck_assert_str_eq(range, "10.9.0.10 10.9.255.250");
 }
 END_TEST
