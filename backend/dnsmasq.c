@@ -68,19 +68,6 @@ static void ipstr(uint32_t ip, char buf[16])
 		 (ip >> 8) & 255, ip & 255);
 }
 
-/* Every value was validated by the model; these checks make sure nothing
- * that could change dnsmasq's reading of its argv or files gets through
- * even if a caller forgets (the agent protocol will feed this too). */
-static bool path_safe(const char *s)
-{
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '/' || *s == '_' ||
-		      *s == '.' || *s == '-'))
-			return false;
-	return true;
-}
-
 static bool mac_valid(const char *s)
 {
 	int i;
@@ -102,15 +89,16 @@ static bool label_valid(const char *s)
 	return strlen(s) <= 63 && !strchr(s, '.') && dns_name_valid(s);
 }
 
+/* Every value was validated by the model; these checks make sure nothing
+ * that could change dnsmasq's reading of its argv or files gets through
+ * even if a caller forgets (the agent protocol will feed this too). */
 static int dnsmasq_check(const struct dnsmasq_conf *c, char *err)
 {
 	size_t i;
 
-	if (!path_safe(c->rundir) || !path_safe(c->binary) ||
-	    c->rundir[0] != '/')
+	if (!path_safe(c->rundir) || !path_safe(c->binary))
 		return err_set(err, EINVAL, "unsafe dnsmasq paths");
-	if (!c->iface[0] || strlen(c->iface) > 15 || !path_safe(c->iface) ||
-	    strchr(c->iface, '/'))
+	if (strlen(c->iface) > 15 || !word_safe(c->iface))
 		return err_set(err, EINVAL, "bad interface name");
 	if (!dns_name_valid(c->domain))
 		return err_set(err, EINVAL, "bad domain '%s'", c->domain);

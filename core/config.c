@@ -47,14 +47,7 @@ static bool uri_valid(const char *s)
 
 static bool dir_valid(const char *s)
 {
-	if (s[0] != '/' || strlen(s) > DIR_MAXLEN)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '/' || *s == '_' ||
-		      *s == '.' || *s == '-'))
-			return false;
-	return true;
+	return path_safe(s) && strlen(s) <= DIR_MAXLEN;
 }
 
 static int parse_cloud(struct model *m, struct ydoc *d, yaml_node_t *key,

@@ -31,18 +31,6 @@ void model_versions(char *buf, size_t len)
 		 yaml_get_version_string(), ssh);
 }
 
-static bool path_safe(const char *s)
-{
-	if (s[0] != '/')
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '/' || *s == '_' ||
-		      *s == '.' || *s == '-'))
-			return false;
-	return true;
-}
-
 static struct netdrv *real_netdrv(const struct cloud *c, const char *marker,
 				  const char *rundir, void *ctx, char *err)
 {

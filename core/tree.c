@@ -384,6 +384,36 @@ int tree_step(const struct node *parent, const char *name,
 	return 0;
 }
 
+int tree_walk(const char *path, char *buf, size_t len, struct node *n)
+{
+	size_t plen = strlen(path);
+	char *s, *slash;
+	int r;
+
+	if (plen >= len)
+		return -ENAMETOOLONG;
+	memcpy(buf, path, plen + 1);
+	tree_root(n);
+	for (s = buf; *s; s = slash + 1) {
+		struct node child;
+
+		while (*s == '/')
+			s++;
+		if (!*s)
+			break;
+		slash = strchr(s, '/');
+		if (slash)
+			*slash = '\0';
+		r = tree_step(n, s, &child);
+		if (r)
+			return r;
+		*n = child;
+		if (!slash)
+			break;
+	}
+	return 0;
+}
+
 bool tree_name_reserved(enum node_kind kind, const char *name)
 {
 	const struct attr *a;

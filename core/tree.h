@@ -53,6 +53,9 @@ void tree_root(struct node *n);
  * exists is for tree_stat to say. */
 int tree_step(const struct node *parent, const char *name,
 	      struct node *child);
+/* A whole path ("/tenantA/subnets/web/cidr"), step by step; buf (len
+ * bytes) receives the path split in place, which the node points into. */
+int tree_walk(const char *path, char *buf, size_t len, struct node *n);
 /* Names of files and default directories of a kind: not for objects. */
 bool tree_name_reserved(enum node_kind kind, const char *name);
 

@@ -30,32 +30,7 @@ static struct model *fs_model(void)
 
 static int fs_resolve(const char *path, struct fs_path *p)
 {
-	size_t len = strlen(path);
-	char *s, *slash;
-	int r;
-
-	if (len >= sizeof p->buf)
-		return -ENAMETOOLONG;
-	memcpy(p->buf, path, len + 1);
-	tree_root(&p->node);
-	for (s = p->buf; *s; s = slash + 1) {
-		struct node child;
-
-		while (*s == '/')
-			s++;
-		if (!*s)
-			break;
-		slash = strchr(s, '/');
-		if (slash)
-			*slash = '\0';
-		r = tree_step(&p->node, s, &child);
-		if (r)
-			return r;
-		p->node = child;
-		if (!slash)
-			break;
-	}
-	return 0;
+	return tree_walk(path, p->buf, sizeof p->buf, &p->node);
 }
 
 static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)

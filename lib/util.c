@@ -247,6 +247,32 @@ int64_t clock_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static bool safe_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+}
+
+bool word_safe(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!safe_char(*s))
+			return false;
+	return true;
+}
+
+bool path_safe(const char *s)
+{
+	if (s[0] != '/')
+		return false;
+	for (; *s; s++)
+		if (*s != '/' && !safe_char(*s))
+			return false;
+	return true;
+}
+
 bool dns_name_valid(const char *s)
 {
 	size_t total = 0, label = 0;

@@ -50,6 +50,12 @@ int mkdir_p(const char *path, mode_t mode);
 /* Milliseconds of CLOCK_MONOTONIC. */
 int64_t clock_ms(void);
 
+/* An absolute path of [A-Za-z0-9/_.-] only: safe to hand to dnsmasq's
+ * argv and files, which split on commas and spaces. */
+bool path_safe(const char *s);
+/* A word of [A-Za-z0-9_.-] only (interface names and the like). */
+bool word_safe(const char *s);
+
 /* A DNS name: labels of [A-Za-z0-9-] (1..63, no '-' at either end),
  * separated by single dots, 253 characters at most. */
 bool dns_name_valid(const char *s);

@@ -25,32 +25,9 @@ static void teardown(void)
 	fake_model_free(m, statedir);
 }
 
-/* Resolves a path the way fs/ does. */
 static int walk(const char *path, struct node *n, char *buf)
 {
-	char *s, *slash;
-	int r;
-
-	strcpy(buf, path);
-	tree_root(n);
-	for (s = buf; *s; s = slash + 1) {
-		struct node child;
-
-		while (*s == '/')
-			s++;
-		if (!*s)
-			break;
-		slash = strchr(s, '/');
-		if (slash)
-			*slash = '\0';
-		r = tree_step(n, s, &child);
-		if (r)
-			return r;
-		*n = child;
-		if (!slash)
-			break;
-	}
-	return 0;
+	return tree_walk(path, buf, 256, n);
 }
 
 static int do_write(const char *path, const char *value, size_t len)
