@@ -80,6 +80,7 @@ struct subnet {
 struct tenant {
 	char name[NAME_MAXLEN + 1];   /* first: the objset key */
 	uint32_t id;
+	uint32_t uid, gid;            /* owner of everything inside (chown) */
 	enum obj_state state;
 	struct objset subnets;        /* of struct subnet, by name */
 	struct objset vms;            /* empty until VMs arrive */
@@ -157,6 +158,10 @@ void model_clear(struct model *m);
 /* Tenants: mkdir and rmdir of /<tenant>. */
 int tenant_create(struct model *m, const char *name, char *err);
 int tenant_delete(struct model *m, const char *name, char *err);
+/* chown of /<tenant>: with -o allow_other its owner manages everything
+ * inside it. (uint32_t)-1 leaves uid or gid as it is. */
+int tenant_chown(struct model *m, const char *name, uint32_t uid,
+		 uint32_t gid, char *err);
 
 /* Subnets: "CIDR [name=NAME] [cloud=CLOUD] [dhcp=on|off]" written to
  * subnets/new; rmdir; a write to cloud. */

@@ -46,6 +46,12 @@ static void serialize_tenant(struct yw *w, const struct tenant *t)
 	yw_str(w, t->name);
 	yw_map(w);
 	yw_key_uint(w, "id", t->id);
+	if (t->uid || t->gid) {
+		char owner[24];
+
+		snprintf(owner, sizeof owner, "%u:%u", t->uid, t->gid);
+		yw_key_str(w, "owner", owner);
+	}
 	yw_str(w, "subnets");
 	objset_each(&t->subnets, i, s)
 		listed += state_listed(s->state);
@@ -200,9 +206,11 @@ static int parse_subnet(struct model *m, struct ydoc *d, struct tenant *t,
 static int parse_tenant(struct model *m, struct ydoc *d, yaml_node_t *key,
 			yaml_node_t *n, char *err)
 {
-	static const char *const keys[] = { "id", "subnets", "vms", NULL };
+	static const char *const keys[] = { "id", "owner", "subnets", "vms",
+					    NULL };
 	const char *name = ydoc_scalar(key);
 	yaml_node_t *id = ydoc_get(d, n, "id");
+	yaml_node_t *owner = ydoc_get(d, n, "owner");
 	yaml_node_t *subnets = ydoc_get(d, n, "subnets");
 	yaml_node_t *vms = ydoc_get(d, n, "vms");
 	yaml_node_pair_t *p;
@@ -226,6 +234,20 @@ static int parse_tenant(struct model *m, struct ydoc *d, yaml_node_t *key,
 	    objset_add(&m->tenants, t)) {
 		tenant_free(t);
 		return err_set(err, ENOMEM, "out of memory");
+	}
+	if (owner) {
+		const char *o = ydoc_scalar(owner);
+		unsigned long u, g;
+		char *end;
+
+		if (!o || *o < '0' || *o > '9' ||
+		    (u = strtoul(o, &end, 10), *end != ':') ||
+		    end[1] < '0' || end[1] > '9' ||
+		    (g = strtoul(end + 1, &end, 10), *end) ||
+		    u >= UINT32_MAX || g >= UINT32_MAX)
+			return ydoc_err(d, owner, err, "owner must be UID:GID");
+		t->uid = (uint32_t)u;
+		t->gid = (uint32_t)g;
 	}
 	if (subnets) {
 		if (ydoc_check_map(d, subnets, "subnets", NULL, err))

@@ -112,3 +112,42 @@ int tenant_delete(struct model *m, const char *name, char *err)
 	log_info("tenant %s deleted", name);
 	return 0;
 }
+
+int tenant_chown(struct model *m, const char *name, uint32_t uid,
+		 uint32_t gid, char *err)
+{
+	uint32_t old_uid = 0, old_gid = 0;
+	struct tenant *t;
+	int r = 0;
+
+	pthread_mutex_lock(&m->lock);
+	t = tenant_find_visible(m, name);
+	if (!t) {
+		r = err_set(err, ENOENT, "no tenant %s", name);
+	} else if (t->state != OBJ_READY && t->state != OBJ_ERROR) {
+		r = err_set(err, EBUSY, "tenant %s is %s", name,
+			    obj_state_name(t->state));
+	} else {
+		old_uid = t->uid;
+		old_gid = t->gid;
+		if (uid != (uint32_t)-1)
+			t->uid = uid;
+		if (gid != (uint32_t)-1)
+			t->gid = gid;
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (r)
+		return r;
+	r = state_save(m, err);
+	pthread_mutex_lock(&m->lock);
+	if (r) {
+		t->uid = old_uid;
+		t->gid = old_gid;
+	} else {
+		t->mtime = time(NULL);
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (r == 0)
+		log_info("tenant %s now belongs to %u:%u", name, t->uid, t->gid);
+	return r;
+}

@@ -534,6 +534,10 @@ int tree_stat(struct model *m, const struct node *n, struct tree_stat *st)
 	r = resolve(m, n, &o);
 	if (r == 0) {
 		st->mtime = node_mtime(m, &o);
+		if (o.tenant) {
+			st->uid = o.tenant->uid;
+			st->gid = o.tenant->gid;
+		}
 		if (!n->attr) {
 			st->dir = true;
 			st->mode = 0755;
@@ -719,6 +723,21 @@ int tree_unlink(struct model *m, const struct node *n)
 	record_error(m, n, "unlink", EPERM,
 		     "attribute files cannot be removed");
 	return -EPERM;
+}
+
+int tree_chown(struct model *m, const struct node *n, uint32_t uid,
+	       uint32_t gid)
+{
+	char err[ERRLEN] = "";
+	int r;
+
+	if (n->kind == NODE_TENANT && !n->attr)
+		r = tenant_chown(m, n->tenant, uid, gid, err);
+	else
+		r = err_set(err, EPERM, "only a tenant directory changes owner");
+	if (r < 0)
+		record_error(m, n, "chown", -r, err[0] ? err : strerror(-r));
+	return r;
 }
 
 int tree_readdir(struct model *m, const struct node *n, tree_fill_fn fill,

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "../lib/util.h"
@@ -42,6 +43,7 @@ struct tree_stat {
 	size_t size;
 	unsigned nlink;
 	time_t mtime;
+	uint32_t uid, gid;         /* a tenant's owner inside it, else root */
 };
 
 /* Largest value a write may carry. */
@@ -72,6 +74,9 @@ int tree_truncate(struct model *m, const struct node *n, size_t size);
 int tree_mkdir(struct model *m, const struct node *n);
 int tree_rmdir(struct model *m, const struct node *n);
 int tree_unlink(struct model *m, const struct node *n);
+/* Only a tenant's own directory changes owner; -EPERM elsewhere. */
+int tree_chown(struct model *m, const struct node *n, uint32_t uid,
+	       uint32_t gid);
 
 typedef void (*tree_fill_fn)(void *ctx, const char *name, bool dir);
 int tree_readdir(struct model *m, const struct node *n, tree_fill_fn fill,

@@ -63,8 +63,8 @@ static int fs_getattr(const char *path, struct stat *st,
 	st->st_mode = (ts.dir ? S_IFDIR : S_IFREG) | ts.mode;
 	st->st_nlink = ts.nlink;
 	st->st_size = (off_t)ts.size;
-	st->st_uid = getuid();
-	st->st_gid = getgid();
+	st->st_uid = ts.uid;
+	st->st_gid = ts.gid;
 	st->st_blksize = 4096;
 	st->st_blocks = (blkcnt_t)((ts.size + 511) / 512);
 	st->st_atim.tv_sec = st->st_mtim.tv_sec = st->st_ctim.tv_sec =
@@ -250,6 +250,17 @@ static int fs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 	return -EPERM;
 }
 
+static int fs_chown(const char *path, uid_t uid, gid_t gid,
+		    struct fuse_file_info *fi)
+{
+	struct fs_path p;
+	int r;
+
+	(void)fi;
+	r = fs_resolve(path, &p);
+	return r ? r : tree_chown(fs_model(), &p.node, uid, gid);
+}
+
 /* touch(1) on an attribute is harmless: accept it. */
 static int fs_utimens(const char *path, const struct timespec tv[2],
 		      struct fuse_file_info *fi)
@@ -279,6 +290,7 @@ static const struct fuse_operations fs_ops = {
 	.create = fs_create,
 	.rename = fs_rename,
 	.chmod = fs_chmod,
+	.chown = fs_chown,
 	.utimens = fs_utimens,
 };
 

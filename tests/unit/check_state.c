@@ -30,6 +30,7 @@ static const char good[] =
 	"    vms: {}\n"
 	"  tenantB:\n"
 	"    id: 2\n"
+	"    owner: 1000:100\n"
 	"    subnets:\n"
 	"      10.0.1.0_24:\n"
 	"        cidr: 10.0.1.0/24\n"
@@ -87,6 +88,9 @@ START_TEST(test_round_trip)
 	ck_assert(!subnet_find(t, "db")->dhcp.on);
 	ck_assert(idset_has(&m->vnis, 7));
 	ck_assert(idset_has(&m->tenant_ids, 5));
+	ck_assert_uint_eq(tenant_find(m, "tenantB")->uid, 1000);
+	ck_assert_uint_eq(tenant_find(m, "tenantB")->gid, 100);
+	ck_assert_uint_eq(tenant_find(m, "tenantA")->uid, 0);
 	ck_assert_int_eq(state_serialize(m, &sb), 0);
 	ck_assert_str_eq(sb_str(&sb), good);
 	sb_free(&sb);
@@ -146,8 +150,12 @@ START_TEST(test_rejects)
 	    "id must be a number");
 	bad(HEAD "tenants:\n  a:\n    id: 1\n  b:\n    id: 1\n...\n",
 	    "state.yaml:7:9", "tenant id 1 is used twice");
+	bad(HEAD "tenants:\n  a:\n    id: 1\n    color: x\n...\n",
+	    "state.yaml:6:5", "unknown key 'color'");
 	bad(HEAD "tenants:\n  a:\n    id: 1\n    owner: x\n...\n",
-	    "state.yaml:6:5", "unknown key 'owner'");
+	    "state.yaml:6:12", "owner must be UID:GID");
+	bad(HEAD "tenants:\n  a:\n    id: 1\n    owner: 5:x\n...\n",
+	    "state.yaml:6:12", "owner must be UID:GID");
 	bad(HEAD "tenants:\n  a:\n    id: 1\n    subnets:\n      s:\n"
 		 "        cidr: 10.0.0.0/23\n        cloud: local\n"
 		 "        vni: 1\n        dhcp: off\n      t:\n"

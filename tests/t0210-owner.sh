@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Permissions: with -o allow_other, the owner of a tenant directory (set
+# with chown) manages everything inside it and nothing elsewhere.
+. "$(dirname "$0")/lib.sh"
+
+A=${T}a
+B=${T}b
+U=4242
+
+# as_user OP PATH [ARG]: fsop run as uid/gid $U with no other groups.
+as_user() {
+	setpriv --reuid=$U --regid=$U --clear-groups "$TMP/bin/fsop" "$@" 2>&1
+}
+user_expect() {
+	local want=$1 got
+	shift
+	got=$(as_user "$@") || true
+	expect_eq "$want" "$got" "as uid $U: fsop $*"
+}
+
+test_expect_success 'mount with allow_other; two tenants' '
+	chmod 711 "$TMP" &&
+	mkdir -m 755 "$TMP/bin" && cp "$FSOP" "$TMP/bin/fsop" &&
+	maas_mount -o allow_other &&
+	mkdir "$MNT/$A" "$MNT/$B" &&
+	expect_eq "0:0" "$(stat -c %u:%g "$MNT/$A/subnets/new")"
+'
+
+test_expect_success 'chown of a tenant gives it, and all inside, to the user' '
+	chown $U:$U "$MNT/$A" &&
+	expect_eq "$U:$U" "$(stat -c %u:%g "$MNT/$A")" &&
+	expect_eq "$U:$U" "$(stat -c %u:%g "$MNT/$A/subnets/new")" &&
+	expect_eq "$U:$U" "$(stat -c %u:%g "$MNT/$A/status")" &&
+	expect_eq "0:0" "$(stat -c %u:%g "$MNT/$B/subnets/new")" &&
+	expect_eq "0:0" "$(stat -c %u:%g "$MNT")" &&
+	grep -q "owner: $U:$U" "$STATE/state.yaml"
+'
+
+test_expect_success 'the owner makes and changes subnets in its tenant' '
+	user_expect OK write "$MNT/$A/subnets/new" "10.0.1.0/24 name=web" &&
+	ip -n "maas-$A" -o addr show | grep -q "inet 10.0.1.1/24" &&
+	expect_eq "$U:$U" "$(stat -c %u:%g "$MNT/$A/subnets/web/dhcp/range")" &&
+	user_expect OK write "$MNT/$A/subnets/web/dhcp/domain" "mine.example" &&
+	expect_eq mine.example "$(cat "$MNT/$A/subnets/web/dhcp/domain")" &&
+	user_expect OK rmdir "$MNT/$A/subnets/web/dhcp" &&
+	user_expect OK mkdir "$MNT/$A/subnets/web/dhcp" &&
+	as_user read "$MNT/$B/status" | head -n1 | grep -qx ready
+'
+
+test_expect_success 'and nothing elsewhere' '
+	user_expect EACCES mkdir "$MNT/${T}x" &&
+	user_expect EACCES write "$MNT/$B/subnets/new" "10.0.2.0/24" &&
+	user_expect EACCES rmdir "$MNT/$A" &&
+	! test -e "$MNT/${T}x" &&
+	! test -e "$MNT/$B/subnets/10.0.2.0_24" &&
+	! setpriv --reuid=$U --regid=$U --clear-groups chown 0 "$MNT/$A" 2>/dev/null &&
+	expect_eq "$U:$U" "$(stat -c %u:%g "$MNT/$A")"
+'
+
+test_expect_success 'only tenant directories change owner' '
+	expect_errno EPERM chmod "$MNT/$A/subnets" &&
+	! chown $U "$MNT/$A/subnets" 2>/dev/null &&
+	! chown $U "$MNT/$B/status" 2>/dev/null &&
+	expect_eq "0:0" "$(stat -c %u:%g "$MNT/$B/status")"
+'
+
+test_expect_success 'the owner survives a restart' '
+	maas_kill9 &&
+	maas_mount -o allow_other &&
+	expect_eq "$U:$U" "$(stat -c %u:%g "$MNT/$A/subnets/web/cidr")" &&
+	user_expect OK write "$MNT/$A/subnets/web/dhcp/range" "10.0.1.20 10.0.1.30"
+'
+
+test_expect_success 'chown back to root; nothing is left after deleting' '
+	chown 0:0 "$MNT/$A" &&
+	! grep -q "owner:" "$STATE/state.yaml" &&
+	user_expect EACCES write "$MNT/$A/subnets/web/dhcp/range" "10.0.1.20 10.0.1.40" &&
+	rmdir "$MNT/$A/subnets/web" "$MNT/$A" "$MNT/$B" &&
+	assert_clean &&
+	maas_umount
+'
+
+test_done
