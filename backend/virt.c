@@ -1,8 +1,25 @@
 #include "virt.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "../lib/log.h"
+
+#define META_NS "https://maasfs.invalid/xmlns/vm/1"
+#define META_PREFIX "maasfs"
+#define RECONNECT_MS 2000
+#define CONSOLE_TAIL 8192
 
 void virt_version(char *buf, size_t len)
 {
@@ -12,4 +29,960 @@ void virt_version(char *buf, size_t len)
 		v = LIBVIR_VERSION_NUMBER;
 	snprintf(buf, len, "libvirt %lu.%lu.%lu", v / 1000000, v / 1000 % 1000,
 		 v % 1000);
+}
+
+void virt_domain_name(const char *tenant, const char *vm, char *buf,
+		      size_t len)
+{
+	snprintf(buf, len, "maas:%s:%s", tenant, vm);
+}
+
+/* The one place libvirt's error space becomes errno, with its message. */
+static int virt_fail(char *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int virt_fail(char *err, const char *fmt, ...)
+{
+	virErrorPtr e = virGetLastError();
+	char what[160];
+	int code = EIO;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	if (e) {
+		switch (e->code) {
+		case VIR_ERR_NO_DOMAIN:
+		case VIR_ERR_NO_STORAGE_VOL:
+		case VIR_ERR_NO_STORAGE_POOL:
+			code = ENOENT;
+			break;
+		case VIR_ERR_OPERATION_INVALID:
+			code = EBUSY;
+			break;
+		case VIR_ERR_STORAGE_VOL_EXIST:
+		case VIR_ERR_DOM_EXIST:
+			code = EEXIST;
+			break;
+		case VIR_ERR_NO_CONNECT:
+		case VIR_ERR_INVALID_CONN:
+		case VIR_ERR_RPC:
+			code = EHOSTUNREACH;
+			break;
+		case VIR_ERR_OPERATION_TIMEOUT:
+		case VIR_ERR_AGENT_UNRESPONSIVE:
+			code = ETIMEDOUT;
+			break;
+		case VIR_ERR_AUTH_FAILED:
+		case VIR_ERR_AUTH_CANCELLED:
+		case VIR_ERR_ACCESS_DENIED:
+			code = EACCES;
+			break;
+		case VIR_ERR_INVALID_ARG:
+		case VIR_ERR_XML_ERROR:
+		case VIR_ERR_XML_DETAIL:
+		case VIR_ERR_CONFIG_UNSUPPORTED:
+			code = EINVAL;
+			break;
+		case VIR_ERR_SYSTEM_ERROR:
+			if (e->domain == VIR_FROM_REMOTE ||
+			    e->domain == VIR_FROM_RPC)
+				code = EHOSTUNREACH;
+			break;
+		default:
+			break;
+		}
+		err_set(err, code, "%s: %s", what,
+			e->message ? e->message : "libvirt error");
+		virResetLastError();
+	} else {
+		err_set(err, code, "%s: libvirt error", what);
+	}
+	return -code;
+}
+
+static void virt_quiet(void *data, virErrorPtr e)
+{
+	(void)data;
+	(void)e;   /* errors are read where they happen, not printed */
+}
+
+static pthread_once_t virt_once = PTHREAD_ONCE_INIT;
+static int virt_init_result;
+
+static void virt_init(void)
+{
+	if (virInitialize() < 0 || virEventRegisterDefaultImpl() < 0)
+		virt_init_result = -EIO;
+	virSetErrorFunc(NULL, virt_quiet);
+}
+
+static void *virt_event_loop(void *arg)
+{
+	(void)arg;
+	for (;;)
+		if (virEventRunDefaultImpl() < 0)
+			usleep(100000);
+	return NULL;
+}
+
+int virt_events_start(char *err)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static bool started;
+	pthread_t t;
+	int r = 0;
+
+	pthread_once(&virt_once, virt_init);
+	if (virt_init_result)
+		return err_set(err, EIO, "libvirt does not initialize");
+	pthread_mutex_lock(&lock);
+	if (!started) {
+		r = pthread_create(&t, NULL, virt_event_loop, NULL);
+		if (r == 0) {
+			pthread_detach(t);
+			started = true;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return r ? err_set(err, r, "event thread: %s", strerror(r)) : 0;
+}
+
+struct libvirt_drv {
+	struct virtdrv base;
+	char cloud[64];
+	char uri[256];
+	char domtype[8];
+	char images[PATH_MAX];
+	char disks[PATH_MAX];
+	char instance[64];
+	bool local;
+	virt_power_fn on_power;
+	void *ctx;
+	char pool_images[64];
+	char pool_disks[64];
+
+	pthread_mutex_t lock;
+	/* protected by lock: */
+	virConnectPtr conn;
+	int event_id;
+	bool dead;                 /* the connection closed under us */
+	bool wanted;               /* someone needed it: keep it up */
+	int timer;
+};
+
+static struct libvirt_drv *lv_of(struct virtdrv *d)
+{
+	return (struct libvirt_drv *)d;
+}
+
+static enum virt_power power_of_state(int state)
+{
+	switch (state) {
+	case VIR_DOMAIN_RUNNING:
+	case VIR_DOMAIN_BLOCKED:
+	case VIR_DOMAIN_PAUSED:
+	case VIR_DOMAIN_SHUTDOWN:
+	case VIR_DOMAIN_PMSUSPENDED:
+		return VIRT_POWER_RUNNING;
+	case VIR_DOMAIN_SHUTOFF:
+	case VIR_DOMAIN_CRASHED:
+		return VIRT_POWER_STOPPED;
+	default:
+		return VIRT_POWER_UNKNOWN;
+	}
+}
+
+static int lifecycle_cb(virConnectPtr conn, virDomainPtr dom, int event,
+			int detail, void *opaque)
+{
+	struct libvirt_drv *d = opaque;
+	char uuid[VIR_UUID_STRING_BUFLEN];
+	enum virt_power p;
+
+	(void)conn;
+	(void)detail;
+	switch (event) {
+	case VIR_DOMAIN_EVENT_STARTED:
+	case VIR_DOMAIN_EVENT_RESUMED:
+		p = VIRT_POWER_RUNNING;
+		break;
+	case VIR_DOMAIN_EVENT_STOPPED:
+	case VIR_DOMAIN_EVENT_CRASHED:
+		p = VIRT_POWER_STOPPED;
+		break;
+	default:
+		return 0;
+	}
+	if (virDomainGetUUIDString(dom, uuid) == 0 && d->on_power)
+		d->on_power(d->ctx, uuid, p);
+	return 0;
+}
+
+static void close_cb(virConnectPtr conn, int reason, void *opaque)
+{
+	struct libvirt_drv *d = opaque;
+
+	(void)conn;
+	log_warnx("cloud %s: connection to libvirt lost (reason %d)", d->cloud,
+		  reason);
+	pthread_mutex_lock(&d->lock);
+	d->dead = true;
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* A pool name for a directory: the same directory, the same pool, so
+ * that a restarted maasfs finds its own pools in libvirtd. */
+static void pool_name(const char *kind, const char *dir, char *buf,
+		      size_t len)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *dir; dir++)
+		h = (h ^ (unsigned char)*dir) * 1099511628211ull;
+	snprintf(buf, len, "maasfs-%s-%016llx", kind, (unsigned long long)h);
+}
+
+static int pool_ensure(virConnectPtr conn, const char *name, const char *dir,
+		       char *err)
+{
+	char xml[PATH_MAX + 256];
+	virStoragePoolPtr p = virStoragePoolLookupByName(conn, name);
+	int r = 0;
+
+	if (p) {
+		if (virStoragePoolIsActive(p) != 1 &&
+		    virStoragePoolCreate(p, VIR_STORAGE_POOL_CREATE_WITH_BUILD))
+			r = virt_fail(err, "starting pool %s", name);
+		virStoragePoolFree(p);
+		return r;
+	}
+	virResetLastError();
+	snprintf(xml, sizeof xml,
+		 "<pool type='dir'><name>%s</name>"
+		 "<target><path>%s</path></target></pool>", name, dir);
+	p = virStoragePoolCreateXML(conn, xml,
+				    VIR_STORAGE_POOL_CREATE_WITH_BUILD);
+	if (!p)
+		return virt_fail(err, "making pool %s for %s", name, dir);
+	virStoragePoolFree(p);
+	return 0;
+}
+
+static void resync(struct libvirt_drv *d, virConnectPtr conn);
+
+/* The connection, opened or re-opened as needed; the caller gets its own
+ * reference and closes it. */
+static virConnectPtr lv_conn(struct libvirt_drv *d, char *err)
+{
+	virConnectPtr c = NULL;
+	bool fresh = false;
+
+	pthread_mutex_lock(&d->lock);
+	if (d->conn && (d->dead || virConnectIsAlive(d->conn) != 1)) {
+		if (d->event_id >= 0)
+			virConnectDomainEventDeregisterAny(d->conn,
+							   d->event_id);
+		virConnectUnregisterCloseCallback(d->conn, close_cb);
+		virConnectClose(d->conn);
+		d->conn = NULL;
+		d->event_id = -1;
+	}
+	d->wanted = true;
+	if (!d->conn) {
+		if (virt_events_start(err)) {
+			pthread_mutex_unlock(&d->lock);
+			return NULL;
+		}
+		d->conn = virConnectOpen(d->uri);
+		if (!d->conn) {
+			char why[ERRLEN];
+
+			virt_fail(why, "cloud %s: cannot connect to libvirt "
+				  "at %s", d->cloud, d->uri);
+			err_set(err, EHOSTUNREACH, "%s", why);
+			pthread_mutex_unlock(&d->lock);
+			return NULL;
+		}
+		d->dead = false;
+		virConnectSetKeepAlive(d->conn, 5, 3);
+		virConnectRegisterCloseCallback(d->conn, close_cb, d, NULL);
+		d->event_id = virConnectDomainEventRegisterAny(
+			d->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+			VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb), d, NULL);
+		if (pool_ensure(d->conn, d->pool_images, d->images, err) ||
+		    pool_ensure(d->conn, d->pool_disks, d->disks, err)) {
+			virConnectClose(d->conn);
+			d->conn = NULL;
+			pthread_mutex_unlock(&d->lock);
+			return NULL;
+		}
+		fresh = true;
+		log_info("cloud %s: connected to %s", d->cloud, d->uri);
+	}
+	c = d->conn;
+	virConnectRef(c);
+	pthread_mutex_unlock(&d->lock);
+	if (fresh)
+		resync(d, c);
+	return c;
+}
+
+/* After a (re)connect: tell the model what runs, events may have been
+ * missed while the connection was down. */
+static void resync(struct libvirt_drv *d, virConnectPtr conn)
+{
+	virDomainPtr *doms = NULL;
+	int i, n = virConnectListAllDomains(conn, &doms, 0);
+
+	for (i = 0; i < n; i++) {
+		char uuid[VIR_UUID_STRING_BUFLEN];
+		int state, reason;
+
+		if (d->on_power && virDomainGetUUIDString(doms[i], uuid) == 0 &&
+		    virDomainGetState(doms[i], &state, &reason, 0) == 0)
+			d->on_power(d->ctx, uuid, power_of_state(state));
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	virResetLastError();
+}
+
+/* On the event thread: a lost connection comes back by itself, so that
+ * state stays true without anyone writing. */
+static void reconnect_tick(int timer, void *opaque)
+{
+	struct libvirt_drv *d = opaque;
+	virConnectPtr c;
+	bool dead;
+
+	(void)timer;
+	pthread_mutex_lock(&d->lock);
+	dead = d->wanted && (d->dead || !d->conn);
+	pthread_mutex_unlock(&d->lock);
+	if (!dead)
+		return;
+	c = lv_conn(d, NULL);
+	if (c)
+		virConnectClose(c);
+}
+
+static virDomainPtr lv_domain(virConnectPtr c, const char *uuid, char *err)
+{
+	virDomainPtr dom = virDomainLookupByUUIDString(c, uuid);
+
+	if (!dom)
+		virt_fail(err, "domain %s", uuid);
+	return dom;
+}
+
+static bool uuid_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < VIRT_UUID_LEN; i++) {
+		char c = s[i];
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (c != '-')
+				return false;
+		} else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+			return false;
+		}
+	}
+	return s[VIRT_UUID_LEN] == '\0';
+}
+
+static bool mac_ok(const char *s)
+{
+	int i;
+
+	for (i = 0; i < 17; i++)
+		if (i % 3 == 2 ? s[i] != ':'
+			       : !((s[i] >= '0' && s[i] <= '9') ||
+				   (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return s[17] == '\0';
+}
+
+/* Nothing reaches the XML that is not of its exact grammar. */
+static int domain_check(const struct virt_domain *v, char *err)
+{
+	if (!uuid_valid(v->uuid) || !word_safe(v->tenant) ||
+	    !word_safe(v->vm) || !word_safe(v->image) ||
+	    (v->bridge && *v->bridge && !word_safe(v->bridge)) ||
+	    (v->bridge && *v->bridge && !mac_ok(v->mac)) ||
+	    v->vcpus < 1 || v->vcpus > 256 || v->memory_mib < 16 ||
+	    v->mtu > 9000)
+		return err_set(err, EINVAL, "domain fields out of grammar");
+	return 0;
+}
+
+static void domain_xml(const struct libvirt_drv *d, const struct virt_domain *v,
+		       struct strbuf *x)
+{
+	char name[128];
+
+	virt_domain_name(v->tenant, v->vm, name, sizeof name);
+	sb_printf(x, "<domain type='%s'>\n", d->domtype);
+	sb_printf(x, "  <name>%s</name>\n  <uuid>%s</uuid>\n", name, v->uuid);
+	sb_printf(x, "  <metadata>\n    <" META_PREFIX ":vm xmlns:"
+		  META_PREFIX "='" META_NS "' instance='%s' tenant='%s' "
+		  "name='%s'/>\n  </metadata>\n", d->instance, v->tenant,
+		  v->vm);
+	sb_printf(x, "  <memory unit='MiB'>%llu</memory>\n",
+		  (unsigned long long)v->memory_mib);
+	sb_printf(x, "  <vcpu>%u</vcpu>\n", v->vcpus);
+	sb_printf(x, "  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n"
+		  "    <kernel>%s/%s.kernel</kernel>\n"
+		  "    <initrd>%s/%s.initrd</initrd>\n"
+		  "    <cmdline>console=ttyS0 quiet panic=-1</cmdline>\n"
+		  "  </os>\n", d->images, v->image, d->images, v->image);
+	sb_puts(x, "  <features><acpi/></features>\n"
+		   "  <on_poweroff>destroy</on_poweroff>\n"
+		   "  <on_reboot>restart</on_reboot>\n"
+		   "  <on_crash>destroy</on_crash>\n  <devices>\n");
+	sb_printf(x, "    <disk type='file' device='disk'>\n"
+		  "      <driver name='qemu' type='qcow2'/>\n"
+		  "      <source file='%s/%s.qcow2'/>\n"
+		  "      <target dev='vda' bus='virtio'/>\n    </disk>\n",
+		  d->disks, v->uuid);
+	if (v->bridge && *v->bridge)
+		sb_printf(x, "    <interface type='bridge'>\n"
+			  "      <source bridge='%s'/>\n"
+			  "      <mac address='%s'/>\n"
+			  "      <model type='virtio'/>\n"
+			  "      <mtu size='%u'/>\n    </interface>\n",
+			  v->bridge, v->mac, v->mtu);
+	sb_printf(x, "    <serial type='file'>\n"
+		  "      <source path='%s/%s.console' append='on'/>\n"
+		  "      <target port='0'/>\n    </serial>\n"
+		  "    <memballoon model='none'/>\n  </devices>\n</domain>\n",
+		  d->disks, v->uuid);
+}
+
+static int lv_define(struct virtdrv *vd, const struct virt_domain *v,
+		     struct strbuf *xml, char *err)
+{
+	struct libvirt_drv *d = lv_of(vd);
+	struct strbuf x = STRBUF_INIT;
+	virConnectPtr c;
+	virDomainPtr dom = NULL;
+	char *desc;
+	int r = domain_check(v, err);
+
+	if (r)
+		return r;
+	c = lv_conn(d, err);
+	if (!c)
+		return -EHOSTUNREACH;
+	domain_xml(d, v, &x);
+	dom = virDomainDefineXML(c, sb_str(&x));
+	if (!dom) {
+		r = virt_fail(err, "defining %s:%s", v->tenant, v->vm);
+		goto out;
+	}
+	if (xml) {
+		desc = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+		sb_reset(xml);
+		sb_puts(xml, desc ? desc : sb_str(&x));
+		free(desc);
+	}
+out:
+	if (dom)
+		virDomainFree(dom);
+	virConnectClose(c);
+	sb_free(&x);
+	return r;
+}
+
+static int lv_undefine(struct virtdrv *vd, const char *uuid, char *err)
+{
+	virConnectPtr c = lv_conn(lv_of(vd), err);
+	virDomainPtr dom;
+	int r = 0, state, reason;
+
+	if (!c)
+		return -EHOSTUNREACH;
+	dom = virDomainLookupByUUIDString(c, uuid);
+	if (!dom) {
+		virResetLastError();
+		goto out;
+	}
+	if (virDomainGetState(dom, &state, &reason, 0) == 0 &&
+	    power_of_state(state) == VIRT_POWER_RUNNING)
+		r = err_set(err, EBUSY, "domain %s is running", uuid);
+	else if (virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM) < 0)
+		r = virt_fail(err, "undefining %s", uuid);
+	virDomainFree(dom);
+out:
+	virConnectClose(c);
+	return r;
+}
+
+static int lv_start(struct virtdrv *vd, const char *uuid, char *err)
+{
+	virConnectPtr c = lv_conn(lv_of(vd), err);
+	virDomainPtr dom;
+	int r = 0;
+
+	if (!c)
+		return -EHOSTUNREACH;
+	dom = lv_domain(c, uuid, err);
+	if (!dom)
+		r = -ENOENT;
+	else if (virDomainCreate(dom) < 0)
+		r = virt_fail(err, "starting %s", uuid);
+	if (dom)
+		virDomainFree(dom);
+	virConnectClose(c);
+	return r;
+}
+
+static int dom_power(virDomainPtr dom, enum virt_power *p)
+{
+	int state, reason;
+
+	if (virDomainGetState(dom, &state, &reason, 0) < 0)
+		return -1;
+	*p = power_of_state(state);
+	return 0;
+}
+
+static int lv_stop(struct virtdrv *vd, const char *uuid, int grace_ms,
+		   char *err)
+{
+	virConnectPtr c = lv_conn(lv_of(vd), err);
+	virDomainPtr dom;
+	enum virt_power p = VIRT_POWER_UNKNOWN;
+	int64_t deadline = clock_ms() + grace_ms;
+	int r = 0;
+
+	if (!c)
+		return -EHOSTUNREACH;
+	dom = lv_domain(c, uuid, err);
+	if (!dom) {
+		virConnectClose(c);
+		return -ENOENT;
+	}
+	if (dom_power(dom, &p) == 0 && p == VIRT_POWER_STOPPED)
+		goto out;
+	if (virDomainShutdownFlags(dom, VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN)
+	    == 0) {
+		while (clock_ms() < deadline) {
+			if (dom_power(dom, &p) == 0 && p == VIRT_POWER_STOPPED)
+				goto out;
+			usleep(50000);
+		}
+		log_info("%s did not stop within %d ms: destroying it", uuid,
+			 grace_ms);
+	}
+	virResetLastError();
+	if (virDomainDestroy(dom) < 0 &&
+	    !(dom_power(dom, &p) == 0 && p == VIRT_POWER_STOPPED))
+		r = virt_fail(err, "stopping %s", uuid);
+out:
+	virResetLastError();
+	virDomainFree(dom);
+	virConnectClose(c);
+	return r;
+}
+
+static int lv_power(struct virtdrv *vd, const char *uuid,
+		    enum virt_power *out, char *err)
+{
+	virConnectPtr c = lv_conn(lv_of(vd), err);
+	virDomainPtr dom;
+	int r = 0;
+
+	if (!c)
+		return -EHOSTUNREACH;
+	dom = virDomainLookupByUUIDString(c, uuid);
+	if (!dom) {
+		r = virt_fail(err, "domain %s", uuid);
+	} else {
+		if (dom_power(dom, out) < 0)
+			r = virt_fail(err, "state of %s", uuid);
+		virDomainFree(dom);
+	}
+	virConnectClose(c);
+	return r;
+}
+
+static virStoragePoolPtr lv_pool(virConnectPtr c, const char *name,
+				 bool refresh, char *err)
+{
+	virStoragePoolPtr p = virStoragePoolLookupByName(c, name);
+
+	if (!p) {
+		virt_fail(err, "pool %s", name);
+		return NULL;
+	}
+	if (refresh && virStoragePoolRefresh(p, 0) < 0) {
+		virt_fail(err, "refreshing pool %s", name);
+		virStoragePoolFree(p);
+		return NULL;
+	}
+	return p;
+}
+
+static int lv_image_check(struct virtdrv *vd, const char *image, char *err)
+{
+	struct libvirt_drv *d = lv_of(vd);
+	static const char *const parts[] = { "kernel", "initrd", "qcow2" };
+	virConnectPtr c;
+	virStoragePoolPtr p;
+	size_t i;
+	int r = 0;
+
+	if (!word_safe(image))
+		return err_set(err, EINVAL, "bad image name");
+	c = lv_conn(d, err);
+	if (!c)
+		return -EHOSTUNREACH;
+	p = lv_pool(c, d->pool_images, true, err);
+	if (!p) {
+		virConnectClose(c);
+		return -EIO;
+	}
+	for (i = 0; i < ARRAY_SIZE(parts) && r == 0; i++) {
+		char vol[128];
+		virStorageVolPtr v;
+
+		snprintf(vol, sizeof vol, "%s.%s", image, parts[i]);
+		v = virStorageVolLookupByName(p, vol);
+		if (v)
+			virStorageVolFree(v);
+		else
+			r = err_set(err, ENOENT, "no image %s on cloud %s "
+				    "(%s/%s missing)", image, d->cloud,
+				    d->images, vol);
+	}
+	virResetLastError();
+	virStoragePoolFree(p);
+	virConnectClose(c);
+	return r;
+}
+
+static int resize_vol(virStorageVolPtr v, uint64_t mib, char *err)
+{
+	virStorageVolInfo info;
+
+	if (virStorageVolGetInfo(v, &info) < 0)
+		return virt_fail(err, "size of a disk");
+	if (info.capacity >= mib << 20)
+		return 0;
+	if (virStorageVolResize(v, mib << 20, 0) < 0)
+		return virt_fail(err, "growing a disk to %llu MiB",
+				 (unsigned long long)mib);
+	return 0;
+}
+
+static int lv_disk_create(struct virtdrv *vd, const char *uuid,
+			  const char *image, uint64_t mib, char *err)
+{
+	struct libvirt_drv *d = lv_of(vd);
+	virConnectPtr c;
+	virStoragePoolPtr ip = NULL, dp = NULL;
+	virStorageVolPtr base = NULL, v = NULL;
+	char xml[512], name[128];
+	int r = 0;
+
+	if (!uuid_valid(uuid) || !word_safe(image))
+		return err_set(err, EINVAL, "bad disk or image name");
+	c = lv_conn(d, err);
+	if (!c)
+		return -EHOSTUNREACH;
+	snprintf(name, sizeof name, "%s.qcow2", image);
+	ip = lv_pool(c, d->pool_images, true, err);
+	dp = ip ? lv_pool(c, d->pool_disks, false, err) : NULL;
+	if (!ip || !dp) {
+		r = -EIO;
+		goto out;
+	}
+	base = virStorageVolLookupByName(ip, name);
+	if (!base) {
+		r = err_set(err, ENOENT, "no image %s on cloud %s", image,
+			    d->cloud);
+		goto out;
+	}
+	snprintf(xml, sizeof xml,
+		 "<volume type='file'><name>%s.qcow2</name>"
+		 "<capacity unit='MiB'>%llu</capacity>"
+		 "<target><format type='qcow2'/>"
+		 "<permissions><mode>0600</mode></permissions></target>"
+		 "</volume>", uuid, (unsigned long long)mib);
+	v = virStorageVolCreateXMLFrom(dp, xml, base, 0);
+	if (!v) {
+		r = virt_fail(err, "making the disk of %s from %s", uuid,
+			      image);
+		goto out;
+	}
+	r = resize_vol(v, mib, err);
+	if (r)
+		virStorageVolDelete(v, 0);
+out:
+	virResetLastError();
+	if (v)
+		virStorageVolFree(v);
+	if (base)
+		virStorageVolFree(base);
+	if (dp)
+		virStoragePoolFree(dp);
+	if (ip)
+		virStoragePoolFree(ip);
+	virConnectClose(c);
+	return r;
+}
+
+/* Runs fn on the disk volume <uuid>.<ext>; -ENOENT if there is none. */
+static int with_vol(struct libvirt_drv *d, const char *uuid, const char *ext,
+		    bool refresh,
+		    int (*fn)(virStorageVolPtr v, uint64_t arg, char *err),
+		    uint64_t arg, char *err)
+{
+	virConnectPtr c;
+	virStoragePoolPtr p;
+	virStorageVolPtr v;
+	char name[128];
+	int r;
+
+	if (!uuid_valid(uuid))
+		return err_set(err, EINVAL, "bad disk name");
+	c = lv_conn(d, err);
+	if (!c)
+		return -EHOSTUNREACH;
+	p = lv_pool(c, d->pool_disks, refresh, err);
+	if (!p) {
+		virConnectClose(c);
+		return -EIO;
+	}
+	snprintf(name, sizeof name, "%s.%s", uuid, ext);
+	v = virStorageVolLookupByName(p, name);
+	if (!v) {
+		virResetLastError();
+		r = -ENOENT;
+	} else {
+		r = fn ? fn(v, arg, err) : 0;
+		virStorageVolFree(v);
+	}
+	virStoragePoolFree(p);
+	virConnectClose(c);
+	return r;
+}
+
+static int vol_resize(virStorageVolPtr v, uint64_t mib, char *err)
+{
+	return resize_vol(v, mib, err);
+}
+
+static int vol_delete(virStorageVolPtr v, uint64_t arg, char *err)
+{
+	(void)arg;
+	if (virStorageVolDelete(v, 0) < 0)
+		return virt_fail(err, "deleting a disk");
+	return 0;
+}
+
+static int lv_disk_resize(struct virtdrv *vd, const char *uuid,
+			  uint64_t mib, char *err)
+{
+	int r = with_vol(lv_of(vd), uuid, "qcow2", false, vol_resize, mib,
+			 err);
+
+	return r == -ENOENT ? 0 : r;   /* made at first start, at its size */
+}
+
+static int lv_disk_delete(struct virtdrv *vd, const char *uuid, char *err)
+{
+	struct libvirt_drv *d = lv_of(vd);
+	int r = with_vol(d, uuid, "qcow2", true, vol_delete, 0, err);
+
+	if (r && r != -ENOENT)
+		return r;
+	r = with_vol(d, uuid, "console", false, vol_delete, 0, err);
+	return r == -ENOENT ? 0 : r;
+}
+
+static int lv_disk_exists(struct virtdrv *vd, const char *uuid, char *err)
+{
+	int r = with_vol(lv_of(vd), uuid, "qcow2", true, NULL, 0, err);
+
+	return r == 0 ? 1 : r == -ENOENT ? 0 : r;
+}
+
+/* The last lines of the console log, from the file when the cloud is
+ * this host (never a libvirt call: reads must not wait). */
+static int lv_console(struct virtdrv *vd, const char *uuid,
+		      struct strbuf *out)
+{
+	struct libvirt_drv *d = lv_of(vd);
+	char path[PATH_MAX + 64], buf[CONSOLE_TAIL];
+	const char *start;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (!d->local || !uuid_valid(uuid))
+		return 0;
+	snprintf(path, sizeof path, "%s/%s.console", d->disks, uuid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fstat(fd, &st) == 0 && st.st_size > (off_t)sizeof buf)
+		lseek(fd, st.st_size - (off_t)sizeof buf, SEEK_SET);
+	n = read(fd, buf, sizeof buf);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	start = buf;
+	if (st.st_size > (off_t)sizeof buf) {   /* from a whole line on */
+		const char *nl = memchr(buf, '\n', (size_t)n);
+		if (nl)
+			start = nl + 1;
+	}
+	for (; start < buf + n; start++)   /* printable text only */
+		if ((*start >= ' ' && *start < 0x7f) || *start == '\n' ||
+		    *start == '\t')
+			sb_append(out, start, 1);
+	if (out->len && out->s[out->len - 1] != '\n')
+		sb_puts(out, "\n");
+	return 0;
+}
+
+static int lv_list(struct virtdrv *vd,
+		   void (*fn)(void *ctx, const struct virt_seen *seen),
+		   void *ctx, char *err)
+{
+	struct libvirt_drv *d = lv_of(vd);
+	virConnectPtr c = lv_conn(d, err);
+	virDomainPtr *doms = NULL;
+	char want[96], alt[96];
+	int i, n;
+
+	if (!c)
+		return -EHOSTUNREACH;
+	snprintf(alt, sizeof alt, "instance='%s'", d->instance);
+	n = virConnectListAllDomains(c, &doms, 0);
+	if (n < 0) {
+		n = virt_fail(err, "listing domains");
+		virConnectClose(c);
+		return n;
+	}
+	snprintf(want, sizeof want, "instance=\"%s\"", d->instance);
+	for (i = 0; i < n; i++) {
+		char uuid[VIR_UUID_STRING_BUFLEN];
+		struct virt_seen s = { .uuid = uuid };
+		char *meta;
+
+		s.name = virDomainGetName(doms[i]);
+		if (virDomainGetUUIDString(doms[i], uuid) < 0 ||
+		    dom_power(doms[i], &s.power) < 0) {
+			virDomainFree(doms[i]);
+			continue;
+		}
+		meta = virDomainGetMetadata(doms[i],
+					    VIR_DOMAIN_METADATA_ELEMENT,
+					    META_NS, VIR_DOMAIN_AFFECT_CONFIG);
+		/* libvirt writes the attribute back with either quote */
+		s.ours = meta && (strstr(meta, want) || strstr(meta, alt));
+		free(meta);
+		virResetLastError();
+		fn(ctx, &s);
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	virConnectClose(c);
+	return 0;
+}
+
+/* Our transient pools go with us; VMs do not need them to run, and the
+ * next mount makes them again. */
+static void pool_drop(virConnectPtr c, const char *name)
+{
+	virStoragePoolPtr p = virStoragePoolLookupByName(c, name);
+
+	if (p) {
+		virStoragePoolDestroy(p);
+		virStoragePoolFree(p);
+	}
+	virResetLastError();
+}
+
+static void lv_free(struct virtdrv *vd)
+{
+	struct libvirt_drv *d = lv_of(vd);
+
+	if (d->timer >= 0)
+		virEventRemoveTimeout(d->timer);
+	if (d->conn) {
+		pool_drop(d->conn, d->pool_images);
+		pool_drop(d->conn, d->pool_disks);
+		if (d->event_id >= 0)
+			virConnectDomainEventDeregisterAny(d->conn,
+							   d->event_id);
+		virConnectUnregisterCloseCallback(d->conn, close_cb);
+		virConnectClose(d->conn);
+	}
+	pthread_mutex_destroy(&d->lock);
+	free(d);
+}
+
+static const struct virtdrv_ops libvirt_ops = {
+	.define = lv_define,
+	.undefine = lv_undefine,
+	.start = lv_start,
+	.stop = lv_stop,
+	.power = lv_power,
+	.image_check = lv_image_check,
+	.disk_create = lv_disk_create,
+	.disk_resize = lv_disk_resize,
+	.disk_delete = lv_disk_delete,
+	.disk_exists = lv_disk_exists,
+	.console = lv_console,
+	.list = lv_list,
+	.free = lv_free,
+};
+
+struct virtdrv *virtdrv_libvirt_new(const struct virtdrv_conf *c, char *err)
+{
+	struct libvirt_drv *d;
+
+	pthread_once(&virt_once, virt_init);
+	if (virt_init_result) {
+		err_set(err, EIO, "libvirt does not initialize");
+		return NULL;
+	}
+	if (!path_safe(c->images) || !path_safe(c->disks) ||
+	    !word_safe(c->instance) || strlen(c->uri) >= 256) {
+		err_set(err, EINVAL, "cloud %s: bad libvirt settings", c->cloud);
+		return NULL;
+	}
+	d = calloc(1, sizeof *d);
+	if (!d) {
+		err_set(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	d->base.ops = &libvirt_ops;
+	snprintf(d->cloud, sizeof d->cloud, "%s", c->cloud);
+	snprintf(d->uri, sizeof d->uri, "%s", c->uri);
+	snprintf(d->domtype, sizeof d->domtype, "%s", c->domtype);
+	snprintf(d->images, sizeof d->images, "%s", c->images);
+	snprintf(d->disks, sizeof d->disks, "%s", c->disks);
+	snprintf(d->instance, sizeof d->instance, "%s", c->instance);
+	d->local = c->local;
+	d->on_power = c->on_power;
+	d->ctx = c->ctx;
+	d->event_id = -1;
+	pool_name("images", d->images, d->pool_images, sizeof d->pool_images);
+	pool_name("disks", d->disks, d->pool_disks, sizeof d->pool_disks);
+	pthread_mutex_init(&d->lock, NULL);
+	d->timer = virEventAddTimeout(RECONNECT_MS, reconnect_tick, d, NULL);
+	return &d->base;
+}
+
+void virtdrv_free(struct virtdrv *d)
+{
+	if (d)
+		d->ops->free(d);
 }

@@ -1,15 +1,27 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../lib/log.h"
 #include "model.h"
 #include "state.h"
 
-void dhcp_net(const struct subnet *s, const struct dhcp *d,
-	      struct net_dhcp *out)
+/* The strings of one reservation, kept after the array of entries. */
+struct host_strings {
+	char mac[MAC_STRLEN];
+	char name[64];
+};
+
+int dhcp_net(const struct subnet *s, const struct dhcp *d,
+	     struct net_dhcp *out)
 {
+	const struct vm *v;
+	struct dhcp_host *hosts;
+	struct host_strings *str;
+	size_t i, n = 0;
+
 	memset(out, 0, sizeof *out);
 	out->tenant = s->tenant->name;
 	out->vni = s->vni;
@@ -19,6 +31,95 @@ void dhcp_net(const struct subnet *s, const struct dhcp *d,
 	out->last = d->last;
 	out->domain = d->domain;
 	out->mtu = SUBNET_MTU;
+	objset_each(&s->tenant->vms, i, v)
+		n += v->state != OBJ_DELETING && v->conf.ip &&
+		     !strcmp(v->conf.subnet, s->name);
+	if (n == 0)
+		return 0;
+	hosts = calloc(1, n * (sizeof *hosts + sizeof *str));
+	if (!hosts)
+		return -ENOMEM;
+	str = (struct host_strings *)(void *)(hosts + n);
+	n = 0;
+	objset_each(&s->tenant->vms, i, v) {
+		if (v->state == OBJ_DELETING || !v->conf.ip ||
+		    strcmp(v->conf.subnet, s->name))
+			continue;
+		memcpy(str[n].mac, v->mac, MAC_STRLEN);
+		vm_dns_label(v->name, str[n].name, sizeof str[n].name);
+		hosts[n].mac = str[n].mac;
+		hosts[n].ip = v->conf.ip;
+		hosts[n].name = str[n].name;
+		n++;
+	}
+	out->hosts = hosts;
+	out->nhosts = n;
+	return 0;
+}
+
+void dhcp_net_free(struct net_dhcp *n)
+{
+	free((void *)n->hosts);
+	n->hosts = NULL;
+	n->nhosts = 0;
+}
+
+void dhcp_lock(struct model *m, uint32_t vni)
+{
+	pthread_mutex_lock(&m->dhcp_locks[vni % ARRAY_SIZE(m->dhcp_locks)]);
+}
+
+void dhcp_unlock(struct model *m, uint32_t vni)
+{
+	pthread_mutex_unlock(&m->dhcp_locks[vni % ARRAY_SIZE(m->dhcp_locks)]);
+}
+
+/* Whether a dnsmasq lease file gives ip to a MAC other than mac. */
+static bool leased_to_other(const char *leases, uint32_t ip, const char *mac)
+{
+	const char *line;
+
+	for (line = leases; line && *line;) {
+		char lmac[32], lip[IP_STRLEN + 1];
+		unsigned long long expiry;
+		uint32_t a;
+		const char *nl = strchr(line, '\n');
+
+		if (sscanf(line, "%llu %31s %16s", &expiry, lmac, lip) == 3 &&
+		    ip_parse(lip, &a) == 0 && a == ip && strcmp(lmac, mac))
+			return true;
+		line = nl ? nl + 1 : NULL;
+	}
+	return false;
+}
+
+uint32_t subnet_free_ip(const struct subnet *s, const char *mac)
+{
+	struct netdrv *d = s->home->net;
+	struct strbuf leases = STRBUF_INIT;
+	const struct vm *v;
+	uint32_t first, last, ip, found = 0;
+	size_t i;
+
+	if (s->dhcp.on) {
+		first = s->dhcp.first;
+		last = s->dhcp.last;
+		d->ops->dhcp_leases(d, s->vni, &leases);
+	} else {
+		cidr_default_range(&s->cidr, &first, &last);
+	}
+	for (ip = first; ip <= last && !found; ip++) {
+		bool taken = leased_to_other(sb_str(&leases), ip, mac);
+
+		objset_each(&s->tenant->vms, i, v)
+			if (v->conf.ip == ip && strcmp(v->mac, mac) &&
+			    !strcmp(v->conf.subnet, s->name))
+				taken = true;
+		if (!taken)
+			found = ip;
+	}
+	sb_free(&leases);
+	return found;
 }
 
 typedef int (*dhcp_edit_fn)(const struct subnet *s, struct dhcp *d,
@@ -33,16 +134,53 @@ static bool dhcp_same(const struct dhcp *a, const struct dhcp *b)
 }
 
 /* Makes dnsmasq match d: running with its configuration, or stopped. */
-static int dhcp_realize(struct cloud *home, const struct subnet *s,
-			const struct dhcp *d, const struct net_dhcp *nd,
-			int *pid, char *err)
+static int dhcp_realize(struct model *m, struct cloud *home,
+			const struct subnet *s, const struct dhcp *d,
+			const struct net_dhcp *nd, int *pid, char *err)
 {
 	struct netdrv *n = home->net;
+	int r;
 
 	*pid = 0;
+	dhcp_lock(m, s->vni);
 	if (d->on)
-		return n->ops->dhcp_ensure(n, nd, pid, err);
-	return n->ops->dhcp_remove(n, s->vni, false, err);
+		r = n->ops->dhcp_ensure(n, nd, pid, err);
+	else
+		r = n->ops->dhcp_remove(n, s->vni, false, err);
+	dhcp_unlock(m, s->vni);
+	return r;
+}
+
+int subnet_dhcp_refresh(struct model *m, const char *tname,
+			const char *sname, char *err)
+{
+	struct net_dhcp nd;
+	struct tenant *t;
+	struct subnet *s = NULL;
+	struct cloud *home = NULL;
+	uint32_t vni = 0;
+	int r = 0, pid = 0;
+
+	pthread_mutex_lock(&m->lock);
+	t = tenant_find(m, tname);
+	if (t)
+		s = subnet_find(t, sname);
+	if (!s || !s->dhcp.on || s->state == OBJ_CREATING ||
+	    s->state == OBJ_DELETING) {
+		pthread_mutex_unlock(&m->lock);
+		return 0;   /* no dnsmasq to tell */
+	}
+	r = dhcp_net(s, &s->dhcp, &nd);
+	home = s->home;
+	vni = s->vni;
+	pthread_mutex_unlock(&m->lock);
+	if (r)
+		return err_set(err, -r, "out of memory");
+	dhcp_lock(m, vni);
+	r = home->net->ops->dhcp_ensure(home->net, &nd, &pid, err);
+	dhcp_unlock(m, vni);
+	dhcp_net_free(&nd);
+	return r;
 }
 
 /* A change of a subnet's DHCP: validate under the lock, make dnsmasq
@@ -81,16 +219,20 @@ static int dhcp_apply(struct model *m, const char *tname, const char *sname,
 	}
 	if (r == 0) {
 		prev = s->state;
-		s->state = OBJ_CHANGING;
 		home = s->home;
-		dhcp_net(s, &old, &nold);
-		dhcp_net(s, &new, &nnew);
+		r = dhcp_net(s, &old, &nold);
+		if (r == 0 && (r = dhcp_net(s, &new, &nnew)))
+			dhcp_net_free(&nold);
+		if (r)
+			err_set(err, -r, "out of memory");
+		else
+			s->state = OBJ_CHANGING;
 	}
 	pthread_mutex_unlock(&m->lock);
 	if (r)
 		return r;
 
-	r = dhcp_realize(home, s, &new, &nnew, &pid, err);
+	r = dhcp_realize(m, home, s, &new, &nnew, &pid, err);
 	if (r == 0) {
 		pthread_mutex_lock(&m->lock);
 		s->dhcp = new;
@@ -100,7 +242,7 @@ static int dhcp_apply(struct model *m, const char *tname, const char *sname,
 		r = state_save(m, err);
 	}
 	if (r) {
-		dhcp_realize(home, s, &old, &nold, &pid, NULL);
+		dhcp_realize(m, home, s, &old, &nold, &pid, NULL);
 		pthread_mutex_lock(&m->lock);
 		s->dhcp = old;
 		s->dhcp.pid = pid;
@@ -109,6 +251,8 @@ static int dhcp_apply(struct model *m, const char *tname, const char *sname,
 	pthread_mutex_lock(&m->lock);
 	s->state = prev;
 	pthread_mutex_unlock(&m->lock);
+	dhcp_net_free(&nold);
+	dhcp_net_free(&nnew);
 	if (r == 0)
 		log_info("subnet %s/%s: DHCP %s", tname, sname,
 			 new.on ? "configured" : "off");

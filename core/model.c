@@ -120,10 +120,13 @@ struct tenant *tenant_new(const char *name, uint32_t id)
 void tenant_free(struct tenant *t)
 {
 	struct subnet *s;
+	struct vm *v;
 	size_t i;
 
 	if (!t)
 		return;
+	objset_each(&t->vms, i, v)
+		vm_free(v);
 	objset_each(&t->subnets, i, s)
 		subnet_free(s);
 	objset_free(&t->subnets);
@@ -152,6 +155,32 @@ struct subnet *subnet_new(struct tenant *t, const char *name,
 void subnet_free(struct subnet *s)
 {
 	free(s);
+}
+
+struct vm *vm_new(struct tenant *t, const char *name)
+{
+	struct vm *v = calloc(1, sizeof *v);
+
+	if (!v)
+		return NULL;
+	snprintf(v->name, sizeof v->name, "%s", name);
+	v->tenant = t;
+	v->conf.vcpus = 1;
+	v->conf.memory = VM_MEMORY_DEFAULT;
+	v->conf.disk = VM_DISK_DEFAULT;
+	snprintf(v->conf.image, sizeof v->conf.image, "%s", VM_IMAGE_DEFAULT);
+	v->power = VIRT_POWER_STOPPED;
+	v->state = OBJ_READY;
+	v->mtime = time(NULL);
+	return v;
+}
+
+void vm_free(struct vm *v)
+{
+	if (!v)
+		return;
+	sb_free(&v->xml);
+	free(v);
 }
 
 void model_clear(struct model *m)
@@ -203,5 +232,30 @@ struct subnet *subnet_find_visible(const struct tenant *t, const char *name)
 	struct subnet *s = subnet_find(t, name);
 
 	return s && s->state != OBJ_CREATING ? s : NULL;
+}
+
+struct vm *vm_find(const struct tenant *t, const char *name)
+{
+	return objset_find(&t->vms, name);
+}
+
+struct vm *vm_find_visible(const struct tenant *t, const char *name)
+{
+	struct vm *v = vm_find(t, name);
+
+	return v && v->state != OBJ_CREATING ? v : NULL;
+}
+
+struct vm *vm_find_uuid(const struct model *m, const char *uuid)
+{
+	const struct tenant *t;
+	struct vm *v;
+	size_t i, j;
+
+	objset_each(&m->tenants, i, t)
+		objset_each(&t->vms, j, v)
+			if (!strcmp(v->uuid, uuid))
+				return v;
+	return NULL;
 }
 

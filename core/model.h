@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "../backend/net.h"
+#include "../backend/virt.h"
 #include "../lib/util.h"
 #include "alloc.h"
 #include "cidr.h"
@@ -53,6 +54,7 @@ struct cloud {
 	char disks[DIR_MAXLEN + 1];
 	char accel[8];
 	struct netdrv *net;
+	struct virtdrv *virt;
 };
 
 struct dhcp {
@@ -83,18 +85,59 @@ struct tenant {
 	uint32_t uid, gid;            /* owner of everything inside (chown) */
 	enum obj_state state;
 	struct objset subnets;        /* of struct subnet, by name */
-	struct objset vms;            /* empty until VMs arrive */
+	struct objset vms;            /* of struct vm, by name */
+	struct obj_error error;
+	time_t mtime;
+};
+
+/* VM defaults and bounds. Sizes are in MiB. */
+#define VM_VCPUS_MAX 64
+#define VM_MEMORY_DEFAULT 256
+#define VM_MEMORY_MIN 32
+#define VM_MEMORY_MAX (1024 * 1024)
+#define VM_DISK_DEFAULT 1024
+#define VM_DISK_MIN 64
+#define VM_DISK_MAX (16ull * 1024 * 1024)
+#define VM_IMAGE_DEFAULT "tiny"
+#define VM_STOP_GRACE_MS 20000   /* graceful shutdown, then destroy */
+#define MAC_STRLEN 18
+
+/* What a user sets of a VM (and its reservation): copied whole, compared
+ * whole, put back whole when a change fails. */
+struct vm_conf {
+	char subnet[NAME_MAXLEN + 1];  /* "" until it has one */
+	unsigned vcpus;
+	uint64_t memory;
+	uint64_t disk;
+	char image[NAME_MAXLEN + 1];
+	uint32_t ip;                   /* its DHCP reservation, 0 if none */
+	struct cloud *location;
+};
+
+struct vm {
+	char name[NAME_MAXLEN + 1];    /* first: the objset key */
+	struct tenant *tenant;
+	struct vm_conf conf;
+	char mac[MAC_STRLEN];
+	char uuid[VIRT_UUID_LEN + 1];
+	bool disk_made;                /* its disk exists (made at first start) */
+	enum virt_power power;         /* as libvirt last told */
+	enum obj_state state;
+	struct strbuf xml;             /* the definition libvirt holds */
 	struct obj_error error;
 	time_t mtime;
 };
 
 struct model;
 
-/* Makes the network driver of a cloud; tests pass a fake one. */
+/* Make the drivers of a cloud; tests pass fake ones. */
 typedef struct netdrv *(*netdrv_factory)(const struct cloud *c,
 					 const char *marker,
 					 const char *rundir, void *ctx,
 					 char *err);
+typedef struct virtdrv *(*virtdrv_factory)(const struct cloud *c,
+					   const struct virtdrv_conf *conf,
+					   void *ctx, char *err);
 
 struct model_opts {
 	const char *statedir;       /* default /var/lib/maasfs */
@@ -103,6 +146,8 @@ struct model_opts {
 	const char *dnsmasq;        /* default /usr/sbin/dnsmasq */
 	netdrv_factory netdrv_new;  /* NULL: the real drivers */
 	void *netdrv_ctx;
+	virtdrv_factory virtdrv_new;
+	void *virtdrv_ctx;
 };
 
 struct model {
@@ -121,6 +166,8 @@ struct model {
 	time_t started;
 
 	pthread_mutex_t save_lock;    /* orders writers of state.yaml */
+	/* one dnsmasq change at a time per subnet (striped by VNI) */
+	pthread_mutex_t dhcp_locks[16];
 	int lockfd;                   /* flock on STATE/lock */
 };
 
@@ -141,17 +188,22 @@ struct tenant *tenant_find(const struct model *m, const char *name);
 struct tenant *tenant_find_visible(const struct model *m, const char *name);
 struct subnet *subnet_find(const struct tenant *t, const char *name);
 struct subnet *subnet_find_visible(const struct tenant *t, const char *name);
+struct vm *vm_find(const struct tenant *t, const char *name);
+struct vm *vm_find_visible(const struct tenant *t, const char *name);
+struct vm *vm_find_uuid(const struct model *m, const char *uuid);
 
 void obj_error_set(struct obj_error *e, const char *op, int code,
 		   const char *msg);
 
-/* Constructors and destructors; a tenant frees its subnets. */
+/* Constructors and destructors; a tenant frees its subnets and VMs. */
 struct tenant *tenant_new(const char *name, uint32_t id);
 void tenant_free(struct tenant *t);
 struct subnet *subnet_new(struct tenant *t, const char *name,
 			  const struct cidr *c, uint32_t vni,
 			  struct cloud *home);
 void subnet_free(struct subnet *s);
+struct vm *vm_new(struct tenant *t, const char *name);
+void vm_free(struct vm *v);
 /* Drops every tenant (a failed load, or the end). */
 void model_clear(struct model *m);
 
@@ -174,6 +226,13 @@ int subnet_set_cloud(struct model *m, const char *tenant, const char *subnet,
 /* The kernel view of a subnet, for the backend; caller holds the lock.
  * The strings point into the model. */
 void subnet_net(const struct subnet *s, struct net_subnet *out);
+/* Re-writes the subnet's reservations into its dnsmasq (SIGHUP). */
+int subnet_dhcp_refresh(struct model *m, const char *tenant,
+			const char *subnet, char *err);
+/* A free address of the subnet for a VM: in the DHCP pool, not reserved
+ * by another VM, not leased to another MAC. 0 if none is left. The
+ * caller holds the lock. */
+uint32_t subnet_free_ip(const struct subnet *s, const char *mac);
 
 /* DHCP: mkdir/rmdir of dhcp/, writes to range and domain. */
 int dhcp_enable(struct model *m, const char *tenant, const char *subnet,
@@ -186,9 +245,35 @@ int dhcp_set_domain(struct model *m, const char *tenant, const char *subnet,
 		    const char *value, char *err);
 /* Defaults for a subnet whose DHCP is turned on. */
 void dhcp_defaults(const struct subnet *s, struct dhcp *d);
-/* The dnsmasq configuration of a subnet; caller holds the lock. */
-void dhcp_net(const struct subnet *s, const struct dhcp *d,
-	      struct net_dhcp *out);
+/* The dnsmasq configuration of a subnet, with its VMs' reservations;
+ * caller holds the lock, and frees it with dhcp_net_free. */
+int dhcp_net(const struct subnet *s, const struct dhcp *d,
+	     struct net_dhcp *out);
+void dhcp_net_free(struct net_dhcp *n);
+/* dnsmasq changes of one subnet never overlap. */
+void dhcp_lock(struct model *m, uint32_t vni);
+void dhcp_unlock(struct model *m, uint32_t vni);
+
+/* VMs: mkdir and rmdir of vms/<vm>; writes to its attributes. */
+int vm_create(struct model *m, const char *tenant, const char *name,
+	      char *err);
+int vm_delete(struct model *m, const char *tenant, const char *name,
+	      char *err);
+int vm_set(struct model *m, const char *tenant, const char *name,
+	   const char *attr, const char *value, char *err);
+/* Lifecycle events from libvirt (the event thread). */
+void vm_power_event(void *model, const char *uuid, enum virt_power power);
+/* "running", "stopped", "migrating" or "error". */
+const char *vm_state_word(const struct vm *v);
+/* The domain as the backend defines it; the strings point into v. */
+void vm_domain(const struct vm *v, const struct subnet *s,
+	       struct virt_domain *out, char bridge[NET_IFNAMSIZ]);
+/* A DNS label for a VM's name: lower case, '_' and '.' as '-'. */
+void vm_dns_label(const char *name, char *buf, size_t len);
+
+/* Sizes: "512M", "2G", "1T"; a bare number is GiB. In MiB. */
+int size_parse(const char *s, uint64_t *mib, char *err);
+void size_format(uint64_t mib, char *buf, size_t len);
 
 /* Names: 1-32 of [A-Za-z0-9_.-], not starting with '.' or '-'. */
 int name_check(const char *name, const char *what, char *err);

@@ -40,6 +40,23 @@ static struct netdrv *real_netdrv(const struct cloud *c, const char *marker,
 	return netdrv_local_new(marker, rundir, dnsmasq, err);
 }
 
+static struct virtdrv *real_virtdrv(const struct cloud *c,
+				    const struct virtdrv_conf *conf,
+				    void *ctx, char *err)
+{
+	(void)c;
+	(void)ctx;
+	return virtdrv_libvirt_new(conf, err);
+}
+
+/* The libvirt domain type for a cloud's accel. "auto" never picks KVM:
+ * on hosts where /dev/kvm exists but cannot run a guest (nested
+ * machines, ours among them) KVM hangs, and TCG always works. */
+static const char *domtype_of(const char *accel)
+{
+	return !strcmp(accel, "kvm") ? "kvm" : "qemu";
+}
+
 static int model_lock_statedir(struct model *m, char *err)
 {
 	char path[PATH_MAX];
@@ -61,6 +78,8 @@ int model_open(const struct model_opts *o, struct model **out, char *err)
 	const char *dnsmasq = o->dnsmasq ? o->dnsmasq : DEFAULT_DNSMASQ;
 	netdrv_factory factory = o->netdrv_new ? o->netdrv_new : real_netdrv;
 	void *ctx = o->netdrv_new ? o->netdrv_ctx : (void *)dnsmasq;
+	virtdrv_factory vfactory = o->virtdrv_new ? o->virtdrv_new
+						  : real_virtdrv;
 	char marker[64], rundir[PATH_MAX];
 	struct model *m;
 	size_t i;
@@ -76,6 +95,8 @@ int model_open(const struct model_opts *o, struct model **out, char *err)
 		return err_set(err, ENOMEM, "out of memory");
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_mutex_init(&m->save_lock, NULL);
+	for (i = 0; i < ARRAY_SIZE(m->dhcp_locks); i++)
+		pthread_mutex_init(&m->dhcp_locks[i], NULL);
 	m->lockfd = -1;
 	m->started = time(NULL);
 	m->vni_min = o->vni_min ? o->vni_min : 1;
@@ -104,9 +125,23 @@ int model_open(const struct model_opts *o, struct model **out, char *err)
 	snprintf(marker, sizeof marker, "maasfs:%s", m->instance);
 	snprintf(rundir, sizeof rundir, "%s/dhcp", m->statedir);
 	for (i = 0; i < m->nclouds; i++) {
-		m->clouds[i]->net = factory(m->clouds[i], marker, rundir, ctx,
-					    err);
-		if (!m->clouds[i]->net) {
+		struct cloud *c = m->clouds[i];
+		struct virtdrv_conf vc = {
+			.cloud = c->name,
+			.uri = c->uri,
+			.domtype = domtype_of(c->accel),
+			.images = c->images,
+			.disks = c->disks,
+			.instance = m->instance,
+			.local = true,   /* remote clouds come with the agent */
+			.on_power = vm_power_event,
+			.ctx = m,
+		};
+
+		c->net = factory(c, marker, rundir, ctx, err);
+		if (c->net)
+			c->virt = vfactory(c, &vc, o->virtdrv_ctx, err);
+		if (!c->net || !c->virt) {
 			r = -EIO;
 			goto fail;
 		}
@@ -126,6 +161,7 @@ void model_free(struct model *m)
 		return;
 	model_clear(m);
 	for (i = 0; i < m->nclouds; i++) {
+		virtdrv_free(m->clouds[i]->virt);
 		netdrv_free(m->clouds[i]->net);
 		free(m->clouds[i]);
 	}
@@ -134,5 +170,7 @@ void model_free(struct model *m)
 		close(m->lockfd);
 	pthread_mutex_destroy(&m->lock);
 	pthread_mutex_destroy(&m->save_lock);
+	for (i = 0; i < ARRAY_SIZE(m->dhcp_locks); i++)
+		pthread_mutex_destroy(&m->dhcp_locks[i]);
 	free(m);
 }

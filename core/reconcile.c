@@ -9,6 +9,7 @@
 
 #include "../lib/log.h"
 #include "model.h"
+#include "state.h"
 
 static void fail(struct obj_error *e, enum obj_state *state, const char *what,
 		 int r, const char *err)
@@ -37,8 +38,10 @@ static void reconcile_subnet(struct subnet *s)
 	}
 	if (!s->dhcp.on)
 		return;
-	dhcp_net(s, &s->dhcp, &nd);
-	r = d->ops->dhcp_ensure(d, &nd, &pid, err);
+	r = dhcp_net(s, &s->dhcp, &nd);
+	if (r == 0)
+		r = d->ops->dhcp_ensure(d, &nd, &pid, err);
+	dhcp_net_free(&nd);
 	if (r) {
 		fail(&s->dhcp.error, &s->state, what, r, err);
 		s->error = s->dhcp.error;
@@ -94,6 +97,113 @@ static int build_keep(struct model *m, struct cloud *c, struct net_keep *k)
 	return 0;
 }
 
+/* A VM of the state: its domain defined again (re-created if libvirt lost
+ * it, never started or stopped), its power and disk as libvirt has them. */
+static void reconcile_vm(struct model *m, struct vm *v)
+{
+	struct strbuf xml = STRBUF_INIT;
+	struct virt_domain dom;
+	char bridge[NET_IFNAMSIZ], err[ERRLEN], what[80];
+	enum virt_power power = VIRT_POWER_UNKNOWN;
+	struct virtdrv *d;
+	struct subnet *s;
+	int r, made = -1;
+
+	pthread_mutex_lock(&m->lock);
+	s = v->conf.subnet[0] ? subnet_find(v->tenant, v->conf.subnet) : NULL;
+	vm_domain(v, s, &dom, bridge);
+	d = v->conf.location->virt;
+	snprintf(what, sizeof what, "VM %s/%s", v->tenant->name, v->name);
+	pthread_mutex_unlock(&m->lock);
+
+	r = d->ops->define(d, &dom, &xml, err);
+	if (r == 0)
+		r = d->ops->power(d, v->uuid, &power, err);
+	if (r == 0)
+		made = d->ops->disk_exists(d, v->uuid, err);
+	if (made < 0 && r == 0)
+		r = made;
+	pthread_mutex_lock(&m->lock);
+	v->power = power;
+	if (r) {
+		fail(&v->error, &v->state, what, r, err);
+	} else {
+		v->disk_made = made == 1;
+		sb_free(&v->xml);
+		v->xml = xml;
+		xml = (struct strbuf)STRBUF_INIT;
+	}
+	pthread_mutex_unlock(&m->lock);
+	sb_free(&xml);
+}
+
+struct domain_sweep {
+	struct model *m;
+	struct virtdrv *d;
+	int removed;
+};
+
+/* A domain of ours the state does not know: a mkdir or rmdir cut short.
+ * A stopped one goes with its disk; a running one is left to the operator. */
+static void sweep_domain(void *ctx, const struct virt_seen *seen)
+{
+	struct domain_sweep *w = ctx;
+	char err[ERRLEN];
+	bool known;
+
+	if (!seen->ours)
+		return;
+	pthread_mutex_lock(&w->m->lock);
+	known = vm_find_uuid(w->m, seen->uuid) != NULL;
+	pthread_mutex_unlock(&w->m->lock);
+	if (known)
+		return;
+	if (seen->power != VIRT_POWER_STOPPED) {
+		log_warnx("domain %s (%s) is ours, not in the state, and runs: "
+			  "left alone", seen->name, seen->uuid);
+		return;
+	}
+	if (w->d->ops->undefine(w->d, seen->uuid, err) ||
+	    w->d->ops->disk_delete(w->d, seen->uuid, err)) {
+		log_warnx("removing domain %s: %s", seen->name, err);
+		return;
+	}
+	log_info("removed domain %s: not in the state", seen->name);
+	w->removed++;
+}
+
+static void reconcile_vms(struct model *m)
+{
+	struct vm **all = NULL;
+	struct tenant *t;
+	struct vm *v;
+	size_t i, j, n = 0;
+	char err[ERRLEN];
+
+	pthread_mutex_lock(&m->lock);
+	objset_each(&m->tenants, i, t)
+		n += t->vms.n;
+	all = n ? calloc(n, sizeof *all) : NULL;
+	n = 0;
+	if (all)
+		objset_each(&m->tenants, i, t)
+			objset_each(&t->vms, j, v)
+				all[n++] = v;
+	pthread_mutex_unlock(&m->lock);
+	if (!all)
+		return;   /* no VM: libvirt is not needed */
+	for (i = 0; i < n; i++)
+		reconcile_vm(m, all[i]);
+	free(all);
+	for (i = 0; i < m->nclouds; i++) {
+		struct domain_sweep w = { m, m->clouds[i]->virt, 0 };
+
+		if (w.d->ops->list(w.d, sweep_domain, &w, err))
+			log_warnx("cloud %s: %s", m->clouds[i]->name, err);
+	}
+	state_save(m, NULL);   /* powers as libvirt has them */
+}
+
 void model_reconcile(struct model *m)
 {
 	struct cloud *home = model_default_cloud(m);
@@ -133,4 +243,5 @@ void model_reconcile(struct model *m)
 		free((void *)keep.subnets);
 	}
 	pthread_mutex_unlock(&m->lock);
+	reconcile_vms(m);
 }

@@ -38,9 +38,36 @@ static void serialize_subnet(struct yw *w, const struct subnet *s)
 	yw_map_end(w);
 }
 
+static void serialize_vm(struct yw *w, const struct vm *v)
+{
+	char buf[32];
+
+	yw_str(w, v->name);
+	yw_map(w);
+	if (v->conf.subnet[0])
+		yw_key_str(w, "subnet", v->conf.subnet);
+	yw_key_uint(w, "vcpus", v->conf.vcpus);
+	size_format(v->conf.memory, buf, sizeof buf);
+	yw_key_str(w, "memory", buf);
+	size_format(v->conf.disk, buf, sizeof buf);
+	yw_key_str(w, "disk", buf);
+	yw_key_str(w, "image", v->conf.image);
+	yw_key_str(w, "location", v->conf.location->name);
+	yw_key_str(w, "state", v->power == VIRT_POWER_RUNNING ? "running"
+							       : "stopped");
+	yw_key_str(w, "mac", v->mac);
+	if (v->conf.ip) {
+		ip_format(v->conf.ip, buf);
+		yw_key_str(w, "ip", buf);
+	}
+	yw_key_str(w, "uuid", v->uuid);
+	yw_map_end(w);
+}
+
 static void serialize_tenant(struct yw *w, const struct tenant *t)
 {
 	const struct subnet *s;
+	const struct vm *v;
 	size_t i, listed = 0;
 
 	yw_str(w, t->name);
@@ -64,7 +91,16 @@ static void serialize_tenant(struct yw *w, const struct tenant *t)
 			serialize_subnet(w, s);
 	yw_map_end(w);
 	yw_str(w, "vms");
-	yw_map_flow(w);
+	listed = 0;
+	objset_each(&t->vms, i, v)
+		listed += state_listed(v->state);
+	if (listed == 0)
+		yw_map_flow(w);
+	else
+		yw_map(w);
+	objset_each(&t->vms, i, v)
+		if (state_listed(v->state))
+			serialize_vm(w, v);
 	yw_map_end(w);
 	yw_map_end(w);
 }
@@ -203,6 +239,164 @@ static int parse_subnet(struct model *m, struct ydoc *d, struct tenant *t,
 	return parse_dhcp(d, dhcp, s, err);
 }
 
+static bool mac_taken_elsewhere(const struct model *m, const struct vm *self,
+				const char *mac)
+{
+	const struct tenant *t;
+	const struct vm *v;
+	size_t i, j;
+
+	objset_each(&m->tenants, i, t)
+		objset_each(&t->vms, j, v)
+			if (v != self && !strcmp(v->mac, mac))
+				return true;
+	return false;
+}
+
+static bool mac_syntax(const char *s)
+{
+	int i;
+
+	for (i = 0; i < 17; i++)
+		if (i % 3 == 2 ? s[i] != ':'
+			       : !((s[i] >= '0' && s[i] <= '9') ||
+				   (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return s[17] == '\0';
+}
+
+static bool uuid_syntax(const char *s)
+{
+	int i;
+
+	for (i = 0; i < VIRT_UUID_LEN; i++)
+		if (i == 8 || i == 13 || i == 18 || i == 23
+			    ? s[i] != '-'
+			    : !((s[i] >= '0' && s[i] <= '9') ||
+				(s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return s[VIRT_UUID_LEN] == '\0';
+}
+
+/* A scalar field of a VM, or an error naming it. */
+static const char *vm_field(struct ydoc *d, yaml_node_t *n, const char *vm,
+			    const char *key, bool required, char *err,
+			    int *r)
+{
+	yaml_node_t *f = ydoc_get(d, n, key);
+
+	*r = 0;
+	if (!f) {
+		if (required)
+			*r = ydoc_err(d, n, err, "VM %s: %s missing", vm, key);
+		return NULL;
+	}
+	if (!ydoc_scalar(f))
+		*r = ydoc_err(d, f, err, "VM %s: %s must be text", vm, key);
+	return ydoc_scalar(f);
+}
+
+static int parse_vm(struct model *m, struct ydoc *d, struct tenant *t,
+		    yaml_node_t *key, yaml_node_t *n, char *err)
+{
+	static const char *const keys[] = { "subnet", "vcpus", "memory",
+					    "disk", "image", "location",
+					    "state", "mac", "ip", "uuid",
+					    NULL };
+	const char *name = ydoc_scalar(key), *f;
+	char why[ERRLEN];
+	unsigned long u;
+	struct subnet *s = NULL;
+	struct vm *v;
+	int r;
+
+	if (name_check(name, "VM", why))
+		return ydoc_err(d, key, err, "%s", why);
+	if (ydoc_check_map(d, n, "a VM", keys, err))
+		return -EINVAL;
+	v = vm_new(t, name);
+	if (!v || objset_add(&t->vms, v)) {
+		vm_free(v);
+		return err_set(err, ENOMEM, "out of memory");
+	}
+	f = vm_field(d, n, name, "subnet", false, err, &r);
+	if (r)
+		return r;
+	if (f) {
+		s = subnet_find(t, f);
+		if (!s)
+			return ydoc_err(d, ydoc_get(d, n, "subnet"), err,
+					"VM %s: no subnet %s", name, f);
+		snprintf(v->conf.subnet, sizeof v->conf.subnet, "%s", f);
+	}
+	if (ydoc_get(d, n, "vcpus")) {
+		if (ydoc_uint(d, ydoc_get(d, n, "vcpus"), "vcpus", 1,
+			      VM_VCPUS_MAX, &u, err))
+			return -EINVAL;
+		v->conf.vcpus = (unsigned)u;
+	}
+	f = vm_field(d, n, name, "memory", false, err, &r);
+	if (!r && f && (size_parse(f, &v->conf.memory, why) ||
+			v->conf.memory < VM_MEMORY_MIN ||
+			v->conf.memory > VM_MEMORY_MAX))
+		r = ydoc_err(d, ydoc_get(d, n, "memory"), err, "VM %s: bad "
+			     "memory '%s'", name, f);
+	if (r)
+		return r;
+	f = vm_field(d, n, name, "disk", false, err, &r);
+	if (!r && f && (size_parse(f, &v->conf.disk, why) ||
+			v->conf.disk > VM_DISK_MAX))
+		r = ydoc_err(d, ydoc_get(d, n, "disk"), err, "VM %s: bad disk "
+			     "'%s'", name, f);
+	if (r)
+		return r;
+	f = vm_field(d, n, name, "image", false, err, &r);
+	if (!r && f && name_check(f, "image", why))
+		r = ydoc_err(d, ydoc_get(d, n, "image"), err, "VM %s: %s",
+			     name, why);
+	if (r)
+		return r;
+	if (f)
+		snprintf(v->conf.image, sizeof v->conf.image, "%s", f);
+	f = vm_field(d, n, name, "location", true, err, &r);
+	if (r)
+		return r;
+	v->conf.location = model_cloud(m, f);
+	if (!v->conf.location)
+		return ydoc_err(d, ydoc_get(d, n, "location"), err, "VM %s: "
+				"unknown cloud '%s'", name, f);
+	f = vm_field(d, n, name, "state", true, err, &r);
+	if (!r && strcmp(f, "running") && strcmp(f, "stopped"))
+		r = ydoc_err(d, ydoc_get(d, n, "state"), err, "VM %s: state "
+			     "must be running or stopped", name);
+	if (r)
+		return r;
+	v->power = !strcmp(f, "running") ? VIRT_POWER_RUNNING
+					 : VIRT_POWER_STOPPED;
+	f = vm_field(d, n, name, "mac", true, err, &r);
+	if (!r && (!mac_syntax(f) || mac_taken_elsewhere(m, v, f)))
+		r = ydoc_err(d, ydoc_get(d, n, "mac"), err, "VM %s: bad or "
+			     "duplicate mac '%s'", name, f);
+	if (r)
+		return r;
+	snprintf(v->mac, sizeof v->mac, "%s", f);
+	f = vm_field(d, n, name, "ip", false, err, &r);
+	if (!r && f && (!s || ip_parse(f, &v->conf.ip) ||
+			!cidr_contains(&s->cidr, v->conf.ip)))
+		r = ydoc_err(d, ydoc_get(d, n, "ip"), err, "VM %s: ip '%s' is "
+			     "not an address of its subnet", name, f);
+	if (r)
+		return r;
+	f = vm_field(d, n, name, "uuid", true, err, &r);
+	if (!r && (!uuid_syntax(f) || vm_find_uuid(m, f)))
+		r = ydoc_err(d, ydoc_get(d, n, "uuid"), err, "VM %s: bad or "
+			     "duplicate uuid", name);
+	if (r)
+		return r;
+	snprintf(v->uuid, sizeof v->uuid, "%s", f);
+	return 0;
+}
+
 static int parse_tenant(struct model *m, struct ydoc *d, yaml_node_t *key,
 			yaml_node_t *n, char *err)
 {
@@ -262,9 +456,12 @@ static int parse_tenant(struct model *m, struct ydoc *d, yaml_node_t *key,
 	if (vms) {
 		if (ydoc_check_map(d, vms, "vms", NULL, err))
 			return -EINVAL;
-		if (vms->data.mapping.pairs.top != vms->data.mapping.pairs.start)
-			return ydoc_err(d, vms, err, "VMs are not supported by "
-					"this version of maasfs");
+		ydoc_map_each(vms, p) {
+			r = parse_vm(m, d, t, ydoc_node(d, p->key),
+				     ydoc_node(d, p->value), err);
+			if (r)
+				return r;
+		}
 	}
 	return 0;
 }

@@ -88,8 +88,9 @@ void subnet_net(const struct subnet *s, struct net_subnet *out)
 
 /* Makes a subnet real on its home cloud: namespace, bridge, veth, gateway,
  * dnsmasq. Undoes its own steps when one fails. */
-static int subnet_make(struct cloud *home, const struct net_subnet *ns,
-		       const struct net_dhcp *nd, int *pid, char *err)
+static int subnet_make(struct model *m, struct cloud *home,
+		       const struct net_subnet *ns, const struct net_dhcp *nd,
+		       int *pid, char *err)
 {
 	struct netdrv *d = home->net;
 	int r;
@@ -102,22 +103,46 @@ static int subnet_make(struct cloud *home, const struct net_subnet *ns,
 	if (r)
 		return r;
 	if (nd) {
+		dhcp_lock(m, ns->vni);
 		r = d->ops->dhcp_ensure(d, nd, pid, err);
+		dhcp_unlock(m, ns->vni);
 		if (r)
 			d->ops->subnet_remove(d, ns->tenant, ns->vni, NULL);
 	}
 	return r;
 }
 
-static int subnet_unmake(struct cloud *home, const char *tenant,
-			 uint32_t vni, char *err)
+static int subnet_unmake(struct model *m, struct cloud *home,
+			 const char *tenant, uint32_t vni, char *err)
 {
 	struct netdrv *d = home->net;
-	int r = d->ops->dhcp_remove(d, vni, true, err);
+	int r;
 
+	dhcp_lock(m, vni);
+	r = d->ops->dhcp_remove(d, vni, true, err);
+	dhcp_unlock(m, vni);
 	if (r == 0)
 		r = d->ops->subnet_remove(d, tenant, vni, err);
 	return r;
+}
+
+/* The VMs of a tenant that sit on a subnet, for EBUSY messages. */
+static size_t subnet_users(const struct subnet *s, char *names, size_t len)
+{
+	const struct vm *v;
+	size_t i, n = 0;
+
+	names[0] = '\0';
+	objset_each(&s->tenant->vms, i, v) {
+		if (strcmp(v->conf.subnet, s->name))
+			continue;
+		if (n++ < 4 && strlen(names) + strlen(v->name) + 3 < len) {
+			if (names[0])
+				strcat(names, ", ");
+			strcat(names, v->name);
+		}
+	}
+	return n;
 }
 
 static int subnet_reserve(struct model *m, const char *tname,
@@ -197,14 +222,14 @@ int subnet_create(struct model *m, const char *tname, const char *line,
 	r = subnet_reserve(m, tname, &req, &s, err);
 	if (r == 0) {
 		subnet_net(s, &ns);
-		dhcp_net(s, &s->dhcp, &nd);
+		dhcp_net(s, &s->dhcp, &nd);   /* a new subnet: no hosts */
 		home = s->home;
 	}
 	pthread_mutex_unlock(&m->lock);
 	if (r)
 		return r;
 
-	r = subnet_make(home, &ns, s->dhcp.on ? &nd : NULL, &pid, err);
+	r = subnet_make(m, home, &ns, s->dhcp.on ? &nd : NULL, &pid, err);
 	if (r == 0) {
 		pthread_mutex_lock(&m->lock);
 		s->state = OBJ_READY;
@@ -212,7 +237,7 @@ int subnet_create(struct model *m, const char *tname, const char *line,
 		pthread_mutex_unlock(&m->lock);
 		r = state_save(m, err);
 		if (r)
-			subnet_unmake(home, tname, s->vni, NULL);
+			subnet_unmake(m, home, tname, s->vni, NULL);
 	}
 	if (r) {
 		pthread_mutex_lock(&m->lock);
@@ -238,7 +263,11 @@ int subnet_delete(struct model *m, const char *tname, const char *name,
 	struct subnet *s = NULL;
 	struct cloud *home = NULL;
 	bool dhcp_on = false;
+	char users[128];
+	size_t n;
 	int r = 0, pid;
+
+	memset(&nd, 0, sizeof nd);
 
 	pthread_mutex_lock(&m->lock);
 	t = tenant_find_visible(m, tname);
@@ -250,13 +279,16 @@ int subnet_delete(struct model *m, const char *tname, const char *name,
 	} else if (s->state == OBJ_CHANGING || s->state == OBJ_DELETING) {
 		r = err_set(err, EBUSY, "subnet %s is %s", name,
 			    obj_state_name(s->state));
+	} else if ((n = subnet_users(s, users, sizeof users))) {
+		r = err_set(err, EBUSY, "subnet %s is used by %zu VM(s): %s",
+			    name, n, users);
 	} else {
 		prev = s->state;
 		s->state = OBJ_DELETING;
 		home = s->home;
 		dhcp_on = s->dhcp.on;
 		subnet_net(s, &ns);
-		dhcp_net(s, &s->dhcp, &nd);
+		dhcp_net(s, &s->dhcp, &nd);   /* no VMs: no hosts */
 	}
 	pthread_mutex_unlock(&m->lock);
 	if (r)
@@ -264,10 +296,10 @@ int subnet_delete(struct model *m, const char *tname, const char *name,
 
 	r = state_save(m, err);
 	if (r == 0) {
-		r = subnet_unmake(home, tname, ns.vni, err);
+		r = subnet_unmake(m, home, tname, ns.vni, err);
 		/* Put back what went, so that a failed rmdir changes nothing. */
 		if (r && prev == OBJ_READY)
-			subnet_make(home, &ns, dhcp_on ? &nd : NULL, &pid,
+			subnet_make(m, home, &ns, dhcp_on ? &nd : NULL, &pid,
 				    NULL);
 	}
 	pthread_mutex_lock(&m->lock);

@@ -11,6 +11,7 @@ struct objref {
 	struct cloud *cloud;
 	struct tenant *tenant;
 	struct subnet *subnet;
+	struct vm *vm;
 };
 
 struct attr {
@@ -76,9 +77,15 @@ static int show_cloud_status(const struct model *m, const struct objref *o,
 static int show_cloud_vms(const struct model *m, const struct objref *o,
 			  struct strbuf *out)
 {
-	(void)m;
-	(void)o;
-	(void)out;
+	const struct tenant *t;
+	const struct vm *v;
+	size_t i, j;
+
+	objset_each(&m->tenants, i, t)
+		objset_each(&t->vms, j, v)
+			if (v->conf.location == o->cloud &&
+			    v->state != OBJ_CREATING)
+				sb_printf(out, "%s/%s\n", t->name, v->name);
 	return 0;
 }
 
@@ -243,10 +250,20 @@ static int store_dhcp_domain(struct model *m, const struct node *n,
 static int show_dhcp_hosts(const struct model *m, const struct objref *o,
 			   struct strbuf *out)
 {
+	const struct vm *v;
+	char ip[IP_STRLEN], label[64];
+	size_t i;
+
 	(void)m;
-	(void)o;
-	(void)out;
-	return 0;   /* VMs' reservations arrive with VMs */
+	objset_each(&o->tenant->vms, i, v) {
+		if (!v->conf.ip || strcmp(v->conf.subnet, o->subnet->name) ||
+		    v->state == OBJ_CREATING || v->state == OBJ_DELETING)
+			continue;
+		ip_format(v->conf.ip, ip);
+		vm_dns_label(v->name, label, sizeof label);
+		sb_printf(out, "%s %s %s\n", v->mac, ip, label);
+	}
+	return 0;
 }
 
 static int show_dhcp_leases(const struct model *m, const struct objref *o,
@@ -265,6 +282,138 @@ static int show_dhcp_status(const struct model *m, const struct objref *o,
 	show_dhcp_line(o->subnet, out);
 	show_error(&o->subnet->dhcp.error, out);
 	return 0;
+}
+
+static int show_vm_subnet(const struct model *m, const struct objref *o,
+			  struct strbuf *out)
+{
+	(void)m;
+	return sb_printf(out, "%s\n", o->vm->conf.subnet);
+}
+
+static int show_vm_vcpus(const struct model *m, const struct objref *o,
+			 struct strbuf *out)
+{
+	(void)m;
+	return sb_printf(out, "%u\n", o->vm->conf.vcpus);
+}
+
+static int show_vm_size(uint64_t mib, struct strbuf *out)
+{
+	char buf[32];
+
+	size_format(mib, buf, sizeof buf);
+	return sb_printf(out, "%s\n", buf);
+}
+
+static int show_vm_memory(const struct model *m, const struct objref *o,
+			  struct strbuf *out)
+{
+	(void)m;
+	return show_vm_size(o->vm->conf.memory, out);
+}
+
+static int show_vm_disk(const struct model *m, const struct objref *o,
+			struct strbuf *out)
+{
+	(void)m;
+	return show_vm_size(o->vm->conf.disk, out);
+}
+
+static int show_vm_image(const struct model *m, const struct objref *o,
+			 struct strbuf *out)
+{
+	(void)m;
+	return sb_printf(out, "%s\n", o->vm->conf.image);
+}
+
+static int show_vm_mac(const struct model *m, const struct objref *o,
+		       struct strbuf *out)
+{
+	(void)m;
+	return sb_printf(out, "%s\n", o->vm->mac);
+}
+
+static int show_vm_ip(const struct model *m, const struct objref *o,
+		      struct strbuf *out)
+{
+	char ip[IP_STRLEN] = "";
+
+	(void)m;
+	if (o->vm->conf.ip)
+		ip_format(o->vm->conf.ip, ip);
+	return sb_printf(out, "%s\n", ip);
+}
+
+static int show_vm_state(const struct model *m, const struct objref *o,
+			 struct strbuf *out)
+{
+	(void)m;
+	return sb_printf(out, "%s\n", vm_state_word(o->vm));
+}
+
+static int show_vm_location(const struct model *m, const struct objref *o,
+			    struct strbuf *out)
+{
+	(void)m;
+	return sb_printf(out, "%s\n", o->vm->conf.location->name);
+}
+
+static int show_vm_migration(const struct model *m, const struct objref *o,
+			     struct strbuf *out)
+{
+	(void)m;
+	(void)o;
+	return sb_puts(out, "none\n");
+}
+
+static int show_vm_console(const struct model *m, const struct objref *o,
+			   struct strbuf *out)
+{
+	struct virtdrv *d = o->vm->conf.location->virt;
+
+	(void)m;
+	return d->ops->console(d, o->vm->uuid, out);
+}
+
+static int show_vm_xml(const struct model *m, const struct objref *o,
+		       struct strbuf *out)
+{
+	(void)m;
+	return sb_puts(out, sb_str(&o->vm->xml));
+}
+
+static int show_vm_status(const struct model *m, const struct objref *o,
+			  struct strbuf *out)
+{
+	const struct vm *v = o->vm;
+	char name[128], ip[IP_STRLEN] = "none", size[32];
+
+	(void)m;
+	virt_domain_name(v->tenant->name, v->name, name, sizeof name);
+	if (v->conf.ip)
+		ip_format(v->conf.ip, ip);
+	size_format(v->conf.disk, size, sizeof size);
+	sb_printf(out, "%s\n", vm_state_word(v));
+	sb_printf(out, "cloud: %s\n", v->conf.location->name);
+	sb_printf(out, "domain: %s %s\n", name, v->uuid);
+	if (v->conf.subnet[0])
+		sb_printf(out, "network: subnet %s, ip %s, mac %s\n",
+			  v->conf.subnet, ip, v->mac);
+	else
+		sb_printf(out, "network: no subnet yet, mac %s\n", v->mac);
+	sb_printf(out, "disk: %s from image %s, %s\n", size, v->conf.image,
+		  v->disk_made ? "made" : "made at the first start");
+	if (v->power == VIRT_POWER_UNKNOWN)
+		sb_puts(out, "libvirt: unreachable, state unknown\n");
+	show_error(&v->error, out);
+	return 0;
+}
+
+static int store_vm(struct model *m, const struct node *n, const char *value,
+		    char *err)
+{
+	return vm_set(m, n->tenant, n->vm, n->attr->name, value, err);
 }
 
 /* ---- the tree ---- */
@@ -309,6 +458,23 @@ static const struct attr dhcp_attrs[] = {
 	{ NULL, 0, NULL, NULL },
 };
 
+static const struct attr vm_attrs[] = {
+	{ "subnet", 0644, show_vm_subnet, store_vm },
+	{ "vcpus", 0644, show_vm_vcpus, store_vm },
+	{ "memory", 0644, show_vm_memory, store_vm },
+	{ "disk", 0644, show_vm_disk, store_vm },
+	{ "image", 0644, show_vm_image, store_vm },
+	{ "mac", 0444, show_vm_mac, NULL },
+	{ "ip", 0444, show_vm_ip, NULL },
+	{ "state", 0644, show_vm_state, store_vm },
+	{ "location", 0644, show_vm_location, store_vm },
+	{ "migration", 0444, show_vm_migration, NULL },
+	{ "console", 0444, show_vm_console, NULL },
+	{ "xml", 0444, show_vm_xml, NULL },
+	{ "status", 0444, show_vm_status, NULL },
+	{ NULL, 0, NULL, NULL },
+};
+
 static const struct attr no_attrs[] = { { NULL, 0, NULL, NULL } };
 
 static const struct group root_groups[] = {
@@ -335,7 +501,7 @@ static const struct kind_desc kinds[NODE_KINDS] = {
 	[NODE_SUBNET] = { subnet_attrs, subnet_groups, NODE_NONE },
 	[NODE_DHCP] = { dhcp_attrs, no_groups, NODE_NONE },
 	[NODE_VMS] = { no_attrs, no_groups, NODE_VM },
-	[NODE_VM] = { no_attrs, no_groups, NODE_NONE },
+	[NODE_VM] = { vm_attrs, no_groups, NODE_NONE },
 };
 
 void tree_root(struct node *n)
@@ -467,14 +633,16 @@ static int resolve(const struct model *m, const struct node *n,
 	case NODE_CLOUD:
 		o->cloud = model_cloud(m, n->cloud);
 		return o->cloud ? 0 : -ENOENT;
-	case NODE_VM:
-		return -ENOENT;
 	default:
 		break;
 	}
 	o->tenant = tenant_find_visible(m, n->tenant);
 	if (!o->tenant)
 		return -ENOENT;
+	if (n->kind == NODE_VM) {
+		o->vm = vm_find_visible(o->tenant, n->vm);
+		return o->vm ? 0 : -ENOENT;
+	}
 	if (n->kind != NODE_SUBNET && n->kind != NODE_DHCP)
 		return 0;
 	o->subnet = subnet_find_visible(o->tenant, n->subnet);
@@ -487,6 +655,8 @@ static int resolve(const struct model *m, const struct node *n,
 
 static time_t node_mtime(const struct model *m, const struct objref *o)
 {
+	if (o->vm)
+		return o->vm->mtime;
 	if (o->subnet)
 		return o->subnet->mtime;
 	if (o->tenant)
@@ -512,7 +682,11 @@ static void record_error(struct model *m, const struct node *n,
 		o.tenant = tenant_find_visible(m, n->tenant);
 	if (!o.subnet && o.tenant && n->subnet)
 		o.subnet = subnet_find_visible(o.tenant, n->subnet);
-	if (n->kind == NODE_DHCP && o.subnet && o.subnet->dhcp.on)
+	if (!o.vm && o.tenant && n->vm)
+		o.vm = vm_find_visible(o.tenant, n->vm);
+	if (o.vm)
+		e = &o.vm->error;
+	else if (n->kind == NODE_DHCP && o.subnet && o.subnet->dhcp.on)
 		e = &o.subnet->dhcp.error;
 	else if (o.subnet)
 		e = &o.subnet->error;
@@ -662,8 +836,7 @@ int tree_mkdir(struct model *m, const struct node *n)
 			    "[name=NAME]\" to subnets/new");
 		break;
 	case NODE_VM:
-		r = err_set(err, EOPNOTSUPP, "VMs are not supported by this "
-			    "version of maasfs");
+		r = vm_create(m, n->tenant, n->vm, err);
 		break;
 	case NODE_CLOUD:
 		r = err_set(err, EPERM, "clouds come from the configuration "
@@ -696,7 +869,7 @@ int tree_rmdir(struct model *m, const struct node *n)
 		r = dhcp_disable(m, n->tenant, n->subnet, err);
 		break;
 	case NODE_VM:
-		r = -ENOENT;
+		r = vm_delete(m, n->tenant, n->vm, err);
 		break;
 	case NODE_ROOT:
 		r = -EBUSY;
@@ -749,6 +922,7 @@ int tree_readdir(struct model *m, const struct node *n, tree_fill_fn fill,
 	struct objref o;
 	const struct tenant *t;
 	const struct subnet *s;
+	const struct vm *v;
 	size_t i;
 	int r;
 
@@ -777,6 +951,11 @@ int tree_readdir(struct model *m, const struct node *n, tree_fill_fn fill,
 		objset_each(&o.tenant->subnets, i, s)
 			if (s->state != OBJ_CREATING)
 				fill(ctx, s->name, true);
+		break;
+	case NODE_VMS:
+		objset_each(&o.tenant->vms, i, v)
+			if (v->state != OBJ_CREATING)
+				fill(ctx, v->name, true);
 		break;
 	default:
 		break;

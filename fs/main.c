@@ -1,5 +1,6 @@
 /* maasfs [-f] [-d] [-o config=FILE,state=DIR,...] MOUNTPOINT */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -110,6 +111,54 @@ static void clear_dead_mount(const char *mountpoint)
 		log_warn("cannot clear the dead mount at %s", mountpoint);
 }
 
+/* In the background, maasfs forks first and the parent waits: it exits
+ * 0 once the child has reconciled and mounted (so that a script's next
+ * line sees the whole estate), or 1 if the child failed (it has printed
+ * why on the terminal they share until then). */
+static int daemon_start(int *ready_fd)
+{
+	char ok;
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		close(p[1]);
+		while (read(p[0], &ok, 1) < 0 && errno == EINTR)
+			;
+		_exit(ok == '0' ? 0 : 1);
+	}
+	close(p[0]);
+	setsid();
+	*ready_fd = p[1];
+	return 0;
+}
+
+static void daemon_ready(int *ready_fd)
+{
+	int null = open("/dev/null", O_RDWR);
+
+	if (*ready_fd < 0)
+		return;
+	if (chdir("/") < 0)
+		log_warn("chdir /");
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (null > 2)
+			close(null);
+	}
+	if (write(*ready_fd, "0", 1) != 1)
+		log_warn("telling the parent we are up");
+	close(*ready_fd);
+	*ready_fd = -1;
+}
+
 static char *absolute(const char *path)
 {
 	char cwd[PATH_MAX], *out;
@@ -134,7 +183,7 @@ int main(int argc, char *argv[])
 	struct fuse *f = NULL;
 	char err[ERRLEN] = "", logpath[PATH_MAX + 16];
 	char *statedir = NULL;
-	int r = 1;
+	int r = 1, ready_fd = -1;
 
 	memset(&o, 0, sizeof o);
 	memset(&c, 0, sizeof c);
@@ -168,12 +217,20 @@ int main(int argc, char *argv[])
 	}
 	statedir = absolute(o.state);
 	mo.statedir = statedir;
-	mo.config = o.config;
+	mo.config = absolute(o.config);
 	mo.dnsmasq = o.dnsmasq;
+	if (!c.foreground && daemon_start(&ready_fd)) {
+		fprintf(stderr, "%s: cannot fork: %s\n", argv[0],
+			strerror(errno));
+		goto out;
+	}
 	if (model_open(&mo, &m, err)) {
 		fprintf(stderr, "%s: %s\n", argv[0], err);
 		goto out;
 	}
+	snprintf(logpath, sizeof logpath, "%s/maasfs.log", m->statedir);
+	if (o.log || !c.foreground)
+		log_init("maasfs", 1, o.log ? o.log : logpath);
 	model_reconcile(m);
 
 	fuse_opt_add_arg(&args, "-odefault_permissions,fsname=maasfs,"
@@ -184,13 +241,10 @@ int main(int argc, char *argv[])
 	clear_dead_mount(c.mountpoint);
 	if (fuse_mount(f, c.mountpoint) != 0)
 		goto out;
-	if (fuse_daemonize(c.foreground) != 0)
-		goto out_unmount;
-	snprintf(logpath, sizeof logpath, "%s/maasfs.log", m->statedir);
-	if (!c.foreground)
+	if (!c.foreground) {
+		daemon_ready(&ready_fd);
 		log_init("maasfs", 0, o.log ? o.log : logpath);
-	else if (o.log)
-		log_init("maasfs", 1, o.log);
+	}
 	log_info("maasfs %s mounted on %s (state %s, instance %s)",
 		 MAASFS_VERSION, c.mountpoint, m->statedir, m->instance);
 	if (fuse_set_signal_handlers(fuse_get_session(f)) != 0)
@@ -218,6 +272,7 @@ out:
 		fuse_loop_cfg_destroy(loop);
 	model_free(m);
 	free(statedir);
+	free((char *)mo.config);
 	free(c.mountpoint);
 	fuse_opt_free_args(&args);
 	free(o.config);

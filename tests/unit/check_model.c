@@ -278,6 +278,8 @@ START_TEST(test_reload)
 		.statedir = statedir,
 		.netdrv_new = fake_netdrv_new,
 		.netdrv_ctx = &world,
+		.virtdrv_new = fake_virtdrv_new,
+		.virtdrv_ctx = &world,
 	};
 	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
 	struct model *again = NULL;

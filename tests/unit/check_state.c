@@ -27,7 +27,27 @@ static const char good[] =
 	"        dhcp:\n"
 	"          range: 10.0.1.100 10.0.1.200\n"
 	"          domain: web.example\n"
-	"    vms: {}\n"
+	"    vms:\n"
+	"      vm1:\n"
+	"        subnet: web\n"
+	"        vcpus: 2\n"
+	"        memory: 128M\n"
+	"        disk: 2G\n"
+	"        image: tiny\n"
+	"        location: local\n"
+	"        state: running\n"
+	"        mac: 52:54:00:0a:0b:0c\n"
+	"        ip: 10.0.1.100\n"
+	"        uuid: 0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9\n"
+	"      vm2:\n"
+	"        vcpus: 1\n"
+	"        memory: 256M\n"
+	"        disk: 1G\n"
+	"        image: tiny\n"
+	"        location: local\n"
+	"        state: stopped\n"
+	"        mac: 52:54:00:0a:0b:0d\n"
+	"        uuid: 1f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9\n"
 	"  tenantB:\n"
 	"    id: 2\n"
 	"    owner: 1000:100\n"
@@ -91,6 +111,19 @@ START_TEST(test_round_trip)
 	ck_assert_uint_eq(tenant_find(m, "tenantB")->uid, 1000);
 	ck_assert_uint_eq(tenant_find(m, "tenantB")->gid, 100);
 	ck_assert_uint_eq(tenant_find(m, "tenantA")->uid, 0);
+	{
+		struct vm *v = vm_find(tenant_find(m, "tenantA"), "vm1");
+
+		ck_assert_ptr_nonnull(v);
+		ck_assert_uint_eq(v->conf.vcpus, 2);
+		ck_assert_uint_eq(v->conf.memory, 128);
+		ck_assert_uint_eq(v->conf.disk, 2048);
+		ck_assert_int_eq(v->power, VIRT_POWER_RUNNING);
+		ck_assert_str_eq(v->conf.subnet, "web");
+		ck_assert_str_eq(vm_find(tenant_find(m, "tenantA"), "vm2")
+					 ->conf.subnet, "");
+		ck_assert_ptr_eq(vm_find_uuid(m, v->uuid), v);
+	}
 	ck_assert_int_eq(state_serialize(m, &sb), 0);
 	ck_assert_str_eq(sb_str(&sb), good);
 	sb_free(&sb);
@@ -194,7 +227,19 @@ START_TEST(test_rejects)
 		 "        vni: 1\n...\n",
 	    "state.yaml:8:9", "dhcp missing");
 	bad(HEAD "tenants:\n  a:\n    id: 1\n    vms: {v: {}}\n...\n",
-	    "state.yaml:6:10", "VMs are not supported");
+	    "state.yaml:6:14", "VM v: location missing");
+	bad(HEAD "tenants:\n  a:\n    id: 1\n    vms:\n      v: {location: local, "
+		 "state: running, mac: 52:54:00:00:00:01, uuid: x}\n...\n",
+	    "state.yaml:7:74", "VM v: bad or duplicate uuid");
+	bad(HEAD "tenants:\n  a:\n    id: 1\n    vms:\n      v: {location: local, "
+		 "state: on}\n...\n",
+	    "state.yaml:7:35", "state must be running or stopped");
+	bad(HEAD "tenants:\n  a:\n    id: 1\n    vms:\n      v: {subnet: x, "
+		 "location: local}\n...\n",
+	    "state.yaml:7:19", "VM v: no subnet x");
+	bad(HEAD "tenants:\n  a:\n    id: 1\n    vms:\n      v: {memory: lots, "
+		 "location: local}\n...\n",
+	    "state.yaml:7:19", "bad memory 'lots'");
 }
 END_TEST
 

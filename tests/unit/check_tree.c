@@ -180,7 +180,10 @@ START_TEST(test_dir_errnos)
 	ck_assert_int_eq(dirop("/clouds", tree_mkdir), -EEXIST);
 	ck_assert_int_eq(dirop("/t/subnets", tree_mkdir), -EEXIST);
 	ck_assert_int_eq(dirop("/t/subnets/x", tree_mkdir), -EPERM);
-	ck_assert_int_eq(dirop("/t/vms/v", tree_mkdir), -EOPNOTSUPP);
+	ck_assert_int_eq(dirop("/t/vms/v", tree_mkdir), 0);
+	ck_assert_int_eq(dirop("/t/vms/v", tree_mkdir), -EEXIST);
+	ck_assert_int_eq(dirop("/t/vms/v/xml", tree_unlink), -EPERM);
+	ck_assert_int_eq(dirop("/t/vms/v", tree_rmdir), 0);
 	ck_assert_int_eq(dirop("/clouds/c2", tree_mkdir), -EPERM);
 	ck_assert_int_eq(dirop("/t/subnets", tree_rmdir), -EPERM);
 	ck_assert_int_eq(dirop("/t/vms", tree_rmdir), -EPERM);

@@ -124,6 +124,15 @@ static int fake_dhcp_ensure(struct netdrv *d, const struct net_dhcp *c,
 		f->w->dhcp++;
 	}
 	f->w->dhcp_first[c->vni] = c->first;
+	f->w->hosts[c->vni][0] = '\0';
+	for (size_t i = 0; i < c->nhosts; i++) {
+		char *h = f->w->hosts[c->vni];
+		snprintf(h + strlen(h), sizeof f->w->hosts[0] - strlen(h),
+			 "%s %u.%u.%u.%u %s;", c->hosts[i].mac,
+			 c->hosts[i].ip >> 24, (c->hosts[i].ip >> 16) & 255,
+			 (c->hosts[i].ip >> 8) & 255, c->hosts[i].ip & 255,
+			 c->hosts[i].name);
+	}
 	*pid = 1000 + (int)c->vni;
 	return 0;
 }
@@ -201,6 +210,284 @@ struct netdrv *fake_netdrv_new(const struct cloud *c, const char *marker,
 	return &f->base;
 }
 
+/* ---- the fake hypervisor ---- */
+
+struct fake_dom {
+	char uuid[VIRT_UUID_LEN + 1];
+	bool defined, running, disk;
+};
+
+struct fake_virt {
+	struct virtdrv base;
+	struct fake_world *w;
+	struct fake_dom doms[16];
+	virt_power_fn on_power;
+	void *ctx;
+};
+
+static struct fake_virt *fv_of(struct virtdrv *d)
+{
+	return (struct fake_virt *)d;
+}
+
+static int fv_call(struct fake_virt *f, enum fake_op op, char *err)
+{
+	int code = f->w->fail[op];
+
+	f->w->calls[op]++;
+	if (!code)
+		return 0;
+	f->w->fail[op] = 0;
+	return err_set(err, code, "injected failure");
+}
+
+static struct fake_dom *fv_dom(struct fake_virt *f, const char *uuid,
+			       bool make)
+{
+	int i;
+
+	for (i = 0; i < 16; i++)
+		if (!strcmp(f->doms[i].uuid, uuid))
+			return &f->doms[i];
+	if (!make)
+		return NULL;
+	for (i = 0; i < 16; i++)
+		if (!f->doms[i].uuid[0]) {
+			snprintf(f->doms[i].uuid, sizeof f->doms[i].uuid, "%s",
+				 uuid);
+			return &f->doms[i];
+		}
+	return NULL;
+}
+
+static int fv_define(struct virtdrv *d, const struct virt_domain *v,
+		     struct strbuf *xml, char *err)
+{
+	struct fake_virt *f = fv_of(d);
+	struct fake_dom *dom;
+	int r = fv_call(f, FAKE_DEFINE, err);
+
+	if (r)
+		return r;
+	if (strcmp(v->image, "tiny") && strcmp(v->image, "other"))
+		return err_set(err, ENOENT, "no image");
+	dom = fv_dom(f, v->uuid, true);
+	if (!dom->defined) {
+		dom->defined = true;
+		f->w->domains++;
+	}
+	f->w->vcpus[dom - f->doms] = v->vcpus;
+	if (xml) {
+		sb_reset(xml);
+		sb_printf(xml, "<domain><name>maas:%s:%s</name><vcpu>%u</vcpu>"
+			  "<bridge>%s</bridge></domain>\n", v->tenant, v->vm,
+			  v->vcpus, v->bridge ? v->bridge : "");
+	}
+	return 0;
+}
+
+static int fv_undefine(struct virtdrv *d, const char *uuid, char *err)
+{
+	struct fake_virt *f = fv_of(d);
+	struct fake_dom *dom;
+	int r = fv_call(f, FAKE_UNDEFINE, err);
+
+	if (r)
+		return r;
+	dom = fv_dom(f, uuid, false);
+	if (!dom || !dom->defined)
+		return 0;
+	if (dom->running)
+		return err_set(err, EBUSY, "running");
+	dom->defined = false;
+	f->w->domains--;
+	return 0;
+}
+
+static int fv_start(struct virtdrv *d, const char *uuid, char *err)
+{
+	struct fake_virt *f = fv_of(d);
+	struct fake_dom *dom;
+	int r = fv_call(f, FAKE_START, err);
+
+	if (r)
+		return r;
+	dom = fv_dom(f, uuid, false);
+	if (!dom || !dom->defined)
+		return err_set(err, ENOENT, "no domain");
+	if (!dom->disk)
+		return err_set(err, EIO, "no disk");
+	if (!dom->running) {
+		dom->running = true;
+		f->w->running++;
+	}
+	return 0;
+}
+
+static int fv_stop(struct virtdrv *d, const char *uuid, int grace_ms,
+		   char *err)
+{
+	struct fake_virt *f = fv_of(d);
+	struct fake_dom *dom;
+	int r = fv_call(f, FAKE_STOP, err);
+
+	(void)grace_ms;
+	if (r)
+		return r;
+	dom = fv_dom(f, uuid, false);
+	if (dom && dom->running) {
+		dom->running = false;
+		f->w->running--;
+	}
+	return 0;
+}
+
+static int fv_power(struct virtdrv *d, const char *uuid,
+		    enum virt_power *out, char *err)
+{
+	struct fake_dom *dom = fv_dom(fv_of(d), uuid, false);
+
+	if (!dom || !dom->defined)
+		return err_set(err, ENOENT, "no domain");
+	*out = dom->running ? VIRT_POWER_RUNNING : VIRT_POWER_STOPPED;
+	return 0;
+}
+
+static int fv_image_check(struct virtdrv *d, const char *image, char *err)
+{
+	(void)d;
+	if (strcmp(image, "tiny") && strcmp(image, "other"))
+		return err_set(err, ENOENT, "no image %s", image);
+	return 0;
+}
+
+static int fv_disk_create(struct virtdrv *d, const char *uuid,
+			  const char *image, uint64_t mib, char *err)
+{
+	struct fake_virt *f = fv_of(d);
+	struct fake_dom *dom;
+	int r = fv_call(f, FAKE_DISK_CREATE, err);
+
+	if (r)
+		return r;
+	if (fv_image_check(d, image, err))
+		return -ENOENT;
+	dom = fv_dom(f, uuid, true);
+	if (!dom->disk) {
+		dom->disk = true;
+		f->w->disks++;
+	}
+	f->w->disk_mib[dom - f->doms] = mib;
+	return 0;
+}
+
+static int fv_disk_resize(struct virtdrv *d, const char *uuid, uint64_t mib,
+			  char *err)
+{
+	struct fake_virt *f = fv_of(d);
+	struct fake_dom *dom;
+	int r = fv_call(f, FAKE_DISK_RESIZE, err);
+
+	if (r)
+		return r;
+	dom = fv_dom(f, uuid, false);
+	if (dom && dom->disk)
+		f->w->disk_mib[dom - f->doms] = mib;
+	return 0;
+}
+
+static int fv_disk_delete(struct virtdrv *d, const char *uuid, char *err)
+{
+	struct fake_virt *f = fv_of(d);
+	struct fake_dom *dom;
+	int r = fv_call(f, FAKE_DISK_DELETE, err);
+
+	if (r)
+		return r;
+	dom = fv_dom(f, uuid, false);
+	if (dom && dom->disk) {
+		dom->disk = false;
+		f->w->disks--;
+	}
+	return 0;
+}
+
+static int fv_disk_exists(struct virtdrv *d, const char *uuid, char *err)
+{
+	struct fake_dom *dom = fv_dom(fv_of(d), uuid, false);
+
+	(void)err;
+	return dom && dom->disk;
+}
+
+static int fv_console(struct virtdrv *d, const char *uuid,
+		      struct strbuf *out)
+{
+	(void)d;
+	return sb_printf(out, "console of %s\n", uuid);
+}
+
+static int fv_list(struct virtdrv *d,
+		   void (*fn)(void *ctx, const struct virt_seen *seen),
+		   void *ctx, char *err)
+{
+	struct fake_virt *f = fv_of(d);
+	int i;
+
+	(void)err;
+	for (i = 0; i < 16; i++) {
+		struct virt_seen s = {
+			.uuid = f->doms[i].uuid,
+			.name = "fake",
+			.power = f->doms[i].running ? VIRT_POWER_RUNNING
+						    : VIRT_POWER_STOPPED,
+			.ours = true,
+		};
+		if (f->doms[i].defined)
+			fn(ctx, &s);
+	}
+	return 0;
+}
+
+static void fv_free(struct virtdrv *d)
+{
+	free(fv_of(d));
+}
+
+static const struct virtdrv_ops fake_virt_ops = {
+	.define = fv_define,
+	.undefine = fv_undefine,
+	.start = fv_start,
+	.stop = fv_stop,
+	.power = fv_power,
+	.image_check = fv_image_check,
+	.disk_create = fv_disk_create,
+	.disk_resize = fv_disk_resize,
+	.disk_delete = fv_disk_delete,
+	.disk_exists = fv_disk_exists,
+	.console = fv_console,
+	.list = fv_list,
+	.free = fv_free,
+};
+
+struct virtdrv *fake_virtdrv_new(const struct cloud *c,
+				 const struct virtdrv_conf *conf, void *ctx,
+				 char *err)
+{
+	struct fake_virt *f = calloc(1, sizeof *f);
+
+	(void)c;
+	if (!f) {
+		err_set(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	f->base.ops = &fake_virt_ops;
+	f->w = ctx;
+	f->on_power = conf->on_power;
+	f->ctx = conf->ctx;
+	return &f->base;
+}
+
 struct model *fake_model(struct fake_world *w, uint32_t vni_min,
 			 uint32_t vni_max, char statedir[64])
 {
@@ -209,6 +496,8 @@ struct model *fake_model(struct fake_world *w, uint32_t vni_min,
 		.vni_max = vni_max,
 		.netdrv_new = fake_netdrv_new,
 		.netdrv_ctx = w,
+		.virtdrv_new = fake_virtdrv_new,
+		.virtdrv_ctx = w,
 	};
 	struct model *m = NULL;
 	char err[ERRLEN];

@@ -16,6 +16,13 @@ enum fake_op {
 	FAKE_SUBNET_REMOVE,
 	FAKE_DHCP_ENSURE,
 	FAKE_DHCP_REMOVE,
+	FAKE_DEFINE,
+	FAKE_UNDEFINE,
+	FAKE_START,
+	FAKE_STOP,
+	FAKE_DISK_CREATE,
+	FAKE_DISK_RESIZE,
+	FAKE_DISK_DELETE,
 	FAKE_OPS
 };
 
@@ -27,7 +34,19 @@ struct fake_world {
 	int calls[FAKE_OPS];
 	int fail[FAKE_OPS];     /* errno to fail the next call with, or 0 */
 	int swept;
+	char hosts[64][256];    /* per VNI: "mac ip name;" of its reservations */
+	int domains;            /* defined */
+	int running;
+	int disks;
+	uint64_t disk_mib[16];  /* by domain slot */
+	unsigned vcpus[16];
 };
+
+/* A factory for model_opts.virtdrv_new; ctx is the same fake world.
+ * It knows one image, "tiny". */
+struct virtdrv *fake_virtdrv_new(const struct cloud *c,
+				 const struct virtdrv_conf *conf, void *ctx,
+				 char *err);
 
 /* A factory for model_opts.netdrv_new; ctx is a struct fake_world. */
 struct netdrv *fake_netdrv_new(const struct cloud *c, const char *marker,

@@ -1,0 +1,689 @@
+/* VMs: a persistent libvirt domain per VM, its disk made from an image at
+ * its first start, its DHCP reservation in its subnet's dnsmasq. Like
+ * every operation of the model, each one reserves its VM under the lock,
+ * does the slow work (libvirt, dnsmasq) without it, and commits or undoes. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "../lib/log.h"
+#include "model.h"
+#include "state.h"
+
+int size_parse(const char *s, uint64_t *mib, char *err)
+{
+	unsigned long long n;
+	const char *u;
+	char *end;
+	uint64_t mult;
+
+	if (*s < '0' || *s > '9')
+		return err_set(err, EINVAL, "'%.40s' is not a size (like 512M "
+			       "or 2G)", s);
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return err_set(err, EINVAL, "'%.40s' is not a size", s);
+	u = end;
+	if (!*u || !strcasecmp(u, "G") || !strcasecmp(u, "GiB") ||
+	    !strcasecmp(u, "GB"))
+		mult = 1024;
+	else if (!strcasecmp(u, "M") || !strcasecmp(u, "MiB") ||
+		 !strcasecmp(u, "MB"))
+		mult = 1;
+	else if (!strcasecmp(u, "T") || !strcasecmp(u, "TiB") ||
+		 !strcasecmp(u, "TB"))
+		mult = 1024 * 1024;
+	else
+		return err_set(err, EINVAL, "'%.40s': unit must be M, G or T "
+			       "(a bare number is GiB)", s);
+	if (n > UINT64_MAX / (1024 * 1024 * 1024ull))
+		return err_set(err, EINVAL, "'%.40s' is too large", s);
+	*mib = n * mult;
+	return 0;
+}
+
+void size_format(uint64_t mib, char *buf, size_t len)
+{
+	if (mib && mib % (1024 * 1024) == 0)
+		snprintf(buf, len, "%lluT", (unsigned long long)(mib >> 20));
+	else if (mib && mib % 1024 == 0)
+		snprintf(buf, len, "%lluG", (unsigned long long)(mib >> 10));
+	else
+		snprintf(buf, len, "%lluM", (unsigned long long)mib);
+}
+
+void vm_dns_label(const char *name, char *buf, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; name[i] && n + 1 < len && n < 63; i++) {
+		char c = (char)tolower((unsigned char)name[i]);
+		if (c == '_' || c == '.')
+			c = '-';
+		if (c == '-' && n == 0)
+			continue;
+		buf[n++] = c;
+	}
+	while (n > 0 && buf[n - 1] == '-')
+		n--;
+	buf[n] = '\0';
+	if (n == 0)
+		snprintf(buf, len, "vm");
+}
+
+const char *vm_state_word(const struct vm *v)
+{
+	if (v->state == OBJ_ERROR)
+		return "error";
+	switch (v->power) {
+	case VIRT_POWER_RUNNING:
+		return "running";
+	case VIRT_POWER_STOPPED:
+		return "stopped";
+	default:
+		return "error";
+	}
+}
+
+void vm_domain(const struct vm *v, const struct subnet *s,
+	       struct virt_domain *out, char bridge[NET_IFNAMSIZ])
+{
+	memset(out, 0, sizeof *out);
+	bridge[0] = '\0';
+	if (s)
+		net_bridge_name(s->vni, bridge);
+	out->uuid = v->uuid;
+	out->tenant = v->tenant->name;
+	out->vm = v->name;
+	out->vcpus = v->conf.vcpus;
+	out->memory_mib = v->conf.memory;
+	out->image = v->conf.image;
+	out->bridge = bridge;
+	out->mac = v->mac;
+	out->mtu = SUBNET_MTU;
+}
+
+static int random_fill(void *buf, size_t n)
+{
+	unsigned char *p = buf;
+
+	while (n > 0) {
+		ssize_t r = getrandom(p, n, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static bool mac_taken(const struct model *m, const char *mac)
+{
+	const struct tenant *t;
+	const struct vm *v;
+	size_t i, j;
+
+	objset_each(&m->tenants, i, t)
+		objset_each(&t->vms, j, v)
+			if (!strcmp(v->mac, mac))
+				return true;
+	return false;
+}
+
+/* A random UUID and a MAC (52:54:00, QEMU's prefix) no other VM has. */
+static int vm_identity(const struct model *m, struct vm *v)
+{
+	unsigned char u[16], b[3];
+	int r, tries;
+
+	r = random_fill(u, sizeof u);
+	if (r)
+		return r;
+	u[6] = (u[6] & 0x0f) | 0x40;
+	u[8] = (u[8] & 0x3f) | 0x80;
+	snprintf(v->uuid, sizeof v->uuid,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4],
+		 u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
+		 u[14], u[15]);
+	for (tries = 0; tries < 100; tries++) {
+		r = random_fill(b, sizeof b);
+		if (r)
+			return r;
+		snprintf(v->mac, sizeof v->mac, "52:54:00:%02x:%02x:%02x",
+			 b[0], b[1], b[2]);
+		if (!mac_taken(m, v->mac))
+			return 0;
+	}
+	return -ENOSPC;
+}
+
+/* The one subnet of a tenant, when it has exactly one. */
+static struct subnet *only_subnet(const struct tenant *t)
+{
+	struct subnet *s, *found = NULL;
+	size_t i, n = 0;
+
+	objset_each(&t->subnets, i, s)
+		if (s->state == OBJ_READY || s->state == OBJ_ERROR) {
+			found = s;
+			n++;
+		}
+	return n == 1 ? found : NULL;
+}
+
+static struct subnet *vm_subnet(const struct vm *v)
+{
+	return v->conf.subnet[0] ? subnet_find(v->tenant, v->conf.subnet)
+				 : NULL;
+}
+
+/* Looks a VM up for an operation: ENOENT, or EBUSY while another one
+ * holds it. The caller holds the lock. */
+static int vm_get(struct model *m, const char *tname, const char *name,
+		  struct vm **out, char *err)
+{
+	struct tenant *t = tenant_find_visible(m, tname);
+	struct vm *v = t ? vm_find_visible(t, name) : NULL;
+
+	if (!v)
+		return err_set(err, ENOENT, "no VM %s in tenant %s", name,
+			       tname);
+	if (v->state != OBJ_READY && v->state != OBJ_ERROR)
+		return err_set(err, EBUSY, "VM %s is %s", name,
+			       obj_state_name(v->state));
+	*out = v;
+	return 0;
+}
+
+int vm_create(struct model *m, const char *tname, const char *name,
+	      char *err)
+{
+	struct strbuf xml = STRBUF_INIT;
+	struct virt_domain dom;
+	char bridge[NET_IFNAMSIZ], subnet[NAME_MAXLEN + 1] = "";
+	struct tenant *t;
+	struct subnet *s = NULL;
+	struct virtdrv *virt = NULL;
+	struct vm *v = NULL;
+	int r;
+
+	r = name_check(name, "VM", err);
+	if (r)
+		return r;
+	pthread_mutex_lock(&m->lock);
+	t = tenant_find_visible(m, tname);
+	if (!t)
+		r = err_set(err, ENOENT, "no tenant %s", tname);
+	else if (t->state != OBJ_READY && t->state != OBJ_ERROR)
+		r = err_set(err, EBUSY, "tenant %s is %s", tname,
+			    obj_state_name(t->state));
+	else if (vm_find(t, name))
+		r = err_set(err, EEXIST, "VM %s exists in tenant %s", name,
+			    tname);
+	else if (!(v = vm_new(t, name)))
+		r = err_set(err, ENOMEM, "out of memory");
+	else if ((r = vm_identity(m, v)))
+		err_set(err, -r, "no identity for a new VM: %s", strerror(-r));
+	if (r == 0) {
+		s = only_subnet(t);
+		v->conf.location = s ? s->home : model_default_cloud(m);
+		if (s) {
+			snprintf(v->conf.subnet, sizeof v->conf.subnet, "%s",
+				 s->name);
+			snprintf(subnet, sizeof subnet, "%s", s->name);
+			v->conf.ip = subnet_free_ip(s, v->mac);
+			if (!v->conf.ip)
+				r = err_set(err, ENOSPC, "no free address in "
+					    "subnet %s", s->name);
+		}
+	}
+	if (r == 0 && (r = objset_add(&t->vms, v)))
+		err_set(err, -r, "out of memory");
+	if (r) {
+		pthread_mutex_unlock(&m->lock);
+		vm_free(v);
+		return r;
+	}
+	v->state = OBJ_CREATING;
+	vm_domain(v, s, &dom, bridge);
+	virt = v->conf.location->virt;
+	pthread_mutex_unlock(&m->lock);
+
+	r = virt->ops->define(virt, &dom, &xml, err);
+	if (r == 0 && subnet[0]) {
+		r = subnet_dhcp_refresh(m, tname, subnet, err);
+		if (r)
+			virt->ops->undefine(virt, v->uuid, NULL);
+	}
+	if (r == 0) {
+		pthread_mutex_lock(&m->lock);
+		v->state = OBJ_READY;
+		sb_free(&v->xml);
+		v->xml = xml;
+		xml = (struct strbuf)STRBUF_INIT;
+		pthread_mutex_unlock(&m->lock);
+		r = state_save(m, err);
+		if (r)
+			virt->ops->undefine(virt, v->uuid, NULL);
+	}
+	if (r) {
+		pthread_mutex_lock(&m->lock);
+		objset_del(&t->vms, v);
+		pthread_mutex_unlock(&m->lock);
+		if (subnet[0])
+			subnet_dhcp_refresh(m, tname, subnet, NULL);
+		vm_free(v);
+		sb_free(&xml);
+		return r;
+	}
+	log_info("VM %s/%s defined (%s, %s%s)", tname, name, v->uuid,
+		 subnet[0] ? "on " : "no subnet yet", subnet);
+	return 0;
+}
+
+int vm_delete(struct model *m, const char *tname, const char *name,
+	      char *err)
+{
+	struct virt_domain dom;
+	char bridge[NET_IFNAMSIZ], subnet[NAME_MAXLEN + 1];
+	enum obj_state prev = OBJ_READY;
+	struct virtdrv *virt = NULL;
+	struct vm *v = NULL;
+	int r;
+
+	pthread_mutex_lock(&m->lock);
+	r = vm_get(m, tname, name, &v, err);
+	if (r == 0 && v->power != VIRT_POWER_STOPPED)
+		r = err_set(err, EBUSY, "VM %s is %s: stop it first", name,
+			    vm_state_word(v));
+	if (r == 0) {
+		prev = v->state;
+		v->state = OBJ_DELETING;
+		virt = v->conf.location->virt;
+		vm_domain(v, vm_subnet(v), &dom, bridge);
+		snprintf(subnet, sizeof subnet, "%s", v->conf.subnet);
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (r)
+		return r;
+
+	/* Off the state first: a crash from here leaves a domain the sweep
+	 * of the next mount removes. Then the domain (which can be put back),
+	 * then the disk (which cannot). */
+	r = state_save(m, err);
+	if (r == 0)
+		r = virt->ops->undefine(virt, v->uuid, err);
+	if (r == 0) {
+		r = virt->ops->disk_delete(virt, v->uuid, err);
+		if (r)
+			virt->ops->define(virt, &dom, NULL, NULL);
+	}
+	if (r) {
+		pthread_mutex_lock(&m->lock);
+		v->state = prev;
+		pthread_mutex_unlock(&m->lock);
+		state_save(m, NULL);
+		return r;
+	}
+	if (subnet[0] && subnet_dhcp_refresh(m, tname, subnet, NULL))
+		log_warnx("VM %s/%s: its reservation stays in dnsmasq until "
+			  "the next change of subnet %s", tname, name, subnet);
+	pthread_mutex_lock(&m->lock);
+	objset_del(&v->tenant->vms, v);
+	pthread_mutex_unlock(&m->lock);
+	log_info("VM %s/%s deleted with its disk", tname, name);
+	vm_free(v);
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned long min, unsigned long max,
+		      const char *what, unsigned *out, char *err)
+{
+	unsigned long n;
+	char *end;
+
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end || errno || n < min || n > max)
+		return err_set(err, EINVAL, "%s must be a number from %lu to "
+			       "%lu, not '%.40s'", what, min, max, s);
+	*out = (unsigned)n;
+	return 0;
+}
+
+static int not_running(const struct vm *v, const char *attr, char *err)
+{
+	if (v->power == VIRT_POWER_STOPPED)
+		return 0;
+	return err_set(err, EBUSY, "%s changes only while the VM is stopped "
+		       "(it is %s)", attr, vm_state_word(v));
+}
+
+/* A change of one attribute, validated against the model; the caller
+ * holds the lock. Syntax first (EINVAL), then state (EBUSY). */
+static int vm_edit(struct model *m, const struct vm *v, struct vm_conf *c,
+		   const char *attr, const char *value, char *err)
+{
+	char a[16], b[16];
+	uint64_t mib;
+	int r;
+
+	if (!strcmp(attr, "vcpus")) {
+		r = parse_uint(value, 1, VM_VCPUS_MAX, "vcpus", &c->vcpus,
+			       err);
+		return r ? r : not_running(v, attr, err);
+	}
+	if (!strcmp(attr, "memory")) {
+		r = size_parse(value, &mib, err);
+		if (r)
+			return r;
+		if (mib < VM_MEMORY_MIN || mib > VM_MEMORY_MAX) {
+			size_format(VM_MEMORY_MIN, a, sizeof a);
+			size_format(VM_MEMORY_MAX, b, sizeof b);
+			return err_set(err, EINVAL, "memory must be from %s to "
+				       "%s", a, b);
+		}
+		c->memory = mib;
+		return not_running(v, attr, err);
+	}
+	if (!strcmp(attr, "disk")) {
+		r = size_parse(value, &mib, err);
+		if (r)
+			return r;
+		size_format(v->conf.disk, a, sizeof a);
+		if (mib < v->conf.disk)
+			return err_set(err, EINVAL, "disks only grow (it is "
+				       "%s)", a);
+		if (mib > VM_DISK_MAX)
+			return err_set(err, EINVAL, "disk larger than 16T");
+		c->disk = mib;
+		return mib == v->conf.disk ? 0 : not_running(v, attr, err);
+	}
+	if (!strcmp(attr, "image")) {
+		r = name_check(value, "image", err);
+		if (r)
+			return r;
+		snprintf(c->image, sizeof c->image, "%s", value);
+		if (!strcmp(value, v->conf.image))
+			return 0;
+		r = not_running(v, attr, err);
+		if (r == 0 && v->disk_made)
+			r = err_set(err, EBUSY, "the VM's disk is made from "
+				    "image %s already", v->conf.image);
+		return r;
+	}
+	if (!strcmp(attr, "subnet")) {
+		struct subnet *s;
+
+		r = name_check(value, "subnet", err);
+		if (r)
+			return r;
+		s = subnet_find_visible(v->tenant, value);
+		if (!s || s->state == OBJ_DELETING)
+			return err_set(err, ENOENT, "no subnet %s in tenant %s",
+				       value, v->tenant->name);
+		if (!strcmp(value, v->conf.subnet))
+			return 0;
+		r = not_running(v, attr, err);
+		if (r)
+			return r;
+		if (s->home != v->conf.location && v->disk_made)
+			return err_set(err, EOPNOTSUPP, "subnet %s is on cloud "
+				       "%s, the VM on %s: moving VMs between "
+				       "clouds is not supported by this "
+				       "version", value, s->home->name,
+				       v->conf.location->name);
+		snprintf(c->subnet, sizeof c->subnet, "%s", value);
+		c->location = s->home;
+		c->ip = subnet_free_ip(s, v->mac);
+		if (!c->ip)
+			return err_set(err, ENOSPC, "no free address in subnet "
+				       "%s", value);
+		return 0;
+	}
+	if (!strcmp(attr, "location")) {
+		struct cloud *to;
+
+		r = name_check(value, "cloud", err);
+		if (r)
+			return r;
+		to = model_cloud(m, value);
+		if (!to)
+			return err_set(err, ENOENT, "no cloud %s", value);
+		if (to != v->conf.location)
+			return err_set(err, EOPNOTSUPP, "moving VMs between "
+				       "clouds is not supported by this "
+				       "version");
+		return 0;
+	}
+	return err_set(err, EACCES, "%s is read-only", attr);
+}
+
+static bool conf_same(const struct vm_conf *a, const struct vm_conf *b)
+{
+	return !strcmp(a->subnet, b->subnet) && a->vcpus == b->vcpus &&
+	       a->memory == b->memory && a->disk == b->disk &&
+	       !strcmp(a->image, b->image) && a->ip == b->ip &&
+	       a->location == b->location;
+}
+
+/* Re-tells both subnets' dnsmasq (an old and a new one) who is where. */
+static int refresh_subnets(struct model *m, const char *tname,
+			   const char *a, const char *b, char *err)
+{
+	int r = 0;
+
+	if (a[0])
+		r = subnet_dhcp_refresh(m, tname, a, err);
+	if (r == 0 && b[0] && strcmp(a, b))
+		r = subnet_dhcp_refresh(m, tname, b, err);
+	return r;
+}
+
+static int vm_configure(struct model *m, const char *tname, const char *name,
+			const char *attr, const char *value, char *err)
+{
+	struct strbuf xml = STRBUF_INIT;
+	struct virt_domain dnew, dold;
+	char bnew[NET_IFNAMSIZ], bold[NET_IFNAMSIZ];
+	char snew[NAME_MAXLEN + 1], sold[NAME_MAXLEN + 1];
+	struct vm_conf old, new;
+	enum obj_state prev = OBJ_READY;
+	struct virtdrv *virt = NULL;
+	struct vm *v = NULL;
+	bool disk_made = false;
+	int r;
+
+	pthread_mutex_lock(&m->lock);
+	r = vm_get(m, tname, name, &v, err);
+	if (r == 0) {
+		old = new = v->conf;
+		r = vm_edit(m, v, &new, attr, value, err);
+	}
+	if (r || conf_same(&old, &new)) {
+		pthread_mutex_unlock(&m->lock);
+		return r;
+	}
+	prev = v->state;
+	v->state = OBJ_CHANGING;
+	virt = v->conf.location->virt;
+	disk_made = v->disk_made;
+	vm_domain(v, vm_subnet(v), &dold, bold);
+	v->conf = new;   /* for vm_domain only; put back below */
+	vm_domain(v, vm_subnet(v), &dnew, bnew);
+	v->conf = old;
+	/* vm_domain points into v->conf: keep both versions here. */
+	dold.image = old.image;
+	dnew.image = new.image;
+	dold.vcpus = old.vcpus;
+	dold.memory_mib = old.memory;
+	snprintf(sold, sizeof sold, "%s", old.subnet);
+	snprintf(snew, sizeof snew, "%s", new.subnet);
+	pthread_mutex_unlock(&m->lock);
+
+	if (strcmp(old.image, new.image))
+		r = virt->ops->image_check(virt, new.image, err);
+	if (r == 0 && disk_made && new.disk > old.disk)
+		r = virt->ops->disk_resize(virt, v->uuid, new.disk, err);
+	if (r == 0)
+		r = virt->ops->define(virt, &dnew, &xml, err);
+	if (r == 0) {
+		pthread_mutex_lock(&m->lock);
+		v->conf = new;
+		pthread_mutex_unlock(&m->lock);
+		if (strcmp(sold, snew) || old.ip != new.ip)
+			r = refresh_subnets(m, tname, sold, snew, err);
+		if (r == 0)
+			r = state_save(m, err);
+		if (r) {   /* put the old definition back everywhere */
+			pthread_mutex_lock(&m->lock);
+			v->conf = old;
+			pthread_mutex_unlock(&m->lock);
+			refresh_subnets(m, tname, snew, sold, NULL);
+			virt->ops->define(virt, &dold, NULL, NULL);
+		}
+	}
+	pthread_mutex_lock(&m->lock);
+	if (r == 0) {
+		sb_free(&v->xml);
+		v->xml = xml;
+		xml = (struct strbuf)STRBUF_INIT;
+		v->mtime = time(NULL);
+	}
+	v->state = prev;
+	pthread_mutex_unlock(&m->lock);
+	sb_free(&xml);
+	if (r == 0)
+		log_info("VM %s/%s: %s = %s", tname, name, attr, value);
+	return r;
+}
+
+static int vm_power_op(struct model *m, const char *tname, const char *name,
+		       const char *value, char *err)
+{
+	struct strbuf xml = STRBUF_INIT;
+	struct virt_domain dom;
+	char bridge[NET_IFNAMSIZ];
+	enum obj_state prev = OBJ_READY;
+	struct virtdrv *virt = NULL;
+	struct subnet *s;
+	struct vm *v = NULL;
+	bool start, stop, made_now = false, disk_made = false;
+	uint64_t disk = 0;
+	int r;
+
+	memset(&dom, 0, sizeof dom);
+	start = !strcmp(value, "start") || !strcmp(value, "restart");
+	stop = !strcmp(value, "stop") || !strcmp(value, "restart");
+	if (!start && !stop)
+		return err_set(err, EINVAL, "state takes start, stop or "
+			       "restart, not '%.40s'", value);
+	pthread_mutex_lock(&m->lock);
+	r = vm_get(m, tname, name, &v, err);
+	if (r == 0 && !strcmp(value, "start") &&
+	    v->power == VIRT_POWER_RUNNING) {
+		pthread_mutex_unlock(&m->lock);
+		return 0;
+	}
+	if (r == 0 && !strcmp(value, "stop") &&
+	    v->power == VIRT_POWER_STOPPED) {
+		pthread_mutex_unlock(&m->lock);
+		return 0;
+	}
+	if (r == 0 && start) {
+		s = vm_subnet(v);
+		if (!v->conf.subnet[0])
+			r = err_set(err, EINVAL, "VM %s has no subnet: write "
+				    "one to its subnet file", name);
+		else if (!s || s->state == OBJ_CREATING ||
+			 s->state == OBJ_DELETING)
+			r = err_set(err, ENOENT, "no subnet %s",
+				    v->conf.subnet);
+		else
+			vm_domain(v, s, &dom, bridge);
+	}
+	if (r == 0) {
+		prev = v->state;
+		v->state = OBJ_CHANGING;
+		virt = v->conf.location->virt;
+		disk_made = v->disk_made;
+		disk = v->conf.disk;
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (r)
+		return r;
+
+	if (stop && v->power != VIRT_POWER_STOPPED)
+		r = virt->ops->stop(virt, v->uuid, VM_STOP_GRACE_MS, err);
+	if (r == 0 && stop) {
+		pthread_mutex_lock(&m->lock);
+		v->power = VIRT_POWER_STOPPED;
+		pthread_mutex_unlock(&m->lock);
+	}
+	if (r == 0 && start && !disk_made) {
+		r = virt->ops->disk_create(virt, v->uuid, dom.image, disk, err);
+		made_now = r == 0;
+	}
+	if (r == 0 && start)
+		r = virt->ops->define(virt, &dom, &xml, err);
+	if (r == 0 && start)
+		r = virt->ops->start(virt, v->uuid, err);
+	if (r && made_now)
+		virt->ops->disk_delete(virt, v->uuid, NULL);
+	pthread_mutex_lock(&m->lock);
+	if (r == 0 && start) {
+		v->disk_made = true;
+		v->power = VIRT_POWER_RUNNING;
+		sb_free(&v->xml);
+		v->xml = xml;
+		xml = (struct strbuf)STRBUF_INIT;
+	}
+	if (r == 0)
+		v->mtime = time(NULL);
+	v->state = prev == OBJ_ERROR && r == 0 ? OBJ_READY : prev;
+	pthread_mutex_unlock(&m->lock);
+	sb_free(&xml);
+	if (r == 0) {
+		state_save(m, NULL);
+		log_info("VM %s/%s: %s", tname, name, value);
+	}
+	return r;
+}
+
+int vm_set(struct model *m, const char *tname, const char *name,
+	   const char *attr, const char *value, char *err)
+{
+	if (!strcmp(attr, "state"))
+		return vm_power_op(m, tname, name, value, err);
+	return vm_configure(m, tname, name, attr, value, err);
+}
+
+void vm_power_event(void *model, const char *uuid, enum virt_power power)
+{
+	struct model *m = model;
+	struct vm *v;
+	bool changed = false;
+
+	if (power == VIRT_POWER_UNKNOWN)
+		return;
+	pthread_mutex_lock(&m->lock);
+	v = vm_find_uuid(m, uuid);
+	if (v && v->power != power) {
+		log_info("VM %s/%s is %s", v->tenant->name, v->name,
+			 power == VIRT_POWER_RUNNING ? "running" : "stopped");
+		v->power = power;
+		v->mtime = time(NULL);
+		changed = true;
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (changed)
+		state_save(m, NULL);
+}
