@@ -102,6 +102,8 @@ static int dnsmasq_check(const struct dnsmasq_conf *c, char *err)
 		return err_set(err, EINVAL, "bad interface name");
 	if (!dns_name_valid(c->domain))
 		return err_set(err, EINVAL, "bad domain '%s'", c->domain);
+	if (c->forget && !mac_valid(c->forget))
+		return err_set(err, EINVAL, "bad MAC to forget");
 	if (c->prefix < 1 || c->prefix > 30 || c->first > c->last ||
 	    c->mtu < 576 || c->mtu > 9000)
 		return err_set(err, EINVAL, "bad DHCP parameters");
@@ -368,6 +370,103 @@ static int dnsmasq_spawn(int nsfd, const struct dnsmasq_argv *a, char *err)
 		       WTERMSIG(status));
 }
 
+/* Whether the log, from offset on, says dnsmasq read file. */
+static bool log_says_read(const char *log, off_t from, const char *file)
+{
+	char want[PATH_MAX + 8], buf[65536];
+	ssize_t n;
+	int fd = open(log, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	n = pread(fd, buf, sizeof buf - 1, from);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	snprintf(want, sizeof want, "read %s", file);
+	return strstr(buf, want) != NULL;
+}
+
+/* SIGHUP is asynchronous: wait until dnsmasq's log says it has read both
+ * reservation files again, so that the write that changed them returns
+ * when DHCP and DNS know. */
+static int dnsmasq_reload(const struct dnsmasq_conf *c, int pid, char *err)
+{
+	char log[PATH_MAX], hosts[PATH_MAX], dns[PATH_MAX];
+	int64_t deadline = clock_ms() + DNSMASQ_STOP_MS;
+	struct stat st;
+	off_t from = 0;
+
+	dnsmasq_file(c->rundir, c->vni, "log", log);
+	dnsmasq_file(c->rundir, c->vni, "hosts", hosts);
+	dnsmasq_file(c->rundir, c->vni, "dns", dns);
+	if (stat(log, &st) == 0)
+		from = st.st_size;
+	if (kill(pid, SIGHUP) < 0)
+		return err_set(err, errno, "reloading dnsmasq %d: %s", pid,
+			       strerror(errno));
+	while (clock_ms() < deadline) {
+		if (log_says_read(log, from, hosts) &&
+		    log_says_read(log, from, dns))
+			return 0;
+		usleep(2000);
+	}
+	return err_set(err, ETIMEDOUT, "dnsmasq %d did not reload its "
+		       "reservations", pid);
+}
+
+/* Drops the lease lines of a MAC from the lease file; 1 if there were. */
+static int leases_drop(const struct dnsmasq_conf *c, const char *mac,
+		       char *err)
+{
+	struct strbuf in = STRBUF_INIT, out = STRBUF_INIT;
+	char path[PATH_MAX], want[32];
+	const char *line, *nl;
+	int r, dropped = 0;
+
+	dnsmasq_file(c->rundir, c->vni, "leases", path);
+	r = file_read(path, &in, 1 << 24);
+	if (r == -ENOENT)
+		return 0;
+	if (r)
+		return err_set(err, -r, "reading %s: %s", path, strerror(-r));
+	snprintf(want, sizeof want, " %s ", mac);
+	for (line = sb_str(&in); *line; line = nl ? nl + 1 : line + strlen(line)) {
+		size_t len;
+
+		nl = strchr(line, '\n');
+		len = nl ? (size_t)(nl - line) + 1 : strlen(line);
+		if (memmem(line, len, want, strlen(want)))
+			dropped = 1;
+		else
+			sb_append(&out, line, len);
+	}
+	if (dropped) {
+		r = file_write_atomic(path, sb_str(&out), out.len, 0644);
+		if (r)
+			dropped = err_set(err, -r, "writing %s: %s", path,
+					  strerror(-r));
+	}
+	sb_free(&in);
+	sb_free(&out);
+	return dropped;
+}
+
+static bool leases_have(const struct dnsmasq_conf *c, const char *mac)
+{
+	struct strbuf in = STRBUF_INIT;
+	char path[PATH_MAX], want[32];
+	bool found;
+
+	dnsmasq_file(c->rundir, c->vni, "leases", path);
+	snprintf(want, sizeof want, " %s ", mac);
+	found = file_read(path, &in, 1 << 24) == 0 &&
+		strstr(sb_str(&in), want) != NULL;
+	sb_free(&in);
+	return found;
+}
+
 int dnsmasq_ensure(int nsfd, const struct dnsmasq_conf *c, int *pidp,
 		   char *err)
 {
@@ -391,13 +490,26 @@ int dnsmasq_ensure(int nsfd, const struct dnsmasq_conf *c, int *pidp,
 	if (r)
 		goto out;
 	pid = dnsmasq_find(c->rundir, c->vni, &cmdline);
-	if (pid > 0 && argv_matches(a, &cmdline)) {
-		if (hosts_changed && kill(pid, SIGHUP) < 0) {
-			r = err_set(err, errno, "reloading dnsmasq %d: %s", pid,
-				    strerror(errno));
-			goto out;
+	/* A lease to forget: dnsmasq keeps leases in memory, so it is stopped,
+	 * the lease file rewritten without it, and dnsmasq started again
+	 * (clients keep their leases: they are in the file). */
+	if (c->forget && leases_have(c, c->forget)) {
+		if (pid > 0) {
+			r = dnsmasq_kill(pid, err);
+			if (r)
+				goto out;
+			pid = 0;
 		}
-		*pidp = pid;
+		r = leases_drop(c, c->forget, err);
+		if (r < 0)
+			goto out;
+		r = 0;
+	}
+	if (pid > 0 && argv_matches(a, &cmdline)) {
+		if (hosts_changed)
+			r = dnsmasq_reload(c, pid, err);
+		if (r == 0)
+			*pidp = pid;
 		goto out;
 	}
 	if (pid > 0) {

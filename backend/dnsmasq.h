@@ -29,11 +29,13 @@ struct dnsmasq_conf {
 	unsigned mtu;            /* handed out as DHCP option 26 */
 	const struct dhcp_host *hosts;
 	size_t nhosts;
+	const char *forget;      /* a MAC whose lease must go, or NULL */
 };
 
 /* Makes sure dnsmasq runs in namespace nsfd with exactly this
  * configuration: adopts a matching process (reloading it with SIGHUP if its
  * reservations changed), restarts a different one, starts a missing one.
+ * A lease of the forget MAC is dropped (dnsmasq restarted without it).
  * Returns 0 with its pid once it answers, or -errno. */
 int dnsmasq_ensure(int nsfd, const struct dnsmasq_conf *c, int *pid,
 		   char *err);

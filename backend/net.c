@@ -335,6 +335,7 @@ static int local_dhcp_ensure(struct netdrv *d, const struct net_dhcp *c,
 		.mtu = c->mtu,
 		.hosts = c->hosts,
 		.nhosts = c->nhosts,
+		.forget = c->forget,
 	};
 	int nsfd, r;
 

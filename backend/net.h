@@ -41,6 +41,7 @@ struct net_dhcp {
 	unsigned mtu;
 	const struct dhcp_host *hosts;
 	size_t nhosts;
+	const char *forget;   /* a MAC whose lease goes (a VM left), or NULL */
 };
 
 /* What a sweep keeps: everything else of ours is removed. Both arrays are

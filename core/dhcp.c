@@ -152,7 +152,7 @@ static int dhcp_realize(struct model *m, struct cloud *home,
 }
 
 int subnet_dhcp_refresh(struct model *m, const char *tname,
-			const char *sname, char *err)
+			const char *sname, const char *forget, char *err)
 {
 	struct net_dhcp nd;
 	struct tenant *t;
@@ -171,6 +171,7 @@ int subnet_dhcp_refresh(struct model *m, const char *tname,
 		return 0;   /* no dnsmasq to tell */
 	}
 	r = dhcp_net(s, &s->dhcp, &nd);
+	nd.forget = forget;
 	home = s->home;
 	vni = s->vni;
 	pthread_mutex_unlock(&m->lock);

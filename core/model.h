@@ -226,9 +226,10 @@ int subnet_set_cloud(struct model *m, const char *tenant, const char *subnet,
 /* The kernel view of a subnet, for the backend; caller holds the lock.
  * The strings point into the model. */
 void subnet_net(const struct subnet *s, struct net_subnet *out);
-/* Re-writes the subnet's reservations into its dnsmasq (SIGHUP). */
+/* Re-writes the subnet's reservations into its dnsmasq (SIGHUP); forget,
+ * if not NULL, is the MAC of a VM that left: its lease goes too. */
 int subnet_dhcp_refresh(struct model *m, const char *tenant,
-			const char *subnet, char *err);
+			const char *subnet, const char *forget, char *err);
 /* A free address of the subnet for a VM: in the DHCP pool, not reserved
  * by another VM, not leased to another MAC. 0 if none is left. The
  * caller holds the lock. */

@@ -259,7 +259,7 @@ int vm_create(struct model *m, const char *tname, const char *name,
 
 	r = virt->ops->define(virt, &dom, &xml, err);
 	if (r == 0 && subnet[0]) {
-		r = subnet_dhcp_refresh(m, tname, subnet, err);
+		r = subnet_dhcp_refresh(m, tname, subnet, NULL, err);
 		if (r)
 			virt->ops->undefine(virt, v->uuid, NULL);
 	}
@@ -279,7 +279,7 @@ int vm_create(struct model *m, const char *tname, const char *name,
 		objset_del(&t->vms, v);
 		pthread_mutex_unlock(&m->lock);
 		if (subnet[0])
-			subnet_dhcp_refresh(m, tname, subnet, NULL);
+			subnet_dhcp_refresh(m, tname, subnet, NULL, NULL);
 		vm_free(v);
 		sb_free(&xml);
 		return r;
@@ -333,7 +333,7 @@ int vm_delete(struct model *m, const char *tname, const char *name,
 		state_save(m, NULL);
 		return r;
 	}
-	if (subnet[0] && subnet_dhcp_refresh(m, tname, subnet, NULL))
+	if (subnet[0] && subnet_dhcp_refresh(m, tname, subnet, v->mac, NULL))
 		log_warnx("VM %s/%s: its reservation stays in dnsmasq until "
 			  "the next change of subnet %s", tname, name, subnet);
 	pthread_mutex_lock(&m->lock);
@@ -408,9 +408,7 @@ static int vm_edit(struct model *m, const struct vm *v, struct vm_conf *c,
 		return mib == v->conf.disk ? 0 : not_running(v, attr, err);
 	}
 	if (!strcmp(attr, "image")) {
-		r = name_check(value, "image", err);
-		if (r)
-			return r;
+		/* name and presence were checked by vm_configure */
 		snprintf(c->image, sizeof c->image, "%s", value);
 		if (!strcmp(value, v->conf.image))
 			return 0;
@@ -475,16 +473,20 @@ static bool conf_same(const struct vm_conf *a, const struct vm_conf *b)
 	       a->location == b->location;
 }
 
-/* Re-tells both subnets' dnsmasq (an old and a new one) who is where. */
+/* Re-tells both subnets' dnsmasq (the one the VM left, the one it joined)
+ * who is where; the VM's lease goes from the one it left. */
 static int refresh_subnets(struct model *m, const char *tname,
-			   const char *a, const char *b, char *err)
+			   const char *left, const char *joined,
+			   const char *mac, char *err)
 {
+	bool moved = strcmp(left, joined) != 0;
 	int r = 0;
 
-	if (a[0])
-		r = subnet_dhcp_refresh(m, tname, a, err);
-	if (r == 0 && b[0] && strcmp(a, b))
-		r = subnet_dhcp_refresh(m, tname, b, err);
+	if (left[0])
+		r = subnet_dhcp_refresh(m, tname, left, moved ? mac : NULL,
+					err);
+	if (r == 0 && joined[0] && moved)
+		r = subnet_dhcp_refresh(m, tname, joined, NULL, err);
 	return r;
 }
 
@@ -502,6 +504,21 @@ static int vm_configure(struct model *m, const char *tname, const char *name,
 	bool disk_made = false;
 	int r;
 
+	/* An image must exist on the VM's cloud: asked before anything, and
+	 * without the lock (it is a libvirt call). */
+	if (!strcmp(attr, "image")) {
+		r = name_check(value, "image", err);
+		if (r)
+			return r;
+		pthread_mutex_lock(&m->lock);
+		r = vm_get(m, tname, name, &v, err);
+		virt = r ? NULL : v->conf.location->virt;
+		pthread_mutex_unlock(&m->lock);
+		if (r == 0)
+			r = virt->ops->image_check(virt, value, err);
+		if (r)
+			return r;
+	}
 	pthread_mutex_lock(&m->lock);
 	r = vm_get(m, tname, name, &v, err);
 	if (r == 0) {
@@ -529,9 +546,7 @@ static int vm_configure(struct model *m, const char *tname, const char *name,
 	snprintf(snew, sizeof snew, "%s", new.subnet);
 	pthread_mutex_unlock(&m->lock);
 
-	if (strcmp(old.image, new.image))
-		r = virt->ops->image_check(virt, new.image, err);
-	if (r == 0 && disk_made && new.disk > old.disk)
+	if (disk_made && new.disk > old.disk)
 		r = virt->ops->disk_resize(virt, v->uuid, new.disk, err);
 	if (r == 0)
 		r = virt->ops->define(virt, &dnew, &xml, err);
@@ -540,14 +555,14 @@ static int vm_configure(struct model *m, const char *tname, const char *name,
 		v->conf = new;
 		pthread_mutex_unlock(&m->lock);
 		if (strcmp(sold, snew) || old.ip != new.ip)
-			r = refresh_subnets(m, tname, sold, snew, err);
+			r = refresh_subnets(m, tname, sold, snew, v->mac, err);
 		if (r == 0)
 			r = state_save(m, err);
 		if (r) {   /* put the old definition back everywhere */
 			pthread_mutex_lock(&m->lock);
 			v->conf = old;
 			pthread_mutex_unlock(&m->lock);
-			refresh_subnets(m, tname, snew, sold, NULL);
+			refresh_subnets(m, tname, snew, sold, v->mac, NULL);
 			virt->ops->define(virt, &dold, NULL, NULL);
 		}
 	}

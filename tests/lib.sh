@@ -39,6 +39,7 @@ skip_all() {
 command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ] || skip_all "no dnsmasq"
 
 TMP=$(mktemp -d "/tmp/maasfs-$TEST_NAME.XXXXXX")
+chmod 711 "$TMP"   # QEMU runs as libvirt-qemu and must reach STATE/disks
 MNT=$TMP/mnt
 STATE=$TMP/state
 LOG=$TMP/log
@@ -100,6 +101,11 @@ wait_for() {
 		fi
 		sleep 0.02
 	done
+}
+
+# file_is FILE VALUE: the file reads VALUE now (for wait_for).
+file_is() {
+	[ "$(cat "$1" 2>/dev/null)" = "$2" ]
 }
 
 # expect_eq WANT GOT [WHAT]
@@ -204,6 +210,46 @@ assert_clean() {
 		echo "files left in $STATE/dhcp: $(ls "$STATE/dhcp")"
 		return 1
 	fi
+	if [ -n "$(our_domains)" ]; then
+		echo "domains left: $(our_domains)"
+		return 1
+	fi
+	if [ -n "$(ls -A "$STATE/disks" 2>/dev/null)" ]; then
+		echo "disks left: $(ls "$STATE/disks")"
+		return 1
+	fi
+}
+
+# ---- libvirt and guests ----
+
+# libvirtd runs (started if absent) and the tiny image is in STATE/images.
+vm_setup() {
+	"$ROOT/examples/lab/lab" libvirtd &&
+	"$ROOT/examples/lab/lab" image "$STATE/images"
+}
+
+# This test's domains (every tenant name of a test starts with $T).
+our_domains() {
+	virsh -c qemu:///system list --all --name 2>/dev/null | grep "^maas:$T" || true
+}
+
+domstate() {
+	virsh -c qemu:///system domstate "maas:$1:$2" 2>/dev/null
+}
+
+# The pid of a guest's qemu, from its command line.
+qemu_pid() {
+	pgrep -f -- "guest=maas:$1:$2," | head -n1
+}
+
+# wait_console SECONDS FILE PATTERN: the console shows PATTERN.
+wait_console() {
+	wait_for "$1" grep -q "$3" "$2"
+}
+
+# Sends one command to the guest's control port from the tenant namespace.
+guest_ctl() {
+	echo "$3" | timeout 10 ip netns exec "maas-$1" busybox nc -w 3 "$2" 7777
 }
 
 # ---- DHCP clients ----
@@ -278,6 +324,20 @@ test_cleanup() {
 		client_del "$ns"
 	done
 	pkill -f -- "--pid-file=$STATE/dhcp/" 2>/dev/null
+	if command -v virsh >/dev/null; then
+		for l in $(our_domains); do
+			virsh -c qemu:///system destroy "$l" >/dev/null 2>&1
+			virsh -c qemu:///system undefine --nvram "$l" >/dev/null 2>&1
+		done
+		# transient pools left by a killed maasfs, over our directories
+		for l in $(virsh -c qemu:///system pool-list --name 2>/dev/null |
+			grep '^maasfs-'); do
+			if virsh -c qemu:///system pool-dumpxml "$l" 2>/dev/null |
+				grep -q "<path>$TMP/"; then
+				virsh -c qemu:///system pool-destroy "$l" >/dev/null 2>&1
+			fi
+		done
+	fi
 	if [ -n "$inst" ]; then
 		for l in $(our_links); do
 			ip link del "$l" 2>/dev/null
