@@ -2,7 +2,9 @@
 # The first steps with maasfs, as plain file operations on a mount:
 #   examples/quickstart.sh [MOUNTPOINT]          make and show
 #   examples/quickstart.sh --clean [MOUNTPOINT]  remove what it made
-# Every step is printed before it runs. Safe to run again.
+# A tenant, a subnet, a machine taking a DHCP lease, and two VMs (the tiny
+# image) started, with their addresses and console lines. Every step is
+# printed before it runs. Safe to run again.
 set -euo pipefail
 
 clean=0
@@ -19,9 +21,22 @@ run() {
 	"$@"
 }
 
+# A shell line with a redirection, printed as typed.
+write() {
+	echo
+	echo "\$ echo $1 > $2"
+	echo "$1" >"$2"
+}
+
 if [ "$clean" = 1 ]; then
 	ip link del "${CLIENT}-v" 2>/dev/null || true
 	ip netns del "$CLIENT" 2>/dev/null || true
+	for vm in vm1 vm2; do
+		if [ -d "$M/tenantA/vms/$vm" ]; then
+			write stop "$M/tenantA/vms/$vm/state"
+			run rmdir "$M/tenantA/vms/$vm"
+		fi
+	done
 	if [ -d "$M/tenantA/subnets/web" ]; then
 		run rmdir "$M/tenantA/subnets/web"
 	fi
@@ -43,7 +58,7 @@ run ip netns list
 
 # A subnet is one line written to subnets/new.
 if [ ! -d "$M/tenantA/subnets/web" ]; then
-	run sh -c "echo '10.0.1.0/24 name=web' > $M/tenantA/subnets/new"
+	write "10.0.1.0/24 name=web" "$M/tenantA/subnets/new"
 fi
 run ls "$M/tenantA/subnets/web" "$M/tenantA/subnets/web/dhcp"
 for f in cidr gateway vni bridge; do
@@ -76,3 +91,28 @@ ip -n "$CLIENT" addr flush dev eth0
 run ip -n "$CLIENT" addr add "$ADDR/24" dev eth0
 run ip netns exec "$CLIENT" busybox ping -c 1 -W 2 \
 	"$(cat "$M/tenantA/subnets/web/gateway")"
+
+# Two VMs on the subnet: mkdir defines them, writes set them up, "start"
+# boots them (under TCG here: a few seconds).
+for vm in vm1 vm2; do
+	V=$M/tenantA/vms/$vm
+	[ -d "$V" ] || run mkdir "$V"
+	if [ "$(cat "$V/state")" = stopped ]; then
+		write 128M "$V/memory"
+		write tiny "$V/image"
+		write start "$V/state"
+	fi
+done
+for vm in vm1 vm2; do
+	V=$M/tenantA/vms/$vm
+	for i in $(seq 1 600); do
+		grep -q "maas-tiny id=" "$V/console" && break
+		sleep 0.1
+	done
+	echo
+	echo "$vm: state $(cat "$V/state"), mac $(cat "$V/mac"), ip $(cat "$V/ip")"
+	echo "$vm console: $(grep "maas-tiny id=" "$V/console" | tail -n1)"
+done
+run cat "$M/tenantA/subnets/web/dhcp/hosts"
+run ip netns exec maas-tenantA busybox ping -c 1 -W 3 "$(cat "$M/tenantA/vms/vm2/ip")"
+run virsh -c qemu:///system list
