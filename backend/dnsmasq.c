@@ -68,22 +68,6 @@ static void ipstr(uint32_t ip, char buf[16])
 		 (ip >> 8) & 255, ip & 255);
 }
 
-static bool mac_valid(const char *s)
-{
-	int i;
-
-	for (i = 0; i < 17; i++) {
-		char c = s[i];
-		if (i % 3 == 2) {
-			if (c != ':')
-				return false;
-		} else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-			return false;
-		}
-	}
-	return s[17] == '\0';
-}
-
 static bool label_valid(const char *s)
 {
 	return strlen(s) <= 63 && !strchr(s, '.') && dns_name_valid(s);

@@ -377,41 +377,13 @@ static virDomainPtr lv_domain(virConnectPtr c, const char *uuid, char *err)
 	return dom;
 }
 
-static bool uuid_valid(const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < VIRT_UUID_LEN; i++) {
-		char c = s[i];
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (c != '-')
-				return false;
-		} else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-			return false;
-		}
-	}
-	return s[VIRT_UUID_LEN] == '\0';
-}
-
-static bool mac_ok(const char *s)
-{
-	int i;
-
-	for (i = 0; i < 17; i++)
-		if (i % 3 == 2 ? s[i] != ':'
-			       : !((s[i] >= '0' && s[i] <= '9') ||
-				   (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return s[17] == '\0';
-}
-
 /* Nothing reaches the XML that is not of its exact grammar. */
 static int domain_check(const struct virt_domain *v, char *err)
 {
 	if (!uuid_valid(v->uuid) || !word_safe(v->tenant) ||
 	    !word_safe(v->vm) || !word_safe(v->image) ||
 	    (v->bridge && *v->bridge && !word_safe(v->bridge)) ||
-	    (v->bridge && *v->bridge && !mac_ok(v->mac)) ||
+	    (v->bridge && *v->bridge && !mac_valid(v->mac)) ||
 	    v->vcpus < 1 || v->vcpus > 256 || v->memory_mib < 16 ||
 	    v->mtu > 9000)
 		return err_set(err, EINVAL, "domain fields out of grammar");

@@ -46,7 +46,8 @@ int dhcp_net(const struct subnet *s, const struct dhcp *d,
 		    strcmp(v->conf.subnet, s->name))
 			continue;
 		memcpy(str[n].mac, v->mac, MAC_STRLEN);
-		vm_dns_label(v->name, str[n].name, sizeof str[n].name);
+		dns_label_of(v->name, strlen(v->name), str[n].name,
+			     sizeof str[n].name);
 		hosts[n].mac = str[n].mac;
 		hosts[n].ip = v->conf.ip;
 		hosts[n].name = str[n].name;

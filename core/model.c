@@ -62,34 +62,42 @@ int domain_check(const char *s, char *err)
 	return 0;
 }
 
-/* The default domain is the tenant's name made a DNS name: lower case,
- * '_' as '-', no '-' at the ends of a label; then ".maas". */
+void dns_label_of(const char *name, size_t n, char *buf, size_t len)
+{
+	size_t i, out = 0;
+
+	for (i = 0; i < n && name[i] && out + 1 < len && out < 63; i++) {
+		char c = (char)tolower((unsigned char)name[i]);
+		if (c == '_' || c == '.')
+			c = '-';
+		if (c == '-' && out == 0)
+			continue;
+		buf[out++] = c;
+	}
+	while (out > 0 && buf[out - 1] == '-')
+		out--;
+	buf[out] = '\0';
+	if (out == 0)
+		snprintf(buf, len, "vm");
+}
+
+/* The default domain is the tenant's name made a DNS name, one label per
+ * '.'-separated part, then ".maas". */
 static void default_domain(const struct tenant *t, char *buf, size_t len)
 {
-	char label[NAME_MAXLEN + 1], out[DOMAIN_MAXLEN + 1] = "";
+	char label[64], out[DOMAIN_MAXLEN + 1] = "";
 	const char *p = t->name;
 
 	while (*p) {
-		size_t n = 0;
+		size_t n = strcspn(p, ".");
 
-		while (*p && *p != '.') {
-			char c = (char)tolower((unsigned char)*p++);
-			if (c == '_')
-				c = '-';
-			if (c == '-' && n == 0)
-				continue;
-			label[n++] = c;
+		dns_label_of(p, n, label, sizeof label);
+		if (n && strcmp(label, "vm")) {
+			if (out[0])
+				strcat(out, ".");
+			strcat(out, label);
 		}
-		while (n > 0 && label[n - 1] == '-')
-			n--;
-		label[n] = '\0';
-		if (*p == '.')
-			p++;
-		if (n == 0)
-			continue;
-		if (out[0])
-			strcat(out, ".");
-		strcat(out, label);
+		p += n + (p[n] == '.');
 	}
 	if (!out[0])
 		snprintf(out, sizeof out, "t%u", t->id);

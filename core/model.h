@@ -17,6 +17,7 @@
 #include "../lib/util.h"
 #include "alloc.h"
 #include "cidr.h"
+#include "units.h"
 
 #define NAME_MAXLEN 32
 #define DOMAIN_MAXLEN 253
@@ -266,15 +267,14 @@ int vm_set(struct model *m, const char *tenant, const char *name,
 void vm_power_event(void *model, const char *uuid, enum virt_power power);
 /* "running", "stopped", "migrating" or "error". */
 const char *vm_state_word(const struct vm *v);
-/* The domain as the backend defines it; the strings point into v. */
-void vm_domain(const struct vm *v, const struct subnet *s,
-	       struct virt_domain *out, char bridge[NET_IFNAMSIZ]);
-/* A DNS label for a VM's name: lower case, '_' and '.' as '-'. */
-void vm_dns_label(const char *name, char *buf, size_t len);
-
-/* Sizes: "512M", "2G", "1T"; a bare number is GiB. In MiB. */
-int size_parse(const char *s, uint64_t *mib, char *err);
-void size_format(uint64_t mib, char *buf, size_t len);
+/* The domain of VM v configured as c (v's own conf or a new one), on
+ * subnet s (NULL: no network); the strings point into v and c. */
+void vm_domain(const struct vm *v, const struct vm_conf *c,
+	       const struct subnet *s, struct virt_domain *out,
+	       char bridge[NET_IFNAMSIZ]);
+/* A DNS label for a maasfs name: lower case, '_' and '.' as '-', no '-'
+ * at either end ("vm" if nothing is left). */
+void dns_label_of(const char *name, size_t n, char *buf, size_t len);
 
 /* Names: 1-32 of [A-Za-z0-9_.-], not starting with '.' or '-'. */
 int name_check(const char *name, const char *what, char *err);

@@ -111,7 +111,7 @@ static void reconcile_vm(struct model *m, struct vm *v)
 
 	pthread_mutex_lock(&m->lock);
 	s = v->conf.subnet[0] ? subnet_find(v->tenant, v->conf.subnet) : NULL;
-	vm_domain(v, s, &dom, bridge);
+	vm_domain(v, &v->conf, s, &dom, bridge);
 	d = v->conf.location->virt;
 	snprintf(what, sizeof what, "VM %s/%s", v->tenant->name, v->name);
 	pthread_mutex_unlock(&m->lock);

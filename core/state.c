@@ -253,31 +253,6 @@ static bool mac_taken_elsewhere(const struct model *m, const struct vm *self,
 	return false;
 }
 
-static bool mac_syntax(const char *s)
-{
-	int i;
-
-	for (i = 0; i < 17; i++)
-		if (i % 3 == 2 ? s[i] != ':'
-			       : !((s[i] >= '0' && s[i] <= '9') ||
-				   (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return s[17] == '\0';
-}
-
-static bool uuid_syntax(const char *s)
-{
-	int i;
-
-	for (i = 0; i < VIRT_UUID_LEN; i++)
-		if (i == 8 || i == 13 || i == 18 || i == 23
-			    ? s[i] != '-'
-			    : !((s[i] >= '0' && s[i] <= '9') ||
-				(s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return s[VIRT_UUID_LEN] == '\0';
-}
-
 /* A scalar field of a VM, or an error naming it. */
 static const char *vm_field(struct ydoc *d, yaml_node_t *n, const char *vm,
 			    const char *key, bool required, char *err,
@@ -374,7 +349,7 @@ static int parse_vm(struct model *m, struct ydoc *d, struct tenant *t,
 	v->power = !strcmp(f, "running") ? VIRT_POWER_RUNNING
 					 : VIRT_POWER_STOPPED;
 	f = vm_field(d, n, name, "mac", true, err, &r);
-	if (!r && (!mac_syntax(f) || mac_taken_elsewhere(m, v, f)))
+	if (!r && (!mac_valid(f) || mac_taken_elsewhere(m, v, f)))
 		r = ydoc_err(d, ydoc_get(d, n, "mac"), err, "VM %s: bad or "
 			     "duplicate mac '%s'", name, f);
 	if (r)
@@ -388,7 +363,7 @@ static int parse_vm(struct model *m, struct ydoc *d, struct tenant *t,
 	if (r)
 		return r;
 	f = vm_field(d, n, name, "uuid", true, err, &r);
-	if (!r && (!uuid_syntax(f) || vm_find_uuid(m, f)))
+	if (!r && (!uuid_valid(f) || vm_find_uuid(m, f)))
 		r = ydoc_err(d, ydoc_get(d, n, "uuid"), err, "VM %s: bad or "
 			     "duplicate uuid", name);
 	if (r)

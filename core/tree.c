@@ -260,7 +260,7 @@ static int show_dhcp_hosts(const struct model *m, const struct objref *o,
 		    v->state == OBJ_CREATING || v->state == OBJ_DELETING)
 			continue;
 		ip_format(v->conf.ip, ip);
-		vm_dns_label(v->name, label, sizeof label);
+		dns_label_of(v->name, strlen(v->name), label, sizeof label);
 		sb_printf(out, "%s %s %s\n", v->mac, ip, label);
 	}
 	return 0;

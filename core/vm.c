@@ -2,7 +2,6 @@
  * its first start, its DHCP reservation in its subnet's dnsmasq. Like
  * every operation of the model, each one reserves its VM under the lock,
  * does the slow work (libvirt, dnsmasq) without it, and commits or undoes. */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,68 +11,6 @@
 #include "../lib/log.h"
 #include "model.h"
 #include "state.h"
-
-int size_parse(const char *s, uint64_t *mib, char *err)
-{
-	unsigned long long n;
-	const char *u;
-	char *end;
-	uint64_t mult;
-
-	if (*s < '0' || *s > '9')
-		return err_set(err, EINVAL, "'%.40s' is not a size (like 512M "
-			       "or 2G)", s);
-	errno = 0;
-	n = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return err_set(err, EINVAL, "'%.40s' is not a size", s);
-	u = end;
-	if (!*u || !strcasecmp(u, "G") || !strcasecmp(u, "GiB") ||
-	    !strcasecmp(u, "GB"))
-		mult = 1024;
-	else if (!strcasecmp(u, "M") || !strcasecmp(u, "MiB") ||
-		 !strcasecmp(u, "MB"))
-		mult = 1;
-	else if (!strcasecmp(u, "T") || !strcasecmp(u, "TiB") ||
-		 !strcasecmp(u, "TB"))
-		mult = 1024 * 1024;
-	else
-		return err_set(err, EINVAL, "'%.40s': unit must be M, G or T "
-			       "(a bare number is GiB)", s);
-	if (n > UINT64_MAX / (1024 * 1024 * 1024ull))
-		return err_set(err, EINVAL, "'%.40s' is too large", s);
-	*mib = n * mult;
-	return 0;
-}
-
-void size_format(uint64_t mib, char *buf, size_t len)
-{
-	if (mib && mib % (1024 * 1024) == 0)
-		snprintf(buf, len, "%lluT", (unsigned long long)(mib >> 20));
-	else if (mib && mib % 1024 == 0)
-		snprintf(buf, len, "%lluG", (unsigned long long)(mib >> 10));
-	else
-		snprintf(buf, len, "%lluM", (unsigned long long)mib);
-}
-
-void vm_dns_label(const char *name, char *buf, size_t len)
-{
-	size_t i, n = 0;
-
-	for (i = 0; name[i] && n + 1 < len && n < 63; i++) {
-		char c = (char)tolower((unsigned char)name[i]);
-		if (c == '_' || c == '.')
-			c = '-';
-		if (c == '-' && n == 0)
-			continue;
-		buf[n++] = c;
-	}
-	while (n > 0 && buf[n - 1] == '-')
-		n--;
-	buf[n] = '\0';
-	if (n == 0)
-		snprintf(buf, len, "vm");
-}
 
 const char *vm_state_word(const struct vm *v)
 {
@@ -89,8 +26,9 @@ const char *vm_state_word(const struct vm *v)
 	}
 }
 
-void vm_domain(const struct vm *v, const struct subnet *s,
-	       struct virt_domain *out, char bridge[NET_IFNAMSIZ])
+void vm_domain(const struct vm *v, const struct vm_conf *c,
+	       const struct subnet *s, struct virt_domain *out,
+	       char bridge[NET_IFNAMSIZ])
 {
 	memset(out, 0, sizeof *out);
 	bridge[0] = '\0';
@@ -99,9 +37,9 @@ void vm_domain(const struct vm *v, const struct subnet *s,
 	out->uuid = v->uuid;
 	out->tenant = v->tenant->name;
 	out->vm = v->name;
-	out->vcpus = v->conf.vcpus;
-	out->memory_mib = v->conf.memory;
-	out->image = v->conf.image;
+	out->vcpus = c->vcpus;
+	out->memory_mib = c->memory;
+	out->image = c->image;
 	out->bridge = bridge;
 	out->mac = v->mac;
 	out->mtu = SUBNET_MTU;
@@ -179,10 +117,9 @@ static struct subnet *only_subnet(const struct tenant *t)
 	return n == 1 ? found : NULL;
 }
 
-static struct subnet *vm_subnet(const struct vm *v)
+static struct subnet *conf_subnet(const struct vm *v, const struct vm_conf *c)
 {
-	return v->conf.subnet[0] ? subnet_find(v->tenant, v->conf.subnet)
-				 : NULL;
+	return c->subnet[0] ? subnet_find(v->tenant, c->subnet) : NULL;
 }
 
 /* Looks a VM up for an operation: ENOENT, or EBUSY while another one
@@ -253,7 +190,7 @@ int vm_create(struct model *m, const char *tname, const char *name,
 		return r;
 	}
 	v->state = OBJ_CREATING;
-	vm_domain(v, s, &dom, bridge);
+	vm_domain(v, &v->conf, s, &dom, bridge);
 	virt = v->conf.location->virt;
 	pthread_mutex_unlock(&m->lock);
 
@@ -308,7 +245,8 @@ int vm_delete(struct model *m, const char *tname, const char *name,
 		prev = v->state;
 		v->state = OBJ_DELETING;
 		virt = v->conf.location->virt;
-		vm_domain(v, vm_subnet(v), &dom, bridge);
+		vm_domain(v, &v->conf, conf_subnet(v, &v->conf), &dom,
+			  bridge);
 		snprintf(subnet, sizeof subnet, "%s", v->conf.subnet);
 	}
 	pthread_mutex_unlock(&m->lock);
@@ -533,15 +471,8 @@ static int vm_configure(struct model *m, const char *tname, const char *name,
 	v->state = OBJ_CHANGING;
 	virt = v->conf.location->virt;
 	disk_made = v->disk_made;
-	vm_domain(v, vm_subnet(v), &dold, bold);
-	v->conf = new;   /* for vm_domain only; put back below */
-	vm_domain(v, vm_subnet(v), &dnew, bnew);
-	v->conf = old;
-	/* vm_domain points into v->conf: keep both versions here. */
-	dold.image = old.image;
-	dnew.image = new.image;
-	dold.vcpus = old.vcpus;
-	dold.memory_mib = old.memory;
+	vm_domain(v, &old, conf_subnet(v, &old), &dold, bold);
+	vm_domain(v, &new, conf_subnet(v, &new), &dnew, bnew);
 	snprintf(sold, sizeof sold, "%s", old.subnet);
 	snprintf(snew, sizeof snew, "%s", new.subnet);
 	pthread_mutex_unlock(&m->lock);
@@ -614,7 +545,7 @@ static int vm_power_op(struct model *m, const char *tname, const char *name,
 		return 0;
 	}
 	if (r == 0 && start) {
-		s = vm_subnet(v);
+		s = conf_subnet(v, &v->conf);
 		if (!v->conf.subnet[0])
 			r = err_set(err, EINVAL, "VM %s has no subnet: write "
 				    "one to its subnet file", name);
@@ -623,7 +554,7 @@ static int vm_power_op(struct model *m, const char *tname, const char *name,
 			r = err_set(err, ENOENT, "no subnet %s",
 				    v->conf.subnet);
 		else
-			vm_domain(v, s, &dom, bridge);
+			vm_domain(v, &v->conf, s, &dom, bridge);
 	}
 	if (r == 0) {
 		prev = v->state;

@@ -273,6 +273,32 @@ bool path_safe(const char *s)
 	return true;
 }
 
+static bool hex_lower(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+bool mac_valid(const char *s)
+{
+	int i;
+
+	for (i = 0; i < 17; i++)
+		if (i % 3 == 2 ? s[i] != ':' : !hex_lower(s[i]))
+			return false;
+	return s[17] == '\0';
+}
+
+bool uuid_valid(const char *s)
+{
+	int i;
+
+	for (i = 0; i < 36; i++)
+		if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-'
+							       : !hex_lower(s[i]))
+			return false;
+	return s[36] == '\0';
+}
+
 bool dns_name_valid(const char *s)
 {
 	size_t total = 0, label = 0;

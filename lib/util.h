@@ -56,6 +56,11 @@ bool path_safe(const char *s);
 /* A word of [A-Za-z0-9_.-] only (interface names and the like). */
 bool word_safe(const char *s);
 
+/* "52:54:00:ab:cd:ef": six lower-case hex pairs. */
+bool mac_valid(const char *s);
+/* "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9": lower-case hex, 8-4-4-4-12. */
+bool uuid_valid(const char *s);
+
 /* A DNS name: labels of [A-Za-z0-9-] (1..63, no '-' at either end),
  * separated by single dots, 253 characters at most. */
 bool dns_name_valid(const char *s);

@@ -89,9 +89,9 @@ START_TEST(test_sizes)
 	ck_assert_str_eq(buf, "1536M");
 	size_format(2 * 1024 * 1024, buf, sizeof buf);
 	ck_assert_str_eq(buf, "2T");
-	vm_dns_label("Web_1.a", buf, sizeof buf);
+	dns_label_of("Web_1.a", 7, buf, sizeof buf);
 	ck_assert_str_eq(buf, "web-1-a");
-	vm_dns_label("_x_", buf, sizeof buf);
+	dns_label_of("_x_", 3, buf, sizeof buf);
 	ck_assert_str_eq(buf, "x");
 }
 END_TEST
