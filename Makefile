@@ -60,7 +60,7 @@ $(BIN): $(MAIN_OBJ) $(BUILD)/libmaasfs.a
 
 # ./maasfs is the plain build (a SANITIZE=1 build stays in its directory).
 maasfs: build/maasfs
-	cp $< $@
+	cp $< $@.new && mv $@.new $@
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(UNIT_HELPER_OBJS) \
 		$(BUILD)/libmaasfs.a

@@ -62,12 +62,6 @@ static void arg_add(struct dnsmasq_argv *a, const char *fmt, ...)
 	a->argv[a->argc] = NULL;
 }
 
-static void ipstr(uint32_t ip, char buf[16])
-{
-	snprintf(buf, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255,
-		 (ip >> 8) & 255, ip & 255);
-}
-
 static bool label_valid(const char *s)
 {
 	return strlen(s) <= 63 && !strchr(s, '.') && dns_name_valid(s);
@@ -105,11 +99,11 @@ static void dnsmasq_build_argv(const struct dnsmasq_conf *c,
 	uint32_t netmask = 0xffffffffu << (32 - c->prefix);
 	uint32_t pool = c->last - c->first + 1;
 
-	ipstr(c->first, first);
-	ipstr(c->last, last);
-	ipstr(netmask, mask);
-	ipstr(c->server, srv);
-	ipstr(c->router, gw);
+	ip_format(c->first, first);
+	ip_format(c->last, last);
+	ip_format(netmask, mask);
+	ip_format(c->server, srv);
+	ip_format(c->router, gw);
 	a->argc = 0;
 	arg_add(a, "%s", c->binary);
 	arg_add(a, "--conf-file=/dev/null");
@@ -255,7 +249,7 @@ static int write_hosts(const struct dnsmasq_conf *c, bool *changed,
 	int r = 0;
 
 	for (i = 0; i < c->nhosts; i++) {
-		ipstr(c->hosts[i].ip, ip);
+		ip_format(c->hosts[i].ip, ip);
 		sb_printf(&dh, "%s,%s,%s\n", c->hosts[i].mac, ip,
 			  c->hosts[i].name);
 		sb_printf(&dns, "%s %s.%s %s\n", ip, c->hosts[i].name,

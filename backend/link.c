@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if.h>
+#include <linux/neighbour.h>
 #include <linux/if_link.h>
 #include <linux/ip.h>
 #include <linux/netlink.h>
@@ -20,6 +21,8 @@
 #include <netlink/route/link/inet.h>
 #include <netlink/route/link/inet6.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/link/vxlan.h>
+#include <netlink/route/neighbour.h>
 #include <netlink/version.h>
 
 #include "../lib/util.h"
@@ -320,6 +323,139 @@ int link_add_veth(struct linksock *ls, const char *name, int master,
 	if (r)
 		link_del(ls, name, NULL);
 	return r;
+}
+
+int link_add_vxlan(struct linksock *ls, const char *name, uint32_t vni,
+		   uint32_t local, int master, unsigned mtu, const char *alias,
+		   char *err)
+{
+	struct rtnl_link *l = rtnl_link_vxlan_alloc();
+	uint32_t be = htonl(local);
+	struct nl_addr *a = nl_addr_build(AF_INET, &be, sizeof be);
+	int r;
+
+	if (!l || !a) {
+		rtnl_link_put(l);
+		nl_addr_put(a);
+		return err_set(err, ENOMEM, "out of memory");
+	}
+	rtnl_link_set_name(l, name);
+	rtnl_link_set_mtu(l, mtu);
+	if (master > 0)
+		rtnl_link_set_master(l, master);
+	rtnl_link_vxlan_set_id(l, vni);
+	rtnl_link_vxlan_set_local(l, a);
+	rtnl_link_vxlan_set_port(l, 4789);
+	rtnl_link_vxlan_set_learning(l, 1);
+	link_begin(ls);
+	r = rtnl_link_add(ls->sk, l, NLM_F_CREATE | NLM_F_EXCL);
+	rtnl_link_put(l);
+	nl_addr_put(a);
+	if (r < 0)
+		return link_fail(ls, r, err, "creating VXLAN %s (VNI %u)", name,
+				 vni);
+	r = link_finish(ls, name, alias, err);
+	if (r)
+		link_del(ls, name, NULL);
+	return r;
+}
+
+static bool lladdr_zero(struct nl_addr *a)
+{
+	const unsigned char *b = a ? nl_addr_get_binary_addr(a) : NULL;
+	unsigned i, n = a ? nl_addr_get_len(a) : 0;
+
+	if (n != 6)
+		return false;
+	for (i = 0; i < n; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+int link_fdb_list(struct linksock *ls, int ifindex, uint32_t *dsts,
+		  size_t max, size_t *n, char *err)
+{
+	struct nl_cache *cache = NULL;
+	struct nl_object *o;
+	int r;
+
+	*n = 0;
+	r = rtnl_neigh_alloc_cache_flags(NULL, &cache, 0);
+	if (r < 0)
+		return link_fail(ls, r, err, "FDB of link %d", ifindex);
+	nl_cache_set_arg1(cache, AF_BRIDGE);
+	link_begin(ls);
+	r = nl_cache_refill(ls->sk, cache);
+	if (r < 0) {
+		nl_cache_free(cache);
+		return link_fail(ls, r, err, "FDB of link %d", ifindex);
+	}
+	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct rtnl_neigh *ne = (struct rtnl_neigh *)o;
+		struct nl_addr *dst = rtnl_neigh_get_dst(ne);
+
+		if (rtnl_neigh_get_ifindex(ne) != ifindex || !dst ||
+		    nl_addr_get_family(dst) != AF_INET ||
+		    !lladdr_zero(rtnl_neigh_get_lladdr(ne)) || *n >= max)
+			continue;
+		dsts[(*n)++] = ntohl(*(const uint32_t *)
+					     nl_addr_get_binary_addr(dst));
+	}
+	nl_cache_free(cache);
+	return 0;
+}
+
+static int fdb_op(struct linksock *ls, int ifindex, uint32_t dst, bool add,
+		  char *err)
+{
+	static const unsigned char zero[6];
+	struct rtnl_neigh *ne = rtnl_neigh_alloc();
+	uint32_t be = htonl(dst);
+	struct nl_addr *d = nl_addr_build(AF_INET, &be, sizeof be);
+	struct nl_addr *ll = nl_addr_build(AF_LLC, zero, sizeof zero);
+	char text[INET_ADDRSTRLEN];
+	int r;
+
+	if (!ne || !d || !ll) {
+		r = err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	inet_ntop(AF_INET, &be, text, sizeof text);
+	/* The destination first: libnl refuses an IPv4 address for an
+	 * object whose family is already AF_BRIDGE. */
+	rtnl_neigh_set_dst(ne, d);
+	rtnl_neigh_set_family(ne, AF_BRIDGE);
+	rtnl_neigh_set_ifindex(ne, ifindex);
+	rtnl_neigh_set_lladdr(ne, ll);
+	rtnl_neigh_set_flags(ne, NTF_SELF);
+	rtnl_neigh_set_state(ne, NUD_PERMANENT | NUD_NOARP);
+	link_begin(ls);
+	r = add ? rtnl_neigh_add(ls->sk, ne, NLM_F_CREATE | NLM_F_APPEND)
+		: rtnl_neigh_delete(ls->sk, ne, 0);
+	if (r < 0) {
+		if ((add && (ls->kerr == EEXIST || r == -NLE_EXIST)) ||
+		    (!add && (ls->kerr == ENOENT || r == -NLE_OBJ_NOTFOUND)))
+			r = 0;
+		else
+			r = link_fail(ls, r, err, "%s flood entry to %s",
+				      add ? "adding" : "deleting", text);
+	}
+out:
+	nl_addr_put(d);
+	nl_addr_put(ll);
+	rtnl_neigh_put(ne);
+	return r;
+}
+
+int link_fdb_add(struct linksock *ls, int ifindex, uint32_t dst, char *err)
+{
+	return fdb_op(ls, ifindex, dst, true, err);
+}
+
+int link_fdb_del(struct linksock *ls, int ifindex, uint32_t dst, char *err)
+{
+	return fdb_op(ls, ifindex, dst, false, err);
 }
 
 int link_change(struct linksock *ls, const struct link_info *link,

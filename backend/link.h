@@ -46,6 +46,18 @@ int link_add_veth(struct linksock *ls, const char *name, int master,
 		  unsigned mtu, const char *alias, const char *peer,
 		  int peer_nsfd, char *err);
 
+/* A VXLAN device: VNI, local underlay address, UDP port 4789, learning
+ * on, enslaved to master, up, with this MTU and alias, no IPv6. */
+int link_add_vxlan(struct linksock *ls, const char *name, uint32_t vni,
+		   uint32_t local, int master, unsigned mtu, const char *alias,
+		   char *err);
+/* The unicast flood entries (00:00:00:00:00:00 dst IP) of a VXLAN device:
+ * listed, added (an existing one is fine), deleted (a missing one too). */
+int link_fdb_list(struct linksock *ls, int ifindex, uint32_t *dsts,
+		  size_t max, size_t *n, char *err);
+int link_fdb_add(struct linksock *ls, int ifindex, uint32_t dst, char *err);
+int link_fdb_del(struct linksock *ls, int ifindex, uint32_t dst, char *err);
+
 struct link_change {
 	int up;                 /* 1 up, 0 down, -1 unchanged */
 	unsigned mtu;           /* 0 unchanged */

@@ -1,11 +1,13 @@
 #include "net.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <linux/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../lib/log.h"
@@ -32,11 +34,20 @@ void net_gwveth_name(uint32_t vni, char buf[NET_IFNAMSIZ])
 	snprintf(buf, NET_IFNAMSIZ, NET_LINK_PREFIX "g%u", vni);
 }
 
+void net_vxlan_name(uint32_t vni, char buf[NET_IFNAMSIZ])
+{
+	snprintf(buf, NET_IFNAMSIZ, NET_LINK_PREFIX "x%u", vni);
+}
+
+#define NET_MAX_VTEPS 64
+#define CONSOLE_TAIL 8192
+
 struct netdrv_local {
 	struct netdrv base;
 	char marker[LINK_ALIAS_MAX];
 	char rundir[PATH_MAX];
 	char dnsmasq[PATH_MAX];
+	char disks[PATH_MAX];
 };
 
 static struct netdrv_local *local_of(struct netdrv *d)
@@ -217,6 +228,65 @@ static int ensure_veth(struct netdrv_local *l, struct linksock *host,
 	return r;
 }
 
+/* The VXLAN device of a stretched subnet, on the bridge, with exactly
+ * one flood entry per other cloud's VTEP. */
+static int ensure_vxlan(struct netdrv_local *l, struct linksock *host,
+			const struct net_subnet *s, const struct link_info *br,
+			bool *created, char *err)
+{
+	char name[NET_IFNAMSIZ];
+	struct link_change ch = { .up = -1, .master = -1, .forwarding = -1 };
+	struct link_info vx;
+	uint32_t have[NET_MAX_VTEPS];
+	size_t nhave, i, j;
+	int r;
+
+	*created = false;
+	net_vxlan_name(s->vni, name);
+	r = link_get(host, name, &vx, NULL);
+	if (r == -ENOENT) {
+		r = link_add_vxlan(host, name, s->vni, s->vtep, br->ifindex,
+				   s->mtu, l->marker, err);
+		if (r)
+			return r;
+		*created = true;
+		r = link_get(host, name, &vx, err);
+	} else if (r == 0) {
+		if (!link_ours(l, &vx) || strcmp(vx.kind, "vxlan"))
+			return err_set(err, EEXIST, "link %s exists and was not "
+				       "made by this maasfs", name);
+		if (!(vx.flags & IFF_UP))
+			ch.up = 1;
+		if (vx.master != br->ifindex)
+			ch.master = br->ifindex;
+		if (vx.mtu != s->mtu)
+			ch.mtu = s->mtu;
+		if (ch.up == 1 || ch.master >= 0 || ch.mtu)
+			r = link_change(host, &vx, &ch, err);
+	} else {
+		r = link_get(host, name, &vx, err);
+	}
+	if (r == 0)
+		r = link_fdb_list(host, vx.ifindex, have, NET_MAX_VTEPS, &nhave,
+				  err);
+	for (i = 0; r == 0 && i < s->nremotes; i++) {
+		for (j = 0; j < nhave && have[j] != s->remotes[i]; j++)
+			;
+		if (j == nhave)
+			r = link_fdb_add(host, vx.ifindex, s->remotes[i], err);
+	}
+	for (j = 0; r == 0 && j < nhave; j++) {
+		for (i = 0; i < s->nremotes && s->remotes[i] != have[j]; i++)
+			;
+		if (i == s->nremotes)
+			r = link_fdb_del(host, vx.ifindex, have[j], err);
+	}
+	return r;
+}
+
+static int del_ours(struct netdrv_local *l, struct linksock *ls,
+		    const char *name, char *err);
+
 static int local_subnet_ensure(struct netdrv *d, const struct net_subnet *s,
 			       char *err)
 {
@@ -224,38 +294,50 @@ static int local_subnet_ensure(struct netdrv *d, const struct net_subnet *s,
 	struct linksock *host = NULL, *tns = NULL;
 	struct link_change gwch = { .up = -1, .master = -1, .forwarding = -1 };
 	char bname[NET_IFNAMSIZ], hname[NET_IFNAMSIZ], gname[NET_IFNAMSIZ];
+	char xname[NET_IFNAMSIZ];
 	struct link_info br, gw;
-	bool new_br = false, new_veth = false;
-	int nsfd, r;
+	bool new_br = false, new_veth = false, new_vx = false;
+	int nsfd = -1, r;
 
 	net_bridge_name(s->vni, bname);
 	net_hostveth_name(s->vni, hname);
 	net_gwveth_name(s->vni, gname);
-	nsfd = local_tenant_open(l, s->tenant, err);
-	if (nsfd < 0)
-		return nsfd;
+	net_vxlan_name(s->vni, xname);
+	if (s->home) {
+		nsfd = local_tenant_open(l, s->tenant, err);
+		if (nsfd < 0)
+			return nsfd;
+	}
 	r = link_sock_open(-1, &host, err);
-	if (r == 0)
+	if (r == 0 && nsfd >= 0)
 		r = link_sock_open(nsfd, &tns, err);
 	if (r == 0)
 		r = ensure_bridge(l, host, bname, s->mtu, &br, &new_br, err);
-	if (r == 0)
+	if (r == 0 && s->home)
 		r = ensure_veth(l, host, tns, nsfd, s->vni, &br, s->mtu,
 				&new_veth, err);
-	if (r == 0)
+	else if (r == 0)   /* the gateway left this cloud */
+		r = del_ours(l, host, hname, err);
+	if (r == 0 && s->home)
 		r = link_get(tns, gname, &gw, err);
 	/* The gateway end: up, the subnet MTU, and forwarding on, so that
 	 * the tenant's namespace routes between its subnets. */
-	if (r == 0) {
+	if (r == 0 && s->home) {
 		gwch.up = (gw.flags & IFF_UP) ? -1 : 1;
 		gwch.mtu = gw.mtu != s->mtu ? s->mtu : 0;
 		gwch.forwarding = gw.forwarding == 1 ? -1 : 1;
 		if (gwch.up == 1 || gwch.mtu || gwch.forwarding == 1)
 			r = link_change(tns, &gw, &gwch, err);
 	}
-	if (r == 0)
+	if (r == 0 && s->home)
 		r = link_addr_add(tns, gw.ifindex, s->gateway, s->prefix, err);
+	if (r == 0 && s->vtep && s->nremotes)
+		r = ensure_vxlan(l, host, s, &br, &new_vx, err);
+	else if (r == 0)
+		r = del_ours(l, host, xname, err);
 	if (r && host) {
+		if (new_vx)
+			link_del(host, xname, NULL);
 		if (new_veth)
 			link_del(host, hname, NULL);
 		if (new_br)
@@ -263,7 +345,8 @@ static int local_subnet_ensure(struct netdrv *d, const struct net_subnet *s,
 	}
 	link_sock_close(tns);
 	link_sock_close(host);
-	close(nsfd);
+	if (nsfd >= 0)
+		close(nsfd);
 	return r;
 }
 
@@ -292,14 +375,18 @@ static int local_subnet_remove(struct netdrv *d, const char *tenant,
 	struct netdrv_local *l = local_of(d);
 	struct linksock *host = NULL, *tns = NULL;
 	char bname[NET_IFNAMSIZ], hname[NET_IFNAMSIZ], gname[NET_IFNAMSIZ];
+	char xname[NET_IFNAMSIZ];
 	int nsfd, r;
 
 	net_bridge_name(vni, bname);
 	net_hostveth_name(vni, hname);
 	net_gwveth_name(vni, gname);
+	net_vxlan_name(vni, xname);
 	r = link_sock_open(-1, &host, err);
 	if (r == 0)
 		r = del_ours(l, host, hname, err);
+	if (r == 0)
+		r = del_ours(l, host, xname, err);
 	if (r == 0)
 		r = del_ours(l, host, bname, err);
 	link_sock_close(host);
@@ -419,11 +506,18 @@ static uint32_t link_vni(const char *name, char kind)
 static void sweep_host_link(const struct link_info *i, void *ctx)
 {
 	struct sweep *s = ctx;
+	const struct net_keep_subnet *k;
 	uint32_t vni = link_vni(i->name, 'b');
+	bool gw = false;
 
 	if (!vni)
-		vni = link_vni(i->name, 'h');
-	if (!vni || !link_ours(s->l, i) || keep_subnet(s->keep, vni))
+		vni = link_vni(i->name, 'x');
+	if (!vni && (vni = link_vni(i->name, 'h')))
+		gw = true;
+	if (!vni || !link_ours(s->l, i))
+		return;
+	k = keep_subnet(s->keep, vni);
+	if (k && (!gw || k->home))
 		return;
 	log_info("removing %s: VNI %u is not in the state", i->name, vni);
 	if (link_del(s->ls, i->name, s->err) == 0)
@@ -441,7 +535,7 @@ static void sweep_tenant_link(const struct link_info *i, void *ctx)
 	if (!vni)
 		return;
 	k = keep_subnet(s->keep, vni);
-	if (k && !strcmp(k->tenant, s->tenant))
+	if (k && k->home && !strcmp(k->tenant, s->tenant))
 		return;
 	log_info("removing %s from tenant %s: not in the state", i->name,
 		 s->tenant);
@@ -510,6 +604,51 @@ static int local_sweep(struct netdrv *d, const struct net_keep *keep,
 	return s.error ? -s.error : s.removed;
 }
 
+static int local_status(struct netdrv *d, struct strbuf *out)
+{
+	(void)d;
+	return sb_puts(out, "up");
+}
+
+/* The last lines of a console log, printable text only, from a whole line
+ * on. */
+static int local_console(struct netdrv *d, const char *uuid,
+			 struct strbuf *out)
+{
+	struct netdrv_local *l = local_of(d);
+	char path[PATH_MAX + 64], buf[CONSOLE_TAIL];
+	const char *start;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (!uuid_valid(uuid))
+		return 0;
+	snprintf(path, sizeof path, "%s/%s.console", l->disks, uuid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fstat(fd, &st) == 0 && st.st_size > (off_t)sizeof buf)
+		lseek(fd, st.st_size - (off_t)sizeof buf, SEEK_SET);
+	n = read(fd, buf, sizeof buf);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	start = buf;
+	if (st.st_size > (off_t)sizeof buf) {
+		const char *nl = memchr(buf, '\n', (size_t)n);
+		if (nl)
+			start = nl + 1;
+	}
+	for (; start < buf + n; start++)
+		if ((*start >= ' ' && *start < 0x7f) || *start == '\n' ||
+		    *start == '\t')
+			sb_append(out, start, 1);
+	if (out->len && out->s[out->len - 1] != '\n')
+		sb_puts(out, "\n");
+	return 0;
+}
+
 static void local_free(struct netdrv *d)
 {
 	free(local_of(d));
@@ -525,11 +664,13 @@ static const struct netdrv_ops local_ops = {
 	.dhcp_pid = local_dhcp_pid,
 	.dhcp_leases = local_dhcp_leases,
 	.sweep = local_sweep,
+	.status = local_status,
+	.console = local_console,
 	.free = local_free,
 };
 
-struct netdrv *netdrv_local_new(const char *marker, const char *rundir,
-				const char *dnsmasq, char *err)
+struct netdrv *netdrv_local_new(const struct netdrv_local_conf *c,
+				char *err)
 {
 	struct netdrv_local *l = calloc(1, sizeof *l);
 
@@ -538,9 +679,10 @@ struct netdrv *netdrv_local_new(const char *marker, const char *rundir,
 		return NULL;
 	}
 	l->base.ops = &local_ops;
-	snprintf(l->marker, sizeof l->marker, "%s", marker);
-	snprintf(l->rundir, sizeof l->rundir, "%s", rundir);
-	snprintf(l->dnsmasq, sizeof l->dnsmasq, "%s", dnsmasq);
+	snprintf(l->marker, sizeof l->marker, "%s", c->marker);
+	snprintf(l->rundir, sizeof l->rundir, "%s", c->rundir);
+	snprintf(l->dnsmasq, sizeof l->dnsmasq, "%s", c->dnsmasq);
+	snprintf(l->disks, sizeof l->disks, "%s", c->disks ? c->disks : "/");
 	return &l->base;
 }
 

@@ -22,13 +22,21 @@ void net_ns_name(const char *tenant, char *buf, size_t len);
 void net_bridge_name(uint32_t vni, char buf[NET_IFNAMSIZ]);
 void net_hostveth_name(uint32_t vni, char buf[NET_IFNAMSIZ]);
 void net_gwveth_name(uint32_t vni, char buf[NET_IFNAMSIZ]);
+void net_vxlan_name(uint32_t vni, char buf[NET_IFNAMSIZ]);
 
+/* A subnet's part on one cloud: always its bridge; on its home cloud the
+ * veth to the tenant namespace and the gateway address; when it is on
+ * other clouds too, a VXLAN device with flood entries to their VTEPs. */
 struct net_subnet {
 	const char *tenant;
 	uint32_t vni;
 	uint32_t gateway;     /* host byte order */
 	unsigned prefix;
 	unsigned mtu;
+	bool home;            /* the gateway lives on this cloud */
+	uint32_t vtep;        /* this cloud's underlay address, 0: none */
+	const uint32_t *remotes;  /* the other clouds' VTEPs */
+	size_t nremotes;
 };
 
 struct net_dhcp {
@@ -50,6 +58,7 @@ struct net_keep_subnet {
 	uint32_t vni;
 	const char *tenant;
 	bool dhcp;
+	bool home;
 };
 struct net_keep {
 	const char *const *tenants;
@@ -79,6 +88,10 @@ struct netdrv_ops {
 	/* Removes every object of ours that keep does not list; returns how
 	 * many were removed or -errno. */
 	int (*sweep)(struct netdrv *d, const struct net_keep *keep, char *err);
+	/* "up", or "down: why". Never blocks. */
+	int (*status)(struct netdrv *d, struct strbuf *out);
+	/* The tail of a VM's serial console log on this host. Never blocks. */
+	int (*console)(struct netdrv *d, const char *uuid, struct strbuf *out);
 	void (*free)(struct netdrv *d);
 };
 
@@ -88,9 +101,15 @@ struct netdrv {
 
 /* The host this process runs on. marker goes into the alias of every
  * link and namespace made, so that only those are ever swept; rundir
- * holds the dnsmasq files. */
-struct netdrv *netdrv_local_new(const char *marker, const char *rundir,
-				const char *dnsmasq, char *err);
+ * holds the dnsmasq files; disks the VMs' console logs. */
+struct netdrv_local_conf {
+	const char *marker;
+	const char *rundir;
+	const char *dnsmasq;
+	const char *disks;
+};
+struct netdrv *netdrv_local_new(const struct netdrv_local_conf *c,
+				char *err);
 void netdrv_free(struct netdrv *d);
 
 #endif

@@ -15,11 +15,11 @@
 #include <libvirt/virterror.h>
 
 #include "../lib/log.h"
+#include "netns.h"
 
 #define META_NS "https://maasfs.invalid/xmlns/vm/1"
 #define META_PREFIX "maasfs"
 #define RECONNECT_MS 2000
-#define CONSOLE_TAIL 8192
 
 void virt_version(char *buf, size_t len)
 {
@@ -157,7 +157,7 @@ struct libvirt_drv {
 	char images[PATH_MAX];
 	char disks[PATH_MAX];
 	char instance[64];
-	bool local;
+	char netns[64];
 	virt_power_fn on_power;
 	void *ctx;
 	char pool_images[64];
@@ -272,6 +272,34 @@ static int pool_ensure(virConnectPtr conn, const char *name, const char *dir,
 
 static void resync(struct libvirt_drv *d, virConnectPtr conn);
 
+/* The connection's socket (a unix socket, or the ssh session of a remote
+ * URI) is made in the calling thread's namespace: the cloud's, if it
+ * has one. */
+static virConnectPtr open_in_netns(struct libvirt_drv *d)
+{
+	virConnectPtr c;
+	int fd, self;
+
+	if (!d->netns[0])
+		return virConnectOpen(d->uri);
+	fd = netns_open(d->netns);
+	if (fd < 0)
+		return NULL;
+	self = netns_open_self();
+	if (self < 0 || netns_enter(fd)) {
+		close(fd);
+		if (self >= 0)
+			close(self);
+		return NULL;
+	}
+	c = virConnectOpen(d->uri);
+	if (netns_enter(self))
+		abort();   /* a thread stranded in another namespace */
+	close(self);
+	close(fd);
+	return c;
+}
+
 /* The connection, opened or re-opened as needed; the caller gets its own
  * reference and closes it. */
 static virConnectPtr lv_conn(struct libvirt_drv *d, char *err)
@@ -295,7 +323,7 @@ static virConnectPtr lv_conn(struct libvirt_drv *d, char *err)
 			pthread_mutex_unlock(&d->lock);
 			return NULL;
 		}
-		d->conn = virConnectOpen(d->uri);
+		d->conn = open_in_netns(d);
 		if (!d->conn) {
 			char why[ERRLEN];
 
@@ -783,45 +811,6 @@ static int lv_disk_exists(struct virtdrv *vd, const char *uuid, char *err)
 	return r == 0 ? 1 : r == -ENOENT ? 0 : r;
 }
 
-/* The last lines of the console log, from the file when the cloud is
- * this host (never a libvirt call: reads must not wait). */
-static int lv_console(struct virtdrv *vd, const char *uuid,
-		      struct strbuf *out)
-{
-	struct libvirt_drv *d = lv_of(vd);
-	char path[PATH_MAX + 64], buf[CONSOLE_TAIL];
-	const char *start;
-	struct stat st;
-	ssize_t n;
-	int fd;
-
-	if (!d->local || !uuid_valid(uuid))
-		return 0;
-	snprintf(path, sizeof path, "%s/%s.console", d->disks, uuid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (fstat(fd, &st) == 0 && st.st_size > (off_t)sizeof buf)
-		lseek(fd, st.st_size - (off_t)sizeof buf, SEEK_SET);
-	n = read(fd, buf, sizeof buf);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	start = buf;
-	if (st.st_size > (off_t)sizeof buf) {   /* from a whole line on */
-		const char *nl = memchr(buf, '\n', (size_t)n);
-		if (nl)
-			start = nl + 1;
-	}
-	for (; start < buf + n; start++)   /* printable text only */
-		if ((*start >= ' ' && *start < 0x7f) || *start == '\n' ||
-		    *start == '\t')
-			sb_append(out, start, 1);
-	if (out->len && out->s[out->len - 1] != '\n')
-		sb_puts(out, "\n");
-	return 0;
-}
-
 static int lv_list(struct virtdrv *vd,
 		   void (*fn)(void *ctx, const struct virt_seen *seen),
 		   void *ctx, char *err)
@@ -911,7 +900,6 @@ static const struct virtdrv_ops libvirt_ops = {
 	.disk_resize = lv_disk_resize,
 	.disk_delete = lv_disk_delete,
 	.disk_exists = lv_disk_exists,
-	.console = lv_console,
 	.list = lv_list,
 	.free = lv_free,
 };
@@ -926,7 +914,8 @@ struct virtdrv *virtdrv_libvirt_new(const struct virtdrv_conf *c, char *err)
 		return NULL;
 	}
 	if (!path_safe(c->images) || !path_safe(c->disks) ||
-	    !word_safe(c->instance) || strlen(c->uri) >= 256) {
+	    !word_safe(c->instance) || strlen(c->uri) >= 256 ||
+	    (c->netns && *c->netns && !word_safe(c->netns))) {
 		err_set(err, EINVAL, "cloud %s: bad libvirt settings", c->cloud);
 		return NULL;
 	}
@@ -942,7 +931,7 @@ struct virtdrv *virtdrv_libvirt_new(const struct virtdrv_conf *c, char *err)
 	snprintf(d->images, sizeof d->images, "%s", c->images);
 	snprintf(d->disks, sizeof d->disks, "%s", c->disks);
 	snprintf(d->instance, sizeof d->instance, "%s", c->instance);
-	d->local = c->local;
+	snprintf(d->netns, sizeof d->netns, "%s", c->netns ? c->netns : "");
 	d->on_power = c->on_power;
 	d->ctx = c->ctx;
 	d->event_id = -1;

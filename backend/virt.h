@@ -67,7 +67,9 @@ struct virtdrv_ops {
 	/* The image's kernel, initrd and base disk are on the cloud. */
 	int (*image_check)(struct virtdrv *d, const char *image, char *err);
 	/* The VM's disk <uuid>.qcow2: cloned from the image's base disk and
-	 * grown to size; grown later; deleted with the console log. */
+	 * grown to size; grown later; deleted with the console log
+	 * <uuid>.console (the serial console is logged to the disk directory,
+	 * where the cloud's network driver reads its tail). */
 	int (*disk_create)(struct virtdrv *d, const char *uuid,
 			   const char *image, uint64_t mib, char *err);
 	int (*disk_resize)(struct virtdrv *d, const char *uuid, uint64_t mib,
@@ -75,8 +77,6 @@ struct virtdrv_ops {
 	int (*disk_delete)(struct virtdrv *d, const char *uuid, char *err);
 	/* 1 if it exists, 0 if not, or -errno. */
 	int (*disk_exists)(struct virtdrv *d, const char *uuid, char *err);
-	/* The tail of the serial console. Never blocks. */
-	int (*console)(struct virtdrv *d, const char *uuid, struct strbuf *out);
 	int (*list)(struct virtdrv *d,
 		    void (*fn)(void *ctx, const struct virt_seen *seen),
 		    void *ctx, char *err);
@@ -94,7 +94,7 @@ struct virtdrv_conf {
 	const char *images;       /* directories on the cloud */
 	const char *disks;
 	const char *instance;     /* marks our domains */
-	bool local;               /* the cloud is this host */
+	const char *netns;        /* reach libvirt from this namespace, or NULL */
 	virt_power_fn on_power;   /* called on the event thread */
 	void *ctx;
 };

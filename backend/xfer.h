@@ -1,11 +1,45 @@
-/* SSH through libssh: sessions to remote clouds, disk copies, the agent
- * channel. This first stone only links it and reports its version. */
+/* SSH through libssh: a session to a cloud (host key checked against
+ * known_hosts, key authentication only, the socket opened from the cloud's
+ * namespace), and exec channels over it (the agent, disk copies). Every
+ * libssh error is translated here, once. */
 #ifndef MAAS_XFER_H
 #define MAAS_XFER_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 /* "libssh 0.10.6" into buf. */
 void xfer_version(char *buf, size_t len);
+
+struct xfer_conf {
+	const char *host;
+	unsigned port;
+	const char *user;
+	const char *key;           /* private key file */
+	const char *known_hosts;
+	const char *netns;         /* NULL: this process's namespace */
+	int timeout_ms;            /* connect and read timeout */
+};
+
+struct xfer_session;
+struct xfer_chan;
+
+/* Connects, checks the host key (an unknown or changed key is refused:
+ * -EACCES with the reason), authenticates with the key. An unreachable
+ * host is -EHOSTUNREACH, a slow one -ETIMEDOUT. */
+int xfer_connect(const struct xfer_conf *c, struct xfer_session **out,
+		 char *err);
+void xfer_close(struct xfer_session *s);
+/* Runs cmd on the host; its stdin and stdout are the channel. */
+int xfer_exec(struct xfer_session *s, const char *cmd, struct xfer_chan **out,
+	      char *err);
+int xfer_write(struct xfer_chan *ch, const void *buf, size_t len, char *err);
+/* Up to len bytes within timeout_ms: the count, 0 at end of file, -errno
+ * (-ETIMEDOUT when nothing came). */
+ssize_t xfer_read(struct xfer_chan *ch, void *buf, size_t len,
+		  int timeout_ms, char *err);
+void xfer_chan_close(struct xfer_chan *ch);
 
 #endif

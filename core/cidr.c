@@ -8,22 +8,6 @@
 
 #include "../lib/util.h"
 
-int ip_parse(const char *s, uint32_t *out)
-{
-	struct in_addr a;
-
-	if (strlen(s) >= IP_STRLEN || inet_pton(AF_INET, s, &a) != 1)
-		return -EINVAL;
-	*out = ntohl(a.s_addr);
-	return 0;
-}
-
-void ip_format(uint32_t ip, char buf[IP_STRLEN])
-{
-	snprintf(buf, IP_STRLEN, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255,
-		 (ip >> 8) & 255, ip & 255);
-}
-
 uint32_t cidr_mask(unsigned prefix)
 {
 	return prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);

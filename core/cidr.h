@@ -6,7 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define IP_STRLEN 16
+#include "../lib/util.h"   /* ip_parse, ip_format, IP_STRLEN */
+
 #define CIDR_STRLEN 19
 
 /* Smallest and largest prefix a tenant subnet may have. */
@@ -17,10 +18,6 @@ struct cidr {
 	uint32_t net;     /* network address, host bits zero */
 	unsigned prefix;
 };
-
-/* Dotted quad, nothing else (no leading zeros, no shorthand). */
-int ip_parse(const char *s, uint32_t *out);
-void ip_format(uint32_t ip, char buf[IP_STRLEN]);
 
 /* "10.0.1.0/24": canonical network address, prefix within bounds, not in
  * a reserved block. Returns 0 or -EINVAL with the reason in err. */

@@ -20,6 +20,10 @@ static struct cloud *cloud_new(const struct model *m, const char *name)
 	snprintf(c->disks, sizeof c->disks, "%.*s/disks", DIR_MAXLEN - 8,
 		 m->statedir);
 	snprintf(c->accel, sizeof c->accel, "auto");
+	c->ssh.port = 22;
+	snprintf(c->ssh.user, sizeof c->ssh.user, "root");
+	snprintf(c->agent, sizeof c->agent, "/usr/local/bin/maasfs");
+	snprintf(c->agent_state, sizeof c->agent_state, "/var/lib/maasfs-agent");
 	return c;
 }
 
@@ -40,7 +44,7 @@ static bool uri_valid(const char *s)
 		return false;
 	for (; *s; s++)
 		if (*s <= ' ' || *s == 0x7f || *s == '\'' || *s == '"' ||
-		    *s == '<' || *s == '>' || *s == '&' || *s == '\\')
+		    *s == '<' || *s == '>' || *s == '\\' || *s == '`')
 			return false;
 	return true;
 }
@@ -50,38 +54,89 @@ static bool dir_valid(const char *s)
 	return path_safe(s) && strlen(s) <= DIR_MAXLEN;
 }
 
+#define BAD(vn, ...) ydoc_err(d, vn, err, __VA_ARGS__)
+
+static int parse_ssh(struct ydoc *d, yaml_node_t *n, struct cloud *c,
+		     char *err)
+{
+	static const char *const keys[] = { "host", "port", "user", "key",
+					    "known_hosts", NULL };
+	yaml_node_pair_t *p;
+	unsigned long port;
+
+	if (ydoc_check_map(d, n, "ssh", keys, err))
+		return -EINVAL;
+	ydoc_map_each(n, p) {
+		const char *k = ydoc_scalar(ydoc_node(d, p->key));
+		yaml_node_t *vn = ydoc_node(d, p->value);
+		const char *v = ydoc_scalar(vn);
+
+		if (!v)
+			return BAD(vn, "cloud %s: ssh %s must be text", c->name,
+				   k);
+		if (!strcmp(k, "host")) {
+			if (!word_safe(v) || strlen(v) >= sizeof c->ssh.host)
+				return BAD(vn, "cloud %s: bad ssh host",
+					   c->name);
+			snprintf(c->ssh.host, sizeof c->ssh.host, "%s", v);
+		} else if (!strcmp(k, "port")) {
+			if (ydoc_uint(d, vn, "ssh port", 1, 65535, &port, err))
+				return -EINVAL;
+			c->ssh.port = (unsigned)port;
+		} else if (!strcmp(k, "user")) {
+			if (!name_valid(v))
+				return BAD(vn, "cloud %s: bad ssh user",
+					   c->name);
+			snprintf(c->ssh.user, sizeof c->ssh.user, "%s", v);
+		} else {
+			if (!dir_valid(v))
+				return BAD(vn, "cloud %s: ssh %s must be an "
+					   "absolute path of [A-Za-z0-9/_.-]",
+					   c->name, k);
+			snprintf(!strcmp(k, "key") ? c->ssh.key
+						   : c->ssh.known_hosts,
+				 DIR_MAXLEN + 1, "%s", v);
+		}
+	}
+	if (!c->ssh.host[0] || !c->ssh.key[0] || !c->ssh.known_hosts[0])
+		return BAD(n, "cloud %s: ssh needs host, key and known_hosts "
+			   "(only key authentication, only known hosts)",
+			   c->name);
+	c->remote = true;
+	return 0;
+}
+
 static int parse_cloud(struct model *m, struct ydoc *d, yaml_node_t *key,
 		       yaml_node_t *n, bool *local_seen, char *err)
 {
-	static const char *const keys[] = { "libvirt", "ssh", "vtep", "images",
-					    "disks", "accel", NULL };
+	static const char *const keys[] = { "libvirt", "ssh", "netns",
+					    "agent", "agent_state", "vtep",
+					    "images", "disks", "accel", NULL };
 	const char *name = ydoc_scalar(key);
 	yaml_node_pair_t *p;
 	struct cloud *c;
 	char why[ERRLEN];
-	uint32_t ip;
 
 	if (name_check(name, "cloud", why))
-		return ydoc_err(d, key, err, "%s", why);
+		return BAD(key, "%s", why);
 	if (model_cloud(m, name))
-		return ydoc_err(d, key, err, "cloud %s is listed twice", name);
+		return BAD(key, "cloud %s is listed twice", name);
 	if (n->type == YAML_SCALAR_NODE && !*ydoc_scalar(n))
 		n = NULL;   /* "cloud1:" alone: all defaults */
 	if (n && ydoc_check_map(d, n, "a cloud", keys, err))
 		return -EINVAL;
-	if (n && ydoc_get(d, n, "ssh"))
-		return ydoc_err(d, ydoc_get(d, n, "ssh"), err, "cloud %s: "
-				"remote clouds (ssh) are not supported by "
-				"this version of maasfs yet", name);
-	if (*local_seen)
-		return ydoc_err(d, key, err, "cloud %s: only one cloud can be "
-				"this host (a cloud without ssh)", name);
-	*local_seen = true;
 	c = cloud_new(m, name);
 	if (!c || cloud_add(m, c)) {
 		free(c);
 		return err_set(err, ENOMEM, "out of memory");
 	}
+	if (n && ydoc_get(d, n, "ssh") &&
+	    parse_ssh(d, ydoc_get(d, n, "ssh"), c, err))
+		return -EINVAL;
+	if (!c->remote && *local_seen)
+		return BAD(key, "cloud %s: only one cloud can be this host (a "
+			   "cloud without ssh)", name);
+	*local_seen |= !c->remote;
 	if (!n)
 		return 0;
 	ydoc_map_each(n, p) {
@@ -89,34 +144,41 @@ static int parse_cloud(struct model *m, struct ydoc *d, yaml_node_t *key,
 		yaml_node_t *vn = ydoc_node(d, p->value);
 		const char *v = ydoc_scalar(vn);
 
+		if (!strcmp(k, "ssh"))
+			continue;
 		if (!v)
-			return ydoc_err(d, vn, err, "cloud %s: %s must be "
-					"text", name, k);
+			return BAD(vn, "cloud %s: %s must be text", name, k);
 		if (!strcmp(k, "libvirt")) {
 			if (!uri_valid(v))
-				return ydoc_err(d, vn, err, "cloud %s: bad "
-						"libvirt URI", name);
+				return BAD(vn, "cloud %s: bad libvirt URI",
+					   name);
 			snprintf(c->uri, sizeof c->uri, "%s", v);
 		} else if (!strcmp(k, "vtep")) {
-			if (ip_parse(v, &ip))
-				return ydoc_err(d, vn, err, "cloud %s: vtep "
-						"must be an IPv4 address",
-						name);
+			if (ip_parse(v, &c->vtep_ip))
+				return BAD(vn, "cloud %s: vtep must be an "
+					   "IPv4 address", name);
 			snprintf(c->vtep, sizeof c->vtep, "%s", v);
-		} else if (!strcmp(k, "images") || !strcmp(k, "disks")) {
-			if (!dir_valid(v))
-				return ydoc_err(d, vn, err, "cloud %s: %s must "
-						"be an absolute path of "
-						"[A-Za-z0-9/_.-]", name, k);
-			snprintf(!strcmp(k, "images") ? c->images : c->disks,
-				 DIR_MAXLEN + 1, "%s", v);
+		} else if (!strcmp(k, "netns")) {
+			if (!name_valid(v))
+				return BAD(vn, "cloud %s: bad netns", name);
+			snprintf(c->netns, sizeof c->netns, "%s", v);
 		} else if (!strcmp(k, "accel")) {
 			if (strcmp(v, "kvm") && strcmp(v, "tcg") &&
 			    strcmp(v, "auto"))
-				return ydoc_err(d, vn, err, "cloud %s: accel "
-						"must be kvm, tcg or auto",
-						name);
+				return BAD(vn, "cloud %s: accel must be kvm, "
+					   "tcg or auto", name);
 			snprintf(c->accel, sizeof c->accel, "%s", v);
+		} else {
+			char *dst = !strcmp(k, "images") ? c->images
+				  : !strcmp(k, "disks") ? c->disks
+				  : !strcmp(k, "agent") ? c->agent
+							: c->agent_state;
+
+			if (!dir_valid(v))
+				return BAD(vn, "cloud %s: %s must be an "
+					   "absolute path of [A-Za-z0-9/_.-]",
+					   name, k);
+			snprintf(dst, DIR_MAXLEN + 1, "%s", v);
 		}
 	}
 	return 0;
@@ -130,6 +192,7 @@ int config_parse(struct model *m, const char *name, const char *buf,
 	yaml_node_t *root, *clouds;
 	yaml_node_pair_t *p;
 	bool local_seen = false;
+	size_t i;
 	int r;
 
 	r = ydoc_load(&d, name, buf, len, err);
@@ -155,6 +218,11 @@ int config_parse(struct model *m, const char *name, const char *buf,
 	}
 	if (m->nclouds == 0)
 		r = ydoc_err(&d, clouds, err, "no clouds listed");
+	for (i = 0; r == 0 && m->nclouds > 1 && i < m->nclouds; i++)
+		if (!m->clouds[i]->vtep_ip)
+			r = ydoc_err(&d, clouds, err, "cloud %s: a vtep is needed "
+				     "when there are several clouds (VXLAN "
+				     "joins their subnets)", m->clouds[i]->name);
 out:
 	ydoc_free(&d);
 	return r;

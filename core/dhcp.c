@@ -65,14 +65,14 @@ void dhcp_net_free(struct net_dhcp *n)
 	n->nhosts = 0;
 }
 
-void dhcp_lock(struct model *m, uint32_t vni)
+void subnet_lock(struct model *m, uint32_t vni)
 {
-	pthread_mutex_lock(&m->dhcp_locks[vni % ARRAY_SIZE(m->dhcp_locks)]);
+	pthread_mutex_lock(&m->subnet_locks[vni % ARRAY_SIZE(m->subnet_locks)]);
 }
 
-void dhcp_unlock(struct model *m, uint32_t vni)
+void subnet_unlock(struct model *m, uint32_t vni)
 {
-	pthread_mutex_unlock(&m->dhcp_locks[vni % ARRAY_SIZE(m->dhcp_locks)]);
+	pthread_mutex_unlock(&m->subnet_locks[vni % ARRAY_SIZE(m->subnet_locks)]);
 }
 
 /* Whether a dnsmasq lease file gives ip to a MAC other than mac. */
@@ -143,12 +143,12 @@ static int dhcp_realize(struct model *m, struct cloud *home,
 	int r;
 
 	*pid = 0;
-	dhcp_lock(m, s->vni);
+	subnet_lock(m, s->vni);
 	if (d->on)
 		r = n->ops->dhcp_ensure(n, nd, pid, err);
 	else
 		r = n->ops->dhcp_remove(n, s->vni, false, err);
-	dhcp_unlock(m, s->vni);
+	subnet_unlock(m, s->vni);
 	return r;
 }
 
@@ -178,9 +178,9 @@ int subnet_dhcp_refresh(struct model *m, const char *tname,
 	pthread_mutex_unlock(&m->lock);
 	if (r)
 		return err_set(err, -r, "out of memory");
-	dhcp_lock(m, vni);
+	subnet_lock(m, vni);
 	r = home->net->ops->dhcp_ensure(home->net, &nd, &pid, err);
-	dhcp_unlock(m, vni);
+	subnet_unlock(m, vni);
 	dhcp_net_free(&nd);
 	return r;
 }

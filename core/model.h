@@ -19,7 +19,6 @@
 #include "cidr.h"
 #include "units.h"
 
-#define NAME_MAXLEN 32
 #define DOMAIN_MAXLEN 253
 #define INSTANCE_LEN 16
 /* Directories the model names (state, images, disks): short enough that
@@ -51,9 +50,23 @@ struct cloud {
 	char name[NAME_MAXLEN + 1];
 	char uri[256];
 	char vtep[IP_STRLEN];      /* "" when the cloud has no underlay */
+	uint32_t vtep_ip;
 	char images[DIR_MAXLEN + 1];
 	char disks[DIR_MAXLEN + 1];
 	char accel[8];
+	/* A remote cloud: reached over SSH, its network work done by the
+	 * agent (maasfs agent) there. */
+	bool remote;
+	struct {
+		char host[256];
+		unsigned port;
+		char user[64];
+		char key[DIR_MAXLEN + 1];
+		char known_hosts[DIR_MAXLEN + 1];
+	} ssh;
+	char netns[NAME_MAXLEN + 1];    /* reached from this namespace */
+	char agent[DIR_MAXLEN + 1];     /* maasfs on the cloud */
+	char agent_state[DIR_MAXLEN + 1];
 	struct netdrv *net;
 	struct virtdrv *virt;
 };
@@ -76,6 +89,7 @@ struct subnet {
 	struct cloud *home;
 	enum obj_state state;
 	struct dhcp dhcp;
+	uint64_t present;             /* the clouds (by index) it is on */
 	struct obj_error error;
 	time_t mtime;
 };
@@ -167,8 +181,9 @@ struct model {
 	time_t started;
 
 	pthread_mutex_t save_lock;    /* orders writers of state.yaml */
-	/* one dnsmasq change at a time per subnet (striped by VNI) */
-	pthread_mutex_t dhcp_locks[16];
+	/* one backend change at a time per subnet: its dnsmasq, its spread
+	 * over clouds (striped by VNI) */
+	pthread_mutex_t subnet_locks[16];
 	int lockfd;                   /* flock on STATE/lock */
 };
 
@@ -176,6 +191,8 @@ struct model {
 void model_versions(char *buf, size_t len);
 
 int model_open(const struct model_opts *o, struct model **out, char *err);
+/* maasfs agent ...: serves a remote cloud's network work on stdin/stdout. */
+int agent_main(int argc, char *argv[]);
 void model_free(struct model *m);
 /* Makes the kernel and dnsmasq match the loaded state, then removes what
  * is ours but not in it. Problems go to the objects' status. */
@@ -224,9 +241,22 @@ int subnet_delete(struct model *m, const char *tenant, const char *subnet,
 		  char *err);
 int subnet_set_cloud(struct model *m, const char *tenant, const char *subnet,
 		     const char *cloud, char *err);
-/* The kernel view of a subnet, for the backend; caller holds the lock.
- * The strings point into the model. */
-void subnet_net(const struct subnet *s, struct net_subnet *out);
+/* Clouds by index, for presence masks (64 at most). */
+#define CLOUDS_MAX 64
+size_t cloud_index(const struct model *m, const struct cloud *c);
+/* The clouds a subnet must be on: its home, and wherever one of its VMs
+ * is placed. Caller holds the lock. */
+uint64_t subnet_presence(const struct model *m, const struct subnet *s);
+/* A subnet's part on cloud c, for the backend, given the clouds it is on
+ * (remotes receives their VTEPs but c's). Caller holds the lock; the
+ * strings point into the model. */
+void subnet_net(const struct model *m, const struct subnet *s,
+		const struct cloud *c, uint64_t present,
+		uint32_t remotes[CLOUDS_MAX], struct net_subnet *out);
+/* Brings the subnet onto every cloud of its presence (bridge, VXLAN, flood
+ * entries to the others) and off the clouds that no longer need it. */
+int subnet_spread(struct model *m, const char *tenant, const char *subnet,
+		  char *err);
 /* Re-writes the subnet's reservations into its dnsmasq (SIGHUP); forget,
  * if not NULL, is the MAC of a VM that left: its lease goes too. */
 int subnet_dhcp_refresh(struct model *m, const char *tenant,
@@ -253,8 +283,8 @@ int dhcp_net(const struct subnet *s, const struct dhcp *d,
 	     struct net_dhcp *out);
 void dhcp_net_free(struct net_dhcp *n);
 /* dnsmasq changes of one subnet never overlap. */
-void dhcp_lock(struct model *m, uint32_t vni);
-void dhcp_unlock(struct model *m, uint32_t vni);
+void subnet_lock(struct model *m, uint32_t vni);
+void subnet_unlock(struct model *m, uint32_t vni);
 
 /* VMs: mkdir and rmdir of vms/<vm>; writes to its attributes. */
 int vm_create(struct model *m, const char *tenant, const char *name,

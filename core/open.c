@@ -10,6 +10,7 @@
 
 #include <yaml.h>
 
+#include "../backend/agent.h"
 #include "../backend/link.h"
 #include "../backend/virt.h"
 #include "../backend/xfer.h"
@@ -31,13 +32,28 @@ void model_versions(char *buf, size_t len)
 		 yaml_get_version_string(), ssh);
 }
 
+/* The local host's network driver, or a remote cloud's agent client. */
 static struct netdrv *real_netdrv(const struct cloud *c, const char *marker,
 				  const char *rundir, void *ctx, char *err)
 {
-	const char *dnsmasq = ctx;
+	struct netdrv_local_conf lc = { marker, rundir, ctx, c->disks };
+	struct agent_conf ac = {
+		.cloud = c->name,
+		.ssh = {
+			.host = c->ssh.host, .port = c->ssh.port,
+			.user = c->ssh.user, .key = c->ssh.key,
+			.known_hosts = c->ssh.known_hosts,
+			.netns = c->netns[0] ? c->netns : NULL,
+			.timeout_ms = 5000,
+		},
+		.agent = c->agent,
+		.statedir = c->agent_state,
+		.disks = c->disks,
+		.marker = marker,
+	};
 
-	(void)c;
-	return netdrv_local_new(marker, rundir, dnsmasq, err);
+	return c->remote ? netdrv_agent_new(&ac, err)
+			 : netdrv_local_new(&lc, err);
 }
 
 static struct virtdrv *real_virtdrv(const struct cloud *c,
@@ -95,8 +111,8 @@ int model_open(const struct model_opts *o, struct model **out, char *err)
 		return err_set(err, ENOMEM, "out of memory");
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_mutex_init(&m->save_lock, NULL);
-	for (i = 0; i < ARRAY_SIZE(m->dhcp_locks); i++)
-		pthread_mutex_init(&m->dhcp_locks[i], NULL);
+	for (i = 0; i < ARRAY_SIZE(m->subnet_locks); i++)
+		pthread_mutex_init(&m->subnet_locks[i], NULL);
 	m->lockfd = -1;
 	m->started = time(NULL);
 	m->vni_min = o->vni_min ? o->vni_min : 1;
@@ -133,7 +149,7 @@ int model_open(const struct model_opts *o, struct model **out, char *err)
 			.images = c->images,
 			.disks = c->disks,
 			.instance = m->instance,
-			.local = true,   /* remote clouds come with the agent */
+			.netns = c->netns[0] ? c->netns : NULL,
 			.on_power = vm_power_event,
 			.ctx = m,
 		};
@@ -170,7 +186,7 @@ void model_free(struct model *m)
 		close(m->lockfd);
 	pthread_mutex_destroy(&m->lock);
 	pthread_mutex_destroy(&m->save_lock);
-	for (i = 0; i < ARRAY_SIZE(m->dhcp_locks); i++)
-		pthread_mutex_destroy(&m->dhcp_locks[i]);
+	for (i = 0; i < ARRAY_SIZE(m->subnet_locks); i++)
+		pthread_mutex_destroy(&m->subnet_locks[i]);
 	free(m);
 }

@@ -19,23 +19,33 @@ static void fail(struct obj_error *e, enum obj_state *state, const char *what,
 	*state = OBJ_ERROR;
 }
 
-static void reconcile_subnet(struct subnet *s)
+/* A subnet of the state on every cloud it must be on; its gateway and
+ * dnsmasq at home. Called with the lock held (nothing else runs yet). */
+static void reconcile_subnet(struct model *m, struct subnet *s)
 {
+	uint32_t remotes[CLOUDS_MAX];
+	uint64_t want = subnet_presence(m, s);
 	struct netdrv *d = s->home->net;
 	struct net_subnet ns;
 	struct net_dhcp nd;
 	char err[ERRLEN], what[80];
+	size_t i;
 	int r, pid = 0;
 
 	snprintf(what, sizeof what, "subnet %s/%s", s->tenant->name, s->name);
-	subnet_net(s, &ns);
-	r = d->ops->tenant_ensure(d, ns.tenant, err);
-	if (r == 0)
-		r = d->ops->subnet_ensure(d, &ns, err);
+	r = d->ops->tenant_ensure(d, s->tenant->name, err);
+	for (i = 0; i < m->nclouds && r == 0; i++) {
+		if (!(want & (1ull << i)))
+			continue;
+		subnet_net(m, s, m->clouds[i], want, remotes, &ns);
+		r = m->clouds[i]->net->ops->subnet_ensure(m->clouds[i]->net,
+							  &ns, err);
+	}
 	if (r) {
 		fail(&s->error, &s->state, what, r, err);
 		return;
 	}
+	s->present = want;
 	if (!s->dhcp.on)
 		return;
 	r = dhcp_net(s, &s->dhcp, &nd);
@@ -78,12 +88,13 @@ static int build_keep(struct model *m, struct cloud *c, struct net_keep *k)
 		bool here = c == model_default_cloud(m);
 
 		objset_each(&t->subnets, j, s) {
-			if (s->home != c)
+			if (!(s->present & (1ull << cloud_index(m, c))))
 				continue;
-			here = true;
+			here |= s->home == c;
 			subnets[ns].vni = s->vni;
 			subnets[ns].tenant = t->name;
-			subnets[ns].dhcp = s->dhcp.on;
+			subnets[ns].dhcp = s->dhcp.on && s->home == c;
+			subnets[ns].home = s->home == c;
 			ns++;
 		}
 		if (here)
@@ -222,7 +233,7 @@ void model_reconcile(struct model *m)
 			continue;
 		}
 		objset_each(&t->subnets, j, s)
-			reconcile_subnet(s);
+			reconcile_subnet(m, s);
 	}
 	for (i = 0; i < m->nclouds; i++) {
 		struct net_keep keep;

@@ -77,13 +77,109 @@ static int subnet_parse(const char *line, struct subnet_req *req, char *err)
 	return 0;
 }
 
-void subnet_net(const struct subnet *s, struct net_subnet *out)
+size_t cloud_index(const struct model *m, const struct cloud *c)
 {
+	size_t i;
+
+	for (i = 0; i < m->nclouds; i++)
+		if (m->clouds[i] == c)
+			return i;
+	abort();   /* a cloud the model does not have */
+}
+
+uint64_t subnet_presence(const struct model *m, const struct subnet *s)
+{
+	uint64_t mask = 1ull << cloud_index(m, s->home);
+	const struct vm *v;
+	size_t i;
+
+	objset_each(&s->tenant->vms, i, v)
+		if (v->state != OBJ_DELETING && !strcmp(v->conf.subnet, s->name))
+			mask |= 1ull << cloud_index(m, v->conf.location);
+	return mask;
+}
+
+void subnet_net(const struct model *m, const struct subnet *s,
+		const struct cloud *c, uint64_t present,
+		uint32_t remotes[CLOUDS_MAX], struct net_subnet *out)
+{
+	size_t i;
+
+	memset(out, 0, sizeof *out);
 	out->tenant = s->tenant->name;
 	out->vni = s->vni;
 	out->gateway = cidr_gateway(&s->cidr);
 	out->prefix = s->cidr.prefix;
 	out->mtu = SUBNET_MTU;
+	out->home = c == s->home;
+	out->vtep = c->vtep_ip;
+	out->remotes = remotes;
+	for (i = 0; i < m->nclouds; i++)
+		if ((present & (1ull << i)) && m->clouds[i] != c &&
+		    m->clouds[i]->vtep_ip)
+			remotes[out->nremotes++] = m->clouds[i]->vtep_ip;
+}
+
+int subnet_spread(struct model *m, const char *tname, const char *sname,
+		  char *err)
+{
+	struct net_subnet ns[CLOUDS_MAX];
+	uint32_t remotes[CLOUDS_MAX][CLOUDS_MAX];
+	char tenant[NAME_MAXLEN + 1];
+	uint64_t want = 0, had = 0;
+	struct tenant *t;
+	struct subnet *s = NULL;
+	uint32_t vni = 0;
+	size_t i;
+	int r = 0;
+
+	pthread_mutex_lock(&m->lock);
+	t = tenant_find(m, tname);
+	if (t)
+		s = subnet_find(t, sname);
+	if (s && s->state != OBJ_CREATING && s->state != OBJ_DELETING) {
+		vni = s->vni;
+		snprintf(tenant, sizeof tenant, "%s", tname);
+	} else {
+		s = NULL;
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (!s)
+		return 0;
+
+	subnet_lock(m, vni);
+	pthread_mutex_lock(&m->lock);
+	want = subnet_presence(m, s);
+	had = s->present;
+	for (i = 0; i < m->nclouds; i++)
+		if (want & (1ull << i)) {
+			subnet_net(m, s, m->clouds[i], want, remotes[i], &ns[i]);
+			ns[i].tenant = tenant;
+		}
+	pthread_mutex_unlock(&m->lock);
+	/* Every cloud it stays on or comes to, the newcomers first, so that
+	 * the network is there before the VMs that need it. */
+	for (i = 0; i < m->nclouds && r == 0; i++)
+		if ((want & ~had) & (1ull << i))
+			r = m->clouds[i]->net->ops->subnet_ensure(
+				m->clouds[i]->net, &ns[i], err);
+	for (i = 0; i < m->nclouds && r == 0; i++)
+		if ((want & had) & (1ull << i))
+			r = m->clouds[i]->net->ops->subnet_ensure(
+				m->clouds[i]->net, &ns[i], err);
+	for (i = 0; i < m->nclouds && r == 0; i++)
+		if ((had & ~want) & (1ull << i) &&
+		    m->clouds[i]->net->ops->subnet_remove(m->clouds[i]->net,
+							  tenant, vni, err))
+			log_warnx("subnet %s/%s stays on cloud %s: %s", tenant,
+				  sname, m->clouds[i]->name, err);
+	if (r == 0) {
+		pthread_mutex_lock(&m->lock);
+		s->present = want;
+		pthread_mutex_unlock(&m->lock);
+	}
+	subnet_unlock(m, vni);
+	return r;
 }
 
 /* Makes a subnet real on its home cloud: namespace, bridge, veth, gateway,
@@ -103,26 +199,31 @@ static int subnet_make(struct model *m, struct cloud *home,
 	if (r)
 		return r;
 	if (nd) {
-		dhcp_lock(m, ns->vni);
+		subnet_lock(m, ns->vni);
 		r = d->ops->dhcp_ensure(d, nd, pid, err);
-		dhcp_unlock(m, ns->vni);
+		subnet_unlock(m, ns->vni);
 		if (r)
 			d->ops->subnet_remove(d, ns->tenant, ns->vni, NULL);
 	}
 	return r;
 }
 
+/* Removes a subnet from every cloud it is on, its dnsmasq first. */
 static int subnet_unmake(struct model *m, struct cloud *home,
-			 const char *tenant, uint32_t vni, char *err)
+			 uint64_t present, const char *tenant, uint32_t vni,
+			 char *err)
 {
 	struct netdrv *d = home->net;
+	size_t i;
 	int r;
 
-	dhcp_lock(m, vni);
+	subnet_lock(m, vni);
 	r = d->ops->dhcp_remove(d, vni, true, err);
-	dhcp_unlock(m, vni);
-	if (r == 0)
-		r = d->ops->subnet_remove(d, tenant, vni, err);
+	for (i = 0; i < m->nclouds && r == 0; i++)
+		if (present & (1ull << i))
+			r = m->clouds[i]->net->ops->subnet_remove(
+				m->clouds[i]->net, tenant, vni, err);
+	subnet_unlock(m, vni);
 	return r;
 }
 
@@ -143,6 +244,27 @@ static size_t subnet_users(const struct subnet *s, char *names, size_t len)
 		}
 	}
 	return n;
+}
+
+/* A tenant's namespace leaves a cloud (not its default one) where none of
+ * its subnets lives any more. */
+static void tenant_tidy(struct model *m, const char *tname, struct cloud *c)
+{
+	struct tenant *t;
+	struct subnet *s;
+	bool needed = c == model_default_cloud(m);
+	char err[ERRLEN];
+	size_t i;
+
+	pthread_mutex_lock(&m->lock);
+	t = tenant_find(m, tname);
+	if (t)
+		objset_each(&t->subnets, i, s)
+			needed |= s->home == c;
+	pthread_mutex_unlock(&m->lock);
+	if (t && !needed && c->net->ops->tenant_remove(c->net, tname, err))
+		log_warnx("tenant %s stays on cloud %s: %s", tname, c->name,
+			  err);
 }
 
 static int subnet_reserve(struct model *m, const char *tname,
@@ -210,6 +332,7 @@ int subnet_create(struct model *m, const char *tname, const char *line,
 	struct subnet_req req;
 	struct net_subnet ns;
 	struct net_dhcp nd;
+	uint32_t remotes[CLOUDS_MAX];
 	struct subnet *s = NULL;
 	struct cloud *home = NULL;
 	char cidr[CIDR_STRLEN];
@@ -221,9 +344,10 @@ int subnet_create(struct model *m, const char *tname, const char *line,
 	pthread_mutex_lock(&m->lock);
 	r = subnet_reserve(m, tname, &req, &s, err);
 	if (r == 0) {
-		subnet_net(s, &ns);
+		subnet_net(m, s, s->home, 0, remotes, &ns);
 		dhcp_net(s, &s->dhcp, &nd);   /* a new subnet: no hosts */
 		home = s->home;
+		s->present = 1ull << cloud_index(m, home);
 	}
 	pthread_mutex_unlock(&m->lock);
 	if (r)
@@ -237,7 +361,8 @@ int subnet_create(struct model *m, const char *tname, const char *line,
 		pthread_mutex_unlock(&m->lock);
 		r = state_save(m, err);
 		if (r)
-			subnet_unmake(m, home, tname, s->vni, NULL);
+			subnet_unmake(m, home, s->present, tname, s->vni,
+				      NULL);
 	}
 	if (r) {
 		pthread_mutex_lock(&m->lock);
@@ -258,10 +383,12 @@ int subnet_delete(struct model *m, const char *tname, const char *name,
 {
 	struct net_subnet ns;
 	struct net_dhcp nd;
+	uint32_t remotes[CLOUDS_MAX];
 	enum obj_state prev = OBJ_READY;
 	struct tenant *t;
 	struct subnet *s = NULL;
 	struct cloud *home = NULL;
+	uint64_t present = 0;
 	bool dhcp_on = false;
 	char users[128];
 	size_t n;
@@ -287,7 +414,8 @@ int subnet_delete(struct model *m, const char *tname, const char *name,
 		s->state = OBJ_DELETING;
 		home = s->home;
 		dhcp_on = s->dhcp.on;
-		subnet_net(s, &ns);
+		present = s->present | (1ull << cloud_index(m, s->home));
+		subnet_net(m, s, s->home, 0, remotes, &ns);
 		dhcp_net(s, &s->dhcp, &nd);   /* no VMs: no hosts */
 	}
 	pthread_mutex_unlock(&m->lock);
@@ -296,7 +424,7 @@ int subnet_delete(struct model *m, const char *tname, const char *name,
 
 	r = state_save(m, err);
 	if (r == 0) {
-		r = subnet_unmake(m, home, tname, ns.vni, err);
+		r = subnet_unmake(m, home, present, tname, ns.vni, err);
 		/* Put back what went, so that a failed rmdir changes nothing. */
 		if (r && prev == OBJ_READY)
 			subnet_make(m, home, &ns, dhcp_on ? &nd : NULL, &pid,
@@ -314,6 +442,7 @@ int subnet_delete(struct model *m, const char *tname, const char *name,
 	}
 	log_info("subnet %s/%s deleted", tname, name);
 	subnet_free(s);
+	tenant_tidy(m, tname, home);
 	return 0;
 }
 

@@ -66,12 +66,15 @@ static int show_cloud_vtep(const struct model *m, const struct objref *o,
 							: "none");
 }
 
+/* From the cloud's background check: never a blocking read. */
 static int show_cloud_status(const struct model *m, const struct objref *o,
 			     struct strbuf *out)
 {
+	struct netdrv *d = o->cloud->net;
+
 	(void)m;
-	(void)o;
-	return sb_puts(out, "up\n");   /* the local host; remote checks later */
+	d->ops->status(d, out);
+	return sb_puts(out, "\n");
 }
 
 static int show_cloud_vms(const struct model *m, const struct objref *o,
@@ -142,6 +145,18 @@ static int show_subnet_cloud(const struct model *m, const struct objref *o,
 {
 	(void)m;
 	return sb_printf(out, "%s\n", o->subnet->home->name);
+}
+
+static int show_subnet_clouds(const struct model *m, const struct objref *o,
+			      struct strbuf *out)
+{
+	uint64_t present = subnet_presence(m, o->subnet);
+	size_t i;
+
+	for (i = 0; i < m->nclouds; i++)
+		if (present & (1ull << i))
+			sb_printf(out, "%s\n", m->clouds[i]->name);
+	return 0;
 }
 
 static int store_subnet_cloud(struct model *m, const struct node *n,
@@ -370,7 +385,7 @@ static int show_vm_migration(const struct model *m, const struct objref *o,
 static int show_vm_console(const struct model *m, const struct objref *o,
 			   struct strbuf *out)
 {
-	struct virtdrv *d = o->vm->conf.location->virt;
+	struct netdrv *d = o->vm->conf.location->net;
 
 	(void)m;
 	return d->ops->console(d, o->vm->uuid, out);
@@ -441,7 +456,7 @@ static const struct attr subnet_attrs[] = {
 	{ "cidr", 0444, show_subnet_cidr, NULL },
 	{ "gateway", 0444, show_subnet_gateway, NULL },
 	{ "cloud", 0644, show_subnet_cloud, store_subnet_cloud },
-	{ "clouds", 0444, show_subnet_cloud, NULL },
+	{ "clouds", 0444, show_subnet_clouds, NULL },
 	{ "vni", 0444, show_subnet_vni, NULL },
 	{ "bridge", 0444, show_subnet_bridge, NULL },
 	{ "status", 0444, show_subnet_status, NULL },

@@ -277,6 +277,10 @@ int vm_delete(struct model *m, const char *tname, const char *name,
 	pthread_mutex_lock(&m->lock);
 	objset_del(&v->tenant->vms, v);
 	pthread_mutex_unlock(&m->lock);
+	/* Its cloud may no longer need the subnet. */
+	if (subnet[0] && subnet_spread(m, tname, subnet, err))
+		log_warnx("VM %s/%s deleted, but subnet %s could not leave "
+			  "its cloud: %s", tname, name, subnet, err);
 	log_info("VM %s/%s deleted with its disk", tname, name);
 	vm_free(v);
 	return 0;
@@ -371,14 +375,9 @@ static int vm_edit(struct model *m, const struct vm *v, struct vm_conf *c,
 		r = not_running(v, attr, err);
 		if (r)
 			return r;
-		if (s->home != v->conf.location && v->disk_made)
-			return err_set(err, EOPNOTSUPP, "subnet %s is on cloud "
-				       "%s, the VM on %s: moving VMs between "
-				       "clouds is not supported by this "
-				       "version", value, s->home->name,
-				       v->conf.location->name);
 		snprintf(c->subnet, sizeof c->subnet, "%s", value);
-		c->location = s->home;
+		if (!v->disk_made)   /* a VM that never ran goes with it */
+			c->location = s->home;
 		c->ip = subnet_free_ip(s, v->mac);
 		if (!c->ip)
 			return err_set(err, ENOSPC, "no free address in subnet "
@@ -394,10 +393,16 @@ static int vm_edit(struct model *m, const struct vm *v, struct vm_conf *c,
 		to = model_cloud(m, value);
 		if (!to)
 			return err_set(err, ENOENT, "no cloud %s", value);
-		if (to != v->conf.location)
-			return err_set(err, EOPNOTSUPP, "moving VMs between "
-				       "clouds is not supported by this "
-				       "version");
+		if (to == v->conf.location)
+			return 0;
+		/* A VM that has never run is simply placed there: defined on
+		 * that cloud, its disk made there at its first start. */
+		if (v->disk_made || v->power != VIRT_POWER_STOPPED)
+			return err_set(err, EOPNOTSUPP, "VM %s has run: moving "
+				       "it to another cloud is a migration, "
+				       "not supported by this version",
+				       v->name);
+		c->location = to;
 		return 0;
 	}
 	return err_set(err, EACCES, "%s is read-only", attr);
@@ -425,6 +430,73 @@ static int refresh_subnets(struct model *m, const char *tname,
 					err);
 	if (r == 0 && joined[0] && moved)
 		r = subnet_dhcp_refresh(m, tname, joined, NULL, err);
+	return r;
+}
+
+/* Brings both subnets a change touches (the one left, the one joined) onto
+ * the clouds their VMs need. */
+static int spread_both(struct model *m, const char *tname, const char *a,
+		       const char *b, char *err)
+{
+	int r = 0;
+
+	if (a[0])
+		r = subnet_spread(m, tname, a, err);
+	if (r == 0 && b[0] && strcmp(a, b))
+		r = subnet_spread(m, tname, b, err);
+	return r;
+}
+
+/* Makes the backend match a VM's new configuration: its disk grown, its
+ * subnets spread to where it now is (the network is there before the
+ * domain), its domain defined there (and gone from where it was), the
+ * reservations moved; on any failure the old configuration is put back
+ * everywhere. The VM is reserved (CHANGING) by the caller. */
+static int vm_apply(struct model *m, struct vm *v, const struct vm_conf *old,
+		    const struct vm_conf *new, const struct virt_domain *dold,
+		    const struct virt_domain *dnew, bool disk_made,
+		    struct strbuf *xml, char *err)
+{
+	struct virtdrv *vo = old->location->virt, *vn = new->location->virt;
+	const char *t = v->tenant->name;
+	bool moved = vo != vn;
+	bool resubnet = strcmp(old->subnet, new->subnet) || old->ip != new->ip;
+	bool defined = false;
+	int r = 0;
+
+	if (disk_made && new->disk > old->disk)
+		r = vo->ops->disk_resize(vo, v->uuid, new->disk, err);
+	if (r)
+		return r;
+	pthread_mutex_lock(&m->lock);
+	v->conf = *new;
+	pthread_mutex_unlock(&m->lock);
+	if (moved || resubnet)
+		r = spread_both(m, t, old->subnet, new->subnet, err);
+	if (r == 0) {
+		r = vn->ops->define(vn, dnew, xml, err);
+		defined = r == 0;
+	}
+	if (r == 0 && moved)
+		r = vo->ops->undefine(vo, v->uuid, err);
+	if (r == 0 && resubnet)
+		r = refresh_subnets(m, t, old->subnet, new->subnet, v->mac,
+				    err);
+	if (r == 0)
+		r = state_save(m, err);
+	if (r == 0)
+		return 0;
+	/* Put the old configuration back everywhere. */
+	pthread_mutex_lock(&m->lock);
+	v->conf = *old;
+	pthread_mutex_unlock(&m->lock);
+	if (resubnet)
+		refresh_subnets(m, t, new->subnet, old->subnet, v->mac, NULL);
+	if (moved && defined)
+		vn->ops->undefine(vn, v->uuid, NULL);
+	vo->ops->define(vo, dold, NULL, NULL);
+	if (moved || resubnet)
+		spread_both(m, t, new->subnet, old->subnet, NULL);
 	return r;
 }
 
@@ -469,7 +541,6 @@ static int vm_configure(struct model *m, const char *tname, const char *name,
 	}
 	prev = v->state;
 	v->state = OBJ_CHANGING;
-	virt = v->conf.location->virt;
 	disk_made = v->disk_made;
 	vm_domain(v, &old, conf_subnet(v, &old), &dold, bold);
 	vm_domain(v, &new, conf_subnet(v, &new), &dnew, bnew);
@@ -477,26 +548,7 @@ static int vm_configure(struct model *m, const char *tname, const char *name,
 	snprintf(snew, sizeof snew, "%s", new.subnet);
 	pthread_mutex_unlock(&m->lock);
 
-	if (disk_made && new.disk > old.disk)
-		r = virt->ops->disk_resize(virt, v->uuid, new.disk, err);
-	if (r == 0)
-		r = virt->ops->define(virt, &dnew, &xml, err);
-	if (r == 0) {
-		pthread_mutex_lock(&m->lock);
-		v->conf = new;
-		pthread_mutex_unlock(&m->lock);
-		if (strcmp(sold, snew) || old.ip != new.ip)
-			r = refresh_subnets(m, tname, sold, snew, v->mac, err);
-		if (r == 0)
-			r = state_save(m, err);
-		if (r) {   /* put the old definition back everywhere */
-			pthread_mutex_lock(&m->lock);
-			v->conf = old;
-			pthread_mutex_unlock(&m->lock);
-			refresh_subnets(m, tname, snew, sold, v->mac, NULL);
-			virt->ops->define(virt, &dold, NULL, NULL);
-		}
-	}
+	r = vm_apply(m, v, &old, &new, &dold, &dnew, disk_made, &xml, err);
 	pthread_mutex_lock(&m->lock);
 	if (r == 0) {
 		sb_free(&v->xml);

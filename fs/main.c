@@ -48,6 +48,7 @@ static const struct fuse_opt maas_opt_spec[] = {
 static void usage(const char *prog)
 {
 	printf("usage: %s [options] MOUNTPOINT\n"
+	       "       %s agent [--state DIR] [--disks DIR] [--dnsmasq PATH]\n"
 	       "\n"
 	       "Migration-as-a-service for a multi-cloud estate, as a "
 	       "filesystem.\n"
@@ -68,7 +69,9 @@ static void usage(const char *prog)
 	       "libraries\n"
 	       "\n"
 	       "Unmount with: fusermount3 -u MOUNTPOINT (the networks and "
-	       "dnsmasq keep running).\n\n", prog);
+	       "dnsmasq keep running).\n"
+	       "maasfs agent is what maasfs runs on a remote cloud over SSH.\n\n",
+	       prog, prog);
 }
 
 static void version(void)
@@ -185,6 +188,8 @@ int main(int argc, char *argv[])
 	char *statedir = NULL;
 	int r = 1, ready_fd = -1;
 
+	if (argc > 1 && !strcmp(argv[1], "agent"))
+		return agent_main(argc - 1, argv + 1);
 	memset(&o, 0, sizeof o);
 	memset(&c, 0, sizeof c);
 	memset(&mo, 0, sizeof mo);

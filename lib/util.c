@@ -1,5 +1,6 @@
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -23,12 +24,10 @@ int err_set(char *err, int code, const char *fmt, ...)
 	return -code;
 }
 
-const char *errno_name(int code)
-{
-	static const struct {
-		int code;
-		const char *name;
-	} names[] = {
+static const struct {
+	int code;
+	const char *name;
+} errno_names[] = {
 		{ EPERM, "EPERM" },	    { ENOENT, "ENOENT" },
 		{ EINTR, "EINTR" },	    { EIO, "EIO" },
 		{ ENOMEM, "ENOMEM" },	    { EACCES, "EACCES" },
@@ -43,17 +42,36 @@ const char *errno_name(int code)
 		{ EAGAIN, "EAGAIN" },	    { ESRCH, "ESRCH" },
 		{ ENOTCONN, "ENOTCONN" },   { EROFS, "EROFS" },
 		{ EFBIG, "EFBIG" },	    { ENOSYS, "ENOSYS" },
-	};
+		{ EPROTO, "EPROTO" },	    { E2BIG, "E2BIG" },
+		{ EADDRINUSE, "EADDRINUSE" },
+};
+
+const char *errno_name(int code)
+{
 	static __thread char other[16];
 	size_t i;
 
 	if (code < 0)
 		code = -code;
-	for (i = 0; i < ARRAY_SIZE(names); i++)
-		if (names[i].code == code)
-			return names[i].name;
+	for (i = 0; i < ARRAY_SIZE(errno_names); i++)
+		if (errno_names[i].code == code)
+			return errno_names[i].name;
 	snprintf(other, sizeof other, "E%d", code);
 	return other;
+}
+
+int errno_value(const char *name)
+{
+	size_t i;
+	int n;
+
+	for (i = 0; i < ARRAY_SIZE(errno_names); i++)
+		if (!strcmp(errno_names[i].name, name))
+			return errno_names[i].code;
+	if (name[0] == 'E' && sscanf(name + 1, "%d", &n) == 1 && n > 0 &&
+	    n < 4096)
+		return n;
+	return EIO;
 }
 
 int sb_reserve(struct strbuf *sb, size_t extra)
@@ -271,6 +289,30 @@ bool path_safe(const char *s)
 		if (*s != '/' && !safe_char(*s))
 			return false;
 	return true;
+}
+
+int ip_parse(const char *s, uint32_t *out)
+{
+	struct in_addr a;
+
+	if (strlen(s) >= IP_STRLEN || inet_pton(AF_INET, s, &a) != 1)
+		return -EINVAL;
+	*out = ntohl(a.s_addr);
+	return 0;
+}
+
+void ip_format(uint32_t ip, char buf[IP_STRLEN])
+{
+	snprintf(buf, IP_STRLEN, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255,
+		 (ip >> 8) & 255, ip & 255);
+}
+
+bool name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= NAME_MAXLEN && s[0] != '.' && s[0] != '-' &&
+	       word_safe(s);
 }
 
 static bool hex_lower(char c)

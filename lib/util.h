@@ -19,6 +19,8 @@ int err_set(char *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* "EINVAL", "ENOENT", ...; "E<n>" for the rest (buf must hold 16). */
 const char *errno_name(int code);
+/* The errno errno_name gives name to; EIO for what it does not know. */
+int errno_value(const char *name);
 
 /* Growable NUL-terminated string. */
 struct strbuf {
@@ -55,6 +57,16 @@ int64_t clock_ms(void);
 bool path_safe(const char *s);
 /* A word of [A-Za-z0-9_.-] only (interface names and the like). */
 bool word_safe(const char *s);
+
+/* IPv4 addresses in host byte order: a dotted quad, nothing else (no
+ * leading zeros, no shorthand). */
+#define IP_STRLEN 16
+int ip_parse(const char *s, uint32_t *out);
+void ip_format(uint32_t ip, char buf[IP_STRLEN]);
+
+/* A maasfs name: 1-32 of [A-Za-z0-9_.-], not starting with '.' or '-'. */
+#define NAME_MAXLEN 32
+bool name_valid(const char *s);
 
 /* "52:54:00:ab:cd:ef": six lower-case hex pairs. */
 bool mac_valid(const char *s);

@@ -175,6 +175,19 @@ static int fake_sweep(struct netdrv *d, const struct net_keep *keep,
 	return 0;
 }
 
+static int fake_status(struct netdrv *d, struct strbuf *out)
+{
+	(void)d;
+	return sb_puts(out, "up");
+}
+
+static int fake_console(struct netdrv *d, const char *uuid,
+			struct strbuf *out)
+{
+	(void)d;
+	return sb_printf(out, "console of %s\n", uuid);
+}
+
 static void fake_free(struct netdrv *d)
 {
 	free(fake_of(d));
@@ -190,6 +203,8 @@ static const struct netdrv_ops fake_ops = {
 	.dhcp_pid = fake_dhcp_pid,
 	.dhcp_leases = fake_dhcp_leases,
 	.sweep = fake_sweep,
+	.status = fake_status,
+	.console = fake_console,
 	.free = fake_free,
 };
 
@@ -420,13 +435,6 @@ static int fv_disk_exists(struct virtdrv *d, const char *uuid, char *err)
 	return dom && dom->disk;
 }
 
-static int fv_console(struct virtdrv *d, const char *uuid,
-		      struct strbuf *out)
-{
-	(void)d;
-	return sb_printf(out, "console of %s\n", uuid);
-}
-
 static int fv_list(struct virtdrv *d,
 		   void (*fn)(void *ctx, const struct virt_seen *seen),
 		   void *ctx, char *err)
@@ -465,7 +473,6 @@ static const struct virtdrv_ops fake_virt_ops = {
 	.disk_resize = fv_disk_resize,
 	.disk_delete = fv_disk_delete,
 	.disk_exists = fv_disk_exists,
-	.console = fv_console,
 	.list = fv_list,
 	.free = fv_free,
 };

@@ -1,0 +1,600 @@
+/* The driver of a remote cloud's network: requests to its agent over one
+ * SSH session (reused, re-opened when it breaks), and a background check
+ * that keeps the cloud's status and what reads need. */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../lib/log.h"
+#include "agent.h"
+
+#define AGENT_OP_MS 60000       /* dnsmasq starts, sweeps */
+#define AGENT_PING_MS 3000
+#define AGENT_TICK_MS 1000
+
+struct vni_state {
+	uint32_t vni;
+	int pid;
+	struct strbuf leases;
+};
+
+struct console_state {
+	char uuid[40];
+	struct strbuf text;
+};
+
+struct agent_drv {
+	struct netdrv base;
+	char cloud[64], host[256], user[64], key[PATH_MAX];
+	char known_hosts[PATH_MAX], netns[64], agent[PATH_MAX];
+	char statedir[PATH_MAX], disks[PATH_MAX], marker[64];
+	unsigned port;
+	int timeout_ms;
+
+	pthread_mutex_t io;          /* one request at a time */
+	/* protected by io: */
+	struct xfer_session *ssh;
+	struct xfer_chan *ch;
+	struct strbuf in;
+
+	pthread_mutex_t cache;
+	/* protected by cache: what reads are answered from */
+	bool up;
+	char why[ERRLEN];
+	struct vni_state *vnis;
+	size_t nvnis;
+	struct console_state *consoles;
+	size_t nconsoles;
+	bool stop;
+	pthread_cond_t wake;
+
+	pthread_t thread;
+	bool thread_started;
+};
+
+static struct agent_drv *ag_of(struct netdrv *d)
+{
+	return (struct agent_drv *)d;
+}
+
+static void set_status(struct agent_drv *a, bool up, const char *why)
+{
+	pthread_mutex_lock(&a->cache);
+	if (a->up != up)
+		log_info("cloud %s is %s%s%s", a->cloud, up ? "up" : "down",
+			 up ? "" : ": ", up ? "" : why);
+	a->up = up;
+	snprintf(a->why, sizeof a->why, "%s", up ? "" : why);
+	pthread_mutex_unlock(&a->cache);
+}
+
+/* The caller holds io. */
+static void drop_session(struct agent_drv *a)
+{
+	xfer_chan_close(a->ch);
+	xfer_close(a->ssh);
+	a->ch = NULL;
+	a->ssh = NULL;
+	sb_reset(&a->in);
+}
+
+static int roundtrip(struct agent_drv *a, const struct agent_msg *req,
+		     struct agent_msg *ans, int timeout_ms, char *err)
+{
+	struct strbuf out = STRBUF_INIT;
+	int64_t deadline = clock_ms() + timeout_ms;
+	char chunk[65536];
+	int r;
+
+	r = amsg_encode(req, &out);
+	if (r == 0)
+		r = xfer_write(a->ch, out.s, out.len, err);
+	sb_free(&out);
+	while (r == 0) {
+		ssize_t n;
+		int left = (int)(deadline - clock_ms());
+
+		r = amsg_decode(&a->in, ans);
+		if (r == 1)
+			return 0;
+		if (r < 0)
+			return err_set(err, EPROTO, "cloud %s: the agent does "
+				       "not speak the protocol", a->cloud);
+		if (left <= 0)
+			return err_set(err, ETIMEDOUT, "cloud %s: no answer to "
+				       "%s within %d ms", a->cloud, req->verb,
+				       timeout_ms);
+		n = xfer_read(a->ch, chunk, sizeof chunk, left, err);
+		if (n == 0)
+			return err_set(err, EHOSTUNREACH, "cloud %s: the agent "
+				       "went away", a->cloud);
+		if (n < 0)
+			return (int)n;
+		r = sb_append(&a->in, chunk, (size_t)n);
+	}
+	return r;
+}
+
+/* The caller holds io. */
+static int ensure_session(struct agent_drv *a, char *err)
+{
+	struct xfer_conf c = {
+		.host = a->host, .port = a->port, .user = a->user,
+		.key = a->key, .known_hosts = a->known_hosts,
+		.netns = a->netns[0] ? a->netns : NULL,
+		.timeout_ms = a->timeout_ms,
+	};
+	struct agent_msg hello, ans;
+	char cmd[3 * PATH_MAX + 64];
+	int r;
+
+	if (a->ch)
+		return 0;
+	r = xfer_connect(&c, &a->ssh, err);
+	if (r)
+		return r;
+	snprintf(cmd, sizeof cmd, "%s agent --state %s --disks %s", a->agent,
+		 a->statedir, a->disks);
+	r = xfer_exec(a->ssh, cmd, &a->ch, err);
+	if (r) {
+		drop_session(a);
+		return r;
+	}
+	amsg_init(&hello, "hello");
+	amsg_put(&hello, "marker", "%s", a->marker);
+	r = roundtrip(a, &hello, &ans, AGENT_PING_MS * 3, err);
+	if (r == 0 && strcmp(ans.verb, "ok"))
+		r = err_set(err, EPROTO, "cloud %s: the agent refused hello: "
+			    "%s", a->cloud, amsg_get(&ans, "msg") ?: "?");
+	amsg_free(&hello);
+	amsg_free(&ans);
+	if (r)
+		drop_session(a);
+	return r;
+}
+
+/* One request and its answer; an "err" answer becomes its errno. A
+ * broken session is dropped (the next call opens a new one) and the
+ * cloud is down until a call succeeds. */
+static int call(struct agent_drv *a, struct agent_msg *req,
+		struct agent_msg *ans, int timeout_ms, char *err)
+{
+	char why[ERRLEN] = "";
+	int r;
+
+	amsg_init(ans, "");
+	pthread_mutex_lock(&a->io);
+	r = ensure_session(a, why);
+	if (r == 0)
+		r = roundtrip(a, req, ans, timeout_ms, why);
+	if (r)
+		drop_session(a);
+	pthread_mutex_unlock(&a->io);
+	amsg_free(req);
+	if (r) {
+		set_status(a, false, why);
+		return err_set(err, -r, "%s", why);
+	}
+	set_status(a, true, "");
+	if (!strcmp(ans->verb, "ok"))
+		return 0;
+	r = errno_value(amsg_get(ans, "code") ?: "EIO");
+	return err_set(err, r, "cloud %s: %s", a->cloud,
+		       amsg_get(ans, "msg") ?: "agent error");
+}
+
+static int call_simple(struct agent_drv *a, struct agent_msg *req,
+		       char *err)
+{
+	struct agent_msg ans;
+	int r = call(a, req, &ans, AGENT_OP_MS, err);
+
+	amsg_free(&ans);
+	return r;
+}
+
+static struct vni_state *vni_slot(struct agent_drv *a, uint32_t vni,
+				  bool make)
+{
+	struct vni_state *v;
+	size_t i;
+
+	for (i = 0; i < a->nvnis; i++)
+		if (a->vnis[i].vni == vni)
+			return &a->vnis[i];
+	if (!make)
+		return NULL;
+	v = realloc(a->vnis, (a->nvnis + 1) * sizeof *v);
+	if (!v)
+		return NULL;
+	a->vnis = v;
+	v = &a->vnis[a->nvnis++];
+	memset(v, 0, sizeof *v);
+	v->vni = vni;
+	return v;
+}
+
+/* Asks the agent for a subnet's dnsmasq pid and leases, for the cache. */
+static void refresh_vni(struct agent_drv *a, uint32_t vni)
+{
+	struct agent_msg req, ans;
+	struct vni_state *v;
+
+	amsg_init(&req, "dhcp_state");
+	amsg_put(&req, "vni", "%u", vni);
+	if (call(a, &req, &ans, AGENT_PING_MS, NULL) == 0) {
+		pthread_mutex_lock(&a->cache);
+		v = vni_slot(a, vni, true);
+		if (v) {
+			v->pid = atoi(amsg_get(&ans, "pid") ?: "0");
+			sb_reset(&v->leases);
+			sb_puts(&v->leases, amsg_get(&ans, "leases") ?: "");
+		}
+		pthread_mutex_unlock(&a->cache);
+	}
+	amsg_free(&ans);
+}
+
+static void refresh_console(struct agent_drv *a, const char *uuid)
+{
+	struct agent_msg req, ans;
+	size_t i;
+
+	amsg_init(&req, "console");
+	amsg_put(&req, "uuid", "%s", uuid);
+	if (call(a, &req, &ans, AGENT_PING_MS, NULL) == 0) {
+		pthread_mutex_lock(&a->cache);
+		for (i = 0; i < a->nconsoles; i++)
+			if (!strcmp(a->consoles[i].uuid, uuid)) {
+				sb_reset(&a->consoles[i].text);
+				sb_puts(&a->consoles[i].text,
+					amsg_get(&ans, "text") ?: "");
+			}
+		pthread_mutex_unlock(&a->cache);
+	}
+	amsg_free(&ans);
+}
+
+/* The background check: a ping a second (the status), then what reads
+ * need, refreshed. */
+static void *checker(void *arg)
+{
+	struct agent_drv *a = arg;
+	uint32_t vnis[256];
+	char uuids[64][40];
+	size_t i, nv, nc;
+
+	for (;;) {
+		struct agent_msg req, ans;
+		struct timespec until;
+
+		amsg_init(&req, "ping");
+		if (call(a, &req, &ans, AGENT_PING_MS, NULL) == 0) {
+			pthread_mutex_lock(&a->cache);
+			for (nv = 0; nv < a->nvnis && nv < 256; nv++)
+				vnis[nv] = a->vnis[nv].vni;
+			for (nc = 0; nc < a->nconsoles && nc < 64; nc++)
+				memcpy(uuids[nc], a->consoles[nc].uuid, 40);
+			pthread_mutex_unlock(&a->cache);
+			for (i = 0; i < nv; i++)
+				refresh_vni(a, vnis[i]);
+			for (i = 0; i < nc; i++)
+				refresh_console(a, uuids[i]);
+		}
+		amsg_free(&ans);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += AGENT_TICK_MS / 1000;
+		pthread_mutex_lock(&a->cache);
+		if (!a->stop)
+			pthread_cond_timedwait(&a->wake, &a->cache, &until);
+		if (a->stop) {
+			pthread_mutex_unlock(&a->cache);
+			return NULL;
+		}
+		pthread_mutex_unlock(&a->cache);
+	}
+}
+
+static int ag_tenant(struct netdrv *d, const char *verb, const char *tenant,
+		     char *err)
+{
+	struct agent_msg req;
+
+	amsg_init(&req, verb);
+	amsg_put(&req, "tenant", "%s", tenant);
+	return call_simple(ag_of(d), &req, err);
+}
+
+static int ag_tenant_ensure(struct netdrv *d, const char *t, char *err)
+{
+	return ag_tenant(d, "tenant_ensure", t, err);
+}
+
+static int ag_tenant_remove(struct netdrv *d, const char *t, char *err)
+{
+	return ag_tenant(d, "tenant_remove", t, err);
+}
+
+static int ag_subnet_ensure(struct netdrv *d, const struct net_subnet *s,
+			    char *err)
+{
+	struct agent_msg req;
+	struct strbuf remotes = STRBUF_INIT;
+	char gw[IP_STRLEN] = "-", vtep[IP_STRLEN] = "-", ip[IP_STRLEN];
+	size_t i;
+	int r;
+
+	for (i = 0; i < s->nremotes; i++) {
+		ip_format(s->remotes[i], ip);
+		sb_printf(&remotes, "%s%s", i ? " " : "", ip);
+	}
+	if (s->home)
+		ip_format(s->gateway, gw);
+	if (s->vtep)
+		ip_format(s->vtep, vtep);
+	amsg_init(&req, "subnet_ensure");
+	amsg_put(&req, "tenant", "%s", s->tenant);
+	amsg_put(&req, "vni", "%u", s->vni);
+	amsg_put(&req, "gateway", "%s", gw);
+	amsg_put(&req, "prefix", "%u", s->prefix);
+	amsg_put(&req, "mtu", "%u", s->mtu);
+	amsg_put(&req, "home", "%d", s->home);
+	amsg_put(&req, "vtep", "%s", vtep);
+	amsg_put(&req, "remotes", "%s", sb_str(&remotes));
+	sb_free(&remotes);
+	r = call_simple(ag_of(d), &req, err);
+	return r;
+}
+
+static int ag_subnet_remove(struct netdrv *d, const char *tenant,
+			    uint32_t vni, char *err)
+{
+	struct agent_msg req;
+
+	amsg_init(&req, "subnet_remove");
+	amsg_put(&req, "tenant", "%s", tenant);
+	amsg_put(&req, "vni", "%u", vni);
+	return call_simple(ag_of(d), &req, err);
+}
+
+static int ag_dhcp_ensure(struct netdrv *d, const struct net_dhcp *c,
+			  int *pid, char *err)
+{
+	struct agent_drv *a = ag_of(d);
+	struct agent_msg req, ans;
+	struct strbuf hosts = STRBUF_INIT;
+	char ip[IP_STRLEN];
+	size_t i;
+	int r;
+
+	for (i = 0; i < c->nhosts; i++) {
+		ip_format(c->hosts[i].ip, ip);
+		sb_printf(&hosts, "%s %s %s\n", c->hosts[i].mac, ip,
+			  c->hosts[i].name);
+	}
+	amsg_init(&req, "dhcp_ensure");
+	amsg_put(&req, "tenant", "%s", c->tenant);
+	amsg_put(&req, "vni", "%u", c->vni);
+	ip_format(c->server, ip);
+	amsg_put(&req, "server", "%s", ip);
+	amsg_put(&req, "prefix", "%u", c->prefix);
+	ip_format(c->first, ip);
+	amsg_put(&req, "first", "%s", ip);
+	ip_format(c->last, ip);
+	amsg_put(&req, "last", "%s", ip);
+	amsg_put(&req, "domain", "%s", c->domain);
+	amsg_put(&req, "mtu", "%u", c->mtu);
+	amsg_put(&req, "hosts", "%s", sb_str(&hosts));
+	amsg_put(&req, "forget", "%s", c->forget ? c->forget : "");
+	sb_free(&hosts);
+	r = call(a, &req, &ans, AGENT_OP_MS, err);
+	if (r == 0) {
+		*pid = atoi(amsg_get(&ans, "pid") ?: "0");
+		pthread_mutex_lock(&a->cache);
+		vni_slot(a, c->vni, true);
+		pthread_mutex_unlock(&a->cache);
+	}
+	amsg_free(&ans);
+	if (r == 0)
+		refresh_vni(a, c->vni);
+	return r;
+}
+
+static int ag_dhcp_remove(struct netdrv *d, uint32_t vni, bool purge,
+			  char *err)
+{
+	struct agent_drv *a = ag_of(d);
+	struct agent_msg req;
+	int r;
+
+	amsg_init(&req, "dhcp_remove");
+	amsg_put(&req, "vni", "%u", vni);
+	amsg_put(&req, "purge", "%d", purge);
+	r = call_simple(a, &req, err);
+	if (r == 0)
+		refresh_vni(a, vni);
+	return r;
+}
+
+static int ag_dhcp_pid(struct netdrv *d, uint32_t vni)
+{
+	struct agent_drv *a = ag_of(d);
+	struct vni_state *v;
+	int pid;
+
+	pthread_mutex_lock(&a->cache);
+	v = vni_slot(a, vni, false);
+	pid = v && a->up ? v->pid : 0;
+	pthread_mutex_unlock(&a->cache);
+	return pid;
+}
+
+static int ag_dhcp_leases(struct netdrv *d, uint32_t vni, struct strbuf *out)
+{
+	struct agent_drv *a = ag_of(d);
+	struct vni_state *v;
+
+	pthread_mutex_lock(&a->cache);
+	v = vni_slot(a, vni, false);
+	if (v)
+		sb_puts(out, sb_str(&v->leases));
+	pthread_mutex_unlock(&a->cache);
+	return 0;
+}
+
+static int ag_sweep(struct netdrv *d, const struct net_keep *keep, char *err)
+{
+	struct agent_msg req, ans;
+	struct strbuf t = STRBUF_INIT, s = STRBUF_INIT;
+	size_t i;
+	int r;
+
+	for (i = 0; i < keep->ntenants; i++)
+		sb_printf(&t, "%s\n", keep->tenants[i]);
+	for (i = 0; i < keep->nsubnets; i++)
+		sb_printf(&s, "%u %s %d %d\n", keep->subnets[i].vni,
+			  keep->subnets[i].tenant, keep->subnets[i].dhcp,
+			  keep->subnets[i].home);
+	amsg_init(&req, "sweep");
+	amsg_put(&req, "tenants", "%s", sb_str(&t));
+	amsg_put(&req, "subnets", "%s", sb_str(&s));
+	sb_free(&t);
+	sb_free(&s);
+	r = call(ag_of(d), &req, &ans, AGENT_OP_MS, err);
+	if (r == 0)
+		r = atoi(amsg_get(&ans, "removed") ?: "0");
+	amsg_free(&ans);
+	return r;
+}
+
+static int ag_status(struct netdrv *d, struct strbuf *out)
+{
+	struct agent_drv *a = ag_of(d);
+
+	pthread_mutex_lock(&a->cache);
+	if (a->up)
+		sb_puts(out, "up");
+	else
+		sb_printf(out, "down: %s", a->why[0] ? a->why : "not reached "
+			  "yet");
+	pthread_mutex_unlock(&a->cache);
+	return 0;
+}
+
+/* A console is fetched by the background check once someone has asked
+ * for it; the first read may come before the first fetch. */
+static int ag_console(struct netdrv *d, const char *uuid, struct strbuf *out)
+{
+	struct agent_drv *a = ag_of(d);
+	struct console_state *c;
+	size_t i;
+
+	if (!uuid_valid(uuid))
+		return 0;
+	pthread_mutex_lock(&a->cache);
+	for (i = 0; i < a->nconsoles; i++)
+		if (!strcmp(a->consoles[i].uuid, uuid)) {
+			sb_puts(out, sb_str(&a->consoles[i].text));
+			pthread_mutex_unlock(&a->cache);
+			return 0;
+		}
+	c = realloc(a->consoles, (a->nconsoles + 1) * sizeof *c);
+	if (c) {
+		a->consoles = c;
+		c = &a->consoles[a->nconsoles++];
+		memset(c, 0, sizeof *c);
+		snprintf(c->uuid, sizeof c->uuid, "%s", uuid);
+		pthread_cond_signal(&a->wake);
+	}
+	pthread_mutex_unlock(&a->cache);
+	return 0;
+}
+
+static void ag_free(struct netdrv *d)
+{
+	struct agent_drv *a = ag_of(d);
+	size_t i;
+
+	if (a->thread_started) {
+		pthread_mutex_lock(&a->cache);
+		a->stop = true;
+		pthread_cond_signal(&a->wake);
+		pthread_mutex_unlock(&a->cache);
+		pthread_join(a->thread, NULL);
+	}
+	pthread_mutex_lock(&a->io);
+	drop_session(a);
+	pthread_mutex_unlock(&a->io);
+	for (i = 0; i < a->nvnis; i++)
+		sb_free(&a->vnis[i].leases);
+	for (i = 0; i < a->nconsoles; i++)
+		sb_free(&a->consoles[i].text);
+	free(a->vnis);
+	free(a->consoles);
+	sb_free(&a->in);
+	pthread_mutex_destroy(&a->io);
+	pthread_mutex_destroy(&a->cache);
+	pthread_cond_destroy(&a->wake);
+	free(a);
+}
+
+static const struct netdrv_ops agent_ops = {
+	.tenant_ensure = ag_tenant_ensure,
+	.tenant_remove = ag_tenant_remove,
+	.subnet_ensure = ag_subnet_ensure,
+	.subnet_remove = ag_subnet_remove,
+	.dhcp_ensure = ag_dhcp_ensure,
+	.dhcp_remove = ag_dhcp_remove,
+	.dhcp_pid = ag_dhcp_pid,
+	.dhcp_leases = ag_dhcp_leases,
+	.sweep = ag_sweep,
+	.status = ag_status,
+	.console = ag_console,
+	.free = ag_free,
+};
+
+struct netdrv *netdrv_agent_new(const struct agent_conf *c, char *err)
+{
+	struct agent_drv *a;
+
+	if (!path_safe(c->agent) || !path_safe(c->statedir) ||
+	    !path_safe(c->disks) || !path_safe(c->ssh.key) ||
+	    !path_safe(c->ssh.known_hosts) || !word_safe(c->ssh.host) ||
+	    !word_safe(c->ssh.user) ||
+	    (c->ssh.netns && *c->ssh.netns && !word_safe(c->ssh.netns))) {
+		err_set(err, EINVAL, "cloud %s: bad ssh settings", c->cloud);
+		return NULL;
+	}
+	a = calloc(1, sizeof *a);
+	if (!a) {
+		err_set(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	a->base.ops = &agent_ops;
+	snprintf(a->cloud, sizeof a->cloud, "%s", c->cloud);
+	snprintf(a->host, sizeof a->host, "%s", c->ssh.host);
+	snprintf(a->user, sizeof a->user, "%s", c->ssh.user);
+	snprintf(a->key, sizeof a->key, "%s", c->ssh.key);
+	snprintf(a->known_hosts, sizeof a->known_hosts, "%s",
+		 c->ssh.known_hosts);
+	snprintf(a->netns, sizeof a->netns, "%s",
+		 c->ssh.netns ? c->ssh.netns : "");
+	snprintf(a->agent, sizeof a->agent, "%s", c->agent);
+	snprintf(a->statedir, sizeof a->statedir, "%s", c->statedir);
+	snprintf(a->disks, sizeof a->disks, "%s", c->disks);
+	snprintf(a->marker, sizeof a->marker, "%s", c->marker);
+	a->port = c->ssh.port;
+	a->timeout_ms = c->ssh.timeout_ms > 0 ? c->ssh.timeout_ms : 5000;
+	pthread_mutex_init(&a->io, NULL);
+	pthread_mutex_init(&a->cache, NULL);
+	pthread_cond_init(&a->wake, NULL);
+	snprintf(a->why, sizeof a->why, "not reached yet");
+	if (pthread_create(&a->thread, NULL, checker, a) == 0)
+		a->thread_started = true;
+	return &a->base;
+}

@@ -1,0 +1,452 @@
+/* The agent: requests in, the local network driver, answers out. Every
+ * field is checked against its grammar before anything is done with it. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../lib/log.h"
+#include "agent.h"
+
+#define AGENT_HOSTS_MAX 4096
+#define AGENT_VTEPS_MAX 64
+
+struct agentd {
+	struct netdrv *net;
+	char statedir[PATH_MAX];
+	char dnsmasq[PATH_MAX];
+	char disks[PATH_MAX];
+};
+
+static int bad(char *err, const char *key)
+{
+	return err_set(err, EINVAL, "bad or missing field '%s'", key);
+}
+
+static int get_name(const struct agent_msg *m, const char *key,
+		    const char **out, char *err)
+{
+	const char *v = amsg_get(m, key);
+
+	if (!v || !name_valid(v))
+		return bad(err, key);
+	*out = v;
+	return 0;
+}
+
+static int get_uint(const struct agent_msg *m, const char *key,
+		    unsigned long min, unsigned long max, unsigned long *out,
+		    char *err)
+{
+	const char *v = amsg_get(m, key);
+	char *end;
+
+	if (!v || *v < '0' || *v > '9')
+		return bad(err, key);
+	errno = 0;
+	*out = strtoul(v, &end, 10);
+	if (*end || errno || *out < min || *out > max)
+		return bad(err, key);
+	return 0;
+}
+
+static int get_ip(const struct agent_msg *m, const char *key, bool optional,
+		  uint32_t *out, char *err)
+{
+	const char *v = amsg_get(m, key);
+
+	*out = 0;
+	if (optional && v && (!*v || !strcmp(v, "-")))
+		return 0;
+	if (!v || ip_parse(v, out))
+		return bad(err, key);
+	return 0;
+}
+
+/* "A B C": addresses, at most max. */
+static int get_ips(const struct agent_msg *m, const char *key, uint32_t *out,
+		   size_t max, size_t *n, char *err)
+{
+	const char *v = amsg_get(m, key);
+	char buf[AGENT_VTEPS_MAX * IP_STRLEN], *tok, *save = NULL;
+
+	*n = 0;
+	if (!v || strlen(v) >= sizeof buf)
+		return bad(err, key);
+	snprintf(buf, sizeof buf, "%s", v);
+	for (tok = strtok_r(buf, " ", &save); tok;
+	     tok = strtok_r(NULL, " ", &save)) {
+		if (*n == max || ip_parse(tok, &out[*n]))
+			return bad(err, key);
+		(*n)++;
+	}
+	return 0;
+}
+
+static int do_subnet_ensure(struct agentd *a, const struct agent_msg *m,
+			    char *err)
+{
+	uint32_t remotes[AGENT_VTEPS_MAX];
+	struct net_subnet s = { .remotes = remotes };
+	unsigned long vni, prefix, mtu, home;
+	int r;
+
+	if ((r = get_name(m, "tenant", &s.tenant, err)) ||
+	    (r = get_uint(m, "vni", 1, 16777215, &vni, err)) ||
+	    (r = get_uint(m, "prefix", 8, 30, &prefix, err)) ||
+	    (r = get_uint(m, "mtu", 576, 9000, &mtu, err)) ||
+	    (r = get_uint(m, "home", 0, 1, &home, err)) ||
+	    (r = get_ip(m, "gateway", !home, &s.gateway, err)) ||
+	    (r = get_ip(m, "vtep", true, &s.vtep, err)) ||
+	    (r = get_ips(m, "remotes", remotes, AGENT_VTEPS_MAX, &s.nremotes,
+			 err)))
+		return r;
+	s.vni = (uint32_t)vni;
+	s.prefix = (unsigned)prefix;
+	s.mtu = (unsigned)mtu;
+	s.home = home;
+	return a->net->ops->subnet_ensure(a->net, &s, err);
+}
+
+/* "MAC IP NAME" lines: the reservations. */
+static int get_hosts(const struct agent_msg *m, struct dhcp_host **out,
+		     size_t *n, char *buf, char *err)
+{
+	const char *v = amsg_get(m, "hosts");
+	struct dhcp_host *h;
+	char *line, *save = NULL;
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!v)
+		return bad(err, "hosts");
+	strcpy(buf, v);
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *in = NULL, *mac = strtok_r(line, " ", &in);
+		char *ip = strtok_r(NULL, " ", &in);
+		char *name = strtok_r(NULL, " ", &in);
+
+		if (*n == AGENT_HOSTS_MAX || !mac || !ip || !name ||
+		    strtok_r(NULL, " ", &in) || !mac_valid(mac) ||
+		    !dns_name_valid(name) || strchr(name, '.'))
+			goto fail;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			h = realloc(*out, cap * sizeof *h);
+			if (!h)
+				goto fail;
+			*out = h;
+		}
+		(*out)[*n].mac = mac;
+		(*out)[*n].name = name;
+		if (ip_parse(ip, &(*out)[*n].ip))
+			goto fail;
+		(*n)++;
+	}
+	return 0;
+fail:
+	free(*out);
+	*out = NULL;
+	return bad(err, "hosts");
+}
+
+static int do_dhcp_ensure(struct agentd *a, const struct agent_msg *m,
+			  struct agent_msg *ans, char *err)
+{
+	struct net_dhcp c = { 0 };
+	struct dhcp_host *hosts = NULL;
+	unsigned long vni, prefix, mtu;
+	const char *forget = amsg_get(m, "forget");
+	const char *hv = amsg_get(m, "hosts");
+	char *buf = hv ? malloc(strlen(hv) + 1) : NULL;
+	int r, pid = 0;
+
+	if (!buf)
+		return bad(err, "hosts");
+	if ((r = get_name(m, "tenant", &c.tenant, err)) ||
+	    (r = get_uint(m, "vni", 1, 16777215, &vni, err)) ||
+	    (r = get_ip(m, "server", false, &c.server, err)) ||
+	    (r = get_uint(m, "prefix", 8, 30, &prefix, err)) ||
+	    (r = get_ip(m, "first", false, &c.first, err)) ||
+	    (r = get_ip(m, "last", false, &c.last, err)) ||
+	    (r = get_uint(m, "mtu", 576, 9000, &mtu, err)) ||
+	    (r = get_hosts(m, &hosts, &c.nhosts, buf, err)))
+		goto out;
+	c.domain = amsg_get(m, "domain");
+	if (!c.domain || !dns_name_valid(c.domain)) {
+		r = bad(err, "domain");
+		goto out;
+	}
+	if (forget && *forget && !mac_valid(forget)) {
+		r = bad(err, "forget");
+		goto out;
+	}
+	c.vni = (uint32_t)vni;
+	c.prefix = (unsigned)prefix;
+	c.mtu = (unsigned)mtu;
+	c.hosts = hosts;
+	c.forget = forget && *forget ? forget : NULL;
+	r = a->net->ops->dhcp_ensure(a->net, &c, &pid, err);
+	if (r == 0)
+		amsg_put(ans, "pid", "%d", pid);
+out:
+	free(hosts);
+	free(buf);
+	return r;
+}
+
+static bool bit(const char *s)
+{
+	return !strcmp(s, "0") || !strcmp(s, "1");
+}
+
+static int cmp_vni(const void *x, const void *y)
+{
+	const struct net_keep_subnet *a = x, *b = y;
+
+	return a->vni < b->vni ? -1 : a->vni > b->vni;
+}
+
+static int cmp_name(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* tenants: names, one a line; subnets: "VNI TENANT DHCP HOME" lines. */
+static int do_sweep(struct agentd *a, const struct agent_msg *m,
+		    struct agent_msg *ans, char *err)
+{
+	const char *tv = amsg_get(m, "tenants"), *sv = amsg_get(m, "subnets");
+	char *tb = tv ? strdup(tv) : NULL, *sb = sv ? strdup(sv) : NULL;
+	const char **tenants = NULL;
+	struct net_keep_subnet *subnets = NULL;
+	struct net_keep keep = { 0 };
+	char *line, *save = NULL;
+	size_t nt = 0, ns = 0;
+	int r = 0;
+
+	if (!tb || !sb) {
+		r = bad(err, tb ? "subnets" : "tenants");
+		goto out;
+	}
+	tenants = calloc(strlen(tv) / 2 + 2, sizeof *tenants);
+	subnets = calloc(strlen(sv) / 8 + 2, sizeof *subnets);
+	if (!tenants || !subnets) {
+		r = err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	for (line = strtok_r(tb, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!name_valid(line)) {
+			r = bad(err, "tenants");
+			goto out;
+		}
+		tenants[nt++] = line;
+	}
+	save = NULL;
+	for (line = strtok_r(sb, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *in = NULL, *v = strtok_r(line, " ", &in);
+		char *tenant = strtok_r(NULL, " ", &in);
+		char *dhcp = strtok_r(NULL, " ", &in);
+		char *home = strtok_r(NULL, " ", &in);
+		char *end = NULL;
+		unsigned long vni = v ? strtoul(v, &end, 10) : 0;
+
+		if (!v || *end || vni < 1 || vni > 16777215 || !tenant ||
+		    !name_valid(tenant) || !dhcp || !home ||
+		    strtok_r(NULL, " ", &in) || !bit(dhcp) || !bit(home)) {
+			r = bad(err, "subnets");
+			goto out;
+		}
+		subnets[ns].vni = (uint32_t)vni;
+		subnets[ns].tenant = tenant;
+		subnets[ns].dhcp = *dhcp == '1';
+		subnets[ns].home = *home == '1';
+		ns++;
+	}
+	qsort(tenants, nt, sizeof *tenants, cmp_name);
+	qsort(subnets, ns, sizeof *subnets, cmp_vni);
+	keep.tenants = tenants;
+	keep.ntenants = nt;
+	keep.subnets = subnets;
+	keep.nsubnets = ns;
+	r = a->net->ops->sweep(a->net, &keep, err);
+	if (r >= 0) {
+		amsg_put(ans, "removed", "%d", r);
+		r = 0;
+	}
+out:
+	free(tenants);
+	free(subnets);
+	free(tb);
+	free(sb);
+	return r;
+}
+
+static int do_hello(struct agentd *a, const struct agent_msg *m,
+		    struct agent_msg *ans, char *err)
+{
+	const char *marker = amsg_get(m, "marker");
+	char rundir[PATH_MAX + 8];
+	struct netdrv_local_conf c;
+
+	if (!marker || strncmp(marker, "maasfs:", 7) || !word_safe(marker + 7))
+		return bad(err, "marker");
+	snprintf(rundir, sizeof rundir, "%s/dhcp", a->statedir);
+	c.marker = marker;
+	c.rundir = rundir;
+	c.dnsmasq = a->dnsmasq;
+	c.disks = a->disks;
+	netdrv_free(a->net);
+	a->net = netdrv_local_new(&c, err);
+	if (!a->net)
+		return -ENOMEM;
+	amsg_put(ans, "proto", "%d", AGENT_PROTO);
+	return 0;
+}
+
+static int dispatch(struct agentd *a, const struct agent_msg *m,
+		    struct agent_msg *ans, char *err)
+{
+	const char *s = NULL;
+	unsigned long vni, purge;
+	struct strbuf text = STRBUF_INIT;
+	int r;
+
+	if (!strcmp(m->verb, "hello"))
+		return do_hello(a, m, ans, err);
+	if (!strcmp(m->verb, "ping"))
+		return 0;
+	if (!a->net)
+		return err_set(err, EPROTO, "hello first");
+	if (!strcmp(m->verb, "tenant_ensure") ||
+	    !strcmp(m->verb, "tenant_remove")) {
+		r = get_name(m, "tenant", &s, err);
+		if (r)
+			return r;
+		return m->verb[7] == 'e'
+			       ? a->net->ops->tenant_ensure(a->net, s, err)
+			       : a->net->ops->tenant_remove(a->net, s, err);
+	}
+	if (!strcmp(m->verb, "subnet_ensure"))
+		return do_subnet_ensure(a, m, err);
+	if (!strcmp(m->verb, "subnet_remove")) {
+		if ((r = get_name(m, "tenant", &s, err)) ||
+		    (r = get_uint(m, "vni", 1, 16777215, &vni, err)))
+			return r;
+		return a->net->ops->subnet_remove(a->net, s, (uint32_t)vni, err);
+	}
+	if (!strcmp(m->verb, "dhcp_ensure"))
+		return do_dhcp_ensure(a, m, ans, err);
+	if (!strcmp(m->verb, "dhcp_remove")) {
+		if ((r = get_uint(m, "vni", 1, 16777215, &vni, err)) ||
+		    (r = get_uint(m, "purge", 0, 1, &purge, err)))
+			return r;
+		return a->net->ops->dhcp_remove(a->net, (uint32_t)vni, purge,
+						err);
+	}
+	if (!strcmp(m->verb, "dhcp_state")) {
+		r = get_uint(m, "vni", 1, 16777215, &vni, err);
+		if (r)
+			return r;
+		amsg_put(ans, "pid", "%d",
+			 a->net->ops->dhcp_pid(a->net, (uint32_t)vni));
+		a->net->ops->dhcp_leases(a->net, (uint32_t)vni, &text);
+		amsg_put(ans, "leases", "%s", sb_str(&text));
+		sb_free(&text);
+		return 0;
+	}
+	if (!strcmp(m->verb, "console")) {
+		s = amsg_get(m, "uuid");
+		if (!s || !uuid_valid(s))
+			return bad(err, "uuid");
+		a->net->ops->console(a->net, s, &text);
+		amsg_put(ans, "text", "%s", sb_str(&text));
+		sb_free(&text);
+		return 0;
+	}
+	if (!strcmp(m->verb, "sweep"))
+		return do_sweep(a, m, ans, err);
+	return err_set(err, EOPNOTSUPP, "unknown request '%s'", m->verb);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int agent_serve(int in, int out, const char *statedir, const char *dnsmasq,
+		const char *disks)
+{
+	struct agentd a = { 0 };
+	struct strbuf inbuf = STRBUF_INIT, outbuf = STRBUF_INIT;
+	char chunk[65536];
+	int r = 0;
+
+	if (!path_safe(statedir) || !path_safe(dnsmasq) || !path_safe(disks))
+		return -EINVAL;
+	snprintf(a.statedir, sizeof a.statedir, "%s", statedir);
+	snprintf(a.dnsmasq, sizeof a.dnsmasq, "%s", dnsmasq);
+	snprintf(a.disks, sizeof a.disks, "%s", disks);
+	for (;;) {
+		struct agent_msg m, ans;
+		char err[ERRLEN] = "";
+		ssize_t n;
+
+		r = amsg_decode(&inbuf, &m);
+		if (r < 0) {
+			log_warnx("bad request: not the agent protocol");
+			break;
+		}
+		if (r == 0) {
+			n = read(in, chunk, sizeof chunk);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				r = n < 0 ? -errno : 0;
+				break;
+			}
+			if (sb_append(&inbuf, chunk, (size_t)n)) {
+				r = -ENOMEM;
+				break;
+			}
+			continue;
+		}
+		amsg_init(&ans, "ok");
+		r = dispatch(&a, &m, &ans, err);
+		if (r < 0) {
+			amsg_free(&ans);
+			amsg_init(&ans, "err");
+			amsg_put(&ans, "code", "%s", errno_name(-r));
+			amsg_put(&ans, "msg", "%s", err[0] ? err : strerror(-r));
+			log_warnx("%s: %s", m.verb, err);
+		}
+		sb_reset(&outbuf);
+		r = amsg_encode(&ans, &outbuf);
+		if (r == 0)
+			r = write_all(out, sb_str(&outbuf), outbuf.len);
+		amsg_free(&m);
+		amsg_free(&ans);
+		if (r)
+			break;
+	}
+	netdrv_free(a.net);
+	sb_free(&inbuf);
+	sb_free(&outbuf);
+	return r;
+}
