@@ -252,6 +252,39 @@ guest_ctl() {
 	echo "$3" | timeout 10 ip netns exec "maas-$1" busybox nc -w 3 "$2" 7777
 }
 
+# ---- the lab: this test's own (MAAS_LAB=$T), beside any other ----
+
+LAB_CONFIG=/run/maas-lab-$T/clouds.yaml
+LAB_MADE=
+
+lab() {
+	MAAS_LAB=$T "$ROOT/examples/lab/lab" "$@"
+}
+
+lab_up() {
+	LAB_MADE=1
+	lab up "$@"
+}
+
+# oncloud CLOUD CMD...: CMD in the cloud's namespaces.
+oncloud() {
+	lab exec "$@"
+}
+
+# Nothing of this test's estate is left on a lab cloud.
+lab_clean() {
+	local c=$1 left
+	left=$(oncloud "$c" ip -br link | awk '{print $1}' | grep '^maas' || true)
+	left=$left$(oncloud "$c" ip netns list | grep '^maas-' || true)
+	left=$left$(oncloud "$c" virsh -c qemu:///system list --all --name | grep "^maas:" || true)
+	# (pgrep would see every cloud's processes: one PID namespace)
+	left=$left$(oncloud "$c" sh -c 'ls /var/lib/maasfs-cloud/agent/dhcp/*.pid' 2>/dev/null || true)
+	if [ -n "$left" ]; then
+		echo "left on $c: $left"
+		return 1
+	fi
+}
+
 # ---- DHCP clients ----
 
 # client_add NAME BRIDGE: a namespace NAME whose eth0 is joined to BRIDGE
@@ -315,6 +348,10 @@ ip_in_range() {
 test_cleanup() {
 	local inst ns l pid
 	inst=$(instance)
+	if [ -n "$LAB_MADE" ]; then
+		fusermount3 -uz "$MNT" 2>/dev/null
+		lab down >/dev/null 2>&1
+	fi
 	if mountpoint -q "$MNT" 2>/dev/null || grep -q " $MNT " /proc/mounts; then
 		fusermount3 -uz "$MNT" 2>/dev/null
 	fi

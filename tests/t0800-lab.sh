@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Several clouds: the lab (each cloud its own namespaces, libvirtd, sshd),
+# remote clouds driven over SSH by maasfs agent, subnets stretched across
+# clouds with VXLAN, tenants isolated, outages and bad host keys.
+. "$(dirname "$0")/lib.sh"
+
+A=${T}a
+B=${T}b
+W=$MNT/$A/subnets/web
+
+# ctl CLOUD TENANT GUEST-IP COMMAND: the guest's control port, from the
+# tenant's namespace on that cloud.
+ctl() {
+	echo "$4" | oncloud "$1" timeout 15 ip netns exec "maas-$2" \
+		busybox nc -w 5 "$3" 7777
+}
+
+vni_of() {
+	cat "$MNT/$1/subnets/$2/vni"
+}
+
+test_expect_success 'lab up 2 twice, then lab down: nothing is left' '
+	lab_up 2 && lab up 2 &&
+	expect_eq 2 "$(pgrep -fc "sshd -f /var/lib/maas-lab-$T/")" &&
+	oncloud cloud1 virsh -c qemu:///system version >/dev/null &&
+	oncloud cloud2 ip -br addr show eth0 | grep -q "192.0.2.12/24" &&
+	! ip -br addr | grep -q "192.0.2.1/24" &&
+	lab down &&
+	! ip netns list | grep -q "^lab-$T-" &&
+	! grep -q "maas-lab-$T" /proc/mounts &&
+	! pgrep -f "/var/lib/maas-lab-$T/" >/dev/null &&
+	! test -e "/run/maas-lab-$T" && ! test -e "/var/lib/maas-lab-$T"
+'
+
+test_expect_success 'lab up; maasfs over the clouds file; both clouds up' '
+	lab_up 2 &&
+	maas_mount -o "config=$LAB_CONFIG" &&
+	expect_eq "cloud1 cloud2" "$(ls "$MNT/clouds" | xargs)" &&
+	wait_for 15 file_is "$MNT/clouds/cloud1/status" up &&
+	wait_for 15 file_is "$MNT/clouds/cloud2/status" up &&
+	expect_eq 192.0.2.12 "$(cat "$MNT/clouds/cloud2/vtep")" &&
+	grep -q "^qemu+libssh://root@192.0.2.12/system" "$MNT/clouds/cloud2/uri"
+'
+
+test_expect_success 'a subnet at home on cloud1; vm1 there, vm2 placed on cloud2' '
+	mkdir "$MNT/$A" &&
+	echo "10.0.1.0/24 name=web cloud=cloud1" >"$MNT/$A/subnets/new" &&
+	expect_eq cloud1 "$(cat "$W/cloud")" &&
+	oncloud cloud1 ip -n "maas-$A" -o addr show | grep -q "10.0.1.1/24" &&
+	mkdir "$MNT/$A/vms/vm1" "$MNT/$A/vms/vm2" &&
+	expect_eq cloud1 "$(cat "$MNT/$A/vms/vm2/location")" &&
+	echo cloud2 >"$MNT/$A/vms/vm2/location" &&
+	expect_eq cloud2 "$(cat "$MNT/$A/vms/vm2/location")" &&
+	expect_eq "cloud1 cloud2" "$(cat "$W/clouds" | xargs)" &&
+	v=$(vni_of "$A" web) &&
+	oncloud cloud2 ip -d link show "maasx$v" | grep -q "vxlan id $v local 192.0.2.12" &&
+	oncloud cloud2 ip link show "maasx$v" | grep -q "master maasb$v" &&
+	oncloud cloud2 bridge fdb show dev "maasx$v" | grep -q "00:00:00:00:00:00 dst 192.0.2.11" &&
+	oncloud cloud1 bridge fdb show dev "maasx$v" | grep -q "00:00:00:00:00:00 dst 192.0.2.12" &&
+	oncloud cloud2 virsh -c qemu:///system list --all --name | grep -qx "maas:$A:vm2" &&
+	! oncloud cloud1 virsh -c qemu:///system list --all --name | grep -qx "maas:$A:vm2" &&
+	expect_eq "$A/vm2" "$(cat "$MNT/clouds/cloud2/vms")" &&
+	! oncloud cloud2 ip netns list | grep -q "maas-$A"
+'
+
+test_expect_success 'both guests take their reserved addresses from the one dnsmasq on cloud1' '
+	for vm in vm1 vm2; do
+		echo 128M >"$MNT/$A/vms/$vm/memory" &&
+		echo start >"$MNT/$A/vms/$vm/state" || exit 1
+	done &&
+	for vm in vm1 vm2; do
+		wait_console 90 "$MNT/$A/vms/$vm/console" \
+			"maas-tiny id=.* ip=$(cat "$MNT/$A/vms/$vm/ip")" || exit 1
+	done &&
+	expect_eq running "$(oncloud cloud2 virsh -c qemu:///system domstate "maas:$A:vm2")" &&
+	wait_for 10 grep -q " $(cat "$MNT/$A/vms/vm2/mac") $(cat "$MNT/$A/vms/vm2/ip") " "$W/dhcp/leases" &&
+	oncloud cloud1 test -s "/var/lib/maasfs-cloud/agent/dhcp/$(vni_of "$A" web).pid" &&
+	! oncloud cloud2 sh -c "ls /var/lib/maasfs-cloud/agent/dhcp/*.pid" 2>/dev/null
+'
+
+test_expect_success 'vm2 answers ping from cloud1; the guests reach each other over VXLAN' '
+	ip1=$(cat "$MNT/$A/vms/vm1/ip") && ip2=$(cat "$MNT/$A/vms/vm2/ip") &&
+	oncloud cloud1 ip netns exec "maas-$A" busybox ping -c 1 -W 3 "$ip2" &&
+	expect_eq ok "$(ctl cloud1 "$A" "$ip2" "ping $ip1")" &&
+	expect_eq ok "$(ctl cloud1 "$A" "$ip1" "ping $ip2")"
+'
+
+test_expect_success 'tenant B, same CIDR on the same clouds: its own lease, no way to A' '
+	mkdir "$MNT/$B" &&
+	echo "10.0.1.0/24 name=web cloud=cloud1" >"$MNT/$B/subnets/new" &&
+	mkdir "$MNT/$B/vms/b1" &&
+	echo cloud2 >"$MNT/$B/vms/b1/location" &&
+	echo 128M >"$MNT/$B/vms/b1/memory" &&
+	echo start >"$MNT/$B/vms/b1/state" &&
+	ipb=$(cat "$MNT/$B/vms/b1/ip") &&
+	wait_console 90 "$MNT/$B/vms/b1/console" "maas-tiny id=.* ip=$ipb" &&
+	wait_for 10 grep -q " $(cat "$MNT/$B/vms/b1/mac") " "$MNT/$B/subnets/web/dhcp/leases" &&
+	! grep -q " $(cat "$MNT/$B/vms/b1/mac") " "$W/dhcp/leases" &&
+	[ "$(vni_of "$A" web)" != "$(vni_of "$B" web)" ] &&
+	expect_eq fail "$(ctl cloud1 "$B" "$ipb" "ping $(cat "$MNT/$A/vms/vm2/ip")")"
+'
+
+test_expect_success 'cloud2 out: status down within seconds, placing there fails, nothing changes' '
+	lab sshd cloud2 stop &&
+	wait_for 15 grep -q "^down: " "$MNT/clouds/cloud2/status" &&
+	mkdir "$MNT/$A/vms/vm3" &&
+	cp "$STATE/state.yaml" "$TMP/before" &&
+	oncloud cloud1 bridge fdb show dev "maasx$(vni_of "$A" web)" >"$TMP/fdb.before" &&
+	got=$("$FSOP" write "$MNT/$A/vms/vm3/location" cloud2) ;
+	case "$got" in EHOSTUNREACH|ETIMEDOUT) ;; *) echo "got $got"; exit 1 ;; esac &&
+	expect_eq cloud1 "$(cat "$MNT/$A/vms/vm3/location")" &&
+	cmp "$TMP/before" "$STATE/state.yaml" &&
+	oncloud cloud1 bridge fdb show dev "maasx$(vni_of "$A" web)" >"$TMP/fdb.after" &&
+	diff "$TMP/fdb.before" "$TMP/fdb.after" &&
+	grep -q "write location: E.*: .*192.0.2.12" "$MNT/$A/vms/vm3/status" &&
+	lab sshd cloud2 start &&
+	wait_for 20 file_is "$MNT/clouds/cloud2/status" up &&
+	echo cloud2 >"$MNT/$A/vms/vm3/location" &&
+	expect_eq running "$(cat "$MNT/$A/vms/vm2/state")"
+'
+
+test_expect_success 'a wrong key in known_hosts: refused, with the reason in status' '
+	kh=/run/maas-lab-$T/known_hosts &&
+	cp "$kh" "$TMP/kh.good" &&
+	ssh-keygen -q -t ed25519 -N "" -f "$TMP/other" &&
+	grep -v "^192.0.2.12 " "$TMP/kh.good" >"$kh" &&
+	echo "192.0.2.12 $(cut -d" " -f1-2 "$TMP/other.pub")" >>"$kh" &&
+	lab sshd cloud2 stop && lab sshd cloud2 start &&
+	wait_for 20 grep -q "^down: host key of 192.0.2.12 has changed: refused" \
+		"$MNT/clouds/cloud2/status" &&
+	cp "$TMP/kh.good" "$kh" &&
+	wait_for 20 file_is "$MNT/clouds/cloud2/status" up
+'
+
+test_expect_success 'the last VM of a subnet leaves cloud2: bridge, VXLAN, flood entries go' '
+	v=$(vni_of "$A" web) &&
+	echo stop >"$MNT/$A/vms/vm2/state" &&
+	rmdir "$MNT/$A/vms/vm2" &&
+	oncloud cloud2 ip link show "maasx$v" >/dev/null &&
+	rmdir "$MNT/$A/vms/vm3" &&
+	! oncloud cloud2 ip link show "maasb$v" 2>/dev/null &&
+	! oncloud cloud2 ip link show "maasx$v" 2>/dev/null &&
+	! oncloud cloud1 ip link show "maasx$v" 2>/dev/null &&
+	expect_eq cloud1 "$(cat "$W/clouds")" &&
+	oncloud cloud1 ip link show "maasb$v" >/dev/null &&
+	oncloud cloud2 ip link show "maasb$(vni_of "$B" web)" >/dev/null
+'
+
+test_expect_success 'deleting everything leaves nothing on either cloud' '
+	for vm in "$A/vms/vm1" "$B/vms/b1"; do
+		echo stop >"$MNT/$vm/state" && rmdir "$MNT/$vm" || exit 1
+	done &&
+	rmdir "$W" "$MNT/$B/subnets/web" "$MNT/$A" "$MNT/$B" &&
+	lab_clean cloud1 && lab_clean cloud2 &&
+	maas_umount &&
+	lab down &&
+	! ip netns list | grep -q "^lab-$T-"
+'
+
+test_done
