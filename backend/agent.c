@@ -32,7 +32,8 @@ struct agent_drv {
 	struct netdrv base;
 	char cloud[64], host[256], user[64], key[PATH_MAX];
 	char known_hosts[PATH_MAX], netns[64], agent[PATH_MAX];
-	char statedir[PATH_MAX], disks[PATH_MAX], marker[64];
+	char statedir[PATH_MAX], disks[PATH_MAX], images[PATH_MAX];
+	char marker[64];
 	unsigned port;
 	int timeout_ms;
 
@@ -41,6 +42,11 @@ struct agent_drv {
 	struct xfer_session *ssh;
 	struct xfer_chan *ch;
 	struct strbuf in;
+
+	pthread_mutex_t spare_lock;
+	/* protected by spare_lock: an idle session for copies, kept
+	 * because a new one costs most of a second */
+	struct xfer_session *spare;
 
 	pthread_mutex_t cache;
 	/* protected by cache: what reads are answered from */
@@ -120,26 +126,40 @@ static int roundtrip(struct agent_drv *a, const struct agent_msg *req,
 	return r;
 }
 
+/* The agent's command line, every part of it checked at creation. */
+static void agent_cmd(const struct agent_drv *a, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s agent --state %s --disks %s --images %s",
+		 a->agent, a->statedir, a->disks, a->images);
+}
+
+static void ssh_conf(const struct agent_drv *a, struct xfer_conf *c)
+{
+	memset(c, 0, sizeof *c);
+	c->host = a->host;
+	c->port = a->port;
+	c->user = a->user;
+	c->key = a->key;
+	c->known_hosts = a->known_hosts;
+	c->netns = a->netns[0] ? a->netns : NULL;
+	c->timeout_ms = a->timeout_ms;
+}
+
 /* The caller holds io. */
 static int ensure_session(struct agent_drv *a, char *err)
 {
-	struct xfer_conf c = {
-		.host = a->host, .port = a->port, .user = a->user,
-		.key = a->key, .known_hosts = a->known_hosts,
-		.netns = a->netns[0] ? a->netns : NULL,
-		.timeout_ms = a->timeout_ms,
-	};
+	struct xfer_conf c;
 	struct agent_msg hello, ans;
-	char cmd[3 * PATH_MAX + 64];
+	char cmd[4 * PATH_MAX + 64];
 	int r;
 
 	if (a->ch)
 		return 0;
+	ssh_conf(a, &c);
 	r = xfer_connect(&c, &a->ssh, err);
 	if (r)
 		return r;
-	snprintf(cmd, sizeof cmd, "%s agent --state %s --disks %s", a->agent,
-		 a->statedir, a->disks);
+	agent_cmd(a, cmd, sizeof cmd);
 	r = xfer_exec(a->ssh, cmd, &a->ch, err);
 	if (r) {
 		drop_session(a);
@@ -391,6 +411,7 @@ static int ag_dhcp_ensure(struct netdrv *d, const struct net_dhcp *c,
 	amsg_put(&req, "mtu", "%u", c->mtu);
 	amsg_put(&req, "hosts", "%s", sb_str(&hosts));
 	amsg_put(&req, "forget", "%s", c->forget ? c->forget : "");
+	amsg_put(&req, "leases", "%s", c->leases ? c->leases : "");
 	sb_free(&hosts);
 	r = call(a, &req, &ans, AGENT_OP_MS, err);
 	if (r == 0) {
@@ -444,6 +465,359 @@ static int ag_dhcp_leases(struct netdrv *d, uint32_t vni, struct strbuf *out)
 	if (v)
 		sb_puts(out, sb_str(&v->leases));
 	pthread_mutex_unlock(&a->cache);
+	return 0;
+}
+
+static int ag_dhcp_fetch(struct netdrv *d, uint32_t vni, struct strbuf *out,
+			 char *err)
+{
+	struct agent_msg req, ans;
+	int r;
+
+	amsg_init(&req, "dhcp_fetch");
+	amsg_put(&req, "vni", "%u", vni);
+	r = call(ag_of(d), &req, &ans, AGENT_OP_MS, err);
+	if (r == 0)
+		sb_puts(out, amsg_get(&ans, "leases") ?: "");
+	amsg_free(&ans);
+	return r;
+}
+
+static int ag_file_remove(struct netdrv *d, enum copy_area area,
+			  const char *name, char *err)
+{
+	struct agent_msg req;
+
+	if (!copy_name_valid(area, name))
+		return err_set(err, EINVAL, "bad file name to remove");
+	amsg_init(&req, "file_remove");
+	amsg_put(&req, "area", "%s", copy_area_name(area));
+	amsg_put(&req, "name", "%s", name);
+	return call_simple(ag_of(d), &req, err);
+}
+
+/* ---- copies: an SSH session of their own, `maasfs agent send|receive`
+ * at the other end of an exec channel ---- */
+
+struct copy_link {
+	struct agent_drv *a;
+	struct xfer_session *ssh;
+	struct xfer_chan *ch;
+	struct strbuf in;         /* bytes read but not consumed */
+};
+
+static int link_open(struct agent_drv *a, const char *verb,
+		     enum copy_area area, const char *name, uint64_t size,
+		     struct copy_link *l, char *err)
+{
+	struct xfer_conf c;
+	char cmd[5 * PATH_MAX + 128];
+	size_t n;
+	int r;
+
+	memset(l, 0, sizeof *l);
+	l->a = a;
+	if (!copy_name_valid(area, name))
+		return err_set(err, EINVAL, "bad file name to copy");
+	pthread_mutex_lock(&a->spare_lock);
+	l->ssh = a->spare;
+	a->spare = NULL;
+	pthread_mutex_unlock(&a->spare_lock);
+	agent_cmd(a, cmd, sizeof cmd);
+	n = strlen(cmd);
+	snprintf(cmd + n, sizeof cmd - n, " %s %s %s", verb,
+		 copy_area_name(area), name);
+	if (!strcmp(verb, "receive")) {
+		n = strlen(cmd);
+		snprintf(cmd + n, sizeof cmd - n, " %llu",
+			 (unsigned long long)size);
+	}
+	/* A kept session may have died since: then a new one. */
+	r = l->ssh ? xfer_exec(l->ssh, cmd, &l->ch, err) : -ENOTCONN;
+	if (r) {
+		xfer_close(l->ssh);
+		ssh_conf(a, &c);
+		r = xfer_connect(&c, &l->ssh, err);
+		if (r == 0)
+			r = xfer_exec(l->ssh, cmd, &l->ch, err);
+	}
+	if (r) {
+		xfer_close(l->ssh);
+		l->ssh = NULL;
+	}
+	return r;
+}
+
+/* keep: the copy ended cleanly, its session can serve the next one. */
+static void link_close(struct copy_link *l, bool keep)
+{
+	xfer_chan_close(l->ch);
+	if (keep && l->ssh) {
+		pthread_mutex_lock(&l->a->spare_lock);
+		if (!l->a->spare) {
+			l->a->spare = l->ssh;
+			l->ssh = NULL;
+		}
+		pthread_mutex_unlock(&l->a->spare_lock);
+	}
+	xfer_close(l->ssh);
+	sb_free(&l->in);
+	l->ch = NULL;
+	l->ssh = NULL;
+}
+
+/* Makes at least want bytes available in l->in. */
+static int link_fill(struct copy_link *l, size_t want, char *err)
+{
+	char chunk[65536];
+
+	while (l->in.len < want) {
+		ssize_t n = xfer_read(l->ch, chunk, sizeof chunk,
+				      AGENT_OP_MS, err);
+
+		if (n == 0)
+			return err_set(err, EPIPE, "cloud %s: the copy's other "
+				       "end went away", l->a->cloud);
+		if (n < 0)
+			return (int)n;
+		if (sb_append(&l->in, chunk, (size_t)n))
+			return err_set(err, ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+static void link_consume(struct copy_link *l, size_t n)
+{
+	memmove(l->in.s, l->in.s + n, l->in.len - n);
+	l->in.len -= n;
+	l->in.s[l->in.len] = '\0';
+}
+
+/* One line of the peer, without its newline, into buf. */
+static int link_line(struct copy_link *l, char *buf, size_t len, char *err)
+{
+	char *nl;
+	int r;
+
+	for (;;) {
+		nl = l->in.len ? memchr(l->in.s, '\n', l->in.len) : NULL;
+		if (nl) {
+			size_t n = (size_t)(nl - l->in.s);
+
+			if (n >= len)
+				break;
+			memcpy(buf, l->in.s, n);
+			buf[n] = '\0';
+			link_consume(l, n + 1);
+			return 0;
+		}
+		if (l->in.len >= len)
+			break;
+		r = link_fill(l, l->in.len + 1, err);
+		if (r)
+			return r;
+	}
+	return err_set(err, EPROTO, "cloud %s: the copy does not speak the "
+		       "protocol", l->a->cloud);
+}
+
+/* "error ENAME MESSAGE" from the peer, as its errno. */
+static int link_error(struct copy_link *l, const char *line, char *err)
+{
+	char name[24] = "EIO";
+	const char *msg = "";
+
+	if (!strncmp(line, "error ", 6)) {
+		sscanf(line + 6, "%23s", name);
+		msg = strchr(line + 6, ' ');
+		msg = msg ? msg + 1 : "";
+		return err_set(err, errno_value(name), "cloud %s: %s",
+			       l->a->cloud, msg);
+	}
+	return err_set(err, EPROTO, "cloud %s: unexpected '%.40s' in a copy",
+		       l->a->cloud, line);
+}
+
+struct agent_src {
+	struct copy_src base;
+	struct copy_link l;
+	uint64_t off, left;       /* of the frame being read */
+};
+
+static ssize_t asrc_read(struct copy_src *cs, uint64_t *off, void *buf,
+			 size_t cap, char *err)
+{
+	struct agent_src *s = (struct agent_src *)cs;
+	char line[ERRLEN + 64];
+	size_t n;
+	int r;
+
+	if (cs->ended)
+		return 0;
+	while (s->left == 0) {
+		unsigned long long o, len;
+		char hex[COPY_SUM_HEX + 1], extra;
+
+		r = link_line(&s->l, line, sizeof line, err);
+		if (r)
+			return r;
+		if (sscanf(line, "data %llu %llu%c", &o, &len, &extra) == 2 &&
+		    len > 0 && len <= COPY_FRAME_MAX && o + len <= cs->size) {
+			s->off = o;
+			s->left = len;
+		} else if (sscanf(line, "end %65s%c", hex, &extra) == 1 &&
+			   copy_sum_parse(hex, cs->sum) == 0) {
+			cs->ended = true;
+			return 0;
+		} else {
+			return link_error(&s->l, line, err);
+		}
+	}
+	n = cap < s->left ? cap : (size_t)s->left;
+	if (s->l.in.len == 0) {
+		r = link_fill(&s->l, 1, err);
+		if (r)
+			return r;
+	}
+	if (n > s->l.in.len)
+		n = s->l.in.len;
+	memcpy(buf, s->l.in.s, n);
+	link_consume(&s->l, n);
+	*off = s->off;
+	s->off += n;
+	s->left -= n;
+	return (ssize_t)n;
+}
+
+static void asrc_close(struct copy_src *cs)
+{
+	struct agent_src *s = (struct agent_src *)cs;
+
+	link_close(&s->l, cs->ended);
+	free(s);
+}
+
+static const struct copy_src_ops agent_src_ops = {
+	.read = asrc_read,
+	.close = asrc_close,
+};
+
+static int ag_file_source(struct netdrv *d, enum copy_area area,
+			  const char *name, struct copy_src **out, char *err)
+{
+	struct agent_src *s = calloc(1, sizeof *s);
+	char line[ERRLEN + 64], extra;
+	unsigned long long size, data;
+	int r;
+
+	if (!s)
+		return err_set(err, ENOMEM, "out of memory");
+	s->base.ops = &agent_src_ops;
+	r = link_open(ag_of(d), "send", area, name, 0, &s->l, err);
+	if (r == 0)
+		r = link_line(&s->l, line, sizeof line, err);
+	if (r == 0 && sscanf(line, "info %llu %llu%c", &size, &data,
+			     &extra) == 2 && data <= size) {
+		s->base.size = size;
+		s->base.data = data;
+		*out = &s->base;
+		return 0;
+	}
+	if (r == 0)
+		r = link_error(&s->l, line, err);
+	link_close(&s->l, false);
+	free(s);
+	return r;
+}
+
+struct agent_dst {
+	struct copy_dst base;
+	struct copy_link l;
+};
+
+static int adst_write(struct copy_dst *cd, uint64_t off, const void *buf,
+		      size_t len, char *err)
+{
+	struct agent_dst *d = (struct agent_dst *)cd;
+	char head[64];
+	int r;
+
+	while (len > 0) {
+		size_t n = len > COPY_FRAME_MAX ? COPY_FRAME_MAX : len;
+
+		snprintf(head, sizeof head, "data %llu %zu\n",
+			 (unsigned long long)off, n);
+		r = xfer_write(d->l.ch, head, strlen(head), err);
+		if (r == 0)
+			r = xfer_write(d->l.ch, buf, n, err);
+		if (r)
+			return r;
+		buf = (const char *)buf + n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static void adst_end(struct copy_dst *cd, bool clean)
+{
+	struct agent_dst *d = (struct agent_dst *)cd;
+
+	link_close(&d->l, clean);
+	free(d);
+}
+
+static void adst_abort(struct copy_dst *cd)
+{
+	adst_end(cd, false);   /* the receiver drops its temporary file */
+}
+
+static int adst_finish(struct copy_dst *cd, const unsigned char *sum,
+		       char *err)
+{
+	struct agent_dst *d = (struct agent_dst *)cd;
+	char line[ERRLEN + 64], hex[COPY_SUM_HEX], end[COPY_SUM_HEX + 8];
+	int r;
+
+	copy_sum_hex(sum, hex);
+	snprintf(end, sizeof end, "end %s\n", hex);
+	r = xfer_write(d->l.ch, end, strlen(end), err);
+	if (r == 0)
+		r = link_line(&d->l, line, sizeof line, err);
+	if (r == 0 && strcmp(line, "ok"))
+		r = link_error(&d->l, line, err);
+	adst_end(cd, r == 0);
+	return r;
+}
+
+static const struct copy_dst_ops agent_dst_ops = {
+	.write = adst_write,
+	.finish = adst_finish,
+	.abort = adst_abort,
+};
+
+static int ag_file_sink(struct netdrv *d, enum copy_area area,
+			const char *name, uint64_t size, struct copy_dst **out,
+			char *err)
+{
+	struct agent_dst *t = calloc(1, sizeof *t);
+	char line[ERRLEN + 64];
+	int r;
+
+	if (!t)
+		return err_set(err, ENOMEM, "out of memory");
+	t->base.ops = &agent_dst_ops;
+	r = link_open(ag_of(d), "receive", area, name, size, &t->l, err);
+	if (r == 0)
+		r = link_line(&t->l, line, sizeof line, err);
+	if (r == 0 && strcmp(line, "ready"))
+		r = link_error(&t->l, line, err);
+	if (r) {
+		link_close(&t->l, false);
+		free(t);
+		return r;
+	}
+	*out = &t->base;
 	return 0;
 }
 
@@ -530,6 +904,8 @@ static void ag_free(struct netdrv *d)
 	pthread_mutex_lock(&a->io);
 	drop_session(a);
 	pthread_mutex_unlock(&a->io);
+	xfer_close(a->spare);
+	pthread_mutex_destroy(&a->spare_lock);
 	for (i = 0; i < a->nvnis; i++)
 		sb_free(&a->vnis[i].leases);
 	for (i = 0; i < a->nconsoles; i++)
@@ -552,6 +928,10 @@ static const struct netdrv_ops agent_ops = {
 	.dhcp_remove = ag_dhcp_remove,
 	.dhcp_pid = ag_dhcp_pid,
 	.dhcp_leases = ag_dhcp_leases,
+	.dhcp_fetch = ag_dhcp_fetch,
+	.file_source = ag_file_source,
+	.file_sink = ag_file_sink,
+	.file_remove = ag_file_remove,
 	.sweep = ag_sweep,
 	.status = ag_status,
 	.console = ag_console,
@@ -563,7 +943,8 @@ struct netdrv *netdrv_agent_new(const struct agent_conf *c, char *err)
 	struct agent_drv *a;
 
 	if (!path_safe(c->agent) || !path_safe(c->statedir) ||
-	    !path_safe(c->disks) || !path_safe(c->ssh.key) ||
+	    !path_safe(c->disks) || !path_safe(c->images) ||
+	    !path_safe(c->ssh.key) ||
 	    !path_safe(c->ssh.known_hosts) || !word_safe(c->ssh.host) ||
 	    !word_safe(c->ssh.user) ||
 	    (c->ssh.netns && *c->ssh.netns && !word_safe(c->ssh.netns))) {
@@ -587,10 +968,12 @@ struct netdrv *netdrv_agent_new(const struct agent_conf *c, char *err)
 	snprintf(a->agent, sizeof a->agent, "%s", c->agent);
 	snprintf(a->statedir, sizeof a->statedir, "%s", c->statedir);
 	snprintf(a->disks, sizeof a->disks, "%s", c->disks);
+	snprintf(a->images, sizeof a->images, "%s", c->images);
 	snprintf(a->marker, sizeof a->marker, "%s", c->marker);
 	a->port = c->ssh.port;
 	a->timeout_ms = c->ssh.timeout_ms > 0 ? c->ssh.timeout_ms : 5000;
 	pthread_mutex_init(&a->io, NULL);
+	pthread_mutex_init(&a->spare_lock, NULL);
 	pthread_mutex_init(&a->cache, NULL);
 	pthread_cond_init(&a->wake, NULL);
 	snprintf(a->why, sizeof a->why, "not reached yet");

@@ -48,10 +48,17 @@ int amsg_encode(const struct agent_msg *m, struct strbuf *out);
  * more bytes are needed, -EPROTO when in is not the protocol. */
 int amsg_decode(struct strbuf *in, struct agent_msg *out);
 
-/* The agent itself: serves requests from in to out until end of file.
- * statedir holds its dnsmasq files; disks the VMs' console logs. */
-int agent_serve(int in, int out, const char *statedir, const char *dnsmasq,
-		const char *disks);
+/* Where the agent works on its cloud: statedir holds its dnsmasq files,
+ * disks the VMs' disks and console logs, images the images. */
+struct agent_dirs {
+	const char *statedir;
+	const char *dnsmasq;
+	const char *disks;
+	const char *images;
+};
+
+/* The agent itself: serves requests from in to out until end of file. */
+int agent_serve(int in, int out, const struct agent_dirs *dirs);
 
 /* The driver of a remote cloud's network: its requests go to the agent
  * over one SSH session, reused; a background check keeps its status and
@@ -63,6 +70,7 @@ struct agent_conf {
 	const char *agent;        /* path of maasfs on the cloud */
 	const char *statedir;     /* the agent's state directory there */
 	const char *disks;        /* the cloud's disk directory */
+	const char *images;       /* and its image directory */
 	const char *marker;
 };
 

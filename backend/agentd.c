@@ -18,6 +18,7 @@ struct agentd {
 	char statedir[PATH_MAX];
 	char dnsmasq[PATH_MAX];
 	char disks[PATH_MAX];
+	char images[PATH_MAX];
 };
 
 static int bad(char *err, const char *key)
@@ -185,6 +186,13 @@ static int do_dhcp_ensure(struct agentd *a, const struct agent_msg *m,
 		r = bad(err, "forget");
 		goto out;
 	}
+	c.leases = amsg_get(m, "leases");
+	if (c.leases && *c.leases && !dnsmasq_leases_valid(c.leases)) {
+		r = bad(err, "leases");
+		goto out;
+	}
+	if (c.leases && !*c.leases)
+		c.leases = NULL;
 	c.vni = (uint32_t)vni;
 	c.prefix = (unsigned)prefix;
 	c.mtu = (unsigned)mtu;
@@ -302,6 +310,7 @@ static int do_hello(struct agentd *a, const struct agent_msg *m,
 	c.rundir = rundir;
 	c.dnsmasq = a->dnsmasq;
 	c.disks = a->disks;
+	c.images = a->images;
 	netdrv_free(a->net);
 	a->net = netdrv_local_new(&c, err);
 	if (!a->net)
@@ -372,6 +381,27 @@ static int dispatch(struct agentd *a, const struct agent_msg *m,
 	}
 	if (!strcmp(m->verb, "sweep"))
 		return do_sweep(a, m, ans, err);
+	if (!strcmp(m->verb, "dhcp_fetch")) {
+		r = get_uint(m, "vni", 1, 16777215, &vni, err);
+		if (r == 0)
+			r = a->net->ops->dhcp_fetch(a->net, (uint32_t)vni,
+						    &text, err);
+		if (r == 0)
+			amsg_put(ans, "leases", "%s", sb_str(&text));
+		sb_free(&text);
+		return r;
+	}
+	if (!strcmp(m->verb, "file_remove")) {
+		enum copy_area area;
+		const char *av = amsg_get(m, "area");
+
+		s = amsg_get(m, "name");
+		if (!av || copy_area_parse(av, &area))
+			return bad(err, "area");
+		if (!s || !copy_name_valid(area, s))
+			return bad(err, "name");
+		return a->net->ops->file_remove(a->net, area, s, err);
+	}
 	return err_set(err, EOPNOTSUPP, "unknown request '%s'", m->verb);
 }
 
@@ -390,19 +420,20 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-int agent_serve(int in, int out, const char *statedir, const char *dnsmasq,
-		const char *disks)
+int agent_serve(int in, int out, const struct agent_dirs *dirs)
 {
 	struct agentd a = { 0 };
 	struct strbuf inbuf = STRBUF_INIT, outbuf = STRBUF_INIT;
 	char chunk[65536];
 	int r = 0;
 
-	if (!path_safe(statedir) || !path_safe(dnsmasq) || !path_safe(disks))
+	if (!path_safe(dirs->statedir) || !path_safe(dirs->dnsmasq) ||
+	    !path_safe(dirs->disks) || !path_safe(dirs->images))
 		return -EINVAL;
-	snprintf(a.statedir, sizeof a.statedir, "%s", statedir);
-	snprintf(a.dnsmasq, sizeof a.dnsmasq, "%s", dnsmasq);
-	snprintf(a.disks, sizeof a.disks, "%s", disks);
+	snprintf(a.statedir, sizeof a.statedir, "%s", dirs->statedir);
+	snprintf(a.dnsmasq, sizeof a.dnsmasq, "%s", dirs->dnsmasq);
+	snprintf(a.disks, sizeof a.disks, "%s", dirs->disks);
+	snprintf(a.images, sizeof a.images, "%s", dirs->images);
 	for (;;) {
 		struct agent_msg m, ans;
 		char err[ERRLEN] = "";

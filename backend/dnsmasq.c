@@ -497,6 +497,18 @@ int dnsmasq_ensure(int nsfd, const struct dnsmasq_conf *c, int *pidp,
 		if (r)
 			goto out;
 	}
+	/* A server that moved here starts from the leases it had, so that
+	 * no client is refused or handed another address. */
+	if (c->leases) {
+		char path[PATH_MAX];
+
+		dnsmasq_file(c->rundir, c->vni, "leases", path);
+		r = file_write_atomic(path, c->leases, strlen(c->leases), 0644);
+		if (r) {
+			err_set(err, -r, "writing %s: %s", path, strerror(-r));
+			goto out;
+		}
+	}
 	r = dnsmasq_spawn(nsfd, a, err);
 	if (r)
 		goto out;
@@ -544,6 +556,56 @@ int dnsmasq_leases(const char *rundir, uint32_t vni, struct strbuf *out)
 	dnsmasq_file(rundir, vni, "leases", path);
 	r = file_read(path, out, 1 << 20);
 	return r == -ENOENT ? 0 : r;
+}
+
+static bool lease_line_valid(const char *line, size_t len)
+{
+	char buf[512], *f[6], *save = NULL, *p;
+	uint32_t ip;
+	size_t n = 0;
+
+	if (len == 0 || len >= sizeof buf)
+		return false;
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	for (p = strtok_r(buf, " ", &save); p && n < 6;
+	     p = strtok_r(NULL, " ", &save))
+		f[n++] = p;
+	if (n != 5 || strspn(f[0], "0123456789") != strlen(f[0]) ||
+	    !mac_valid(f[1]) || ip_parse(f[2], &ip))
+		return false;
+	if (strcmp(f[3], "*") && !dns_name_valid(f[3]))
+		return false;
+	return !strcmp(f[4], "*") ||
+	       strspn(f[4], "0123456789abcdef:") == strlen(f[4]);
+}
+
+bool dnsmasq_leases_valid(const char *text)
+{
+	const char *line, *nl;
+
+	for (line = text; *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (!nl || !lease_line_valid(line, (size_t)(nl - line)))
+			return false;
+	}
+	return true;
+}
+
+void dnsmasq_leases_filter(const char *text, struct strbuf *out)
+{
+	const char *line, *nl;
+
+	for (line = text; *line; line = nl ? nl + 1 : line + strlen(line)) {
+		size_t len;
+
+		nl = strchr(line, '\n');
+		len = nl ? (size_t)(nl - line) : strlen(line);
+		if (lease_line_valid(line, len)) {
+			sb_append(out, line, len);
+			sb_puts(out, "\n");
+		}
+	}
 }
 
 int dnsmasq_list(const char *rundir, void (*fn)(uint32_t vni, void *ctx),

@@ -30,6 +30,7 @@ struct dnsmasq_conf {
 	const struct dhcp_host *hosts;
 	size_t nhosts;
 	const char *forget;      /* a MAC whose lease must go, or NULL */
+	const char *leases;      /* the lease file to start from, or NULL */
 };
 
 /* Makes sure dnsmasq runs in namespace nsfd with exactly this
@@ -45,6 +46,11 @@ int dnsmasq_stop(const char *rundir, uint32_t vni, bool purge, char *err);
 int dnsmasq_pid(const char *rundir, uint32_t vni);
 /* Its current lease file, as dnsmasq writes it. */
 int dnsmasq_leases(const char *rundir, uint32_t vni, struct strbuf *out);
+/* A lease file as dnsmasq writes it for IPv4: "EXPIRY MAC IP NAME
+ * CLIENTID" lines, NAME and CLIENTID possibly "*". */
+bool dnsmasq_leases_valid(const char *text);
+/* Appends to out the lines of text that are such leases. */
+void dnsmasq_leases_filter(const char *text, struct strbuf *out);
 /* Calls fn for every VNI that has files in rundir. */
 int dnsmasq_list(const char *rundir, void (*fn)(uint32_t vni, void *ctx),
 		 void *ctx);

@@ -48,6 +48,7 @@ struct netdrv_local {
 	char rundir[PATH_MAX];
 	char dnsmasq[PATH_MAX];
 	char disks[PATH_MAX];
+	char images[PATH_MAX];
 };
 
 static struct netdrv_local *local_of(struct netdrv *d)
@@ -423,6 +424,7 @@ static int local_dhcp_ensure(struct netdrv *d, const struct net_dhcp *c,
 		.hosts = c->hosts,
 		.nhosts = c->nhosts,
 		.forget = c->forget,
+		.leases = c->leases,
 	};
 	int nsfd, r;
 
@@ -450,6 +452,54 @@ static int local_dhcp_leases(struct netdrv *d, uint32_t vni,
 			     struct strbuf *out)
 {
 	return dnsmasq_leases(local_of(d)->rundir, vni, out);
+}
+
+static int local_dhcp_fetch(struct netdrv *d, uint32_t vni,
+			    struct strbuf *out, char *err)
+{
+	int r = dnsmasq_leases(local_of(d)->rundir, vni, out);
+
+	return r ? err_set(err, -r, "reading the leases of VNI %u: %s", vni,
+			   strerror(-r)) : 0;
+}
+
+static const char *area_dir(struct netdrv_local *l, enum copy_area a)
+{
+	return a == COPY_IMAGES ? l->images : l->disks;
+}
+
+static int local_file_source(struct netdrv *d, enum copy_area a,
+			     const char *name, struct copy_src **out,
+			     char *err)
+{
+	if (!copy_name_valid(a, name))
+		return err_set(err, EINVAL, "bad file name to copy");
+	return copy_src_local(area_dir(local_of(d), a), name, out, err);
+}
+
+static int local_file_sink(struct netdrv *d, enum copy_area a,
+			   const char *name, uint64_t size,
+			   struct copy_dst **out, char *err)
+{
+	struct netdrv_local *l = local_of(d);
+	int r;
+
+	if (!copy_name_valid(a, name))
+		return err_set(err, EINVAL, "bad file name to copy");
+	r = mkdir_p(area_dir(l, a), 0755);
+	if (r)
+		return err_set(err, -r, "%s: %s", area_dir(l, a),
+			       strerror(-r));
+	return copy_dst_local(area_dir(l, a), name, size,
+			      a == COPY_IMAGES ? 0644 : 0600, out, err);
+}
+
+static int local_file_remove(struct netdrv *d, enum copy_area a,
+			     const char *name, char *err)
+{
+	if (!copy_name_valid(a, name))
+		return err_set(err, EINVAL, "bad file name to remove");
+	return copy_remove_local(area_dir(local_of(d), a), name, err);
 }
 
 /* Sweep: what we made and the state no longer lists goes. */
@@ -663,6 +713,10 @@ static const struct netdrv_ops local_ops = {
 	.dhcp_remove = local_dhcp_remove,
 	.dhcp_pid = local_dhcp_pid,
 	.dhcp_leases = local_dhcp_leases,
+	.dhcp_fetch = local_dhcp_fetch,
+	.file_source = local_file_source,
+	.file_sink = local_file_sink,
+	.file_remove = local_file_remove,
 	.sweep = local_sweep,
 	.status = local_status,
 	.console = local_console,
@@ -683,6 +737,8 @@ struct netdrv *netdrv_local_new(const struct netdrv_local_conf *c,
 	snprintf(l->rundir, sizeof l->rundir, "%s", c->rundir);
 	snprintf(l->dnsmasq, sizeof l->dnsmasq, "%s", c->dnsmasq);
 	snprintf(l->disks, sizeof l->disks, "%s", c->disks ? c->disks : "/");
+	snprintf(l->images, sizeof l->images, "%s",
+		 c->images ? c->images : "/");
 	return &l->base;
 }
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "../lib/util.h"
+#include "copy.h"
 #include "dnsmasq.h"
 
 /* Kernel names: every object carries the prefix (DESIGN §7), interface
@@ -50,6 +51,9 @@ struct net_dhcp {
 	const struct dhcp_host *hosts;
 	size_t nhosts;
 	const char *forget;   /* a MAC whose lease goes (a VM left), or NULL */
+	/* The lease file to start from, when the server moves here from
+	 * another cloud (DESIGN §5): "EXPIRY MAC IP NAME CLIENTID" lines. */
+	const char *leases;
 };
 
 /* What a sweep keeps: everything else of ours is removed. Both arrays are
@@ -88,6 +92,18 @@ struct netdrv_ops {
 	/* Removes every object of ours that keep does not list; returns how
 	 * many were removed or -errno. */
 	int (*sweep)(struct netdrv *d, const struct net_keep *keep, char *err);
+	/* The lease file, read now (blocking): for a server that moves. */
+	int (*dhcp_fetch)(struct netdrv *d, uint32_t vni, struct strbuf *out,
+			  char *err);
+	/* Copies between clouds (copy.h): a file of the cloud's disk or
+	 * image directory as a source, a sink for one of size bytes, or
+	 * removed (with what a cut-short copy left). */
+	int (*file_source)(struct netdrv *d, enum copy_area a,
+			   const char *name, struct copy_src **out, char *err);
+	int (*file_sink)(struct netdrv *d, enum copy_area a, const char *name,
+			 uint64_t size, struct copy_dst **out, char *err);
+	int (*file_remove)(struct netdrv *d, enum copy_area a,
+			   const char *name, char *err);
 	/* "up", or "down: why". Never blocks. */
 	int (*status)(struct netdrv *d, struct strbuf *out);
 	/* The tail of a VM's serial console log on this host. Never blocks. */
@@ -101,12 +117,14 @@ struct netdrv {
 
 /* The host this process runs on. marker goes into the alias of every
  * link and namespace made, so that only those are ever swept; rundir
- * holds the dnsmasq files; disks the VMs' console logs. */
+ * holds the dnsmasq files; disks the VMs' disks and console logs, images
+ * the images (both for copies to and from other clouds). */
 struct netdrv_local_conf {
 	const char *marker;
 	const char *rundir;
 	const char *dnsmasq;
 	const char *disks;
+	const char *images;
 };
 struct netdrv *netdrv_local_new(const struct netdrv_local_conf *c,
 				char *err);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libvirt/libvirt.h>
@@ -216,7 +217,7 @@ static int lifecycle_cb(virConnectPtr conn, virDomainPtr dom, int event,
 		return 0;
 	}
 	if (virDomainGetUUIDString(dom, uuid) == 0 && d->on_power)
-		d->on_power(d->ctx, uuid, p);
+		d->on_power(d->ctx, d->cloud, uuid, p);
 	return 0;
 }
 
@@ -370,7 +371,8 @@ static void resync(struct libvirt_drv *d, virConnectPtr conn)
 
 		if (d->on_power && virDomainGetUUIDString(doms[i], uuid) == 0 &&
 		    virDomainGetState(doms[i], &state, &reason, 0) == 0)
-			d->on_power(d->ctx, uuid, power_of_state(state));
+			d->on_power(d->ctx, d->cloud, uuid,
+				    power_of_state(state));
 		virDomainFree(doms[i]);
 	}
 	free(doms);
@@ -529,10 +531,17 @@ static int lv_start(struct virtdrv *vd, const char *uuid, char *err)
 	if (!c)
 		return -EHOSTUNREACH;
 	dom = lv_domain(c, uuid, err);
-	if (!dom)
+	if (!dom) {
 		r = -ENOENT;
-	else if (virDomainCreate(dom) < 0)
+	} else if (virDomainIsActive(dom) == 1) {
+		int state, reason;
+
+		if (virDomainGetState(dom, &state, &reason, 0) == 0 &&
+		    state == VIR_DOMAIN_PAUSED && virDomainResume(dom) < 0)
+			r = virt_fail(err, "resuming %s", uuid);
+	} else if (virDomainCreate(dom) < 0) {
 		r = virt_fail(err, "starting %s", uuid);
+	}
 	if (dom)
 		virDomainFree(dom);
 	virConnectClose(c);
@@ -811,6 +820,333 @@ static int lv_disk_exists(struct virtdrv *vd, const char *uuid, char *err)
 	return r == 0 ? 1 : r == -ENOENT ? 0 : r;
 }
 
+static int vol_info(virStorageVolPtr v, uint64_t arg, char *err)
+{
+	virStorageVolInfo info;
+	uint64_t *out = (uint64_t *)(uintptr_t)arg;
+
+	if (virStorageVolGetInfo(v, &info) < 0)
+		return virt_fail(err, "size of a disk");
+	out[0] = info.capacity;
+	out[1] = info.allocation;
+	return 0;
+}
+
+static int lv_disk_info(struct virtdrv *vd, const char *uuid,
+			uint64_t *capacity, uint64_t *allocation, char *err)
+{
+	uint64_t both[2] = { 0, 0 };
+	int r = with_vol(lv_of(vd), uuid, "qcow2", true, vol_info,
+			 (uint64_t)(uintptr_t)both, err);
+
+	if (r == -ENOENT)
+		return err_set(err, ENOENT, "disk of %s not found", uuid);
+	*capacity = both[0];
+	*allocation = both[1];
+	return r;
+}
+
+static int lv_disk_room(struct virtdrv *vd, uint64_t *avail, char *err)
+{
+	struct libvirt_drv *d = lv_of(vd);
+	virConnectPtr c = lv_conn(d, err);
+	virStoragePoolPtr p;
+	virStoragePoolInfo info;
+	int r = 0;
+
+	if (!c)
+		return -EHOSTUNREACH;
+	p = lv_pool(c, d->pool_disks, true, err);
+	if (!p) {
+		virConnectClose(c);
+		return -EIO;
+	}
+	if (virStoragePoolGetInfo(p, &info) < 0)
+		r = virt_fail(err, "free space of pool %s", d->pool_disks);
+	else
+		*avail = info.available;
+	virStoragePoolFree(p);
+	virConnectClose(c);
+	return r;
+}
+
+static int lv_disk_prepare(struct virtdrv *vd, const char *uuid,
+			   uint64_t capacity, char *err)
+{
+	struct libvirt_drv *d = lv_of(vd);
+	virConnectPtr c;
+	virStoragePoolPtr p;
+	virStorageVolPtr v;
+	char xml[512];
+	int r = 0;
+
+	if (!uuid_valid(uuid))
+		return err_set(err, EINVAL, "bad disk name");
+	r = with_vol(d, uuid, "qcow2", true, vol_delete, 0, err);
+	if (r && r != -ENOENT)
+		return r;
+	r = 0;
+	c = lv_conn(d, err);
+	if (!c)
+		return -EHOSTUNREACH;
+	p = lv_pool(c, d->pool_disks, false, err);
+	if (!p) {
+		virConnectClose(c);
+		return -EIO;
+	}
+	snprintf(xml, sizeof xml,
+		 "<volume type='file'><name>%s.qcow2</name>"
+		 "<capacity unit='bytes'>%llu</capacity>"
+		 "<target><format type='qcow2'/>"
+		 "<permissions><mode>0600</mode></permissions></target>"
+		 "</volume>", uuid, (unsigned long long)capacity);
+	v = virStorageVolCreateXML(p, xml, 0);
+	if (!v)
+		r = virt_fail(err, "making an empty disk for %s on cloud %s",
+			      uuid, d->cloud);
+	else
+		virStorageVolFree(v);
+	virStoragePoolFree(p);
+	virConnectClose(c);
+	return r;
+}
+
+static int lv_settle(struct virtdrv *vd, const char *uuid, int timeout_ms,
+		     struct virt_settled *out, char *err)
+{
+	virConnectPtr c = lv_conn(lv_of(vd), err);
+	int64_t deadline = clock_ms() + timeout_ms;
+	virDomainJobInfo job;
+	virDomainPtr dom;
+	int r = 0, state, reason;
+
+	if (!c)
+		return -EHOSTUNREACH;
+	dom = virDomainLookupByUUIDString(c, uuid);
+	if (!dom) {
+		r = virt_fail(err, "domain %s", uuid);
+		virConnectClose(c);
+		return r;
+	}
+	while (virDomainGetJobInfo(dom, &job) == 0 &&
+	       job.type != VIR_DOMAIN_JOB_NONE && clock_ms() < deadline)
+		usleep(100000);
+	virResetLastError();
+	if (virDomainGetState(dom, &state, &reason, 0) < 0) {
+		r = virt_fail(err, "state of %s", uuid);
+	} else {
+		out->power = power_of_state(state);
+		out->paused = state == VIR_DOMAIN_PAUSED;
+	}
+	virDomainFree(dom);
+	virConnectClose(c);
+	return r;
+}
+
+/* ---- live migration: libvirt's call runs in a thread of its own while
+ * the caller's thread reports progress and watches for a cancel ---- */
+
+struct mig_run {
+	virDomainPtr dom;
+	virConnectPtr dconn;
+	virTypedParameterPtr params;
+	int nparams;
+	unsigned flags;
+	virDomainPtr ddom;        /* the result */
+	int r;
+	char err[ERRLEN];
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+};
+
+static void *mig_thread(void *arg)
+{
+	struct mig_run *m = arg;
+	virDomainPtr ddom = virDomainMigrate3(m->dom, m->dconn, m->params,
+					      (unsigned)m->nparams, m->flags);
+	int r = 0;
+
+	if (!ddom)
+		r = virt_fail(m->err, "live migration");
+	pthread_mutex_lock(&m->lock);
+	m->ddom = ddom;
+	m->r = r;
+	m->done = true;
+	pthread_cond_signal(&m->cond);
+	pthread_mutex_unlock(&m->lock);
+	return NULL;
+}
+
+static uint64_t param_ull(virTypedParameterPtr p, int n, const char *name)
+{
+	unsigned long long v = 0;
+
+	if (virTypedParamsGetULLong(p, n, name, &v) != 1)
+		v = 0;
+	return v;
+}
+
+static void mig_progress(virDomainPtr dom, const struct virt_migration *mg)
+{
+	virTypedParameterPtr p = NULL;
+	struct virt_progress pr = { 0 };
+	int type, n = 0;
+
+	if (!mg->progress ||
+	    virDomainGetJobStats(dom, &type, &p, &n, 0) < 0) {
+		virResetLastError();
+		return;
+	}
+	if (type != VIR_DOMAIN_JOB_NONE) {
+		pr.done = param_ull(p, n, VIR_DOMAIN_JOB_DATA_PROCESSED);
+		pr.total = param_ull(p, n, VIR_DOMAIN_JOB_DATA_TOTAL);
+		pr.rate = param_ull(p, n, VIR_DOMAIN_JOB_MEMORY_BPS) +
+			  param_ull(p, n, VIR_DOMAIN_JOB_DISK_BPS);
+		mg->progress(mg->ctx, &pr);
+	}
+	virTypedParamsFree(p, n);
+}
+
+/* What the finished job says: bytes, time, downtime. */
+static bool mig_completed(virDomainPtr dom, struct virt_migrated *out)
+{
+	virTypedParameterPtr p = NULL;
+	unsigned long long v;
+	int type, n = 0;
+	bool ok = false;
+
+	if (dom && virDomainGetJobStats(dom, &type, &p, &n,
+					VIR_DOMAIN_JOB_STATS_COMPLETED) == 0 &&
+	    type == VIR_DOMAIN_JOB_COMPLETED) {
+		out->bytes = param_ull(p, n, VIR_DOMAIN_JOB_DATA_PROCESSED);
+		if (virTypedParamsGetULLong(p, n, VIR_DOMAIN_JOB_TIME_ELAPSED,
+					    &v) == 1)
+			out->total_ms = (int64_t)v;
+		if (virTypedParamsGetULLong(p, n, VIR_DOMAIN_JOB_DOWNTIME,
+					    &v) == 1)
+			out->downtime_ms = (int64_t)v;
+		ok = true;
+	}
+	virTypedParamsFree(p, n);
+	virResetLastError();
+	return ok;
+}
+
+static int lv_migrate(struct virtdrv *vd, struct virtdrv *vdst,
+		      const struct virt_migration *mg,
+		      struct virt_migrated *out, char *err)
+{
+	struct libvirt_drv *d = lv_of(vd), *t = lv_of(vdst);
+	struct mig_run m = { .r = 0 };
+	struct strbuf x = STRBUF_INIT;
+	virConnectPtr c = NULL, dc = NULL;
+	char uri[64];
+	int maxp = 0, r;
+	int64_t started = clock_ms();
+	bool aborted = false;
+	pthread_t th;
+
+	out->bytes = 0;
+	out->total_ms = 0;
+	out->downtime_ms = -1;
+	if ((r = domain_check(mg->dom, err)))
+		return r;
+	if (!word_safe(mg->host) || strlen(mg->host) > 40)
+		return err_set(err, EINVAL, "bad migration address");
+	c = lv_conn(d, err);
+	if (!c)
+		return -EHOSTUNREACH;
+	dc = lv_conn(t, err);
+	if (!dc) {
+		virConnectClose(c);
+		return -EHOSTUNREACH;
+	}
+	m.dom = lv_domain(c, mg->uuid, err);
+	if (!m.dom) {
+		r = -ENOENT;
+		goto out;
+	}
+	domain_xml(t, mg->dom, &x);
+	snprintf(uri, sizeof uri, "tcp://%s", mg->host);
+	if (virTypedParamsAddString(&m.params, &m.nparams, &maxp,
+				    VIR_MIGRATE_PARAM_URI, uri) < 0 ||
+	    virTypedParamsAddString(&m.params, &m.nparams, &maxp,
+				    VIR_MIGRATE_PARAM_DISKS_URI, uri) < 0 ||
+	    virTypedParamsAddString(&m.params, &m.nparams, &maxp,
+				    VIR_MIGRATE_PARAM_DEST_XML,
+				    sb_str(&x)) < 0 ||
+	    virTypedParamsAddString(&m.params, &m.nparams, &maxp,
+				    VIR_MIGRATE_PARAM_PERSIST_XML,
+				    sb_str(&x)) < 0 ||
+	    (mg->bandwidth_mib &&
+	     virTypedParamsAddULLong(&m.params, &m.nparams, &maxp,
+				     VIR_MIGRATE_PARAM_BANDWIDTH,
+				     mg->bandwidth_mib) < 0)) {
+		r = virt_fail(err, "migration parameters");
+		goto out;
+	}
+	m.dconn = dc;
+	m.flags = VIR_MIGRATE_LIVE | VIR_MIGRATE_PERSIST_DEST |
+		  VIR_MIGRATE_NON_SHARED_DISK | VIR_MIGRATE_ABORT_ON_ERROR;
+	pthread_mutex_init(&m.lock, NULL);
+	pthread_cond_init(&m.cond, NULL);
+	r = pthread_create(&th, NULL, mig_thread, &m);
+	if (r) {
+		r = err_set(err, r, "migration thread: %s", strerror(r));
+		goto destroy;
+	}
+	pthread_mutex_lock(&m.lock);
+	while (!m.done) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 250 * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&m.cond, &m.lock, &until);
+		if (m.done)
+			break;
+		pthread_mutex_unlock(&m.lock);
+		mig_progress(m.dom, mg);
+		if (!aborted && mg->cancelled && mg->cancelled(mg->ctx)) {
+			log_info("cloud %s: cancelling the migration of %s",
+				 d->cloud, mg->uuid);
+			aborted = true;
+			if (virDomainAbortJob(m.dom) < 0)
+				virResetLastError();
+		}
+		pthread_mutex_lock(&m.lock);
+	}
+	pthread_mutex_unlock(&m.lock);
+	pthread_join(th, NULL);
+	r = m.r;
+	if (r == 0) {
+		if (!mig_completed(m.ddom, out))
+			mig_completed(m.dom, out);
+		if (!out->total_ms)
+			out->total_ms = clock_ms() - started;
+		virDomainFree(m.ddom);
+	} else if (aborted) {
+		r = err_set(err, EINTR, "migration cancelled: %s", m.err);
+	} else if (err) {
+		snprintf(err, ERRLEN, "%s", m.err);
+	}
+destroy:
+	pthread_mutex_destroy(&m.lock);
+	pthread_cond_destroy(&m.cond);
+out:
+	virTypedParamsFree(m.params, m.nparams);
+	if (m.dom)
+		virDomainFree(m.dom);
+	sb_free(&x);
+	virConnectClose(dc);
+	virConnectClose(c);
+	return r;
+}
+
 static int lv_list(struct virtdrv *vd,
 		   void (*fn)(void *ctx, const struct virt_seen *seen),
 		   void *ctx, char *err)
@@ -900,6 +1236,11 @@ static const struct virtdrv_ops libvirt_ops = {
 	.disk_resize = lv_disk_resize,
 	.disk_delete = lv_disk_delete,
 	.disk_exists = lv_disk_exists,
+	.disk_info = lv_disk_info,
+	.disk_room = lv_disk_room,
+	.disk_prepare = lv_disk_prepare,
+	.settle = lv_settle,
+	.migrate = lv_migrate,
 	.list = lv_list,
 	.free = lv_free,
 };

@@ -45,8 +45,39 @@ struct virt_seen {
 	bool ours;               /* its metadata names our instance */
 };
 
-typedef void (*virt_power_fn)(void *ctx, const char *uuid,
+/* A domain's power changed on the cloud named cloud. */
+typedef void (*virt_power_fn)(void *ctx, const char *cloud, const char *uuid,
 			      enum virt_power power);
+
+/* A domain once no job (a migration) runs on it any more. */
+struct virt_settled {
+	enum virt_power power;
+	bool paused;             /* running but paused (a migration's end) */
+};
+
+/* A live migration: the domain uuid of this driver's cloud to another's,
+ * where it is defined as dom; QEMU's stream and the disk copy go to host
+ * (the target's underlay address). While it runs, the caller's thread is
+ * called back: progress a few times a second, and cancelled, which stops
+ * the migration (the domain stays where it was) when it answers true. */
+struct virt_progress {
+	uint64_t done, total;    /* bytes, memory and disks */
+	uint64_t rate;           /* bytes per second */
+};
+struct virt_migration {
+	const char *uuid;
+	const struct virt_domain *dom;
+	const char *host;
+	uint64_t bandwidth_mib;  /* MiB/s, 0: no limit */
+	void (*progress)(void *ctx, const struct virt_progress *p);
+	bool (*cancelled)(void *ctx);
+	void *ctx;
+};
+struct virt_migrated {
+	uint64_t bytes;
+	int64_t total_ms;
+	int64_t downtime_ms;     /* -1: libvirt did not say */
+};
 
 struct virtdrv;
 
@@ -59,7 +90,7 @@ struct virtdrv_ops {
 	int (*undefine)(struct virtdrv *d, const char *uuid, char *err);
 	int (*start)(struct virtdrv *d, const char *uuid, char *err);
 	/* ACPI power button, up to grace_ms for the guest to go, then
-	 * destroy. 0 if it was not running. */
+	 * destroy. 0 if it was not running. start resumes a paused one. */
 	int (*stop)(struct virtdrv *d, const char *uuid, int grace_ms,
 		    char *err);
 	int (*power)(struct virtdrv *d, const char *uuid,
@@ -77,6 +108,26 @@ struct virtdrv_ops {
 	int (*disk_delete)(struct virtdrv *d, const char *uuid, char *err);
 	/* 1 if it exists, 0 if not, or -errno. */
 	int (*disk_exists)(struct virtdrv *d, const char *uuid, char *err);
+	/* Virtual size and bytes on disk of the VM's disk; -ENOENT if none. */
+	int (*disk_info)(struct virtdrv *d, const char *uuid,
+			 uint64_t *capacity, uint64_t *allocation, char *err);
+	/* Bytes free where the cloud keeps disks. */
+	int (*disk_room)(struct virtdrv *d, uint64_t *avail, char *err);
+	/* An empty disk of capacity bytes: where a live migration copies
+	 * the VM's disk to. Replaces one left by an earlier attempt. */
+	int (*disk_prepare)(struct virtdrv *d, const char *uuid,
+			    uint64_t capacity, char *err);
+	/* Waits up to timeout_ms for no job to run on the domain, then says
+	 * how it is. -ENOENT if the cloud has no such domain. */
+	int (*settle)(struct virtdrv *d, const char *uuid, int timeout_ms,
+		      struct virt_settled *out, char *err);
+	/* Live migration to the cloud of dst (a driver of the same kind),
+	 * storage copied, persistent there; the domain stays defined (shut
+	 * off) here, for the caller to remove once it has checked the
+	 * target. -EINTR when cancelled. */
+	int (*migrate)(struct virtdrv *d, struct virtdrv *dst,
+		       const struct virt_migration *mg,
+		       struct virt_migrated *out, char *err);
 	int (*list)(struct virtdrv *d,
 		    void (*fn)(void *ctx, const struct virt_seen *seen),
 		    void *ctx, char *err);

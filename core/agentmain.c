@@ -1,49 +1,99 @@
-/* maasfs agent --state DIR --disks DIR [--dnsmasq PATH]: the network work
- * of a remote cloud, run there over SSH by the maasfs that manages it. */
+/* maasfs agent [--state DIR] [--disks DIR] [--images DIR] [--dnsmasq PATH]
+ *              [send AREA NAME | receive AREA NAME SIZE]
+ * The work of a remote cloud, run there over SSH by the maasfs that
+ * manages it: without a command, its network work (a request/response
+ * protocol on stdin/stdout); send and receive are the two ends of a file
+ * copy between clouds (backend/copy.h). */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "../backend/agent.h"
+#include "../backend/copy.h"
 #include "../lib/log.h"
 #include "model.h"
 
+static int usage(void)
+{
+	fprintf(stderr, "usage: maasfs agent [--state DIR] [--disks DIR] "
+		"[--images DIR] [--dnsmasq PATH]\n"
+		"                    [send AREA NAME | receive AREA NAME SIZE]\n");
+	return 2;
+}
+
+/* A copy's end: AREA NAME [SIZE], every word checked. */
+static int copy_main(const struct agent_dirs *d, int argc, char *argv[])
+{
+	bool receive = !strcmp(argv[0], "receive");
+	unsigned long long size = 0;
+	enum copy_area area;
+	const char *dir;
+	char *end = NULL;
+	int r;
+
+	if (argc != (receive ? 4 : 3) || copy_area_parse(argv[1], &area) ||
+	    !copy_name_valid(area, argv[2]))
+		return usage();
+	if (receive) {
+		errno = 0;
+		size = strtoull(argv[3], &end, 10);
+		if (*argv[3] < '0' || *argv[3] > '9' || *end || errno)
+			return usage();
+	}
+	dir = area == COPY_IMAGES ? d->images : d->disks;
+	r = mkdir_p(dir, 0755);
+	if (r == 0)
+		r = receive ? copy_serve_receive(0, 1, dir, argv[2], size,
+						 area == COPY_IMAGES ? 0644
+								     : 0600)
+			    : copy_serve_send(1, dir, argv[2]);
+	return r ? 1 : 0;
+}
+
 int agent_main(int argc, char *argv[])
 {
-	const char *state = "/var/lib/maasfs-agent";
-	const char *disks = "/var/lib/maasfs-agent/disks";
-	const char *dnsmasq = "/usr/sbin/dnsmasq";
+	struct agent_dirs d = {
+		.statedir = "/var/lib/maasfs-agent",
+		.disks = "/var/lib/maasfs-agent/disks",
+		.images = "/var/lib/maasfs-agent/images",
+		.dnsmasq = "/usr/sbin/dnsmasq",
+	};
 	char logpath[PATH_MAX];
 	int i, r;
 
-	for (i = 1; i + 1 < argc; i += 2) {
+	for (i = 1; i + 1 < argc && argv[i][0] == '-'; i += 2) {
 		if (!strcmp(argv[i], "--state"))
-			state = argv[i + 1];
+			d.statedir = argv[i + 1];
 		else if (!strcmp(argv[i], "--disks"))
-			disks = argv[i + 1];
+			d.disks = argv[i + 1];
+		else if (!strcmp(argv[i], "--images"))
+			d.images = argv[i + 1];
 		else if (!strcmp(argv[i], "--dnsmasq"))
-			dnsmasq = argv[i + 1];
+			d.dnsmasq = argv[i + 1];
 		else
-			break;
+			return usage();
 	}
-	if (i != argc || !path_safe(state) || !path_safe(disks) ||
-	    !path_safe(dnsmasq)) {
-		fprintf(stderr, "usage: maasfs agent [--state DIR] [--disks DIR] "
-			"[--dnsmasq PATH]\n");
-		return 2;
-	}
-	r = mkdir_p(state, 0755);
+	if (!path_safe(d.statedir) || !path_safe(d.disks) ||
+	    !path_safe(d.images) || !path_safe(d.dnsmasq))
+		return usage();
+	if (i < argc && strcmp(argv[i], "send") && strcmp(argv[i], "receive"))
+		return usage();
+	r = mkdir_p(d.statedir, 0755);
 	if (r) {
-		fprintf(stderr, "maasfs agent: cannot create %s: %s\n", state,
-			strerror(-r));
+		fprintf(stderr, "maasfs agent: cannot create %s: %s\n",
+			d.statedir, strerror(-r));
 		return 1;
 	}
 	/* The channel's stderr is not read: log to a file. */
-	snprintf(logpath, sizeof logpath, "%s/agent.log", state);
+	snprintf(logpath, sizeof logpath, "%s/agent.log", d.statedir);
 	log_init("maasfs-agent", 0, logpath);
-	r = agent_serve(0, 1, state, dnsmasq, disks);
+	if (i < argc)
+		r = copy_main(&d, argc - i, argv + i);
+	else
+		r = agent_serve(0, 1, &d) ? 1 : 0;
 	log_close();
-	return r ? 1 : 0;
+	return r;
 }

@@ -117,6 +117,42 @@ struct tenant {
 #define VM_STOP_GRACE_MS 20000   /* graceful shutdown, then destroy */
 #define MAC_STRLEN 18
 
+/* A VM's migration (DESIGN §5): the phase it is in, persisted in
+ * state.yaml at every transition so that a maasfs killed mid-way finishes
+ * or rolls back at the next mount; then the result of the last one. */
+enum mig_phase {
+	MIG_NONE,        /* never migrated */
+	MIG_CHECK,       /* target reachable, image there, room for the disk */
+	MIG_STRETCH,     /* the subnet onto the target */
+	MIG_PREPARE,     /* live: the target's disk; cold: the source stops */
+	MIG_TRANSFER,    /* live: libvirt's migration; cold: the disk copy */
+	MIG_LAND,        /* cold: defined (and started) on the target */
+	MIG_VERIFY,      /* the target has it, as it should be */
+	MIG_COMMIT,      /* its location is the target from now on */
+	MIG_CLEANUP,     /* the source's domain and disk go */
+	MIG_DONE,
+	MIG_FAILED,      /* rolled back */
+};
+const char *mig_phase_name(enum mig_phase p);
+int mig_phase_parse(const char *s, enum mig_phase *out);
+bool mig_running(enum mig_phase p);
+
+struct mig {
+	enum mig_phase phase;
+	bool live;
+	bool was_running;
+	struct cloud *from, *to;
+	uint64_t done, total;      /* bytes */
+	uint64_t rate;             /* bytes per second */
+	time_t started;            /* wall clock */
+	int64_t t0_ms;             /* monotonic, this process */
+	int64_t total_ms;
+	int64_t downtime_ms;       /* -1: not known */
+	int error;                 /* errno of a failure */
+	char msg[ERRLEN];
+	char sum[72];              /* cold: sha256 of the disk copied */
+};
+
 /* What a user sets of a VM (and its reservation): copied whole, compared
  * whole, put back whole when a change fails. */
 struct vm_conf {
@@ -139,6 +175,7 @@ struct vm {
 	enum virt_power power;         /* as libvirt last told */
 	enum obj_state state;
 	struct strbuf xml;             /* the definition libvirt holds */
+	struct mig mig;                /* running, or the last one */
 	struct obj_error error;
 	time_t mtime;
 };
@@ -159,6 +196,7 @@ struct model_opts {
 	const char *config;         /* clouds file; NULL: one local cloud */
 	uint32_t vni_min, vni_max;  /* 0: 1..VNI_MAX */
 	const char *dnsmasq;        /* default /usr/sbin/dnsmasq */
+	uint64_t bandwidth_mib;     /* migrations' cap in MiB/s, 0: none */
 	netdrv_factory netdrv_new;  /* NULL: the real drivers */
 	void *netdrv_ctx;
 	virtdrv_factory virtdrv_new;
@@ -176,6 +214,7 @@ struct model {
 	struct cloud **clouds;
 	size_t nclouds;
 	uint32_t vni_min, vni_max;
+	uint64_t bandwidth_mib;
 	char statedir[DIR_MAXLEN + 1];
 	char instance[INSTANCE_LEN + 1];
 	time_t started;
@@ -185,6 +224,9 @@ struct model {
 	 * over clouds (striped by VNI) */
 	pthread_mutex_t subnet_locks[16];
 	int lockfd;                   /* flock on STATE/lock */
+	/* Asked by long operations (migrations), in the thread of the
+	 * request they serve: did its caller give up (Ctrl-C)? fs/ sets it. */
+	bool (*interrupted)(void);
 };
 
 /* "libnl 3.7.0, libvirt 9.0.0, libyaml 0.2.5, libssh 0.10.6" */
@@ -293,8 +335,18 @@ int vm_delete(struct model *m, const char *tenant, const char *name,
 	      char *err);
 int vm_set(struct model *m, const char *tenant, const char *name,
 	   const char *attr, const char *value, char *err);
-/* Lifecycle events from libvirt (the event thread). */
-void vm_power_event(void *model, const char *uuid, enum virt_power power);
+/* Lifecycle events from libvirt (the event thread), of cloud's domains. */
+void vm_power_event(void *model, const char *cloud, const char *uuid,
+		    enum virt_power power);
+/* Migrations: a write of "CLOUD [mode=live|cold]" to the location of a VM
+ * that has run; a subnet's VMs when it moves. Synchronous. */
+int vm_migrate(struct model *m, const char *tenant, const char *name,
+	       const char *cloud, const char *mode, char *err);
+/* At mount, for a VM whose migration was cut off: finishes or rolls back,
+ * as the clouds say. */
+void mig_recover(struct model *m, struct vm *v);
+/* The migration file. Caller holds the lock. */
+int mig_show(const struct vm *v, struct strbuf *out);
 /* "running", "stopped", "migrating" or "error". */
 const char *vm_state_word(const struct vm *v);
 /* The domain of VM v configured as c (v's own conf or a new one), on

@@ -36,7 +36,8 @@ void model_versions(char *buf, size_t len)
 static struct netdrv *real_netdrv(const struct cloud *c, const char *marker,
 				  const char *rundir, void *ctx, char *err)
 {
-	struct netdrv_local_conf lc = { marker, rundir, ctx, c->disks };
+	struct netdrv_local_conf lc = { marker, rundir, ctx, c->disks,
+					 c->images };
 	struct agent_conf ac = {
 		.cloud = c->name,
 		.ssh = {
@@ -49,6 +50,7 @@ static struct netdrv *real_netdrv(const struct cloud *c, const char *marker,
 		.agent = c->agent,
 		.statedir = c->agent_state,
 		.disks = c->disks,
+		.images = c->images,
 		.marker = marker,
 	};
 
@@ -117,6 +119,7 @@ int model_open(const struct model_opts *o, struct model **out, char *err)
 	m->started = time(NULL);
 	m->vni_min = o->vni_min ? o->vni_min : 1;
 	m->vni_max = o->vni_max ? o->vni_max : VNI_MAX;
+	m->bandwidth_mib = o->bandwidth_mib;
 	snprintf(m->statedir, sizeof m->statedir, "%s", statedir);
 	if (m->vni_min > m->vni_max || m->vni_max > VNI_MAX) {
 		r = err_set(err, EINVAL, "bad VNI range %u-%u", m->vni_min,

@@ -150,36 +150,43 @@ static void reconcile_vm(struct model *m, struct vm *v)
 
 struct domain_sweep {
 	struct model *m;
-	struct virtdrv *d;
+	struct cloud *c;
 	int removed;
 };
 
-/* A domain of ours the state does not know: a mkdir or rmdir cut short.
- * A stopped one goes with its disk; a running one is left to the operator. */
+/* A domain of ours the state does not know (a mkdir or rmdir cut short),
+ * or a VM's copy on a cloud that is not its location (a migration's
+ * source that could not be cleaned). A stopped one goes with its disk; a
+ * running one is left to the operator. */
 static void sweep_domain(void *ctx, const struct virt_seen *seen)
 {
 	struct domain_sweep *w = ctx;
+	struct virtdrv *d = w->c->virt;
+	const struct vm *v;
 	char err[ERRLEN];
-	bool known;
+	bool wanted;
 
 	if (!seen->ours)
 		return;
 	pthread_mutex_lock(&w->m->lock);
-	known = vm_find_uuid(w->m, seen->uuid) != NULL;
+	v = vm_find_uuid(w->m, seen->uuid);
+	wanted = v && (v->conf.location == w->c || mig_running(v->mig.phase));
 	pthread_mutex_unlock(&w->m->lock);
-	if (known)
+	if (wanted)
 		return;
 	if (seen->power != VIRT_POWER_STOPPED) {
-		log_warnx("domain %s (%s) is ours, not in the state, and runs: "
-			  "left alone", seen->name, seen->uuid);
+		log_warnx("domain %s (%s) is ours, %s, and runs: left alone",
+			  seen->name, seen->uuid, v ? "its VM is on another "
+			  "cloud" : "not in the state");
 		return;
 	}
-	if (w->d->ops->undefine(w->d, seen->uuid, err) ||
-	    w->d->ops->disk_delete(w->d, seen->uuid, err)) {
+	if (d->ops->undefine(d, seen->uuid, err) ||
+	    d->ops->disk_delete(d, seen->uuid, err)) {
 		log_warnx("removing domain %s: %s", seen->name, err);
 		return;
 	}
-	log_info("removed domain %s: not in the state", seen->name);
+	log_info("removed domain %s from %s: %s", seen->name, w->c->name,
+		 v ? "a copy its migration left" : "not in the state");
 	w->removed++;
 }
 
@@ -203,13 +210,19 @@ static void reconcile_vms(struct model *m)
 	pthread_mutex_unlock(&m->lock);
 	if (!all)
 		return;   /* no VM: libvirt is not needed */
+	/* Migrations a dead maasfs left half-way: finished or rolled back
+	 * first, so that each VM is then where its state says. */
+	for (i = 0; i < n; i++)
+		if (mig_running(all[i]->mig.phase))
+			mig_recover(m, all[i]);
 	for (i = 0; i < n; i++)
 		reconcile_vm(m, all[i]);
 	free(all);
 	for (i = 0; i < m->nclouds; i++) {
-		struct domain_sweep w = { m, m->clouds[i]->virt, 0 };
+		struct domain_sweep w = { m, m->clouds[i], 0 };
+		struct virtdrv *d = w.c->virt;
 
-		if (w.d->ops->list(w.d, sweep_domain, &w, err))
+		if (d->ops->list(d, sweep_domain, &w, err))
 			log_warnx("cloud %s: %s", m->clouds[i]->name, err);
 	}
 	state_save(m, NULL);   /* powers as libvirt has them */

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,37 @@ static void serialize_subnet(struct yw *w, const struct subnet *s)
 	yw_map_end(w);
 }
 
+/* A running migration's phase (what the next mount finishes or rolls
+ * back from), or the last one's result. */
+static void serialize_mig(struct yw *w, const struct mig *g)
+{
+	char buf[32];
+
+	yw_str(w, "migration");
+	yw_map(w);
+	yw_key_str(w, "phase", mig_phase_name(g->phase));
+	yw_key_str(w, "mode", g->live ? "live" : "cold");
+	yw_key_str(w, "from", g->from->name);
+	yw_key_str(w, "to", g->to->name);
+	yw_key_str(w, "was_running", g->was_running ? "true" : "false");
+	yw_key_uint(w, "started", (unsigned long)g->started);
+	if (!mig_running(g->phase)) {
+		yw_key_uint(w, "bytes", (unsigned long)g->done);
+		yw_key_uint(w, "time_ms", (unsigned long)g->total_ms);
+		if (g->downtime_ms >= 0)
+			yw_key_uint(w, "downtime_ms",
+				    (unsigned long)g->downtime_ms);
+		if (g->sum[0])
+			yw_key_str(w, "checksum", g->sum);
+		if (g->error) {
+			snprintf(buf, sizeof buf, "%s", errno_name(g->error));
+			yw_key_str(w, "error", buf);
+			yw_key_str(w, "message", g->msg);
+		}
+	}
+	yw_map_end(w);
+}
+
 static void serialize_vm(struct yw *w, const struct vm *v)
 {
 	char buf[32];
@@ -61,6 +93,8 @@ static void serialize_vm(struct yw *w, const struct vm *v)
 		yw_key_str(w, "ip", buf);
 	}
 	yw_key_str(w, "uuid", v->uuid);
+	if (v->mig.phase != MIG_NONE)
+		serialize_mig(w, &v->mig);
 	yw_map_end(w);
 }
 
@@ -271,13 +305,76 @@ static const char *vm_field(struct ydoc *d, yaml_node_t *n, const char *vm,
 	return ydoc_scalar(f);
 }
 
+static int parse_mig(struct model *m, struct ydoc *d, yaml_node_t *n,
+		     const char *vm, struct mig *g, char *err)
+{
+	static const char *const keys[] = { "phase", "mode", "from", "to",
+					    "was_running", "started", "bytes",
+					    "time_ms", "downtime_ms",
+					    "checksum", "error", "message",
+					    NULL };
+	static const char *const need[] = { "phase", "mode", "from", "to",
+					    "was_running" };
+	const char *f[ARRAY_SIZE(need)];
+	yaml_node_t *x;
+	unsigned long u;
+	size_t i;
+
+	if (ydoc_check_map(d, n, "a migration", keys, err))
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(need); i++) {
+		x = ydoc_get(d, n, need[i]);
+		f[i] = x ? ydoc_scalar(x) : NULL;
+		if (!f[i])
+			return ydoc_err(d, x ? x : n, err, "VM %s: migration %s "
+					"missing", vm, need[i]);
+	}
+	g->from = model_cloud(m, f[2]);
+	g->to = model_cloud(m, f[3]);
+	if (mig_phase_parse(f[0], &g->phase) || g->phase == MIG_NONE ||
+	    (strcmp(f[1], "live") && strcmp(f[1], "cold")) || !g->from ||
+	    !g->to || g->from == g->to ||
+	    (strcmp(f[4], "true") && strcmp(f[4], "false")))
+		return ydoc_err(d, n, err, "VM %s: bad migration record", vm);
+	g->live = !strcmp(f[1], "live");
+	g->was_running = !strcmp(f[4], "true");
+	g->downtime_ms = -1;
+	if ((x = ydoc_get(d, n, "started"))) {
+		if (ydoc_uint(d, x, "started", 0, ULONG_MAX, &u, err))
+			return -EINVAL;
+		g->started = (time_t)u;
+	}
+	if ((x = ydoc_get(d, n, "bytes"))) {
+		if (ydoc_uint(d, x, "bytes", 0, ULONG_MAX, &u, err))
+			return -EINVAL;
+		g->done = g->total = u;
+	}
+	if ((x = ydoc_get(d, n, "time_ms"))) {
+		if (ydoc_uint(d, x, "time_ms", 0, ULONG_MAX, &u, err))
+			return -EINVAL;
+		g->total_ms = (int64_t)u;
+	}
+	if ((x = ydoc_get(d, n, "downtime_ms"))) {
+		if (ydoc_uint(d, x, "downtime_ms", 0, ULONG_MAX, &u, err))
+			return -EINVAL;
+		g->downtime_ms = (int64_t)u;
+	}
+	if ((x = ydoc_get(d, n, "checksum")) && ydoc_scalar(x))
+		snprintf(g->sum, sizeof g->sum, "%s", ydoc_scalar(x));
+	if ((x = ydoc_get(d, n, "error")) && ydoc_scalar(x))
+		g->error = errno_value(ydoc_scalar(x));
+	if ((x = ydoc_get(d, n, "message")) && ydoc_scalar(x))
+		snprintf(g->msg, sizeof g->msg, "%s", ydoc_scalar(x));
+	return 0;
+}
+
 static int parse_vm(struct model *m, struct ydoc *d, struct tenant *t,
 		    yaml_node_t *key, yaml_node_t *n, char *err)
 {
 	static const char *const keys[] = { "subnet", "vcpus", "memory",
 					    "disk", "image", "location",
 					    "state", "mac", "ip", "uuid",
-					    NULL };
+					    "migration", NULL };
 	const char *name = ydoc_scalar(key), *f;
 	char why[ERRLEN];
 	unsigned long u;
@@ -369,6 +466,9 @@ static int parse_vm(struct model *m, struct ydoc *d, struct tenant *t,
 	if (r)
 		return r;
 	snprintf(v->uuid, sizeof v->uuid, "%s", f);
+	if (ydoc_get(d, n, "migration"))
+		return parse_mig(m, d, ydoc_get(d, n, "migration"), name,
+				 &v->mig, err);
 	return 0;
 }
 

@@ -93,9 +93,14 @@ uint64_t subnet_presence(const struct model *m, const struct subnet *s)
 	const struct vm *v;
 	size_t i;
 
-	objset_each(&s->tenant->vms, i, v)
-		if (v->state != OBJ_DELETING && !strcmp(v->conf.subnet, s->name))
-			mask |= 1ull << cloud_index(m, v->conf.location);
+	objset_each(&s->tenant->vms, i, v) {
+		if (v->state == OBJ_DELETING || strcmp(v->conf.subnet, s->name))
+			continue;
+		mask |= 1ull << cloud_index(m, v->conf.location);
+		/* a migrating VM needs its network on both ends */
+		if (mig_running(v->mig.phase) && v->mig.to)
+			mask |= 1ull << cloud_index(m, v->mig.to);
+	}
 	return mask;
 }
 

@@ -378,8 +378,7 @@ static int show_vm_migration(const struct model *m, const struct objref *o,
 			     struct strbuf *out)
 {
 	(void)m;
-	(void)o;
-	return sb_puts(out, "none\n");
+	return mig_show(o->vm, out);
 }
 
 static int show_vm_console(const struct model *m, const struct objref *o,

@@ -14,6 +14,8 @@
 
 const char *vm_state_word(const struct vm *v)
 {
+	if (mig_running(v->mig.phase))
+		return "migrating";
 	if (v->state == OBJ_ERROR)
 		return "error";
 	switch (v->power) {
@@ -395,13 +397,10 @@ static int vm_edit(struct model *m, const struct vm *v, struct vm_conf *c,
 			return err_set(err, ENOENT, "no cloud %s", value);
 		if (to == v->conf.location)
 			return 0;
-		/* A VM that has never run is simply placed there: defined on
-		 * that cloud, its disk made there at its first start. */
+		/* Only a VM that has never run comes here (vm_locate). */
 		if (v->disk_made || v->power != VIRT_POWER_STOPPED)
-			return err_set(err, EOPNOTSUPP, "VM %s has run: moving "
-				       "it to another cloud is a migration, "
-				       "not supported by this version",
-				       v->name);
+			return err_set(err, EBUSY, "VM %s has run: it "
+				       "migrates", v->name);
 		c->location = to;
 		return 0;
 	}
@@ -656,15 +655,49 @@ static int vm_power_op(struct model *m, const char *tname, const char *name,
 	return r;
 }
 
+/* "CLOUD [mode=live|cold]": a VM that has run migrates; one that never
+ * did is simply defined there instead (its disk is made at its first
+ * start, wherever that is). */
+static int vm_locate(struct model *m, const char *tname, const char *name,
+		     const char *value, char *err)
+{
+	char cloud[NAME_MAXLEN + 2] = "", mode[16] = "", extra;
+	struct vm *v;
+	bool moves;
+	int r, n;
+
+	n = sscanf(value, "%33s mode=%15s %c", cloud, mode, &extra);
+	if (n < 1 || n > 2 || strlen(cloud) > NAME_MAXLEN ||
+	    (n == 1 && strchr(value, ' ')) ||
+	    (n == 2 && strcmp(mode, "live") && strcmp(mode, "cold")))
+		return err_set(err, EINVAL, "location takes \"CLOUD "
+			       "[mode=live|cold]\", not '%.60s'", value);
+	r = name_check(cloud, "cloud", err);
+	if (r)
+		return r;
+	pthread_mutex_lock(&m->lock);
+	r = vm_get(m, tname, name, &v, err);
+	moves = r == 0 && (v->disk_made || v->power != VIRT_POWER_STOPPED);
+	pthread_mutex_unlock(&m->lock);
+	if (r)
+		return r;
+	if (moves)
+		return vm_migrate(m, tname, name, cloud, mode, err);
+	return vm_configure(m, tname, name, "location", cloud, err);
+}
+
 int vm_set(struct model *m, const char *tname, const char *name,
 	   const char *attr, const char *value, char *err)
 {
 	if (!strcmp(attr, "state"))
 		return vm_power_op(m, tname, name, value, err);
+	if (!strcmp(attr, "location"))
+		return vm_locate(m, tname, name, value, err);
 	return vm_configure(m, tname, name, attr, value, err);
 }
 
-void vm_power_event(void *model, const char *uuid, enum virt_power power)
+void vm_power_event(void *model, const char *cloud, const char *uuid,
+		    enum virt_power power)
 {
 	struct model *m = model;
 	struct vm *v;
@@ -674,6 +707,12 @@ void vm_power_event(void *model, const char *uuid, enum virt_power power)
 		return;
 	pthread_mutex_lock(&m->lock);
 	v = vm_find_uuid(m, uuid);
+	/* Only the VM's own cloud speaks for it: a migration leaves a
+	 * stopped copy on the source for a while; and while it migrates,
+	 * the engine says what its power is. */
+	if (v && (strcmp(v->conf.location->name, cloud) ||
+		  mig_running(v->mig.phase)))
+		v = NULL;
 	if (v && v->power != power) {
 		log_info("VM %s/%s is %s", v->tenant->name, v->name,
 			 power == VIRT_POWER_RUNNING ? "running" : "stopped");

@@ -33,9 +33,19 @@ static int fs_resolve(const char *path, struct fs_path *p)
 	return tree_walk(path, p->buf, sizeof p->buf, &p->node);
 }
 
+/* The request this thread serves was interrupted (Ctrl-C on the writer:
+ * the kernel's INTERRUPT, which libfuse records on the request). */
+static bool fs_interrupted(void)
+{
+	return fuse_interrupted() != 0;
+}
+
 static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
+	struct model *m = fuse_get_context()->private_data;
+
 	(void)conn;
+	m->interrupted = fs_interrupted;
 	/* Values change behind the kernel's back (leases, status): no
 	 * caching, so that stat sizes and reads are always exact. */
 	cfg->entry_timeout = 0;
@@ -43,7 +53,7 @@ static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->negative_timeout = 0;
 	cfg->use_ino = 0;
 	cfg->nullpath_ok = 0;
-	return fuse_get_context()->private_data;
+	return m;
 }
 
 static int fs_getattr(const char *path, struct stat *st,

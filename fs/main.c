@@ -27,6 +27,7 @@ struct maas_opts {
 	char *vni;
 	char *dnsmasq;
 	char *log;
+	char *bandwidth;
 	int help;
 	int version;
 };
@@ -38,6 +39,7 @@ static const struct fuse_opt maas_opt_spec[] = {
 	OPT("vni=%s", vni),
 	OPT("dnsmasq=%s", dnsmasq),
 	OPT("log=%s", log),
+	OPT("bandwidth=%s", bandwidth),
 	OPT("-h", help),
 	OPT("--help", help),
 	OPT("-V", version),
@@ -48,7 +50,8 @@ static const struct fuse_opt maas_opt_spec[] = {
 static void usage(const char *prog)
 {
 	printf("usage: %s [options] MOUNTPOINT\n"
-	       "       %s agent [--state DIR] [--disks DIR] [--dnsmasq PATH]\n"
+	       "       %s agent [--state DIR] [--disks DIR] [--images DIR] "
+	       "[--dnsmasq PATH]\n"
 	       "\n"
 	       "Migration-as-a-service for a multi-cloud estate, as a "
 	       "filesystem.\n"
@@ -64,6 +67,8 @@ static void usage(const char *prog)
 	       "/usr/sbin/dnsmasq)\n"
 	       "    -o log=FILE            log file when in the background "
 	       "(default STATE/maasfs.log)\n"
+	       "    -o bandwidth=MIB       migrations' cap in MiB/s, disk "
+	       "copies and live (default: none)\n"
 	       "    -h, --help             this help\n"
 	       "    -V, --version          versions of maasfs and its "
 	       "libraries\n"
@@ -220,6 +225,18 @@ int main(int argc, char *argv[])
 			"1-%u\n", argv[0], o.vni, VNI_MAX);
 		goto out;
 	}
+	if (o.bandwidth) {
+		char *end;
+
+		errno = 0;
+		mo.bandwidth_mib = strtoull(o.bandwidth, &end, 10);
+		if (*o.bandwidth < '0' || *o.bandwidth > '9' || *end || errno ||
+		    mo.bandwidth_mib > 1000000) {
+			fprintf(stderr, "%s: bandwidth=%s: expected MiB/s, a "
+				"number\n", argv[0], o.bandwidth);
+			goto out;
+		}
+	}
 	statedir = absolute(o.state);
 	mo.statedir = statedir;
 	mo.config = absolute(o.config);
@@ -285,6 +302,7 @@ out:
 	free(o.vni);
 	free(o.dnsmasq);
 	free(o.log);
+	free(o.bandwidth);
 	log_close();
 	return r ? 1 : 0;
 }

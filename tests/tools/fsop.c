@@ -10,9 +10,13 @@
  *   truncate PATH SIZE   truncate(2)
  *   mkdir PATH | rmdir PATH | unlink PATH | create PATH | chmod PATH
  *   rename FROM TO
- */
+ *
+ * SIGINT and SIGTERM interrupt the call (as Ctrl-C does a shell's write)
+ * without ending fsop, so that the errno it got is printed: even in the
+ * background of a script, where SIGINT would otherwise be ignored. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,12 +76,23 @@ static int read_file(const char *path)
 	return 0;
 }
 
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
 int main(int argc, char *argv[])
 {
 	const char *op = argc > 1 ? argv[1] : "";
 	const char *path = argc > 2 ? argv[2] : "";
 	const char *arg = argc > 3 ? argv[3] : NULL;
+	struct sigaction sa;
 	int fd;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;   /* no SA_RESTART: the call sees it */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 
 	if (argc < 3)
 		goto usage;

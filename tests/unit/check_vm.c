@@ -247,14 +247,17 @@ START_TEST(test_power)
 	ck_assert_int_eq(v->power, VIRT_POWER_RUNNING);
 	/* The guest powers itself off: libvirt's event, no write. */
 	m->clouds[0]->virt->ops->stop(m->clouds[0]->virt, v->uuid, 0, NULL);
-	vm_power_event(m, v->uuid, VIRT_POWER_STOPPED);
+	vm_power_event(m, "cloud2", v->uuid, VIRT_POWER_STOPPED);
+	ck_assert_str_eq(vm_state_word(v), "running");   /* not its cloud */
+	vm_power_event(m, v->conf.location->name, v->uuid, VIRT_POWER_STOPPED);
 	ck_assert_str_eq(vm_state_word(v), "stopped");
 	{
 		char *state = fake_state_file(statedir);
 		ck_assert_ptr_nonnull(strstr(state, "state: stopped"));
 		free(state);
 	}
-	vm_power_event(m, "00000000-0000-4000-8000-000000000000",
+	vm_power_event(m, v->conf.location->name,
+		       "00000000-0000-4000-8000-000000000000",
 		       VIRT_POWER_RUNNING);   /* not ours: ignored */
 	OK(vm_delete(m, "t", "vm1", err));
 	ck_assert_int_eq(world.domains, 0);

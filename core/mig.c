@@ -1,0 +1,825 @@
+/* Migration of a VM between clouds (DESIGN §5), as a table of states and
+ * events (OpenBSD ospfd's neighbor FSM): in a phase, an event runs an
+ * action; when it succeeds the VM enters the next phase, which is written
+ * to state.yaml before anything of it is done, and GO is raised there; when
+ * it fails, FAIL is raised in the same phase. Before COMMIT a failure rolls
+ * everything back to the source; from COMMIT on the target holds the VM
+ * and only the source's leftovers can remain. At mount, RECOVER is raised
+ * in the phase a killed maasfs left, and the clouds decide: the VM is never
+ * on two clouds and never on none.
+ *
+ * The VM is reserved (CHANGING: other writes get EBUSY) for the whole run,
+ * which happens in the writer's thread without the model lock. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../lib/log.h"
+#include "model.h"
+#include "state.h"
+
+/* Room a disk needs on the target beyond its bytes. */
+#define MIG_ROOM_MARGIN (64ull << 20)
+#define MIG_SETTLE_MS 30000
+#define MIG_COPY_CHUNK (1u << 20)
+
+static const char *const phase_names[] = {
+	[MIG_NONE] = "none",         [MIG_CHECK] = "check",
+	[MIG_STRETCH] = "stretch",   [MIG_PREPARE] = "prepare",
+	[MIG_TRANSFER] = "transfer", [MIG_LAND] = "land",
+	[MIG_VERIFY] = "verify",     [MIG_COMMIT] = "commit",
+	[MIG_CLEANUP] = "cleanup",   [MIG_DONE] = "done",
+	[MIG_FAILED] = "failed",
+};
+
+const char *mig_phase_name(enum mig_phase p)
+{
+	return (size_t)p < ARRAY_SIZE(phase_names) ? phase_names[p] : "?";
+}
+
+int mig_phase_parse(const char *s, enum mig_phase *out)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(phase_names); i++)
+		if (!strcmp(s, phase_names[i])) {
+			*out = (enum mig_phase)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+bool mig_running(enum mig_phase p)
+{
+	return p >= MIG_CHECK && p <= MIG_CLEANUP;
+}
+
+enum mig_event {
+	MIG_EV_GO,        /* the previous step succeeded (or the start) */
+	MIG_EV_FAIL,      /* this phase's step failed */
+	MIG_EV_RECOVER,   /* a mount found the migration in this phase */
+};
+
+static const char *const event_names[] = { "go", "fail", "recover" };
+
+/* One migration being run: what the steps share. */
+struct migctx {
+	struct model *m;
+	struct vm *v;                     /* reserved for the whole run */
+	char tenant[NAME_MAXLEN + 1], name[NAME_MAXLEN + 1];
+	char subnet[NAME_MAXLEN + 1];     /* "" without a network */
+	char uuid[VIRT_UUID_LEN + 1];
+	char image[NAME_MAXLEN + 1];
+	struct cloud *from, *to;
+	bool live, was_running;
+	struct virt_domain dom;           /* its definition on the target */
+	char bridge[NET_IFNAMSIZ];
+	struct strbuf xml;                /* as the target holds it */
+	uint64_t capacity, allocation;    /* its disk */
+	int64_t down_at;                  /* cold: when the source stopped */
+	bool caller;                      /* a writer waits (can cancel) */
+	int r;                            /* the first failure */
+	char err[ERRLEN];
+	char note[ERRLEN];                /* what a rollback could not undo */
+};
+
+/* ---- helpers ---- */
+
+static bool cancelled(struct migctx *x)
+{
+	return x->caller && x->m->interrupted && x->m->interrupted();
+}
+
+static bool cancelled_cb(void *ctx)
+{
+	return cancelled(ctx);
+}
+
+static int fail(struct migctx *x, int r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct migctx *x, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(x->err, sizeof x->err, fmt, ap);
+	va_end(ap);
+	return -r;
+}
+
+static void note(struct migctx *x, const char *what, const char *why)
+{
+	size_t n = strlen(x->note);
+
+	log_warnx("migration of %s/%s: %s: %s", x->tenant, x->name, what,
+		  why);
+	snprintf(x->note + n, sizeof x->note - n, "%s%s: %s", n ? "; " : "",
+		 what, why);
+}
+
+static void progress(struct migctx *x, uint64_t done, uint64_t total,
+		     uint64_t rate)
+{
+	pthread_mutex_lock(&x->m->lock);
+	x->v->mig.done = done;
+	x->v->mig.total = total;
+	x->v->mig.rate = rate;
+	pthread_mutex_unlock(&x->m->lock);
+}
+
+static void progress_cb(void *ctx, const struct virt_progress *p)
+{
+	progress(ctx, p->done, p->total, p->rate);
+}
+
+/* Copies one file of the source's disk or image directory to the
+ * target's, verified; counted: its bytes are the migration's progress.
+ * -ENOENT if the source has no such file. */
+static int copy_file(struct migctx *x, enum copy_area area, const char *name,
+		     bool counted, char *sum_hex)
+{
+	struct netdrv *src = x->from->net, *dst = x->to->net;
+	struct copy_src *s = NULL;
+	struct copy_dst *d = NULL;
+	static __thread unsigned char buf[MIG_COPY_CHUNK];
+	uint64_t done = 0, off, bw = x->m->bandwidth_mib << 20;
+	int64_t t0 = clock_ms(), last = 0;
+	ssize_t n;
+	int r;
+
+	r = src->ops->file_source(src, area, name, &s, x->err);
+	if (r)
+		return r;
+	r = dst->ops->file_sink(dst, area, name, s->size, &d, x->err);
+	if (r) {
+		copy_src_close(s);
+		return r;
+	}
+	if (counted)
+		progress(x, 0, s->data, 0);
+	while ((n = copy_src_read(s, &off, buf, sizeof buf, x->err)) > 0) {
+		int64_t now;
+
+		r = copy_dst_write(d, off, buf, (size_t)n, x->err);
+		if (r)
+			break;
+		done += (uint64_t)n;
+		/* the cap on bandwidth: ahead of it, wait (and listen) */
+		while (bw && !cancelled(x) &&
+		       (int64_t)(done * 1000 / bw) > clock_ms() - t0)
+			usleep(20000);
+		if (cancelled(x)) {
+			r = fail(x, EINTR, "cancelled by the caller while "
+				 "copying %s", name);
+			break;
+		}
+		now = clock_ms();
+		if (counted && now - last >= 100) {
+			last = now;
+			progress(x, done, s->data, now > t0 ? done * 1000 /
+				 (uint64_t)(now - t0) : 0);
+		}
+	}
+	if (r == 0 && n < 0)
+		r = (int)n;
+	if (r == 0) {
+		r = copy_dst_finish(d, s->sum, x->err);
+		d = NULL;
+	}
+	if (r == 0 && sum_hex)
+		copy_sum_hex(s->sum, sum_hex);
+	if (r == 0 && counted)
+		progress(x, done, s->data, clock_ms() > t0 ? done * 1000 /
+			 (uint64_t)(clock_ms() - t0) : 0);
+	copy_dst_abort(d);
+	copy_src_close(s);
+	return r;
+}
+
+static void disk_name(const struct migctx *x, const char *ext, char *buf,
+		      size_t len)
+{
+	snprintf(buf, len, "%s.%s", x->uuid, ext);
+}
+
+/* The console log goes along; its loss is no reason to fail. */
+static void copy_console(struct migctx *x)
+{
+	char name[64], saved[ERRLEN];
+	int r;
+
+	disk_name(x, "console", name, sizeof name);
+	snprintf(saved, sizeof saved, "%s", x->err);
+	r = copy_file(x, COPY_DISKS, name, false, NULL);
+	if (r && r != -ENOENT)
+		log_warnx("migration of %s/%s: the console log stays behind: "
+			  "%s", x->tenant, x->name, x->err);
+	snprintf(x->err, sizeof x->err, "%s", saved);
+}
+
+/* Does this cloud hold the VM whole: its domain and its disk? */
+static bool holds(struct migctx *x, struct cloud *c, struct virt_settled *st)
+{
+	struct virt_settled dummy;
+	char err[ERRLEN];
+
+	return c->virt->ops->settle(c->virt, x->uuid, MIG_SETTLE_MS,
+				    st ? st : &dummy, err) == 0 &&
+	       c->virt->ops->disk_exists(c->virt, x->uuid, err) == 1;
+}
+
+/* ---- the steps ---- */
+
+static int act_check(struct migctx *x)
+{
+	struct virtdrv *tv = x->to->virt, *fv = x->from->virt;
+	struct strbuf st = STRBUF_INIT;
+	struct virt_settled there;
+	uint64_t room = 0;
+	char name[NAME_MAXLEN + 16];
+	static const char *const parts[] = { "kernel", "initrd", "qcow2" };
+	size_t i;
+	int r;
+
+	x->to->net->ops->status(x->to->net, &st);
+	if (strncmp(sb_str(&st), "up", 2)) {
+		r = fail(x, EHOSTUNREACH, "cloud %s is %s", x->to->name,
+			 sb_str(&st));
+		sb_free(&st);
+		return r;
+	}
+	sb_free(&st);
+	if (x->subnet[0] && (!x->to->vtep_ip || !x->from->vtep_ip))
+		return fail(x, EINVAL, "clouds %s and %s need a vtep to "
+			    "share a subnet", x->from->name, x->to->name);
+	r = fv->ops->disk_info(fv, x->uuid, &x->capacity, &x->allocation,
+			       x->err);
+	if (r)
+		return r == -ENOENT ? fail(x, EIO, "the disk of %s is missing "
+					   "on cloud %s", x->name,
+					   x->from->name) : r;
+	r = tv->ops->disk_room(tv, &room, x->err);
+	if (r)
+		return r;
+	if (room < x->allocation + MIG_ROOM_MARGIN)
+		return fail(x, ENOSPC, "cloud %s has %llu MiB free, the disk "
+			    "of %s needs %llu", x->to->name,
+			    (unsigned long long)(room >> 20), x->name,
+			    (unsigned long long)((x->allocation +
+						  MIG_ROOM_MARGIN) >> 20));
+	/* A copy on the target that a cut-off attempt left: it goes, as
+	 * long as it does not run (the source holds the VM whole). */
+	if (tv->ops->settle(tv, x->uuid, MIG_SETTLE_MS, &there, NULL) == 0) {
+		if (there.power != VIRT_POWER_STOPPED)
+			return fail(x, EBUSY, "a copy of %s runs on cloud %s",
+				    x->name, x->to->name);
+		if ((r = tv->ops->undefine(tv, x->uuid, x->err)))
+			return r;
+		log_info("migration of %s/%s: removed a stale copy on %s",
+			 x->tenant, x->name, x->to->name);
+	}
+	/* The image: there, or sent along. */
+	r = tv->ops->image_check(tv, x->image, x->err);
+	if (r != -ENOENT)
+		return r;
+	log_info("migration of %s/%s: sending image %s to cloud %s", x->tenant,
+		 x->name, x->image, x->to->name);
+	for (i = 0; i < ARRAY_SIZE(parts); i++) {
+		snprintf(name, sizeof name, "%s.%s", x->image, parts[i]);
+		r = copy_file(x, COPY_IMAGES, name, false, NULL);
+		if (r)
+			return r == -ENOENT ? fail(x, ENOENT, "image %s is on "
+						   "neither cloud", x->image)
+					    : r;
+	}
+	return tv->ops->image_check(tv, x->image, x->err);
+}
+
+static int act_stretch(struct migctx *x)
+{
+	if (!x->subnet[0])
+		return 0;
+	return subnet_spread(x->m, x->tenant, x->subnet, x->err);
+}
+
+static int act_prepare(struct migctx *x)
+{
+	struct virtdrv *fv = x->from->virt;
+
+	if (x->live) {
+		copy_console(x);
+		return x->to->virt->ops->disk_prepare(x->to->virt, x->uuid,
+						      x->capacity, x->err);
+	}
+	if (!x->was_running)
+		return 0;
+	x->down_at = clock_ms();
+	return fv->ops->stop(fv, x->uuid, VM_STOP_GRACE_MS, x->err);
+}
+
+static int act_transfer(struct migctx *x)
+{
+	struct virt_migration mg = {
+		.uuid = x->uuid, .dom = &x->dom, .host = x->to->vtep,
+		.bandwidth_mib = x->m->bandwidth_mib,
+		.progress = progress_cb, .cancelled = cancelled_cb, .ctx = x,
+	};
+	struct virt_migrated res;
+	char name[64], sum[COPY_SUM_HEX] = "";
+	int r;
+
+	if (x->live) {
+		r = x->from->virt->ops->migrate(x->from->virt, x->to->virt,
+						&mg, &res, x->err);
+		if (r)
+			return r;
+		pthread_mutex_lock(&x->m->lock);
+		x->v->mig.done = x->v->mig.total = res.bytes;
+		x->v->mig.downtime_ms = res.downtime_ms;
+		pthread_mutex_unlock(&x->m->lock);
+		return 0;
+	}
+	disk_name(x, "qcow2", name, sizeof name);
+	r = copy_file(x, COPY_DISKS, name, true, sum);
+	if (r)
+		return r;
+	pthread_mutex_lock(&x->m->lock);
+	snprintf(x->v->mig.sum, sizeof x->v->mig.sum, "sha256:%s", sum);
+	pthread_mutex_unlock(&x->m->lock);
+	copy_console(x);
+	return 0;
+}
+
+/* The VM on the target: live, libvirt put it there running; cold, it is
+ * defined there now (and started, if it ran). */
+static int act_land(struct migctx *x)
+{
+	struct virtdrv *tv = x->to->virt;
+	struct virt_settled st;
+	int r;
+
+	if (x->live) {
+		r = tv->ops->settle(tv, x->uuid, MIG_SETTLE_MS, &st, x->err);
+		if (r == 0 && (st.power != VIRT_POWER_RUNNING || st.paused))
+			r = fail(x, EIO, "the VM is not running on cloud %s "
+				 "after the migration", x->to->name);
+		return r;
+	}
+	r = tv->ops->define(tv, &x->dom, &x->xml, x->err);
+	if (r == 0 && x->was_running)
+		r = tv->ops->start(tv, x->uuid, x->err);
+	if (r == 0 && x->was_running && x->down_at) {
+		pthread_mutex_lock(&x->m->lock);
+		x->v->mig.downtime_ms = clock_ms() - x->down_at;
+		pthread_mutex_unlock(&x->m->lock);
+	}
+	return r;
+}
+
+static int act_verify(struct migctx *x)
+{
+	struct virtdrv *tv = x->to->virt;
+	struct virt_settled st;
+	int r;
+
+	if (!holds(x, x->to, &st))
+		return fail(x, EIO, "cloud %s does not hold %s whole (domain "
+			    "and disk)", x->to->name, x->name);
+	if (x->was_running && (st.power != VIRT_POWER_RUNNING || st.paused))
+		return fail(x, EIO, "%s does not run on cloud %s", x->name,
+			    x->to->name);
+	if (!x->was_running && st.power != VIRT_POWER_STOPPED)
+		return fail(x, EIO, "%s runs on cloud %s, it should not",
+			    x->name, x->to->name);
+	/* The persistent definition there, as the xml file shows it. */
+	r = tv->ops->define(tv, &x->dom, &x->xml, x->err);
+	return r;
+}
+
+static int act_commit(struct migctx *x)
+{
+	struct vm *v = x->v;
+	struct cloud *was;
+	enum virt_power power;
+	int r;
+
+	pthread_mutex_lock(&x->m->lock);
+	was = v->conf.location;
+	power = v->power;
+	v->conf.location = x->to;
+	v->power = x->was_running ? VIRT_POWER_RUNNING : VIRT_POWER_STOPPED;
+	v->disk_made = true;
+	if (x->xml.len) {
+		sb_free(&v->xml);
+		v->xml = x->xml;
+		x->xml = (struct strbuf)STRBUF_INIT;
+	}
+	v->mtime = time(NULL);
+	pthread_mutex_unlock(&x->m->lock);
+	r = state_save(x->m, x->err);
+	if (r) {
+		pthread_mutex_lock(&x->m->lock);
+		v->conf.location = was;
+		v->power = power;
+		pthread_mutex_unlock(&x->m->lock);
+	}
+	return r;
+}
+
+/* The source lets go: its domain (shut off by the migration) and disk. */
+static int act_cleanup(struct migctx *x)
+{
+	struct virtdrv *fv = x->from->virt;
+	struct virt_settled st;
+	int r = 0;
+
+	if (fv->ops->settle(fv, x->uuid, MIG_SETTLE_MS, &st, x->err) == 0) {
+		/* Both ran (a maasfs killed between libvirt's finish and
+		 * confirm): the target's is the VM now. */
+		if (st.power != VIRT_POWER_STOPPED)
+			r = fv->ops->stop(fv, x->uuid, 0, x->err);
+		if (r == 0)
+			r = fv->ops->undefine(fv, x->uuid, x->err);
+	}
+	if (r == 0)
+		r = fv->ops->disk_delete(fv, x->uuid, x->err);
+	if (r == 0 && x->subnet[0])
+		r = subnet_spread(x->m, x->tenant, x->subnet, x->err);
+	return r;
+}
+
+static int act_leftover(struct migctx *x)
+{
+	note(x, "left on the source", x->err);
+	return 0;
+}
+
+/* Everything back as it was: the target rid of the VM, the source running
+ * it if it ran, the network off the target. Nothing on the target is
+ * touched unless the source holds the VM whole. */
+static int act_rollback(struct migctx *x)
+{
+	struct virtdrv *tv = x->to->virt, *fv = x->from->virt;
+	struct virt_settled st;
+	char err[ERRLEN], name[64];
+	int r;
+
+	if (!holds(x, x->from, NULL)) {
+		if (holds(x, x->to, NULL)) {
+			note(x, "rollback", "the source no longer holds the "
+			     "VM: it stays on the target");
+			if (act_commit(x) == 0) {
+				act_cleanup(x);
+				return 0;
+			}
+		}
+		note(x, "rollback", "neither cloud holds the VM whole");
+		pthread_mutex_lock(&x->m->lock);
+		obj_error_set(&x->v->error, "migration", EIO, x->note);
+		x->v->state = OBJ_ERROR;
+		pthread_mutex_unlock(&x->m->lock);
+		return 0;
+	}
+	r = tv->ops->settle(tv, x->uuid, MIG_SETTLE_MS, &st, err);
+	if (r == 0) {
+		r = tv->ops->stop(tv, x->uuid, 0, err);
+		if (r == 0)
+			r = tv->ops->undefine(tv, x->uuid, err);
+	}
+	if (r && r != -ENOENT)
+		note(x, "the target's domain stays", err);
+	r = tv->ops->disk_delete(tv, x->uuid, err);
+	if (r)
+		note(x, "the target's disk stays", err);
+	disk_name(x, "qcow2", name, sizeof name);
+	if (x->to->net->ops->file_remove(x->to->net, COPY_DISKS, name, err))
+		note(x, "a partial copy stays on the target", err);
+	disk_name(x, "console", name, sizeof name);
+	x->to->net->ops->file_remove(x->to->net, COPY_DISKS, name, NULL);
+	if (x->was_running && (r = fv->ops->start(fv, x->uuid, err)))
+		note(x, "the VM could not be started again on the source",
+		     err);
+	pthread_mutex_lock(&x->m->lock);
+	x->v->mig.phase = MIG_FAILED;    /* the target leaves its presence */
+	x->v->power = x->was_running && r == 0 ? VIRT_POWER_RUNNING
+					      : VIRT_POWER_STOPPED;
+	pthread_mutex_unlock(&x->m->lock);
+	if (x->subnet[0] && subnet_spread(x->m, x->tenant, x->subnet, err))
+		note(x, "the subnet stays stretched to the target", err);
+	return 0;
+}
+
+/* A mount found the migration cut off in TRANSFER or LAND: did libvirt
+ * finish it (the VM runs on the target) or not? Cold copies are redone. */
+static int act_landed(struct migctx *x)
+{
+	struct virt_settled st;
+
+	if (!x->live)
+		return fail(x, EINTR, "the copy was cut off");
+	/* wait for libvirt to end what the dead client started */
+	x->from->virt->ops->settle(x->from->virt, x->uuid, MIG_SETTLE_MS, &st,
+				   NULL);
+	if (holds(x, x->to, &st) && st.power == VIRT_POWER_RUNNING &&
+	    !st.paused)
+		return 0;
+	return fail(x, EINTR, "the live migration was cut off");
+}
+
+static const struct mig_step {
+	enum mig_phase state;
+	enum mig_event event;
+	int (*action)(struct migctx *x);
+	enum mig_phase next;
+} mig_table[] = {
+	{ MIG_CHECK,    MIG_EV_GO,      act_check,    MIG_STRETCH },
+	{ MIG_STRETCH,  MIG_EV_GO,      act_stretch,  MIG_PREPARE },
+	{ MIG_PREPARE,  MIG_EV_GO,      act_prepare,  MIG_TRANSFER },
+	{ MIG_TRANSFER, MIG_EV_GO,      act_transfer, MIG_LAND },
+	{ MIG_LAND,     MIG_EV_GO,      act_land,     MIG_VERIFY },
+	{ MIG_VERIFY,   MIG_EV_GO,      act_verify,   MIG_COMMIT },
+	{ MIG_COMMIT,   MIG_EV_GO,      act_commit,   MIG_CLEANUP },
+	{ MIG_CLEANUP,  MIG_EV_GO,      act_cleanup,  MIG_DONE },
+	/* before the commit, a failure puts everything back */
+	{ MIG_CHECK,    MIG_EV_FAIL,    act_rollback, MIG_FAILED },
+	{ MIG_STRETCH,  MIG_EV_FAIL,    act_rollback, MIG_FAILED },
+	{ MIG_PREPARE,  MIG_EV_FAIL,    act_rollback, MIG_FAILED },
+	{ MIG_TRANSFER, MIG_EV_FAIL,    act_rollback, MIG_FAILED },
+	{ MIG_LAND,     MIG_EV_FAIL,    act_rollback, MIG_FAILED },
+	{ MIG_VERIFY,   MIG_EV_FAIL,    act_rollback, MIG_FAILED },
+	{ MIG_COMMIT,   MIG_EV_FAIL,    act_rollback, MIG_FAILED },
+	/* after it, the VM is the target's: leftovers are noted */
+	{ MIG_CLEANUP,  MIG_EV_FAIL,    act_leftover, MIG_DONE },
+	/* a mount finds it cut off */
+	{ MIG_CHECK,    MIG_EV_RECOVER, act_rollback, MIG_FAILED },
+	{ MIG_STRETCH,  MIG_EV_RECOVER, act_rollback, MIG_FAILED },
+	{ MIG_PREPARE,  MIG_EV_RECOVER, act_rollback, MIG_FAILED },
+	{ MIG_TRANSFER, MIG_EV_RECOVER, act_landed,   MIG_VERIFY },
+	{ MIG_LAND,     MIG_EV_RECOVER, act_land,     MIG_VERIFY },
+	{ MIG_VERIFY,   MIG_EV_RECOVER, act_verify,   MIG_COMMIT },
+	{ MIG_COMMIT,   MIG_EV_RECOVER, act_commit,   MIG_CLEANUP },
+	{ MIG_CLEANUP,  MIG_EV_RECOVER, act_cleanup,  MIG_DONE },
+};
+
+static const struct mig_step *mig_step_find(enum mig_phase p,
+					    enum mig_event e)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(mig_table); i++)
+		if (mig_table[i].state == p && mig_table[i].event == e)
+			return &mig_table[i];
+	return NULL;
+}
+
+/* Runs the table from phase on event until an end. */
+static void mig_run(struct migctx *x, enum mig_phase phase,
+		    enum mig_event ev)
+{
+	const struct mig_step *st;
+	char saved[ERRLEN];
+
+	while ((st = mig_step_find(phase, ev))) {
+		int r;
+
+		log_info("migration of %s/%s: %s, %s", x->tenant, x->name,
+			 mig_phase_name(phase), event_names[ev]);
+		x->err[0] = '\0';
+		if (ev == MIG_EV_GO && phase >= MIG_STRETCH &&
+		    phase <= MIG_COMMIT && cancelled(x))
+			r = fail(x, EINTR, "cancelled by the caller");
+		else
+			r = st->action(x);
+		if (r && ev != MIG_EV_FAIL) {
+			if (x->r == 0) {
+				x->r = r;
+				snprintf(saved, sizeof saved, "%s", x->err);
+			}
+			log_warnx("migration of %s/%s: %s failed: %s",
+				  x->tenant, x->name, mig_phase_name(phase),
+				  x->err);
+			ev = MIG_EV_FAIL;
+			continue;
+		}
+		if (ev == MIG_EV_FAIL && x->r)
+			snprintf(x->err, sizeof x->err, "%s", saved);
+		phase = st->next;
+		ev = MIG_EV_GO;
+		pthread_mutex_lock(&x->m->lock);
+		x->v->mig.phase = phase;
+		pthread_mutex_unlock(&x->m->lock);
+		if (mig_running(phase) && state_save(x->m, NULL))
+			log_warnx("migration of %s/%s: phase %s not saved",
+				  x->tenant, x->name, mig_phase_name(phase));
+	}
+}
+
+/* Fills what the steps share; the caller holds the lock. */
+static void ctx_init(struct migctx *x, struct model *m, struct vm *v)
+{
+	memset(x, 0, sizeof *x);
+	x->m = m;
+	x->v = v;
+	snprintf(x->tenant, sizeof x->tenant, "%s", v->tenant->name);
+	snprintf(x->name, sizeof x->name, "%s", v->name);
+	snprintf(x->subnet, sizeof x->subnet, "%s", v->conf.subnet);
+	snprintf(x->uuid, sizeof x->uuid, "%s", v->uuid);
+	snprintf(x->image, sizeof x->image, "%s", v->conf.image);
+	x->from = v->mig.from;
+	x->to = v->mig.to;
+	x->live = v->mig.live;
+	x->was_running = v->mig.was_running;
+	vm_domain(v, &v->conf, x->subnet[0] ? subnet_find(v->tenant,
+							   x->subnet) : NULL,
+		  &x->dom, x->bridge);
+}
+
+/* The end of a run: the result kept, the VM free again. */
+static void ctx_end(struct migctx *x, enum obj_state prev, int64_t t0)
+{
+	struct mig *g = &x->v->mig;
+
+	pthread_mutex_lock(&x->m->lock);
+	g->total_ms = clock_ms() - t0;
+	g->error = -x->r;
+	snprintf(g->msg, sizeof g->msg, "%s", x->r ? x->err : x->note);
+	if (x->r && x->note[0]) {
+		size_t n = strlen(g->msg);
+
+		snprintf(g->msg + n, sizeof g->msg - n, "; %.*s",
+			 (int)(sizeof g->msg > n + 3 ? sizeof g->msg - n - 3
+						     : 0), x->note);
+	}
+	if (x->r == 0)
+		g->done = g->total;
+	if (x->v->state != OBJ_ERROR)
+		x->v->state = prev == OBJ_ERROR && x->r == 0 ? OBJ_READY
+							     : prev;
+	x->v->mtime = time(NULL);
+	pthread_mutex_unlock(&x->m->lock);
+	state_save(x->m, NULL);
+	sb_free(&x->xml);
+}
+
+int vm_migrate(struct model *m, const char *tname, const char *name,
+	       const char *cloud, const char *mode, char *err)
+{
+	struct tenant *t;
+	struct vm *v = NULL;
+	struct cloud *to;
+	struct migctx *x;
+	enum obj_state prev = OBJ_READY;
+	int64_t t0 = clock_ms();
+	int r = 0;
+
+	x = calloc(1, sizeof *x);
+	if (!x)
+		return err_set(err, ENOMEM, "out of memory");
+	pthread_mutex_lock(&m->lock);
+	t = tenant_find_visible(m, tname);
+	v = t ? vm_find_visible(t, name) : NULL;
+	to = model_cloud(m, cloud);
+	if (!v)
+		r = err_set(err, ENOENT, "no VM %s in tenant %s", name, tname);
+	else if (mig_running(v->mig.phase))
+		r = err_set(err, EBUSY, "VM %s is migrating to %s", name,
+			    v->mig.to->name);
+	else if (v->state != OBJ_READY && v->state != OBJ_ERROR)
+		r = err_set(err, EBUSY, "VM %s is %s", name,
+			    obj_state_name(v->state));
+	else if (!to)
+		r = err_set(err, ENOENT, "no cloud %s", cloud);
+	else if (v->power == VIRT_POWER_UNKNOWN)
+		r = err_set(err, EHOSTUNREACH, "the state of VM %s is unknown "
+			    "(cloud %s unreachable?)", name,
+			    v->conf.location->name);
+	if (r || to == v->conf.location) {
+		pthread_mutex_unlock(&m->lock);
+		free(x);
+		return r;
+	}
+	prev = v->state;
+	v->state = OBJ_CHANGING;
+	memset(&v->mig, 0, sizeof v->mig);
+	v->mig.phase = MIG_CHECK;
+	v->mig.from = v->conf.location;
+	v->mig.to = to;
+	v->mig.was_running = v->power == VIRT_POWER_RUNNING;
+	v->mig.live = v->mig.was_running && strcmp(mode, "cold") != 0;
+	v->mig.started = time(NULL);
+	v->mig.t0_ms = t0;
+	v->mig.downtime_ms = v->mig.was_running ? -1 : 0;
+	ctx_init(x, m, v);
+	x->caller = true;
+	pthread_mutex_unlock(&m->lock);
+
+	log_info("VM %s/%s: %s migration from %s to %s", tname, name,
+		 x->live ? "live" : "cold", x->from->name, x->to->name);
+	r = state_save(m, x->err);
+	if (r) {
+		pthread_mutex_lock(&m->lock);
+		v->mig.phase = MIG_NONE;
+		v->state = prev;
+		pthread_mutex_unlock(&m->lock);
+		err_set(err, -r, "%s", x->err);
+		free(x);
+		return r;
+	}
+	mig_run(x, MIG_CHECK, MIG_EV_GO);
+	ctx_end(x, prev, t0);
+	r = x->r;
+	if (r)
+		err_set(err, -r, "migration to %s failed, rolled back: %s",
+			cloud, x->err);
+	else
+		log_info("VM %s/%s now on %s (%lld ms)", tname, name, cloud,
+			 (long long)v->mig.total_ms);
+	free(x);
+	return r;
+}
+
+void mig_recover(struct model *m, struct vm *v)
+{
+	struct migctx *x = calloc(1, sizeof *x);
+	enum mig_phase phase;
+	enum obj_state prev;
+
+	if (!x)
+		return;
+	pthread_mutex_lock(&m->lock);
+	phase = v->mig.phase;
+	prev = v->state;
+	v->state = OBJ_CHANGING;
+	v->mig.t0_ms = clock_ms();
+	ctx_init(x, m, v);
+	pthread_mutex_unlock(&m->lock);
+	log_info("VM %s/%s: its migration to %s was cut off in phase %s",
+		 x->tenant, x->name, x->to->name, mig_phase_name(phase));
+	mig_run(x, phase, MIG_EV_RECOVER);
+	if (x->r == 0 && v->mig.phase == MIG_FAILED)
+		x->r = fail(x, EINTR, "maasfs stopped during the migration; "
+			    "rolled back at the next mount");
+	ctx_end(x, prev, v->mig.t0_ms);
+	log_info("VM %s/%s: the cut-off migration %s", x->tenant, x->name,
+		 v->mig.phase == MIG_DONE ? "was finished" : "was rolled back");
+	free(x);
+}
+
+static void show_bytes(struct strbuf *out, const char *key, uint64_t n)
+{
+	if (n >= 10ull << 20)
+		sb_printf(out, "%s: %llu (%.1f MiB)\n", key,
+			  (unsigned long long)n, (double)n / (1 << 20));
+	else
+		sb_printf(out, "%s: %llu\n", key, (unsigned long long)n);
+}
+
+int mig_show(const struct vm *v, struct strbuf *out)
+{
+	const struct mig *g = &v->mig;
+
+	if (g->phase == MIG_NONE)
+		return sb_puts(out, "none\n");
+	if (mig_running(g->phase)) {
+		sb_printf(out, "phase: %s\n", mig_phase_name(g->phase));
+	} else if (g->error) {
+		sb_printf(out, "result: failed %s\n", errno_name(g->error));
+		sb_printf(out, "error: %s\n", g->msg);
+	} else {
+		sb_puts(out, "result: ok\n");
+		if (g->msg[0])
+			sb_printf(out, "note: %s\n", g->msg);
+	}
+	sb_printf(out, "mode: %s\nfrom: %s\nto: %s\n",
+		  g->live ? "live" : "cold", g->from->name, g->to->name);
+	if (mig_running(g->phase)) {
+		int64_t el = clock_ms() - g->t0_ms;
+
+		sb_printf(out, "progress: %llu/%llu bytes",
+			  (unsigned long long)g->done,
+			  (unsigned long long)g->total);
+		if (g->total)
+			sb_printf(out, " (%llu%%)",
+				  (unsigned long long)(g->done * 100 /
+						       g->total));
+		sb_printf(out, "\nrate: %.1f MiB/s\nelapsed: %lld.%03lld s\n",
+			  (double)g->rate / (1 << 20), (long long)el / 1000,
+			  (long long)el % 1000);
+		return 0;
+	}
+	show_bytes(out, "bytes", g->done);
+	sb_printf(out, "time: %lld.%03lld s\n", (long long)g->total_ms / 1000,
+		  (long long)g->total_ms % 1000);
+	if (g->downtime_ms >= 0)
+		sb_printf(out, "downtime: %lld ms\n", (long long)g->downtime_ms);
+	else
+		sb_puts(out, "downtime: unknown\n");
+	if (g->sum[0])
+		sb_printf(out, "checksum: %s\n", g->sum);
+	return 0;
+}
