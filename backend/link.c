@@ -297,13 +297,18 @@ int link_add_bridge(struct linksock *ls, const char *name, unsigned mtu,
 
 int link_add_veth(struct linksock *ls, const char *name, int master,
 		  unsigned mtu, const char *alias, const char *peer,
-		  int peer_nsfd, char *err)
+		  int peer_nsfd, const unsigned char *peer_mac, char *err)
 {
 	struct rtnl_link *l = rtnl_link_veth_alloc(), *p;
+	struct nl_addr *mac = NULL;
 	int r;
 
 	if (!l)
 		return err_set(err, ENOMEM, "out of memory");
+	if (peer_mac && !(mac = nl_addr_build(AF_LLC, peer_mac, 6))) {
+		rtnl_link_put(l);
+		return err_set(err, ENOMEM, "out of memory");
+	}
 	rtnl_link_set_name(l, name);
 	rtnl_link_set_mtu(l, mtu);
 	if (master > 0)
@@ -313,7 +318,10 @@ int link_add_veth(struct linksock *ls, const char *name, int master,
 	rtnl_link_set_mtu(p, mtu);
 	if (peer_nsfd >= 0)
 		rtnl_link_set_ns_fd(p, peer_nsfd);
+	if (mac)
+		rtnl_link_set_addr(p, mac);
 	rtnl_link_put(p);
+	nl_addr_put(mac);
 	link_begin(ls);
 	r = rtnl_link_add(ls->sk, l, NLM_F_CREATE | NLM_F_EXCL);
 	rtnl_link_put(l);

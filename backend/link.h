@@ -41,10 +41,11 @@ int link_add_bridge(struct linksock *ls, const char *name, unsigned mtu,
 /* A veth pair: NAME here (enslaved to master, up, alias set, no IPv6)
  * and PEER
  * created directly in the namespace peer_nsfd; both with this MTU. The
- * peer is left down (libnl cannot bring it up in the same request). */
+ * peer is left down (libnl cannot bring it up in the same request);
+ * peer_mac, if not NULL, is its hardware address (6 bytes). */
 int link_add_veth(struct linksock *ls, const char *name, int master,
 		  unsigned mtu, const char *alias, const char *peer,
-		  int peer_nsfd, char *err);
+		  int peer_nsfd, const unsigned char *peer_mac, char *err);
 
 /* A VXLAN device: VNI, local underlay address, UDP port 4789, learning
  * on, enslaved to master, up, with this MTU and alias, no IPv6. */

@@ -34,6 +34,16 @@ void net_gwveth_name(uint32_t vni, char buf[NET_IFNAMSIZ])
 	snprintf(buf, NET_IFNAMSIZ, NET_LINK_PREFIX "g%u", vni);
 }
 
+void net_gateway_mac(uint32_t vni, unsigned char mac[6])
+{
+	mac[0] = 0x0a;
+	mac[1] = 0x58;
+	mac[2] = 0x00;
+	mac[3] = (unsigned char)(vni >> 16);
+	mac[4] = (unsigned char)(vni >> 8);
+	mac[5] = (unsigned char)vni;
+}
+
 void net_vxlan_name(uint32_t vni, char buf[NET_IFNAMSIZ])
 {
 	snprintf(buf, NET_IFNAMSIZ, NET_LINK_PREFIX "x%u", vni);
@@ -191,6 +201,7 @@ static int ensure_veth(struct netdrv_local *l, struct linksock *host,
 	char hname[NET_IFNAMSIZ], gname[NET_IFNAMSIZ];
 	struct link_change ch = { .up = -1, .master = -1, .forwarding = -1 };
 	struct link_info hv, gv;
+	unsigned char mac[6];
 	int r;
 
 	*created = false;
@@ -222,8 +233,9 @@ static int ensure_veth(struct netdrv_local *l, struct linksock *host,
 	r = link_del(tns, gname, err);   /* a stray left from a crash */
 	if (r)
 		return r;
+	net_gateway_mac(vni, mac);
 	r = link_add_veth(host, hname, br->ifindex, mtu, l->marker, gname,
-			  nsfd, err);
+			  nsfd, mac, err);
 	if (r == 0)
 		*created = true;
 	return r;

@@ -24,6 +24,9 @@ void net_bridge_name(uint32_t vni, char buf[NET_IFNAMSIZ]);
 void net_hostveth_name(uint32_t vni, char buf[NET_IFNAMSIZ]);
 void net_gwveth_name(uint32_t vni, char buf[NET_IFNAMSIZ]);
 void net_vxlan_name(uint32_t vni, char buf[NET_IFNAMSIZ]);
+/* The gateway's MAC, 0a:58:00 and the VNI: the same on every cloud, so
+ * that a gateway that moves keeps the guests' ARP entries true. */
+void net_gateway_mac(uint32_t vni, unsigned char mac[6]);
 
 /* A subnet's part on one cloud: always its bridge; on its home cloud the
  * veth to the tenant namespace and the gateway address; when it is on

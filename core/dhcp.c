@@ -166,22 +166,33 @@ int subnet_dhcp_refresh(struct model *m, const char *tname,
 	t = tenant_find(m, tname);
 	if (t)
 		s = subnet_find(t, sname);
-	if (!s || !s->dhcp.on || s->state == OBJ_CREATING ||
-	    s->state == OBJ_DELETING) {
+	vni = s ? s->vni : 0;
+	pthread_mutex_unlock(&m->lock);
+	if (!vni)
+		return 0;
+	/* Under the subnet's lock, so that the server it tells is where
+	 * the subnet's home is now, even if the subnet just moved. */
+	subnet_lock(m, vni);
+	pthread_mutex_lock(&m->lock);
+	t = tenant_find(m, tname);
+	s = t ? subnet_find(t, sname) : NULL;
+	if (!s || s->vni != vni || !s->dhcp.on ||
+	    s->state == OBJ_CREATING || s->state == OBJ_DELETING) {
 		pthread_mutex_unlock(&m->lock);
+		subnet_unlock(m, vni);
 		return 0;   /* no dnsmasq to tell */
 	}
 	r = dhcp_net(s, &s->dhcp, &nd);
 	nd.forget = forget;
 	home = s->home;
-	vni = s->vni;
 	pthread_mutex_unlock(&m->lock);
-	if (r)
-		return err_set(err, -r, "out of memory");
-	subnet_lock(m, vni);
-	r = home->net->ops->dhcp_ensure(home->net, &nd, &pid, err);
+	if (r == 0) {
+		r = home->net->ops->dhcp_ensure(home->net, &nd, &pid, err);
+		dhcp_net_free(&nd);
+	} else {
+		err_set(err, -r, "out of memory");
+	}
 	subnet_unlock(m, vni);
-	dhcp_net_free(&nd);
 	return r;
 }
 

@@ -90,6 +90,8 @@ struct subnet {
 	enum obj_state state;
 	struct dhcp dhcp;
 	uint64_t present;             /* the clouds (by index) it is on */
+	struct cloud *moving_to;      /* while its gateway and DHCP move */
+	char move[160];               /* how the move goes, for status */
 	struct obj_error error;
 	time_t mtime;
 };
@@ -295,6 +297,9 @@ uint64_t subnet_presence(const struct model *m, const struct subnet *s);
 void subnet_net(const struct model *m, const struct subnet *s,
 		const struct cloud *c, uint64_t present,
 		uint32_t remotes[CLOUDS_MAX], struct net_subnet *out);
+/* Removes a tenant's router namespace from a cloud no gateway of it
+ * needs any more. */
+void tenant_tidy(struct model *m, const char *tenant, struct cloud *c);
 /* Brings the subnet onto every cloud of its presence (bridge, VXLAN, flood
  * entries to the others) and off the clouds that no longer need it. */
 int subnet_spread(struct model *m, const char *tenant, const char *subnet,

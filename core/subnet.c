@@ -93,6 +93,8 @@ uint64_t subnet_presence(const struct model *m, const struct subnet *s)
 	const struct vm *v;
 	size_t i;
 
+	if (s->moving_to)
+		mask |= 1ull << cloud_index(m, s->moving_to);
 	objset_each(&s->tenant->vms, i, v) {
 		if (v->state == OBJ_DELETING || strcmp(v->conf.subnet, s->name))
 			continue;
@@ -253,7 +255,7 @@ static size_t subnet_users(const struct subnet *s, char *names, size_t len)
 
 /* A tenant's namespace leaves a cloud (not its default one) where none of
  * its subnets lives any more. */
-static void tenant_tidy(struct model *m, const char *tname, struct cloud *c)
+void tenant_tidy(struct model *m, const char *tname, struct cloud *c)
 {
 	struct tenant *t;
 	struct subnet *s;
@@ -449,30 +451,4 @@ int subnet_delete(struct model *m, const char *tname, const char *name,
 	subnet_free(s);
 	tenant_tidy(m, tname, home);
 	return 0;
-}
-
-int subnet_set_cloud(struct model *m, const char *tname, const char *name,
-		     const char *cloud, char *err)
-{
-	struct tenant *t;
-	struct subnet *s = NULL;
-	int r = 0;
-
-	r = name_check(cloud, "cloud", err);
-	if (r)
-		return r;
-	pthread_mutex_lock(&m->lock);
-	t = tenant_find_visible(m, tname);
-	if (t)
-		s = subnet_find_visible(t, name);
-	if (!s)
-		r = err_set(err, ENOENT, "no subnet %s in tenant %s", name,
-			    tname);
-	else if (!model_cloud(m, cloud))
-		r = err_set(err, ENOENT, "no cloud %s", cloud);
-	else if (s->home != model_cloud(m, cloud))
-		r = err_set(err, EOPNOTSUPP, "moving a subnet to another "
-			    "cloud is not supported by this version");
-	pthread_mutex_unlock(&m->lock);
-	return r;
 }

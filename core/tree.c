@@ -223,6 +223,8 @@ static int show_subnet_status(const struct model *m, const struct objref *o,
 	sb_printf(out, "mtu: %u\n", SUBNET_MTU);
 	sb_puts(out, "dhcp: ");
 	show_dhcp_line(s, out);
+	if (s->move[0])
+		sb_printf(out, "move: %s\n", s->move);
 	show_error(&s->error, out);
 	return 0;
 }
