@@ -521,14 +521,17 @@ static int act_landed(struct migctx *x)
 	struct virt_settled st;
 
 	if (!x->live)
-		return fail(x, EINTR, "the copy was cut off");
+		return fail(x, EINTR, "maasfs stopped during the disk copy; "
+			    "rolled back at the next mount");
 	/* wait for libvirt to end what the dead client started */
 	x->from->virt->ops->settle(x->from->virt, x->uuid, MIG_SETTLE_MS, &st,
 				   NULL);
 	if (holds(x, x->to, &st) && st.power == VIRT_POWER_RUNNING &&
 	    !st.paused)
 		return 0;
-	return fail(x, EINTR, "the live migration was cut off");
+	return fail(x, EINTR, "maasfs stopped during the live migration, "
+		    "which libvirt did not finish; rolled back at the next "
+		    "mount");
 }
 
 static const struct mig_step {

@@ -745,13 +745,29 @@ int tree_stat(struct model *m, const struct node *n, struct tree_stat *st)
 	return r < 0 ? r : 0;
 }
 
+/* A migration holds its object for long: the kernel would queue a second
+ * writer of the same file behind the first (writes to one inode are
+ * serialized), so a writer is refused at open instead, as the contract
+ * says (EBUSY), while its VM migrates or its subnet moves. */
+static bool busy_for_writers(const struct node *n, const struct objref *o)
+{
+	if (n->kind == NODE_VM && o->vm)
+		return mig_running(o->vm->mig.phase);
+	if ((n->kind == NODE_SUBNET || n->kind == NODE_DHCP) && o->subnet)
+		return o->subnet->moving_to != NULL;
+	return false;
+}
+
 int tree_open(struct model *m, const struct node *n, bool rd, bool wr)
 {
 	struct objref o;
+	bool busy = false;
 	int r;
 
 	pthread_mutex_lock(&m->lock);
 	r = resolve(m, n, &o);
+	if (r == 0 && wr && n->attr)
+		busy = busy_for_writers(n, &o);
 	pthread_mutex_unlock(&m->lock);
 	if (r)
 		return r;
@@ -759,7 +775,7 @@ int tree_open(struct model *m, const struct node *n, bool rd, bool wr)
 		return wr ? -EISDIR : 0;
 	if ((rd && !(n->attr->mode & 0444)) || (wr && !(n->attr->mode & 0200)))
 		return -EACCES;
-	return 0;
+	return busy ? -EBUSY : 0;
 }
 
 int tree_read(struct model *m, const struct node *n, struct strbuf *out)

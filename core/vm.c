@@ -343,9 +343,13 @@ static int vm_edit(struct model *m, const struct vm *v, struct vm_conf *c,
 		if (r)
 			return r;
 		size_format(v->conf.disk, a, sizeof a);
-		if (mib < v->conf.disk)
+		size_format(VM_DISK_MIN, b, sizeof b);
+		/* A disk not made yet has nothing to lose: any size. */
+		if (mib < v->conf.disk && v->disk_made)
 			return err_set(err, EINVAL, "disks only grow (it is "
 				       "%s)", a);
+		if (mib < VM_DISK_MIN)
+			return err_set(err, EINVAL, "disk smaller than %s", b);
 		if (mib > VM_DISK_MAX)
 			return err_set(err, EINVAL, "disk larger than 16T");
 		c->disk = mib;

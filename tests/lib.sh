@@ -255,20 +255,87 @@ guest_ctl() {
 # ---- the lab: this test's own (MAAS_LAB=$T), beside any other ----
 
 LAB_CONFIG=/run/maas-lab-$T/clouds.yaml
-LAB_MADE=
 
 lab() {
 	MAAS_LAB=$T "$ROOT/examples/lab/lab" "$@"
 }
 
+# (steps run in subshells: the cleanup learns of the lab from a file)
 lab_up() {
-	LAB_MADE=1
+	: >"$TMP/lab-made"
 	lab up "$@"
 }
 
 # oncloud CLOUD CMD...: CMD in the cloud's namespaces.
 oncloud() {
 	lab exec "$@"
+}
+
+# lab_ctl CLOUD TENANT GUEST-IP COMMAND: the guest's control port, from
+# the tenant's namespace on that cloud.
+lab_ctl() {
+	echo "$4" | oncloud "$1" timeout 15 ip netns exec "maas-$2" \
+		busybox nc -w 5 "$3" 7777
+}
+
+# lab_dhcp CLOUD NAME BRIDGE: one DHCP exchange from a namespace NAME of
+# the cloud whose eth0 is on BRIDGE there; prints the address offered and
+# leaves nothing behind.
+lab_dhcp() {
+	oncloud "$1" sh -c '
+		ip netns add "$1" &&
+		ip link add "${1}v" type veth peer name eth0 netns "$1" &&
+		ip link set "${1}v" master "$2" up &&
+		ip -n "$1" link set eth0 up &&
+		got=$(ip netns exec "$1" busybox udhcpc -i eth0 -n -q -f -t 8 \
+			-T 1 -A 1 -B -s /bin/true 2>&1 |
+			sed -n "s/.*lease of \([0-9.]*\) obtained.*/\1/p")
+		ip link del "${1}v" 2>/dev/null
+		ip netns del "$1" 2>/dev/null
+		echo "$got"
+		[ -n "$got" ]
+	' lab_dhcp "$2" "$3"
+}
+
+# ---- VMs of tenant $A on the lab (the migration tests) ----
+
+vm_ip() { cat "$MNT/$A/vms/$1/ip"; }
+
+# The guest's identity from its control port: "maas-tiny id=X boots=N",
+# asked from the tenant's namespace on the subnet's home cloud.
+guest_id() {
+	lab_ctl "$(cat "$MNT/$A/subnets/web/cloud")" "$A" "$(vm_ip "$1")" id
+}
+
+domains_on() {
+	oncloud "$1" virsh -c qemu:///system list --all --name | grep "^maas:$A:" || true
+}
+
+uuid_of() {
+	sed -n 's/^domain: [^ ]* //p' "$MNT/$A/vms/$1/status"
+}
+
+# disk_on CLOUD VM: 1 if the cloud has the VM's disk, else 0.
+disk_on() {
+	oncloud "$1" ls /var/lib/maasfs-cloud/disks | grep -c "^$(uuid_of "$2")\.qcow2$" || true
+}
+
+# only_on VM CLOUD STATE: libvirt has the VM on CLOUD in STATE, and the
+# other cloud has neither its domain nor its disk.
+only_on() {
+	local other=cloud1
+	[ "$2" = cloud1 ] && other=cloud2
+	expect_eq "$2" "$(cat "$MNT/$A/vms/$1/location")" &&
+	expect_eq "$3" "$(oncloud "$2" virsh -c qemu:///system domstate "maas:$A:$1")" &&
+	expect_eq 1 "$(disk_on "$2" "$1")" &&
+	! domains_on "$other" | grep -qx "maas:$A:$1" &&
+	expect_eq 0 "$(disk_on "$other" "$1")"
+}
+
+# clean_on CLOUD: no domain of $A and nothing in the disk directory.
+clean_on() {
+	[ -z "$(domains_on "$1")" ] &&
+	[ -z "$(oncloud "$1" ls -A /var/lib/maasfs-cloud/disks)" ]
 }
 
 # Nothing of this test's estate is left on a lab cloud.
@@ -348,7 +415,7 @@ ip_in_range() {
 test_cleanup() {
 	local inst ns l pid
 	inst=$(instance)
-	if [ -n "$LAB_MADE" ]; then
+	if [ -e "$TMP/lab-made" ]; then
 		fusermount3 -uz "$MNT" 2>/dev/null
 		lab down >/dev/null 2>&1
 	fi

@@ -8,13 +8,6 @@ A=${T}a
 B=${T}b
 W=$MNT/$A/subnets/web
 
-# ctl CLOUD TENANT GUEST-IP COMMAND: the guest's control port, from the
-# tenant's namespace on that cloud.
-ctl() {
-	echo "$4" | oncloud "$1" timeout 15 ip netns exec "maas-$2" \
-		busybox nc -w 5 "$3" 7777
-}
-
 vni_of() {
 	cat "$MNT/$1/subnets/$2/vni"
 }
@@ -81,8 +74,8 @@ test_expect_success 'both guests take their reserved addresses from the one dnsm
 test_expect_success 'vm2 answers ping from cloud1; the guests reach each other over VXLAN' '
 	ip1=$(cat "$MNT/$A/vms/vm1/ip") && ip2=$(cat "$MNT/$A/vms/vm2/ip") &&
 	oncloud cloud1 ip netns exec "maas-$A" busybox ping -c 1 -W 3 "$ip2" &&
-	expect_eq ok "$(ctl cloud1 "$A" "$ip2" "ping $ip1")" &&
-	expect_eq ok "$(ctl cloud1 "$A" "$ip1" "ping $ip2")"
+	expect_eq ok "$(lab_ctl cloud1 "$A" "$ip2" "ping $ip1")" &&
+	expect_eq ok "$(lab_ctl cloud1 "$A" "$ip1" "ping $ip2")"
 '
 
 test_expect_success 'tenant B, same CIDR on the same clouds: its own lease, no way to A' '
@@ -97,7 +90,7 @@ test_expect_success 'tenant B, same CIDR on the same clouds: its own lease, no w
 	wait_for 10 grep -q " $(cat "$MNT/$B/vms/b1/mac") " "$MNT/$B/subnets/web/dhcp/leases" &&
 	! grep -q " $(cat "$MNT/$B/vms/b1/mac") " "$W/dhcp/leases" &&
 	[ "$(vni_of "$A" web)" != "$(vni_of "$B" web)" ] &&
-	expect_eq fail "$(ctl cloud1 "$B" "$ipb" "ping $(cat "$MNT/$A/vms/vm2/ip")")"
+	expect_eq fail "$(lab_ctl cloud1 "$B" "$ipb" "ping $(cat "$MNT/$A/vms/vm2/ip")")"
 '
 
 test_expect_success 'cloud2 out: status down within seconds, placing there fails, nothing changes' '

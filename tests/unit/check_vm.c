@@ -174,7 +174,11 @@ START_TEST(test_attributes)
 		    vm_set(m, "t", "vm1", "memory", "abc", err));
 	EXPECT_FAIL(EINVAL, "memory must be",
 		    vm_set(m, "t", "vm1", "memory", "4M", err));
-	EXPECT_FAIL(EINVAL, "only grow", vm_set(m, "t", "vm1", "disk", "1G", err));
+	/* not made yet: any size from the minimum up */
+	OK(vm_set(m, "t", "vm1", "disk", "1G", err));
+	EXPECT_FAIL(EINVAL, "smaller than 64M",
+		    vm_set(m, "t", "vm1", "disk", "32M", err));
+	OK(vm_set(m, "t", "vm1", "disk", "2G", err));
 	EXPECT_FAIL(ENOENT, "no image",
 		    vm_set(m, "t", "vm1", "image", "nope", err));
 	EXPECT_FAIL(EINVAL, "outside",
@@ -241,6 +245,8 @@ START_TEST(test_power)
 	EXPECT_FAIL(EBUSY, "made from image tiny",
 		    vm_set(m, "t", "vm1", "image", "other", err));
 	OK(vm_set(m, "t", "vm1", "disk", "3G", err));
+	EXPECT_FAIL(EINVAL, "only grow",
+		    vm_set(m, "t", "vm1", "disk", "2G", err));
 	ck_assert_uint_eq(world.disk_mib[0], 3072);
 	OK(vm_set(m, "t", "vm1", "state", "restart", err));
 	ck_assert_int_eq(world.calls[FAKE_DISK_CREATE], 1);   /* kept */
