@@ -4,7 +4,9 @@
 #   examples/multicloud.sh --clean [MOUNTPOINT]  remove what it made
 # A tenant, a subnet at home on cloud1, vm1 on cloud1 and vm2 placed on
 # cloud2: both take their addresses from the subnet's one dnsmasq (vm2
-# across VXLAN) and reach each other. Every step is printed before it runs.
+# across VXLAN) and reach each other. Then vm1 migrates live to cloud2 (the
+# same guest, not rebooted), and the whole subnet follows: its gateway and
+# dnsmasq, with its leases. Every step is printed before it runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -88,3 +90,36 @@ echo "\$ echo 'ping $(cat "$M/tenantA/vms/vm1/ip")' | nc vm2:7777   (from maas-t
 echo "ping $(cat "$M/tenantA/vms/vm1/ip")" |
 	$LAB exec cloud1 ip netns exec maas-tenantA busybox nc -w 5 \
 		"$(cat "$M/tenantA/vms/vm2/ip")" 7777
+
+# The guest's identity from its control port, asked from the tenant's
+# namespace on the subnet's home cloud.
+ident() {
+	echo id | $LAB exec "$(cat "$M/tenantA/subnets/web/cloud")" ip netns exec \
+		maas-tenantA busybox nc -w 5 "$(cat "$M/tenantA/vms/$1/ip")" 7777
+}
+
+# Live migration: vm1 goes to cloud2 while it runs.
+V=$M/tenantA/vms/vm1
+echo
+echo "vm1 before: $(ident vm1) on $(cat "$V/location")"
+if [ "$(cat "$V/location")" = cloud1 ]; then
+	write cloud2 "$V/location"
+	run cat "$V/migration"
+fi
+echo
+echo "vm1 after:  $(ident vm1) on $(cat "$V/location")   (same id, same boot count)"
+run $LAB exec cloud2 virsh -c qemu:///system list
+
+# The subnet follows: gateway and DHCP move to cloud2 with their leases.
+if [ "$(cat "$M/tenantA/subnets/web/cloud")" = cloud1 ]; then
+	write cloud2 "$M/tenantA/subnets/web/cloud"
+fi
+run cat "$M/tenantA/subnets/web/status"
+run cat "$M/tenantA/subnets/web/clouds"
+run $LAB exec cloud2 ip -n maas-tenantA -br addr
+echo
+echo "\$ ip -br link on cloud1 (nothing of the subnet is left there)"
+$LAB exec cloud1 ip -br link | grep maas || echo "(no maas links)"
+for vm in vm1 vm2; do
+	echo "$vm: $(cat "$M/tenantA/vms/$vm/state") on $(cat "$M/tenantA/vms/$vm/location"), ip $(cat "$M/tenantA/vms/$vm/ip"): $(ident $vm)"
+done

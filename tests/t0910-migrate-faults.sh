@@ -121,7 +121,7 @@ test_expect_success 'maasfs killed -9 during a cold copy; the next mount rolls i
 	grep -q "^ *phase: transfer$" "$STATE/state.yaml" &&
 	maas_mount -o "config=$LAB_CONFIG,bandwidth=8" &&
 	grep -qx "result: failed EINTR" "$M" &&
-	grep -q "^error: maasfs stopped during the migration" "$M" &&
+	grep -q "^error: maasfs stopped during the disk copy" "$M" &&
 	only_on vm1 cloud2 running &&
 	expect_eq running "$(cat "$V/vm1/state")" &&
 	wait_for 30 clean_on cloud1 &&
