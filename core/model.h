@@ -229,6 +229,8 @@ struct model {
 	/* Asked by long operations (migrations), in the thread of the
 	 * request they serve: did its caller give up (Ctrl-C)? fs/ sets it. */
 	bool (*interrupted)(void);
+	struct events *events;        /* the events file */
+	struct obj_error error;       /* the last failure at the root (lock) */
 };
 
 /* "libnl 3.7.0, libvirt 9.0.0, libyaml 0.2.5, libssh 0.10.6" */

@@ -15,6 +15,7 @@
 #include "../backend/virt.h"
 #include "../backend/xfer.h"
 #include "config.h"
+#include "events.h"
 #include "model.h"
 #include "state.h"
 
@@ -117,6 +118,11 @@ int model_open(const struct model_opts *o, struct model **out, char *err)
 		pthread_mutex_init(&m->subnet_locks[i], NULL);
 	m->lockfd = -1;
 	m->started = time(NULL);
+	m->events = events_new();
+	if (!m->events) {
+		free(m);
+		return err_set(err, ENOMEM, "out of memory");
+	}
 	m->vni_min = o->vni_min ? o->vni_min : 1;
 	m->vni_max = o->vni_max ? o->vni_max : VNI_MAX;
 	m->bandwidth_mib = o->bandwidth_mib;
@@ -179,6 +185,7 @@ void model_free(struct model *m)
 	if (!m)
 		return;
 	model_clear(m);
+	events_shutdown(m->events);
 	for (i = 0; i < m->nclouds; i++) {
 		virtdrv_free(m->clouds[i]->virt);
 		netdrv_free(m->clouds[i]->net);
@@ -191,5 +198,6 @@ void model_free(struct model *m)
 	pthread_mutex_destroy(&m->save_lock);
 	for (i = 0; i < ARRAY_SIZE(m->subnet_locks); i++)
 		pthread_mutex_destroy(&m->subnet_locks[i]);
+	events_free(m->events);
 	free(m);
 }

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "../lib/log.h"
+#include "events.h"
+#include "spec.h"
 
 /* The objects a node names, looked up under the lock. */
 struct objref {
@@ -111,6 +113,55 @@ static int show_tenant_status(const struct model *m, const struct objref *o,
 	sb_printf(out, "subnets: %zu\n", t->subnets.n);
 	sb_printf(out, "vms: %zu\n", t->vms.n);
 	show_error(&t->error, out);
+	return 0;
+}
+
+/* spec.yaml: its store is special (a document, applied at close). */
+static int show_root_spec(const struct model *m, const struct objref *o,
+			  struct strbuf *out)
+{
+	(void)o;
+	return spec_show(m, NULL, out);
+}
+
+static int show_tenant_spec(const struct model *m, const struct objref *o,
+			    struct strbuf *out)
+{
+	return spec_show(m, o->tenant->name, out);
+}
+
+static int show_topology(const struct model *m, const struct objref *o,
+			 struct strbuf *out)
+{
+	(void)o;
+	return topology_show(m, out);
+}
+
+static int show_root_status(const struct model *m, const struct objref *o,
+			    struct strbuf *out)
+{
+	const struct tenant *t;
+	size_t i, subnets = 0, vms = 0;
+
+	(void)o;
+	objset_each(&m->tenants, i, t) {
+		subnets += t->subnets.n;
+		vms += t->vms.n;
+	}
+	sb_printf(out, "ready\ninstance: %s\nclouds: %zu\ntenants: %zu\n"
+		  "subnets: %zu\nvms: %zu\n", m->instance, m->nclouds,
+		  m->tenants.n, subnets, vms);
+	show_error(&m->error, out);
+	return 0;
+}
+
+/* Streamed by fs/ from the events ring; a plain read shows nothing. */
+static int show_events(const struct model *m, const struct objref *o,
+		       struct strbuf *out)
+{
+	(void)m;
+	(void)o;
+	(void)out;
 	return 0;
 }
 
@@ -442,9 +493,18 @@ static const struct attr cloud_attrs[] = {
 	{ NULL, 0, NULL, NULL },
 };
 
+static const struct attr root_attrs[] = {
+	{ "spec.yaml", 0644, show_root_spec, NULL },
+	{ "events", 0444, show_events, NULL },
+	{ "topology.dot", 0444, show_topology, NULL },
+	{ "status", 0444, show_root_status, NULL },
+	{ NULL, 0, NULL, NULL },
+};
+
 static const struct attr tenant_attrs[] = {
 	{ "id", 0444, show_tenant_id, NULL },
 	{ "status", 0444, show_tenant_status, NULL },
+	{ "spec.yaml", 0644, show_tenant_spec, NULL },
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -509,7 +569,7 @@ static const struct group subnet_groups[] = {
 static const struct group no_groups[] = { { NULL, NODE_NONE } };
 
 static const struct kind_desc kinds[NODE_KINDS] = {
-	[NODE_ROOT] = { no_attrs, root_groups, NODE_TENANT },
+	[NODE_ROOT] = { root_attrs, root_groups, NODE_TENANT },
 	[NODE_CLOUDS] = { no_attrs, no_groups, NODE_CLOUD },
 	[NODE_CLOUD] = { cloud_attrs, no_groups, NODE_NONE },
 	[NODE_TENANT] = { tenant_attrs, tenant_groups, NODE_NONE },
@@ -708,9 +768,42 @@ static void record_error(struct model *m, const struct node *n,
 		e = &o.subnet->error;
 	else if (o.tenant)
 		e = &o.tenant->error;
+	else if (!n->tenant)
+		e = &m->error;
 	if (e)
 		obj_error_set(e, op, code, msg);
 	pthread_mutex_unlock(&m->lock);
+}
+
+/* The end of every operation: a failure goes to the nearest status, and
+ * an event tells either way. */
+static int done(struct model *m, const struct node *n, const char *verb,
+		const char *value, size_t len, int r, const char *err)
+{
+	char path[512];
+
+	tree_path(n, path, sizeof path);
+	if (r < 0)
+		record_error(m, n, verb, -r, err[0] ? err : strerror(-r));
+	events_op(m->events, path, verb, value, len, r, err);
+	return r;
+}
+
+enum tree_file tree_file_kind(const struct node *n)
+{
+	if (!n->attr)
+		return TREE_FILE_NONE;
+	if (n->kind == NODE_ROOT && !strcmp(n->attr->name, "events"))
+		return TREE_FILE_EVENTS;
+	if (!strcmp(n->attr->name, "spec.yaml") &&
+	    (n->kind == NODE_ROOT || n->kind == NODE_TENANT))
+		return TREE_FILE_SPEC;
+	return TREE_FILE_VALUE;
+}
+
+struct events *tree_events(struct model *m)
+{
+	return m->events;
 }
 
 int tree_stat(struct model *m, const struct node *n, struct tree_stat *st)
@@ -819,25 +912,42 @@ static int value_normalize(const char *buf, size_t len, char *out,
 	return 0;
 }
 
-int tree_write(struct model *m, const struct node *n, const char *buf,
-	       size_t len)
+static int do_write(struct model *m, const struct node *n, const char *buf,
+		    size_t len, char *err)
 {
-	char value[TREE_VALUE_MAX + 1], err[ERRLEN] = "";
+	char value[TREE_VALUE_MAX + 1];
 	int r;
 
 	if (!n->attr)
 		return -EISDIR;
+	if (tree_file_kind(n) == TREE_FILE_SPEC) {
+		char path[512];
+
+		r = spec_apply(m, n->tenant, buf, len, err);
+		tree_path(n, path, sizeof path);
+		if (r > 0)
+			events_emit(m->events, path, "applied: %d changes", r);
+		return r < 0 ? r : 0;
+	}
 	if (!n->attr->store)
-		r = err_set(err, EACCES, "%s is read-only", n->attr->name);
-	else
-		r = value_normalize(buf, len, value, err);
+		return err_set(err, EACCES, "%s is read-only", n->attr->name);
+	r = value_normalize(buf, len, value, err);
 	if (r == 0)
 		r = n->attr->store(m, n, value, err);
-	if (r < 0) {
-		record_error(m, n, "write", -r, err[0] ? err : strerror(-r));
-		return r;
-	}
-	return (int)len;
+	return r;
+}
+
+int tree_write(struct model *m, const struct node *n, const char *buf,
+	       size_t len)
+{
+	char err[ERRLEN] = "";
+	bool spec = tree_file_kind(n) == TREE_FILE_SPEC;
+	int r = do_write(m, n, buf, len, err);
+
+	/* a document is not an event's one value; its steps were events */
+	if (!spec || r < 0)
+		done(m, n, "write", spec ? NULL : buf, len, r, err);
+	return r < 0 ? r : (int)len;
 }
 
 int tree_truncate(struct model *m, const struct node *n, size_t size)
@@ -849,9 +959,8 @@ int tree_truncate(struct model *m, const struct node *n, size_t size)
 	return r;
 }
 
-int tree_mkdir(struct model *m, const struct node *n)
+static int do_mkdir(struct model *m, const struct node *n, char *err)
 {
-	char err[ERRLEN] = "";
 	int r;
 
 	if (n->attr)
@@ -878,14 +987,18 @@ int tree_mkdir(struct model *m, const struct node *n)
 		r = -EEXIST;   /* default directories always exist */
 		break;
 	}
-	if (r < 0)
-		record_error(m, n, "mkdir", -r, err[0] ? err : strerror(-r));
 	return r;
 }
 
-int tree_rmdir(struct model *m, const struct node *n)
+int tree_mkdir(struct model *m, const struct node *n)
 {
 	char err[ERRLEN] = "";
+
+	return done(m, n, "mkdir", NULL, 0, do_mkdir(m, n, err), err);
+}
+
+static int do_rmdir(struct model *m, const struct node *n, char *err)
+{
 	int r;
 
 	if (n->attr)
@@ -911,9 +1024,33 @@ int tree_rmdir(struct model *m, const struct node *n)
 			    "removed");
 		break;
 	}
-	if (r < 0)
-		record_error(m, n, "rmdir", -r, err[0] ? err : strerror(-r));
 	return r;
+}
+
+int tree_rmdir(struct model *m, const struct node *n)
+{
+	char err[ERRLEN] = "";
+
+	return done(m, n, "rmdir", NULL, 0, do_rmdir(m, n, err), err);
+}
+
+int tree_op(struct model *m, const char *path, const char *op,
+	    const char *value, char *err)
+{
+	char buf[512];
+	struct node n;
+	int r = tree_walk(path, buf, sizeof buf, &n);
+
+	if (r)
+		return err_set(err, -r, "%s: %s", path, strerror(-r));
+	if (!strcmp(op, "mkdir"))
+		return done(m, &n, op, NULL, 0, do_mkdir(m, &n, err), err);
+	if (!strcmp(op, "rmdir"))
+		return done(m, &n, op, NULL, 0, do_rmdir(m, &n, err), err);
+	if (!strcmp(op, "write") && value)
+		return done(m, &n, op, value, strlen(value),
+			    do_write(m, &n, value, strlen(value), err), err);
+	return err_set(err, EINVAL, "no operation %s", op);
 }
 
 int tree_unlink(struct model *m, const struct node *n)
@@ -940,9 +1077,7 @@ int tree_chown(struct model *m, const struct node *n, uint32_t uid,
 		r = tenant_chown(m, n->tenant, uid, gid, err);
 	else
 		r = err_set(err, EPERM, "only a tenant directory changes owner");
-	if (r < 0)
-		record_error(m, n, "chown", -r, err[0] ? err : strerror(-r));
-	return r;
+	return done(m, n, "chown", NULL, 0, r, err);
 }
 
 int tree_readdir(struct model *m, const struct node *n, tree_fill_fn fill,

@@ -82,6 +82,22 @@ typedef void (*tree_fill_fn)(void *ctx, const char *name, bool dir);
 int tree_readdir(struct model *m, const struct node *n, tree_fill_fn fill,
 		 void *ctx);
 
+/* What fs/ does with a file: a value read and written whole, a document
+ * applied at close (spec.yaml), a stream (events). */
+enum tree_file {
+	TREE_FILE_NONE,     /* a directory */
+	TREE_FILE_VALUE,
+	TREE_FILE_SPEC,
+	TREE_FILE_EVENTS,
+};
+enum tree_file tree_file_kind(const struct node *n);
+struct events *tree_events(struct model *m);
+
+/* One operation by path, as a user's ("mkdir", "rmdir", "write" VALUE):
+ * spec.yaml's steps. The reason of a failure goes to err too. */
+int tree_op(struct model *m, const char *path, const char *op,
+	    const char *value, char *err);
+
 /* The node's path ("/tenantA/subnets/web/cidr"). */
 void tree_path(const struct node *n, char *buf, size_t len);
 

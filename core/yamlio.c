@@ -23,7 +23,7 @@ static void yw_emit(struct yw *w, yaml_event_t *ev)
 		w->failed = 1;
 }
 
-int yw_begin(struct yw *w, struct strbuf *out)
+static int begin(struct yw *w, struct strbuf *out, int width)
 {
 	yaml_event_t ev;
 
@@ -33,13 +33,23 @@ int yw_begin(struct yw *w, struct strbuf *out)
 		return -ENOMEM;
 	yaml_emitter_set_output(&w->em, yw_write, w);
 	yaml_emitter_set_unicode(&w->em, 1);
-	yaml_emitter_set_width(&w->em, 100);
+	yaml_emitter_set_width(&w->em, width);
 	yaml_emitter_set_indent(&w->em, 2);
 	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
 	yw_emit(w, &ev);
 	yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
 	yw_emit(w, &ev);
 	return w->failed ? -ENOMEM : 0;
+}
+
+int yw_begin(struct yw *w, struct strbuf *out)
+{
+	return begin(w, out, 100);
+}
+
+int yw_begin_one_line(struct yw *w, struct strbuf *out)
+{
+	return begin(w, out, -1);
 }
 
 int yw_end(struct yw *w, bool explicit_end)

@@ -3,12 +3,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../core/events.h"
 #include "../core/tree.h"
+#include "scratch.h"
 
 /* A path split in place; the node's names point into buf. */
 struct fs_path {
@@ -17,11 +22,47 @@ struct fs_path {
 };
 
 /* What an open file keeps: the content as it was at open, so that a
- * reader sees one consistent value however many reads it takes. */
+ * reader sees one consistent value however many reads it takes; for
+ * spec.yaml the document written, applied at close; for events the
+ * reader's place in the stream; for a scratch file the file. */
 struct fs_handle {
+	enum tree_file kind;
 	struct strbuf content;
 	bool readable;
+	struct strbuf doc;            /* spec.yaml: written so far */
+	bool dirty;                   /* spec.yaml: written or truncated */
+	struct events_cursor cursor;  /* events */
+	struct strbuf pending;        /* events: read but not delivered */
+	struct fuse_pollhandle *ph;   /* events: a poll() waiting */
+	struct fs_handle *next;       /* events: the open ones */
+	struct scratch *scratch;
 };
+
+#define SPEC_DOC_MAX (4u << 20)
+/* Readers blocked on events each hold a FUSE thread: at most this many
+ * wait at once (the others get EAGAIN), so that the file system always
+ * has threads for everything else. */
+#define EVENTS_WAITERS_MAX 32
+
+static pthread_mutex_t readers_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct fs_handle *readers;
+static int waiters;
+
+/* A new event: every poll() waiting on the events file is told. */
+static void fs_events_new(void *ctx)
+{
+	struct fs_handle *h;
+
+	(void)ctx;
+	pthread_mutex_lock(&readers_lock);
+	for (h = readers; h; h = h->next)
+		if (h->ph) {
+			fuse_notify_poll(h->ph);
+			fuse_pollhandle_destroy(h->ph);
+			h->ph = NULL;
+		}
+	pthread_mutex_unlock(&readers_lock);
+}
 
 static struct model *fs_model(void)
 {
@@ -46,6 +87,7 @@ static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 
 	(void)conn;
 	m->interrupted = fs_interrupted;
+	events_on_new(tree_events(m), fs_events_new, NULL);
 	/* Values change behind the kernel's back (leases, status): no
 	 * caching, so that stat sizes and reads are always exact. */
 	cfg->entry_timeout = 0;
@@ -54,6 +96,22 @@ static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->use_ino = 0;
 	cfg->nullpath_ok = 0;
 	return m;
+}
+
+/* A scratch file's attributes, as the tree's. */
+static int scratch_attr(const char *path, struct tree_stat *ts)
+{
+	struct scratch *sc = scratch_get(path);
+	mode_t mode;
+
+	if (!sc)
+		return -ENOENT;
+	memset(ts, 0, sizeof *ts);
+	scratch_stat(sc, &ts->size, &mode, &ts->mtime);
+	ts->mode = mode;
+	ts->nlink = 1;
+	scratch_put(sc);
+	return 0;
 }
 
 static int fs_getattr(const char *path, struct stat *st,
@@ -67,6 +125,8 @@ static int fs_getattr(const char *path, struct stat *st,
 	r = fs_resolve(path, &p);
 	if (r == 0)
 		r = tree_stat(fs_model(), &p.node, &ts);
+	if (r == -ENOENT)
+		r = scratch_attr(path, &ts);
 	if (r)
 		return r;
 	memset(st, 0, sizeof *st);
@@ -97,6 +157,11 @@ static void fs_fill(void *ctx, const char *name, bool dir)
 	f->filler(f->buf, name, &st, 0, 0);
 }
 
+static void fs_fill_file(void *ctx, const char *name)
+{
+	fs_fill(ctx, name, false);
+}
+
 static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 		      off_t off, struct fuse_file_info *fi,
 		      enum fuse_readdir_flags flags)
@@ -113,7 +178,41 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 		return r;
 	fs_fill(&f, ".", true);
 	fs_fill(&f, "..", true);
-	return tree_readdir(fs_model(), &p.node, fs_fill, &f);
+	r = tree_readdir(fs_model(), &p.node, fs_fill, &f);
+	if (r == 0)
+		scratch_list(path, fs_fill_file, &f);
+	return r;
+}
+
+static void handle_free(struct fs_handle *h)
+{
+	if (!h)
+		return;
+	sb_free(&h->content);
+	sb_free(&h->doc);
+	sb_free(&h->pending);
+	scratch_put(h->scratch);
+	free(h);
+}
+
+static int open_scratch(const char *path, struct fuse_file_info *fi)
+{
+	struct fs_handle *h;
+	struct scratch *sc = scratch_get(path);
+
+	if (!sc)
+		return -ENOENT;
+	h = calloc(1, sizeof *h);
+	if (!h) {
+		scratch_put(sc);
+		return -ENOMEM;
+	}
+	h->scratch = sc;
+	if (fi->flags & O_TRUNC)
+		scratch_truncate(sc, 0);
+	fi->fh = (uint64_t)(uintptr_t)h;
+	fi->direct_io = 1;
+	return 0;
 }
 
 static int fs_open(const char *path, struct fuse_file_info *fi)
@@ -128,22 +227,110 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 	r = fs_resolve(path, &p);
 	if (r == 0)
 		r = tree_open(fs_model(), &p.node, rd, wr);
+	if (r == -ENOENT)
+		return open_scratch(path, fi);
 	if (r)
 		return r;
 	h = calloc(1, sizeof *h);
 	if (!h)
 		return -ENOMEM;
+	h->kind = tree_file_kind(&p.node);
+	fi->fh = (uint64_t)(uintptr_t)h;
+	fi->direct_io = 1;   /* generated content: sizes come from getattr */
+	if (h->kind == TREE_FILE_EVENTS) {
+		events_open(tree_events(fs_model()), &h->cursor);
+		fi->nonseekable = 1;
+		pthread_mutex_lock(&readers_lock);
+		h->next = readers;
+		readers = h;
+		pthread_mutex_unlock(&readers_lock);
+		return 0;
+	}
 	if (rd) {
 		r = tree_read(fs_model(), &p.node, &h->content);
 		if (r) {
-			sb_free(&h->content);
-			free(h);
+			handle_free(h);
 			return r;
 		}
 		h->readable = true;
 	}
-	fi->fh = (uint64_t)(uintptr_t)h;
-	fi->direct_io = 1;   /* generated content: sizes come from getattr */
+	if (h->kind == TREE_FILE_SPEC && wr && (fi->flags & O_TRUNC))
+		h->dirty = true;
+	return 0;
+}
+
+/* The events file: lines as they come, blocking unless O_NONBLOCK. */
+static int read_events(struct fs_handle *h, char *buf, size_t size,
+		       struct fuse_file_info *fi)
+{
+	struct events *e = tree_events(fs_model());
+	bool wait = !(fi->flags & O_NONBLOCK);
+	size_t n;
+	int r = 0;
+
+	if (h->pending.len == 0) {
+		if (wait && !events_ready(e, &h->cursor)) {
+			pthread_mutex_lock(&readers_lock);
+			if (waiters >= EVENTS_WAITERS_MAX)
+				r = -EAGAIN;
+			else
+				waiters++;
+			pthread_mutex_unlock(&readers_lock);
+			if (r)
+				return r;
+			r = events_read(e, &h->cursor, size, true,
+					fs_interrupted, &h->pending);
+			pthread_mutex_lock(&readers_lock);
+			waiters--;
+			pthread_mutex_unlock(&readers_lock);
+		} else {
+			r = events_read(e, &h->cursor, size, false, NULL,
+					&h->pending);
+		}
+		if (r)
+			return r;
+	}
+	n = h->pending.len < size ? h->pending.len : size;
+	memcpy(buf, h->pending.s, n);
+	memmove(h->pending.s, h->pending.s + n, h->pending.len - n);
+	h->pending.len -= n;
+	if (h->pending.s)
+		h->pending.s[h->pending.len] = '\0';
+	return (int)n;
+}
+
+static unsigned fs_poll_mask(struct fs_handle *h)
+{
+	if (h->kind != TREE_FILE_EVENTS)
+		return POLLIN | POLLOUT;
+	return h->pending.len || events_ready(tree_events(fs_model()),
+					      &h->cursor) ? POLLIN : 0;
+}
+
+static int fs_poll(const char *path, struct fuse_file_info *fi,
+		   struct fuse_pollhandle *ph, unsigned *reventsp)
+{
+	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
+
+	(void)path;
+	if (!h) {
+		if (ph)
+			fuse_pollhandle_destroy(ph);
+		return -EBADF;
+	}
+	if (ph) {
+		/* registered first: an event from now on wakes it */
+		pthread_mutex_lock(&readers_lock);
+		if (h->kind == TREE_FILE_EVENTS) {
+			if (h->ph)
+				fuse_pollhandle_destroy(h->ph);
+			h->ph = ph;
+		} else {
+			fuse_pollhandle_destroy(ph);
+		}
+		pthread_mutex_unlock(&readers_lock);
+	}
+	*reventsp = fs_poll_mask(h);
 	return 0;
 }
 
@@ -154,6 +341,10 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off,
 	size_t len;
 
 	(void)path;
+	if (h && h->scratch)
+		return scratch_read(h->scratch, buf, size, off);
+	if (h && h->kind == TREE_FILE_EVENTS)
+		return read_events(h, buf, size, fi);
 	if (!h || !h->readable)
 		return -EBADF;
 	len = h->content.len;
@@ -165,13 +356,40 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off,
 	return (int)size;
 }
 
+/* spec.yaml: the document builds up, and is applied at close. */
+static int write_doc(struct fs_handle *h, const char *buf, size_t size,
+		     off_t off)
+{
+	size_t end;
+
+	if (off < 0 || (size_t)off > SPEC_DOC_MAX ||
+	    size > SPEC_DOC_MAX - (size_t)off)
+		return -EFBIG;
+	end = (size_t)off + size;
+	if (end > h->doc.len) {
+		if (sb_reserve(&h->doc, end - h->doc.len))
+			return -ENOMEM;
+		memset(h->doc.s + h->doc.len, ' ', end - h->doc.len);
+		h->doc.len = end;
+		h->doc.s[end] = '\0';
+	}
+	memcpy(h->doc.s + off, buf, size);
+	h->dirty = true;
+	return (int)size;
+}
+
 static int fs_write(const char *path, const char *buf, size_t size,
 		    off_t off, struct fuse_file_info *fi)
 {
 	struct fs_path p;
 	int r;
 
-	(void)fi;
+	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
+
+	if (h && h->scratch)
+		return scratch_write(h->scratch, buf, size, off);
+	if (h && h->kind == TREE_FILE_SPEC)
+		return write_doc(h, buf, size, off);
 	/* Writes are whole values at offset 0 (DESIGN §4). */
 	if (off != 0)
 		return -EINVAL;
@@ -187,25 +405,73 @@ static int fs_truncate(const char *path, off_t size,
 	struct fs_path p;
 	int r;
 
-	(void)fi;
+	struct fs_handle *h = fi ? (struct fs_handle *)(uintptr_t)fi->fh
+				 : NULL;
+	struct scratch *sc;
+
 	if (size < 0)
 		return -EINVAL;
+	if (h && h->scratch)
+		return scratch_truncate(h->scratch, size);
 	r = fs_resolve(path, &p);
-	if (r)
-		return r;
-	return tree_truncate(fs_model(), &p.node, (size_t)size);
+	if (r == 0)
+		r = tree_truncate(fs_model(), &p.node, (size_t)size);
+	if (r == -ENOENT && (sc = scratch_get(path))) {
+		r = scratch_truncate(sc, size);
+		scratch_put(sc);
+	}
+	if (r == 0 && h && h->kind == TREE_FILE_SPEC) {
+		h->doc.len = 0;
+		h->dirty = true;
+	}
+	return r;
+}
+
+/* close(2) of spec.yaml: the document is applied, and close fails with
+ * the errno if it could not be (DESIGN §6). */
+static int fs_flush(const char *path, struct fuse_file_info *fi)
+{
+	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
+	struct fs_path p;
+	int r;
+
+	if (!h || h->kind != TREE_FILE_SPEC || !h->dirty)
+		return 0;
+	h->dirty = false;
+	r = fs_resolve(path, &p);
+	if (r == 0)
+		r = tree_write(fs_model(), &p.node, h->doc.len ? h->doc.s : "",
+			       h->doc.len);
+	h->doc.len = 0;
+	return r < 0 ? r : 0;
 }
 
 static int fs_release(const char *path, struct fuse_file_info *fi)
 {
-	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
+	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh, **pp;
 
 	(void)path;
-	if (h) {
-		sb_free(&h->content);
-		free(h);
+	if (h && h->kind == TREE_FILE_EVENTS) {
+		pthread_mutex_lock(&readers_lock);
+		for (pp = &readers; *pp; pp = &(*pp)->next)
+			if (*pp == h) {
+				*pp = h->next;
+				break;
+			}
+		if (h->ph)
+			fuse_pollhandle_destroy(h->ph);
+		pthread_mutex_unlock(&readers_lock);
 	}
+	handle_free(h);
 	return 0;
+}
+
+static int fs_fsync(const char *path, int datasync, struct fuse_file_info *fi)
+{
+	(void)path;
+	(void)datasync;
+	(void)fi;
+	return 0;   /* every change is on disk when its write returns */
 }
 
 static int fs_mkdir(const char *path, mode_t mode)
@@ -213,7 +479,13 @@ static int fs_mkdir(const char *path, mode_t mode)
 	struct fs_path p;
 	int r;
 
+	struct scratch *sc = scratch_get(path);
+
 	(void)mode;
+	if (sc) {
+		scratch_put(sc);
+		return -EEXIST;
+	}
 	r = fs_resolve(path, &p);
 	if (r)
 		return r == -ENOENT ? -EPERM : r;
@@ -231,33 +503,111 @@ static int fs_rmdir(const char *path)
 static int fs_unlink(const char *path)
 {
 	struct fs_path p;
-	int r = fs_resolve(path, &p);
+	int r = scratch_unlink(path);
 
+	if (r == 0)
+		return 0;
+	r = fs_resolve(path, &p);
 	return r ? r : tree_unlink(fs_model(), &p.node);
 }
 
-static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+/* The directory of path exists in the tree, and path names nothing. */
+static int scratch_place(const char *path)
 {
-	(void)path;
-	(void)mode;
-	(void)fi;
-	return -EPERM;   /* files are the model's, not the user's */
+	char dir[PATH_MAX];
+	struct fs_path p;
+	struct tree_stat st;
+	const char *slash = strrchr(path, '/');
+	int r;
+
+	if (!slash || slash[1] == '\0' || strlen(path) >= sizeof dir)
+		return -EINVAL;
+	snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path),
+		 path);
+	r = fs_resolve(dir, &p);
+	if (r == 0)
+		r = tree_stat(fs_model(), &p.node, &st);
+	if (r)
+		return r;
+	if (!st.dir)
+		return -ENOTDIR;
+	r = fs_resolve(path, &p);
+	if (r == 0 && tree_stat(fs_model(), &p.node, &st) == 0)
+		return -EEXIST;
+	return 0;
 }
 
+/* Files the user makes are scratch files (editors' temporaries). */
+static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	struct scratch *sc;
+	struct fs_handle *h;
+	int r = scratch_place(path);
+
+	if (r == 0)
+		r = scratch_create(path, mode, &sc);
+	if (r)
+		return r;
+	h = calloc(1, sizeof *h);
+	if (!h) {
+		scratch_unlink(path);
+		scratch_put(sc);
+		return -ENOMEM;
+	}
+	h->scratch = sc;
+	fi->fh = (uint64_t)(uintptr_t)h;
+	fi->direct_io = 1;
+	return 0;
+}
+
+/* A scratch file renamed onto an attribute or spec.yaml is one write of
+ * its content, whose errno the rename returns; onto a name the tree does
+ * not use, it is renamed. Nothing else moves. */
 static int fs_rename(const char *from, const char *to, unsigned int flags)
 {
-	(void)from;
-	(void)to;
-	(void)flags;
-	return -EPERM;
+	struct strbuf data = STRBUF_INIT;
+	struct scratch *sc;
+	struct fs_path p;
+	struct tree_stat st;
+	int r;
+
+	if (flags)
+		return -EINVAL;
+	sc = scratch_get(from);
+	if (!sc)
+		return -EPERM;
+	r = fs_resolve(to, &p);
+	if (r == 0)
+		r = tree_stat(fs_model(), &p.node, &st);
+	if (r == 0 && st.dir) {
+		r = -EISDIR;
+	} else if (r == 0) {
+		r = scratch_content(sc, &data);
+		if (r == 0)
+			r = tree_write(fs_model(), &p.node,
+				       data.len ? data.s : "", data.len);
+		if (r >= 0)
+			r = scratch_unlink(from);
+	} else if (r == -ENOENT) {
+		r = scratch_place(to);
+		if (r == 0 || r == -EEXIST)   /* EEXIST: a scratch file */
+			r = scratch_rename(from, to);
+	}
+	scratch_put(sc);
+	sb_free(&data);
+	return r < 0 ? r : 0;
 }
 
 static int fs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
-	(void)path;
-	(void)mode;
+	struct scratch *sc = scratch_get(path);
+
 	(void)fi;
-	return -EPERM;
+	if (!sc)
+		return -EPERM;
+	scratch_chmod(sc, mode);
+	scratch_put(sc);
+	return 0;
 }
 
 static int fs_chown(const char *path, uid_t uid, gid_t gid,
@@ -266,7 +616,13 @@ static int fs_chown(const char *path, uid_t uid, gid_t gid,
 	struct fs_path p;
 	int r;
 
+	struct scratch *sc = scratch_get(path);
+
 	(void)fi;
+	if (sc) {   /* sed -i keeps the owner: a scratch file takes any */
+		scratch_put(sc);
+		return 0;
+	}
 	r = fs_resolve(path, &p);
 	return r ? r : tree_chown(fs_model(), &p.node, uid, gid);
 }
@@ -282,7 +638,11 @@ static int fs_utimens(const char *path, const struct timespec tv[2],
 	(void)tv;
 	(void)fi;
 	r = fs_resolve(path, &p);
-	return r ? r : tree_stat(fs_model(), &p.node, &st);
+	if (r == 0)
+		r = tree_stat(fs_model(), &p.node, &st);
+	if (r == -ENOENT)
+		r = scratch_attr(path, &st);
+	return r;
 }
 
 static const struct fuse_operations fs_ops = {
@@ -293,7 +653,10 @@ static const struct fuse_operations fs_ops = {
 	.read = fs_read,
 	.write = fs_write,
 	.truncate = fs_truncate,
+	.flush = fs_flush,
 	.release = fs_release,
+	.fsync = fs_fsync,
+	.poll = fs_poll,
 	.mkdir = fs_mkdir,
 	.rmdir = fs_rmdir,
 	.unlink = fs_unlink,

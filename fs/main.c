@@ -279,7 +279,9 @@ int main(int argc, char *argv[])
 		if (c.max_idle_threads != UINT_MAX)
 			fuse_loop_cfg_set_idle_threads(loop,
 						       c.max_idle_threads);
-		fuse_loop_cfg_set_max_threads(loop, c.max_threads);
+		/* readers blocked on events hold threads: room for them */
+		fuse_loop_cfg_set_max_threads(loop, c.max_threads < 64 ? 64
+							       : c.max_threads);
 		r = fuse_loop_mt(f, loop);
 	}
 	fuse_remove_signal_handlers(fuse_get_session(f));

@@ -37,7 +37,7 @@ test_expect_success 'a bad clouds file is refused with its line' '
 test_expect_success 'mount shows clouds/local and makes the state directory' '
 	maas_mount &&
 	grep -q " $MNT fuse.maasfs " /proc/mounts &&
-	expect_eq "clouds" "$(ls "$MNT")" &&
+	expect_eq "clouds events spec.yaml status topology.dot" "$(ls "$MNT" | xargs)" &&
 	expect_eq "local" "$(ls "$MNT/clouds")" &&
 	expect_eq "status uri vms vtep" "$(ls "$MNT/clouds/local" | xargs)" &&
 	expect_eq "up" "$(cat "$MNT/clouds/local/status")" &&
@@ -62,8 +62,13 @@ test_expect_success 'a second maasfs on the same state directory is refused' '
 	! mountpoint -q "$TMP/mnt2"
 '
 
-test_expect_success 'files cannot be made, renamed or chmod-ed' '
-	expect_errno EPERM create "$MNT/newfile" &&
+test_expect_success 'attributes cannot be made, renamed or chmod-ed; a scratch file can' '
+	expect_ok create "$MNT/newfile" &&
+	expect_eq "newfile" "$(ls "$MNT" | grep newfile)" &&
+	expect_ok unlink "$MNT/newfile" &&
+	! ls "$MNT" | grep -q newfile &&
+	expect_errno EEXIST create "$MNT/status" &&
+	expect_errno ENOENT create "$MNT/nosuch/newfile" &&
 	expect_errno EPERM mkdir "$MNT/clouds/other" &&
 	expect_errno EPERM rmdir "$MNT/clouds" &&
 	expect_errno EPERM rename "$MNT/clouds/local/uri" "$MNT/clouds/local/x" &&
@@ -85,7 +90,7 @@ test_expect_success 'after kill -9, a new mount clears the dead one' '
 	! ls "$MNT" 2>"$TMP/e" &&
 	grep -q "Transport endpoint is not connected" "$TMP/e" &&
 	maas_mount &&
-	expect_eq "clouds" "$(ls "$MNT")" &&
+	expect_eq "clouds events spec.yaml status topology.dot" "$(ls "$MNT" | xargs)" &&
 	maas_umount
 '
 

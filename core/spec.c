@@ -1,0 +1,1047 @@
+#include "spec.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/log.h"
+#include "tree.h"
+#include "yamlio.h"
+
+/* ---- reading ---- */
+
+static bool shown(enum obj_state s)
+{
+	return s != OBJ_CREATING && s != OBJ_DELETING;
+}
+
+static void show_subnet(struct yw *w, const struct subnet *s)
+{
+	char buf[48];
+
+	yw_str(w, s->name);
+	yw_map_flow(w);
+	cidr_format(&s->cidr, buf);
+	yw_key_str(w, "cidr", buf);
+	yw_key_str(w, "cloud", s->home->name);
+	yw_str(w, "dhcp");
+	if (!s->dhcp.on) {
+		yw_str(w, "off");
+	} else {
+		yw_map_flow(w);
+		ip_format_range(s->dhcp.first, s->dhcp.last, buf);
+		yw_key_str(w, "range", buf);
+		yw_key_str(w, "domain", s->dhcp.domain);
+		yw_map_end(w);
+	}
+	yw_map_end(w);
+}
+
+static void show_vm(struct yw *w, const struct vm *v)
+{
+	char buf[32];
+
+	yw_str(w, v->name);
+	yw_map_flow(w);
+	if (v->conf.subnet[0])
+		yw_key_str(w, "subnet", v->conf.subnet);
+	yw_key_uint(w, "vcpus", v->conf.vcpus);
+	size_format(v->conf.memory, buf, sizeof buf);
+	yw_key_str(w, "memory", buf);
+	size_format(v->conf.disk, buf, sizeof buf);
+	yw_key_str(w, "disk", buf);
+	yw_key_str(w, "image", v->conf.image);
+	yw_key_str(w, "location", v->conf.location->name);
+	yw_key_str(w, "state", v->power == VIRT_POWER_RUNNING ? "running"
+							       : "stopped");
+	yw_map_end(w);
+}
+
+/* libyaml picks a mapping's style at its start: count first. */
+static size_t count_subnets(const struct tenant *t)
+{
+	const struct subnet *s;
+	size_t i, n = 0;
+
+	objset_each(&t->subnets, i, s)
+		n += shown(s->state);
+	return n;
+}
+
+static size_t count_vms(const struct tenant *t)
+{
+	const struct vm *v;
+	size_t i, n = 0;
+
+	objset_each(&t->vms, i, v)
+		n += shown(v->state);
+	return n;
+}
+
+static void show_tenant_body(struct yw *w, const struct tenant *t)
+{
+	const struct subnet *s;
+	const struct vm *v;
+	size_t i;
+
+	yw_str(w, t->name);
+	yw_map(w);
+	yw_str(w, "subnets");
+	if (count_subnets(t))
+		yw_map(w);
+	else
+		yw_map_flow(w);
+	objset_each(&t->subnets, i, s)
+		if (shown(s->state))
+			show_subnet(w, s);
+	yw_map_end(w);
+	yw_str(w, "vms");
+	if (count_vms(t))
+		yw_map(w);
+	else
+		yw_map_flow(w);
+	objset_each(&t->vms, i, v)
+		if (shown(v->state))
+			show_vm(w, v);
+	yw_map_end(w);
+	yw_map_end(w);
+}
+
+int spec_show(const struct model *m, const char *tenant, struct strbuf *out)
+{
+	const struct tenant *t;
+	struct yw w;
+	size_t i, n = 0;
+
+	if (yw_begin_one_line(&w, out))
+		return -ENOMEM;
+	yw_map(&w);
+	yw_str(&w, "tenants");
+	objset_each(&m->tenants, i, t)
+		if (shown(t->state) && (!tenant || !strcmp(t->name, tenant)))
+			n++;
+	if (n)
+		yw_map(&w);
+	else
+		yw_map_flow(&w);
+	objset_each(&m->tenants, i, t)
+		if (shown(t->state) && (!tenant || !strcmp(t->name, tenant)))
+			show_tenant_body(&w, t);
+	yw_map_end(&w);
+	yw_map_end(&w);
+	return yw_end(&w, false);
+}
+
+/* ---- the document written ---- */
+
+struct sp_subnet {
+	char name[NAME_MAXLEN + 1];
+	struct cidr cidr;
+	char cloud[NAME_MAXLEN + 1];   /* "": as it is (new: the default) */
+	int dhcp;                      /* -1 not said (new: on), 0, 1 */
+	bool has_range, has_domain;
+	uint32_t first, last;
+	char domain[DOMAIN_MAXLEN + 1];
+};
+
+/* Keys left out of a VM keep its value (a new VM's default). */
+struct sp_vm {
+	char name[NAME_MAXLEN + 1];
+	char subnet[NAME_MAXLEN + 1];  /* "": not said */
+	unsigned vcpus;                /* 0: not said */
+	uint64_t memory, disk;         /* MiB, 0: not said */
+	char image[NAME_MAXLEN + 1];
+	char location[NAME_MAXLEN + 1];
+	int running;                   /* -1 not said */
+};
+
+struct sp_tenant {
+	char name[NAME_MAXLEN + 1];
+	struct sp_subnet *subnets;
+	size_t nsubnets;
+	struct sp_vm *vms;
+	size_t nvms;
+};
+
+struct spec {
+	struct sp_tenant *tenants;
+	size_t n;
+};
+
+static void spec_free(struct spec *sp)
+{
+	size_t i;
+
+	for (i = 0; i < sp->n; i++) {
+		free(sp->tenants[i].subnets);
+		free(sp->tenants[i].vms);
+	}
+	free(sp->tenants);
+}
+
+/* A problem at node n of the document: "spec.yaml:LINE:COL: why". */
+static int bad(struct ydoc *d, yaml_node_t *n, int code, char *err,
+	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int bad(struct ydoc *d, yaml_node_t *n, int code, char *err,
+	       const char *fmt, ...)
+{
+	char msg[ERRLEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	ydoc_err(d, n, err, "%s", msg);
+	return -code;
+}
+
+/* "subnets:" with nothing after it is an empty mapping. */
+static bool empty_node(const yaml_node_t *n)
+{
+	const char *s = ydoc_scalar(n);
+
+	return !n || (s && (!*s || !strcmp(s, "~") || !strcmp(s, "null")));
+}
+
+static size_t map_len(const yaml_node_t *n)
+{
+	if (!n || n->type != YAML_MAPPING_NODE)
+		return 0;
+	return (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+}
+
+static int scalar_of(struct ydoc *d, yaml_node_t *n, const char *what,
+		     const char **out, char *err)
+{
+	*out = ydoc_scalar(n);
+	if (!*out)
+		return bad(d, n, EINVAL, err, "%s must be a plain value",
+			   what);
+	return 0;
+}
+
+static int parse_dhcp(struct ydoc *d, yaml_node_t *n, struct sp_subnet *s,
+		      char *err)
+{
+	static const char *const keys[] = { "range", "domain", NULL };
+	const char *v = ydoc_scalar(n);
+	yaml_node_t *range, *domain;
+	char why[ERRLEN];
+	int r;
+
+	if (v && (!strcmp(v, "on") || !strcmp(v, "off"))) {
+		s->dhcp = !strcmp(v, "on");
+		return 0;
+	}
+	if (v)
+		return bad(d, n, EINVAL, err, "subnet %s: dhcp is on, off or "
+			   "{range: FIRST LAST, domain: NAME}, not '%.40s'",
+			   s->name, v);
+	if (ydoc_check_map(d, n, "dhcp", keys, err))
+		return -EINVAL;
+	s->dhcp = 1;
+	range = ydoc_get(d, n, "range");
+	domain = ydoc_get(d, n, "domain");
+	if (range) {
+		r = scalar_of(d, range, "range", &v, err);
+		if (r)
+			return r;
+		if (cidr_parse_range(&s->cidr, v, &s->first, &s->last, why))
+			return bad(d, range, EINVAL, err, "subnet %s: %s",
+				   s->name, why);
+		s->has_range = true;
+	}
+	if (domain) {
+		r = scalar_of(d, domain, "domain", &v, err);
+		if (r)
+			return r;
+		if (domain_check(v, why))
+			return bad(d, domain, EINVAL, err, "subnet %s: %s",
+				   s->name, why);
+		snprintf(s->domain, sizeof s->domain, "%s", v);
+		s->has_domain = true;
+	}
+	return 0;
+}
+
+static int parse_subnet(const struct model *m, struct ydoc *d,
+			const struct tenant *cur, struct sp_tenant *t,
+			yaml_node_t *key, yaml_node_t *n, char *err)
+{
+	static const char *const keys[] = { "cidr", "cloud", "dhcp", NULL };
+	struct sp_subnet *s = &t->subnets[t->nsubnets];
+	yaml_node_t *cidr, *cloud, *dhcp;
+	const struct subnet *old;
+	const char *v;
+	char why[ERRLEN];
+	size_t i;
+	int r;
+
+	memset(s, 0, sizeof *s);
+	s->dhcp = -1;
+	v = ydoc_scalar(key);
+	if (name_check(v, "subnet", why))
+		return bad(d, key, EINVAL, err, "%s", why);
+	snprintf(s->name, sizeof s->name, "%s", v);
+	if (ydoc_check_map(d, n, "a subnet", keys, err))
+		return -EINVAL;
+	cidr = ydoc_get(d, n, "cidr");
+	cloud = ydoc_get(d, n, "cloud");
+	dhcp = ydoc_get(d, n, "dhcp");
+	if (!cidr)
+		return bad(d, n, EINVAL, err, "subnet %s: cidr missing",
+			   s->name);
+	r = scalar_of(d, cidr, "cidr", &v, err);
+	if (r)
+		return r;
+	if (cidr_parse(v, &s->cidr, why))
+		return bad(d, cidr, EINVAL, err, "subnet %s: %s", s->name, why);
+	old = cur ? subnet_find_visible(cur, s->name) : NULL;
+	if (old && (old->cidr.net != s->cidr.net ||
+		    old->cidr.prefix != s->cidr.prefix)) {
+		cidr_format(&old->cidr, why);
+		return bad(d, cidr, EINVAL, err, "subnet %s is %s: a subnet's "
+			   "cidr does not change (delete it, make another)",
+			   s->name, why);
+	}
+	for (i = 0; i < t->nsubnets; i++)
+		if (cidr_overlap(&t->subnets[i].cidr, &s->cidr))
+			return bad(d, cidr, EEXIST, err, "subnet %s overlaps "
+				   "subnet %s", s->name, t->subnets[i].name);
+	if (cloud) {
+		r = scalar_of(d, cloud, "cloud", &v, err);
+		if (r)
+			return r;
+		if (name_check(v, "cloud", why))
+			return bad(d, cloud, EINVAL, err, "%s", why);
+		if (!model_cloud(m, v))
+			return bad(d, cloud, ENOENT, err, "subnet %s: no cloud "
+				   "%s", s->name, v);
+		snprintf(s->cloud, sizeof s->cloud, "%s", v);
+	}
+	if (dhcp) {
+		r = parse_dhcp(d, dhcp, s, err);
+		if (r)
+			return r;
+	}
+	t->nsubnets++;
+	return 0;
+}
+
+static int parse_size(struct ydoc *d, yaml_node_t *n, const char *what,
+		      uint64_t min, uint64_t max, uint64_t *out, char *err)
+{
+	const char *v;
+	char why[ERRLEN], a[16], b[16];
+	int r = scalar_of(d, n, what, &v, err);
+
+	if (r)
+		return r;
+	if (size_parse(v, out, why))
+		return bad(d, n, EINVAL, err, "%s: %s", what, why);
+	if (*out < min || *out > max) {
+		size_format(min, a, sizeof a);
+		size_format(max, b, sizeof b);
+		return bad(d, n, EINVAL, err, "%s must be from %s to %s", what,
+			   a, b);
+	}
+	return 0;
+}
+
+/* What running VM v would need stopped for. */
+static const char *needs_stop(const struct vm *v, const struct sp_vm *s)
+{
+	if (s->subnet[0] && strcmp(s->subnet, v->conf.subnet))
+		return "subnet";
+	if (s->vcpus && s->vcpus != v->conf.vcpus)
+		return "vcpus";
+	if (s->memory && s->memory != v->conf.memory)
+		return "memory";
+	if (s->disk && s->disk != v->conf.disk)
+		return "disk";
+	if (s->image[0] && strcmp(s->image, v->conf.image))
+		return "image";
+	return NULL;
+}
+
+static int parse_vm(const struct model *m, struct ydoc *d,
+		    const struct tenant *cur, struct sp_tenant *t,
+		    yaml_node_t *key, yaml_node_t *n, char *err)
+{
+	static const char *const keys[] = { "subnet", "vcpus", "memory",
+					    "disk", "image", "location",
+					    "state", NULL };
+	struct sp_vm *s = &t->vms[t->nvms];
+	const struct vm *old;
+	yaml_node_t *k;
+	const char *v, *what;
+	unsigned long u;
+	char why[ERRLEN], a[16];
+	size_t i;
+	int r;
+
+	memset(s, 0, sizeof *s);
+	s->running = -1;
+	v = ydoc_scalar(key);
+	if (name_check(v, "VM", why))
+		return bad(d, key, EINVAL, err, "%s", why);
+	snprintf(s->name, sizeof s->name, "%s", v);
+	if (!empty_node(n) && ydoc_check_map(d, n, "a VM", keys, err))
+		return -EINVAL;
+	if ((k = ydoc_get(d, n, "subnet"))) {
+		if ((r = scalar_of(d, k, "subnet", &v, err)))
+			return r;
+		for (i = 0; i < t->nsubnets; i++)
+			if (!strcmp(t->subnets[i].name, v))
+				break;
+		if (i == t->nsubnets)
+			return bad(d, k, ENOENT, err, "VM %s: no subnet '%.40s' "
+				   "in tenant %s of the document", s->name, v,
+				   t->name);
+		snprintf(s->subnet, sizeof s->subnet, "%s", v);
+	}
+	if ((k = ydoc_get(d, n, "vcpus"))) {
+		if (ydoc_uint(d, k, "vcpus", 1, VM_VCPUS_MAX, &u, err))
+			return -EINVAL;
+		s->vcpus = (unsigned)u;
+	}
+	if ((k = ydoc_get(d, n, "memory")) &&
+	    (r = parse_size(d, k, "memory", VM_MEMORY_MIN, VM_MEMORY_MAX,
+			    &s->memory, err)))
+		return r;
+	if ((k = ydoc_get(d, n, "disk")) &&
+	    (r = parse_size(d, k, "disk", VM_DISK_MIN, VM_DISK_MAX, &s->disk,
+			    err)))
+		return r;
+	if ((k = ydoc_get(d, n, "image"))) {
+		if ((r = scalar_of(d, k, "image", &v, err)))
+			return r;
+		if (name_check(v, "image", why))
+			return bad(d, k, EINVAL, err, "%s", why);
+		snprintf(s->image, sizeof s->image, "%s", v);
+	}
+	if ((k = ydoc_get(d, n, "location"))) {
+		if ((r = scalar_of(d, k, "location", &v, err)))
+			return r;
+		if (name_check(v, "cloud", why))
+			return bad(d, k, EINVAL, err, "%s", why);
+		if (!model_cloud(m, v))
+			return bad(d, k, ENOENT, err, "VM %s: no cloud %s",
+				   s->name, v);
+		snprintf(s->location, sizeof s->location, "%s", v);
+	}
+	if ((k = ydoc_get(d, n, "state"))) {
+		if ((r = scalar_of(d, k, "state", &v, err)))
+			return r;
+		if (strcmp(v, "running") && strcmp(v, "stopped"))
+			return bad(d, k, EINVAL, err, "VM %s: state is running "
+				   "or stopped, not '%.40s'", s->name, v);
+		s->running = !strcmp(v, "running");
+	}
+	old = cur ? vm_find_visible(cur, s->name) : NULL;
+	if (old && mig_running(old->mig.phase))
+		return bad(d, key, EBUSY, err, "VM %s is migrating", s->name);
+	if (old && s->disk && s->disk < old->conf.disk && old->disk_made) {
+		size_format(old->conf.disk, a, sizeof a);
+		return bad(d, ydoc_get(d, n, "disk"), EINVAL, err, "VM %s: "
+			   "disks only grow (it is %s)", s->name, a);
+	}
+	if (old && old->power != VIRT_POWER_STOPPED && s->running != 0 &&
+	    (what = needs_stop(old, s)))
+		return bad(d, ydoc_get(d, n, what), EBUSY, err, "VM %s runs: "
+			   "its %s changes only while it is stopped (state: "
+			   "stopped)", s->name, what);
+	if (old && !s->subnet[0] && old->conf.subnet[0]) {
+		for (i = 0; i < t->nsubnets; i++)
+			if (!strcmp(t->subnets[i].name, old->conf.subnet))
+				break;
+		if (i == t->nsubnets)
+			return bad(d, key, EBUSY, err, "VM %s stays on subnet "
+				   "%s, which the document deletes",
+				   s->name, old->conf.subnet);
+	}
+	t->nvms++;
+	return 0;
+}
+
+static int parse_tenant(const struct model *m, struct ydoc *d,
+			struct sp_tenant *t, yaml_node_t *key,
+			yaml_node_t *n, char *err)
+{
+	static const char *const keys[] = { "subnets", "vms", NULL };
+	const struct tenant *cur;
+	yaml_node_t *subnets, *vms;
+	yaml_node_pair_t *p;
+	const char *v = ydoc_scalar(key);
+	char why[ERRLEN];
+	int r;
+
+	memset(t, 0, sizeof *t);
+	if (name_check(v, "tenant", why))
+		return bad(d, key, EINVAL, err, "%s", why);
+	if (tree_name_reserved(NODE_ROOT, v))
+		return bad(d, key, EINVAL, err, "'%s' is a name maasfs uses "
+			   "at the root", v);
+	snprintf(t->name, sizeof t->name, "%s", v);
+	if (!empty_node(n) && ydoc_check_map(d, n, "a tenant", keys, err))
+		return -EINVAL;
+	subnets = ydoc_get(d, n, "subnets");
+	vms = ydoc_get(d, n, "vms");
+	if (!empty_node(subnets) &&
+	    ydoc_check_map(d, subnets, "subnets", NULL, err))
+		return -EINVAL;
+	if (!empty_node(vms) && ydoc_check_map(d, vms, "vms", NULL, err))
+		return -EINVAL;
+	t->subnets = calloc(map_len(subnets) + 1, sizeof *t->subnets);
+	t->vms = calloc(map_len(vms) + 1, sizeof *t->vms);
+	if (!t->subnets || !t->vms)
+		return err_set(err, ENOMEM, "out of memory");
+	cur = tenant_find_visible(m, t->name);
+	if (map_len(subnets))
+		ydoc_map_each(subnets, p) {
+			r = parse_subnet(m, d, cur, t, ydoc_node(d, p->key),
+					 ydoc_node(d, p->value), err);
+			if (r)
+				return r;
+		}
+	if (map_len(vms))
+		ydoc_map_each(vms, p) {
+			r = parse_vm(m, d, cur, t, ydoc_node(d, p->key),
+				     ydoc_node(d, p->value), err);
+			if (r)
+				return r;
+		}
+	return 0;
+}
+
+/* The whole document, checked against the model (caller holds the
+ * lock). */
+static int parse(const struct model *m, struct ydoc *d, const char *only,
+		 struct spec *sp, char *err)
+{
+	static const char *const keys[] = { "tenants", NULL };
+	yaml_node_t *root = ydoc_root(d), *tenants;
+	yaml_node_pair_t *p;
+	int r;
+
+	if (ydoc_check_map(d, root, "the document", keys, err))
+		return -EINVAL;
+	tenants = ydoc_get(d, root, "tenants");
+	if (!tenants)
+		return bad(d, root, EINVAL, err, "tenants missing");
+	if (!empty_node(tenants) &&
+	    ydoc_check_map(d, tenants, "tenants", NULL, err))
+		return -EINVAL;
+	sp->tenants = calloc(map_len(tenants) + 1, sizeof *sp->tenants);
+	if (!sp->tenants)
+		return err_set(err, ENOMEM, "out of memory");
+	if (map_len(tenants))
+		ydoc_map_each(tenants, p) {
+			yaml_node_t *k = ydoc_node(d, p->key);
+
+			if (only && strcmp(ydoc_scalar(k), only))
+				return bad(d, k, EINVAL, err, "this is tenant "
+					   "%s's spec.yaml: tenant %.40s goes "
+					   "in its own, or in the root's",
+					   only, ydoc_scalar(k));
+			r = parse_tenant(m, d, &sp->tenants[sp->n], k,
+					 ydoc_node(d, p->value), err);
+			sp->n++;
+			if (r)
+				return r;
+		}
+	if (only && sp->n == 0)
+		return bad(d, root, EINVAL, err, "the document must describe "
+			   "tenant %s (tenants: {%s: ...})", only, only);
+	return 0;
+}
+
+/* ---- applying it: one object at a time, the next step it needs decided
+ * under the lock from what the model is now, then done without it through
+ * the tree, exactly as the matching file operation ---- */
+
+struct step {
+	const char *op;             /* "mkdir", "rmdir", "write" */
+	char path[256];
+	char value[160];
+};
+
+struct run {
+	struct model *m;
+	const struct spec *sp;
+	int changes;
+	char *err;
+};
+
+typedef bool (*next_fn)(const struct model *m, const struct run *x,
+			const void *a, const void *b, struct step *s);
+
+static bool set_step(struct step *s, const char *op, const char *value,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static bool set_step(struct step *s, const char *op, const char *value,
+		     const char *fmt, ...)
+{
+	va_list ap;
+
+	s->op = op;
+	va_start(ap, fmt);
+	vsnprintf(s->path, sizeof s->path, fmt, ap);
+	va_end(ap);
+	snprintf(s->value, sizeof s->value, "%s", value ? value : "");
+	return true;
+}
+
+/* Runs the steps object a (and b) needs until it needs none. */
+static int converge(struct run *x, next_fn next, const void *a, const void *b)
+{
+	struct step s;
+	char why[ERRLEN];
+	bool need;
+	int i, r;
+
+	for (i = 0; i < 16; i++) {
+		pthread_mutex_lock(&x->m->lock);
+		need = next(x->m, x, a, b, &s);
+		pthread_mutex_unlock(&x->m->lock);
+		if (!need)
+			return 0;
+		why[0] = '\0';
+		r = tree_op(x->m, s.path, s.op, s.value[0] ? s.value : NULL,
+			    why);
+		if (r < 0)
+			return err_set(x->err, -r, "%s %s%s%s: %s", s.op,
+				       s.path, s.value[0] ? " " : "", s.value,
+				       why[0] ? why : strerror(-r));
+		x->changes++;
+	}
+	return err_set(x->err, EIO, "%s does not reach the state the "
+		       "document asks for", s.path);
+}
+
+static const struct sp_tenant *sp_tenant(const struct spec *sp,
+					 const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sp->n; i++)
+		if (!strcmp(sp->tenants[i].name, name))
+			return &sp->tenants[i];
+	return NULL;
+}
+
+static bool sp_has_subnet(const struct sp_tenant *t, const char *name)
+{
+	size_t i;
+
+	for (i = 0; t && i < t->nsubnets; i++)
+		if (!strcmp(t->subnets[i].name, name))
+			return true;
+	return false;
+}
+
+static bool sp_has_vm(const struct sp_tenant *t, const char *name)
+{
+	size_t i;
+
+	for (i = 0; t && i < t->nvms; i++)
+		if (!strcmp(t->vms[i].name, name))
+			return true;
+	return false;
+}
+
+static bool next_tenant(const struct model *m, const struct run *x,
+			const void *a, const void *b, struct step *s)
+{
+	const struct sp_tenant *t = a;
+
+	(void)x;
+	(void)b;
+	if (!tenant_find_visible(m, t->name))
+		return set_step(s, "mkdir", NULL, "/%s", t->name);
+	return false;
+}
+
+static bool next_subnet(const struct model *m, const struct run *x,
+			const void *a, const void *b, struct step *s)
+{
+	const struct sp_tenant *t = a;
+	const struct sp_subnet *n = b;
+	const struct tenant *ten = tenant_find_visible(m, t->name);
+	const struct subnet *cur = ten ? subnet_find_visible(ten, n->name)
+				       : NULL;
+	char c[CIDR_STRLEN], line[160];
+
+	(void)x;
+	if (!ten)
+		return false;
+	if (!cur) {
+		cidr_format(&n->cidr, c);
+		snprintf(line, sizeof line, "%s name=%s cloud=%s dhcp=%s", c,
+			 n->name, n->cloud[0] ? n->cloud
+					      : model_default_cloud(m)->name,
+			 n->dhcp != 0 ? "on" : "off");
+		return set_step(s, "write", line, "/%s/subnets/new", t->name);
+	}
+	if (n->dhcp == 0 && cur->dhcp.on)
+		return set_step(s, "rmdir", NULL, "/%s/subnets/%s/dhcp",
+				t->name, n->name);
+	if (n->dhcp == 1 && !cur->dhcp.on)
+		return set_step(s, "mkdir", NULL, "/%s/subnets/%s/dhcp",
+				t->name, n->name);
+	if (cur->dhcp.on && n->has_range &&
+	    (cur->dhcp.first != n->first || cur->dhcp.last != n->last)) {
+		ip_format_range(n->first, n->last, line);
+		return set_step(s, "write", line, "/%s/subnets/%s/dhcp/range",
+				t->name, n->name);
+	}
+	if (cur->dhcp.on && n->has_domain && strcmp(cur->dhcp.domain,
+						    n->domain))
+		return set_step(s, "write", n->domain,
+				"/%s/subnets/%s/dhcp/domain", t->name,
+				n->name);
+	return false;
+}
+
+static bool next_move(const struct model *m, const struct run *x,
+		      const void *a, const void *b, struct step *s)
+{
+	const struct sp_tenant *t = a;
+	const struct sp_subnet *n = b;
+	const struct tenant *ten = tenant_find_visible(m, t->name);
+	const struct subnet *cur = ten ? subnet_find_visible(ten, n->name)
+				       : NULL;
+
+	(void)x;
+	if (cur && n->cloud[0] && strcmp(cur->home->name, n->cloud))
+		return set_step(s, "write", n->cloud, "/%s/subnets/%s/cloud",
+				t->name, n->name);
+	return false;
+}
+
+static const struct vm *cur_vm(const struct model *m, const char *tenant,
+			       const char *name)
+{
+	const struct tenant *ten = tenant_find_visible(m, tenant);
+
+	return ten ? vm_find_visible(ten, name) : NULL;
+}
+
+/* a: tenant name, b: VM name: a VM the document does not have. */
+static bool next_vm_gone(const struct model *m, const struct run *x,
+			 const void *a, const void *b, struct step *s)
+{
+	const struct vm *v = cur_vm(m, a, b);
+
+	(void)x;
+	if (!v)
+		return false;
+	if (v->power != VIRT_POWER_STOPPED)
+		return set_step(s, "write", "stop", "/%s/vms/%s/state",
+				(const char *)a, (const char *)b);
+	return set_step(s, "rmdir", NULL, "/%s/vms/%s", (const char *)a,
+			(const char *)b);
+}
+
+static bool next_vm_stop(const struct model *m, const struct run *x,
+			 const void *a, const void *b, struct step *s)
+{
+	const struct sp_tenant *t = a;
+	const struct sp_vm *n = b;
+	const struct vm *v = cur_vm(m, t->name, n->name);
+
+	(void)x;
+	if (v && n->running == 0 && v->power != VIRT_POWER_STOPPED)
+		return set_step(s, "write", "stop", "/%s/vms/%s/state",
+				t->name, n->name);
+	return false;
+}
+
+static bool next_vm(const struct model *m, const struct run *x,
+		    const void *a, const void *b, struct step *s)
+{
+	const struct sp_tenant *t = a;
+	const struct sp_vm *n = b;
+	const struct vm *v = cur_vm(m, t->name, n->name);
+	char buf[32];
+
+	(void)x;
+	if (!v)
+		return set_step(s, "mkdir", NULL, "/%s/vms/%s", t->name,
+				n->name);
+#define VM_STEP(attr, value) \
+	set_step(s, "write", value, "/%s/vms/%s/" attr, t->name, n->name)
+	if (n->subnet[0] && strcmp(n->subnet, v->conf.subnet))
+		return VM_STEP("subnet", n->subnet);
+	if (n->vcpus && n->vcpus != v->conf.vcpus) {
+		snprintf(buf, sizeof buf, "%u", n->vcpus);
+		return VM_STEP("vcpus", buf);
+	}
+	if (n->memory && n->memory != v->conf.memory) {
+		size_format(n->memory, buf, sizeof buf);
+		return VM_STEP("memory", buf);
+	}
+	if (n->disk && n->disk != v->conf.disk) {
+		size_format(n->disk, buf, sizeof buf);
+		return VM_STEP("disk", buf);
+	}
+	if (n->image[0] && strcmp(n->image, v->conf.image))
+		return VM_STEP("image", n->image);
+	if (n->location[0] && strcmp(n->location, v->conf.location->name))
+		return VM_STEP("location", n->location);
+#undef VM_STEP
+	return false;
+}
+
+static bool next_vm_start(const struct model *m, const struct run *x,
+			  const void *a, const void *b, struct step *s)
+{
+	const struct sp_tenant *t = a;
+	const struct sp_vm *n = b;
+	const struct vm *v = cur_vm(m, t->name, n->name);
+
+	(void)x;
+	if (v && n->running == 1 && v->power != VIRT_POWER_RUNNING)
+		return set_step(s, "write", "start", "/%s/vms/%s/state",
+				t->name, n->name);
+	return false;
+}
+
+/* a: tenant name, b: subnet name (NULL: the tenant itself). */
+static bool next_gone(const struct model *m, const struct run *x,
+		      const void *a, const void *b, struct step *s)
+{
+	const struct tenant *ten = tenant_find_visible(m, a);
+
+	(void)x;
+	if (!ten)
+		return false;
+	if (!b)
+		return set_step(s, "rmdir", NULL, "/%s", (const char *)a);
+	if (subnet_find_visible(ten, b))
+		return set_step(s, "rmdir", NULL, "/%s/subnets/%s",
+				(const char *)a, (const char *)b);
+	return false;
+}
+
+/* Names in the model the document leaves out, as "tenant\0name\0" pairs
+ * (name "" for a whole tenant); taken under the lock. */
+static int gone_list(struct model *m, const struct spec *sp, const char *only,
+		     int what, struct strbuf *out)
+{
+	const struct tenant *t;
+	const struct subnet *s;
+	const struct vm *v;
+	size_t i, j;
+	int r = 0;
+
+	pthread_mutex_lock(&m->lock);
+	objset_each(&m->tenants, i, t) {
+		const struct sp_tenant *st = sp_tenant(sp, t->name);
+
+		if (!shown(t->state) || (only && strcmp(only, t->name)))
+			continue;
+		if (what == 'v')
+			objset_each(&t->vms, j, v)
+				if (shown(v->state) && !sp_has_vm(st, v->name))
+					r |= sb_append(out, t->name,
+						       strlen(t->name) + 1) |
+					     sb_append(out, v->name,
+						       strlen(v->name) + 1);
+		if (what == 's')
+			objset_each(&t->subnets, j, s)
+				if (shown(s->state) &&
+				    !sp_has_subnet(st, s->name))
+					r |= sb_append(out, t->name,
+						       strlen(t->name) + 1) |
+					     sb_append(out, s->name,
+						       strlen(s->name) + 1);
+		if (what == 't' && !st)
+			r |= sb_append(out, t->name, strlen(t->name) + 1) |
+			     sb_append(out, "", 1);
+	}
+	pthread_mutex_unlock(&m->lock);
+	return r ? -ENOMEM : 0;
+}
+
+static int drop(struct run *x, const char *only, int what, next_fn next)
+{
+	struct strbuf list = STRBUF_INIT;
+	const char *p;
+	int r = gone_list(x->m, x->sp, only, what, &list);
+
+	for (p = list.s; r == 0 && p && p < list.s + list.len;) {
+		const char *name = p + strlen(p) + 1;
+
+		r = converge(x, next, p, what == 't' ? NULL : name);
+		p = name + strlen(name) + 1;
+	}
+	sb_free(&list);
+	return r;
+}
+
+/* The order of DESIGN §6: networks before the VMs on them, VMs before the
+ * subnets they leave; stops before moves (a stopped VM moves cold). */
+static int apply(struct run *x, const char *only)
+{
+	const struct spec *sp = x->sp;
+	size_t i, j;
+	int r = 0;
+
+	for (i = 0; r == 0 && i < sp->n; i++)
+		r = converge(x, next_tenant, &sp->tenants[i], NULL);
+	for (i = 0; r == 0 && i < sp->n; i++)
+		for (j = 0; r == 0 && j < sp->tenants[i].nsubnets; j++)
+			r = converge(x, next_subnet, &sp->tenants[i],
+				     &sp->tenants[i].subnets[j]);
+	if (r == 0)
+		r = drop(x, only, 'v', next_vm_gone);
+	for (i = 0; r == 0 && i < sp->n; i++)
+		for (j = 0; r == 0 && j < sp->tenants[i].nvms; j++)
+			r = converge(x, next_vm_stop, &sp->tenants[i],
+				     &sp->tenants[i].vms[j]);
+	for (i = 0; r == 0 && i < sp->n; i++)
+		for (j = 0; r == 0 && j < sp->tenants[i].nsubnets; j++)
+			r = converge(x, next_move, &sp->tenants[i],
+				     &sp->tenants[i].subnets[j]);
+	for (i = 0; r == 0 && i < sp->n; i++)
+		for (j = 0; r == 0 && j < sp->tenants[i].nvms; j++)
+			r = converge(x, next_vm, &sp->tenants[i],
+				     &sp->tenants[i].vms[j]);
+	for (i = 0; r == 0 && i < sp->n; i++)
+		for (j = 0; r == 0 && j < sp->tenants[i].nvms; j++)
+			r = converge(x, next_vm_start, &sp->tenants[i],
+				     &sp->tenants[i].vms[j]);
+	if (r == 0)
+		r = drop(x, only, 's', next_gone);
+	if (r == 0 && !only)
+		r = drop(x, only, 't', next_gone);
+	return r;
+}
+
+int spec_apply(struct model *m, const char *tenant, const char *buf,
+	       size_t len, char *err)
+{
+	static pthread_mutex_t one_at_a_time = PTHREAD_MUTEX_INITIALIZER;
+	struct spec sp = { NULL, 0 };
+	struct run x = { m, &sp, 0, err };
+	struct ydoc d;
+	int r;
+
+	if (memchr(buf, '\0', len))
+		return err_set(err, EINVAL, "spec.yaml: the document holds "
+			       "a NUL byte");
+	r = ydoc_load(&d, "spec.yaml", buf, len, err);
+	if (r)
+		return r;
+	pthread_mutex_lock(&one_at_a_time);
+	pthread_mutex_lock(&m->lock);
+	if (tenant && !tenant_find_visible(m, tenant))
+		r = err_set(err, ENOENT, "no tenant %s", tenant);
+	else
+		r = parse(m, &d, tenant, &sp, err);
+	pthread_mutex_unlock(&m->lock);
+	ydoc_free(&d);
+	if (r == 0)
+		r = apply(&x, tenant);
+	pthread_mutex_unlock(&one_at_a_time);
+	spec_free(&sp);
+	if (r == 0)
+		log_info("spec.yaml%s%s applied: %d changes", tenant ? " of " : "",
+			 tenant ? tenant : "", x.changes);
+	return r < 0 ? r : x.changes;
+}
+
+/* ---- topology.dot ---- */
+
+static const char *const tenant_colors[] = {
+	"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
+	"#e377c2", "#17becf",
+};
+
+int topology_show(const struct model *m, struct strbuf *out)
+{
+	const struct tenant *t;
+	const struct subnet *s;
+	const struct vm *v;
+	char cidr[CIDR_STRLEN], ip[IP_STRLEN];
+	size_t c, d, i, j, k;
+
+	sb_puts(out, "graph maas {\n"
+		"  graph [rankdir=LR, fontname=\"Helvetica\", "
+		"label=\"maasfs estate\"];\n"
+		"  node [fontname=\"Helvetica\", fontsize=10];\n"
+		"  edge [fontname=\"Helvetica\", fontsize=9];\n");
+	for (c = 0; c < m->nclouds; c++) {
+		const struct cloud *cl = m->clouds[c];
+
+		sb_printf(out, "  subgraph \"cluster_%s\" {\n"
+			  "    label=\"cloud %s\\n%s\"; style=rounded;\n",
+			  cl->name, cl->name, cl->vtep[0] ? cl->vtep : "");
+		k = 0;
+		objset_each(&m->tenants, i, t) {
+			const char *color = tenant_colors[
+				k++ % ARRAY_SIZE(tenant_colors)];
+
+			if (!shown(t->state))
+				continue;
+			objset_each(&t->subnets, j, s) {
+				if (!shown(s->state) ||
+				    !(subnet_presence(m, s) & (1ull << c)))
+					continue;
+				cidr_format(&s->cidr, cidr);
+				sb_printf(out, "    \"%s/%s/%s\" [shape=ellipse, "
+					  "color=\"%s\", label=\"%s/%s\\n%s\\n"
+					  "VNI %u%s\"];\n", cl->name, t->name,
+					  s->name, color, t->name, s->name,
+					  cidr, s->vni,
+					  s->home == cl ? "\\ngateway, DHCP"
+							: "");
+			}
+			objset_each(&t->vms, j, v) {
+				if (!shown(v->state) || v->conf.location != cl)
+					continue;
+				ip[0] = '\0';
+				if (v->conf.ip)
+					ip_format(v->conf.ip, ip);
+				sb_printf(out, "    \"vm:%s/%s\" [shape=box, "
+					  "color=\"%s\", label=\"%s/%s\\n%s\\n"
+					  "%s\"];\n", t->name, v->name, color,
+					  t->name, v->name, ip,
+					  vm_state_word(v));
+				if (v->conf.subnet[0])
+					sb_printf(out, "    \"vm:%s/%s\" -- "
+						  "\"%s/%s/%s\";\n", t->name,
+						  v->name, cl->name, t->name,
+						  v->conf.subnet);
+			}
+		}
+		sb_puts(out, "  }\n");
+	}
+	/* VXLAN tunnels: between every two clouds a subnet is on */
+	objset_each(&m->tenants, i, t) {
+		if (!shown(t->state))
+			continue;
+		objset_each(&t->subnets, j, s) {
+			uint64_t p;
+
+			if (!shown(s->state))
+				continue;
+			p = subnet_presence(m, s);
+			for (c = 0; c < m->nclouds; c++)
+				for (d = c + 1; d < m->nclouds; d++)
+					if ((p >> c & 1) && (p >> d & 1))
+						sb_printf(out, "  \"%s/%s/%s\" -- "
+							  "\"%s/%s/%s\" [style="
+							  "dashed, label=\"VXLAN "
+							  "%u\"];\n",
+							  m->clouds[c]->name,
+							  t->name, s->name,
+							  m->clouds[d]->name,
+							  t->name, s->name,
+							  s->vni);
+		}
+	}
+	return sb_puts(out, "}\n");
+}
