@@ -30,7 +30,7 @@ struct fs_handle {
 	struct strbuf content;
 	bool readable;
 	struct strbuf doc;            /* spec.yaml: written so far */
-	bool dirty;                   /* spec.yaml: written or truncated */
+	bool dirty;                   /* spec.yaml: written since applied */
 	struct events_cursor cursor;  /* events */
 	struct strbuf pending;        /* events: read but not delivered */
 	struct fuse_pollhandle *ph;   /* events: a poll() waiting */
@@ -254,8 +254,6 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 		}
 		h->readable = true;
 	}
-	if (h->kind == TREE_FILE_SPEC && wr && (fi->flags & O_TRUNC))
-		h->dirty = true;
 	return 0;
 }
 
@@ -420,10 +418,10 @@ static int fs_truncate(const char *path, off_t size,
 		r = scratch_truncate(sc, size);
 		scratch_put(sc);
 	}
-	if (r == 0 && h && h->kind == TREE_FILE_SPEC) {
+	/* not a document yet: a shell's `>` closes a copy of the descriptor
+	 * (a flush) before anything is written */
+	if (r == 0 && h && h->kind == TREE_FILE_SPEC)
 		h->doc.len = 0;
-		h->dirty = true;
-	}
 	return r;
 }
 

@@ -2,7 +2,8 @@
  * that assert an errno. Prints "OK" (and, for read, the content) or the
  * errno's name; exits 0 on success, 1 on failure, 2 on bad usage.
  *
- *   write PATH VALUE     open(O_WRONLY|O_TRUNC) + one write(2) of VALUE
+ *   write PATH VALUE     open(O_WRONLY|O_TRUNC) + one write(2) of VALUE +
+ *                        close(2), whose error counts
  *   append PATH VALUE    open(O_WRONLY|O_APPEND) + one write(2)
  *   pwrite PATH VALUE    open(O_WRONLY) + pwrite(2) at offset 1
  *   read PATH            open(O_RDONLY) + read to the end
@@ -47,7 +48,9 @@ static int write_value(const char *path, const char *value, int flags,
 	n = at ? pwrite(fd, value, strlen(value), at)
 	       : write(fd, value, strlen(value));
 	saved = errno;
-	close(fd);
+	/* close(2) reports too: spec.yaml is applied there */
+	if (close(fd) < 0 && n >= 0)
+		return report(-1);
 	errno = saved;
 	if (n >= 0 && (size_t)n != strlen(value)) {
 		printf("SHORT\n");
