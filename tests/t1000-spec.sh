@@ -10,24 +10,6 @@ A=${T}a
 B=${T}b
 V=$MNT/$A/vms
 
-# Every line the events file holds now (a new reader gets them all, then
-# would wait: O_NONBLOCK stops at EAGAIN).
-events_now() {
-	python3 -c '
-import os, sys
-fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NONBLOCK)
-out = b""
-while True:
-    try:
-        b = os.read(fd, 65536)
-    except BlockingIOError:
-        break
-    if not b:
-        break
-    out += b
-sys.stdout.write(out.decode())' "$MNT/events"
-}
-
 # The state file without the line that changes on its own (none now).
 state_sum() {
 	md5sum <"$STATE/state.yaml"

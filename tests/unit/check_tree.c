@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../core/spec.h"
 #include "../../core/tree.h"
 #include "fakenet.h"
 
@@ -248,6 +249,51 @@ START_TEST(test_readdir)
 }
 END_TEST
 
+/* spec.yaml over the fakes: a document applied makes exactly its
+ * difference; applied again, nothing; a bad one, nothing at all. */
+START_TEST(test_spec)
+{
+	const char *doc =
+		"tenants:\n"
+		"  a:\n"
+		"    subnets:\n"
+		"      web: {cidr: 10.0.1.0/24, dhcp: {range: 10.0.1.20 10.0.1.30}}\n"
+		"      db: {cidr: 10.0.2.0/24, dhcp: off}\n"
+		"    vms:\n"
+		"      v1: {subnet: db, vcpus: 2, memory: 128M}\n";
+	const char *bad =
+		"tenants:\n"
+		"  a: {subnets: {web: {cidr: 10.0.1.0/24}}}\n"
+		"  b:\n"
+		"    vms:\n"
+		"      v1: {memory: 1Q}\n";
+	char err[ERRLEN] = "", *got;
+
+	ck_assert_int_eq(spec_apply(m, NULL, doc, strlen(doc), err), 8);
+	ck_assert_str_eq(rd("/a/subnets/web/dhcp/range"), "10.0.1.20 10.0.1.30\n");
+	ck_assert_str_eq(rd("/a/vms/v1/subnet"), "db\n");
+	ck_assert_str_eq(rd("/a/vms/v1/vcpus"), "2\n");
+	got = rd("/spec.yaml");
+	ck_assert_ptr_nonnull(strstr(got, "      db: {cidr: 10.0.2.0/24, cloud: local, dhcp: off}\n"));
+	ck_assert_ptr_nonnull(strstr(got, "      v1: {subnet: db, vcpus: 2, memory: 128M, disk: 1G, image: tiny, location: local, state: stopped}\n"));
+	/* its own reading, applied: nothing to do */
+	ck_assert_int_eq(spec_apply(m, NULL, got, strlen(got), err), 0);
+	ck_assert_int_eq(spec_apply(m, "a", got, strlen(got), err), 0);
+	/* one bad value: nothing, and where it is */
+	ck_assert_int_eq(spec_apply(m, NULL, bad, strlen(bad), err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "spec.yaml:5:"));
+	ck_assert_str_eq(rd("/a/vms/v1/subnet"), "db\n");
+	ck_assert_int_eq(dirop("/b", tree_rmdir), -ENOENT);
+	/* a tenant's document names that tenant only */
+	ck_assert_int_eq(spec_apply(m, "a", "tenants: {b: {}}", 16, err), -EINVAL);
+	/* an empty tenant: its VM, then its subnets go */
+	ck_assert_int_eq(spec_apply(m, "a", "tenants: {a: {}}", 16, err), 3);
+	ck_assert_str_eq(rd("/spec.yaml"), "tenants:\n  a:\n    subnets: {}\n    vms: {}\n");
+	ck_assert_int_eq(spec_apply(m, NULL, "tenants: {}", 11, err), 1);
+	ck_assert_str_eq(rd("/spec.yaml"), "tenants: {}\n");
+}
+END_TEST
+
 START_TEST(test_errors_in_status)
 {
 	ck_assert_int_eq(dirop("/t", tree_mkdir), 0);
@@ -283,6 +329,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_dir_errnos);
 	tcase_add_test(tc, test_readdir);
 	tcase_add_test(tc, test_errors_in_status);
+	tcase_add_test(tc, test_spec);
 	suite_add_tcase(s, tc);
 	return s;
 }
