@@ -134,6 +134,15 @@ test_expect_success 'sed -i and tee on a tenant spec.yaml apply; no scratch file
 	expect_eq "id spec.yaml status subnets vms" "$(ls "$MNT/$A" | xargs)"
 '
 
+test_expect_success 'vim edits a tenant spec.yaml (its backup and probe files are scratch files)' '
+	vim=$(command -v vim || command -v vim.tiny) &&
+	HOME=$TMP timeout 30 "$vim" -u NONE -i NONE -N -es \
+		-c "%s/range: 10.0.1.10 10.0.1.200/range: 10.0.1.10 10.0.1.199/" \
+		-c wq "$MNT/$A/spec.yaml" </dev/null &&
+	expect_eq "10.0.1.10 10.0.1.199" "$(cat "$MNT/$A/subnets/web/dhcp/range")" &&
+	expect_eq "id spec.yaml status subnets vms" "$(ls "$MNT/$A" | xargs)"
+'
+
 test_expect_success 'a Python write-temp-then-os.replace applies, to spec.yaml and to an attribute' '
 	python3 - "$MNT/$A" <<-EOF &&
 	import os, sys, tempfile
