@@ -14,7 +14,7 @@ C1=${T}c1
 tree_dump() {
 	(cd "$MNT" && find . | sort | while read -r f; do
 		if [ -f "$f" ] && [ -r "$f" ] && [ "${f##*/}" != leases ] &&
-			[ "${f##*/}" != new ]; then
+			[ "${f##*/}" != new ] && [ "${f##*/}" != events ]; then
 			echo "$f: $(cat "$f" | tr "\n" "|")"
 		else
 			echo "$f"
