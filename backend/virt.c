@@ -119,10 +119,18 @@ static void virt_init(void)
 	virSetErrorFunc(NULL, virt_quiet);
 }
 
+/* The event thread runs libvirt's loop until virt_events_stop: it must
+ * be gone before exit(), whose handlers tear down OpenSSL under libssh
+ * channels the loop may still be closing. */
+static pthread_mutex_t events_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool events_started;
+static bool events_stopping;
+static pthread_t events_thread;
+
 static void *virt_event_loop(void *arg)
 {
 	(void)arg;
-	for (;;)
+	while (!__atomic_load_n(&events_stopping, __ATOMIC_ACQUIRE))
 		if (virEventRunDefaultImpl() < 0)
 			usleep(100000);
 	return NULL;
@@ -130,24 +138,38 @@ static void *virt_event_loop(void *arg)
 
 int virt_events_start(char *err)
 {
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	static bool started;
-	pthread_t t;
 	int r = 0;
 
 	pthread_once(&virt_once, virt_init);
 	if (virt_init_result)
 		return err_set(err, EIO, "libvirt does not initialize");
-	pthread_mutex_lock(&lock);
-	if (!started) {
-		r = pthread_create(&t, NULL, virt_event_loop, NULL);
-		if (r == 0) {
-			pthread_detach(t);
-			started = true;
-		}
+	pthread_mutex_lock(&events_lock);
+	if (!events_started) {
+		__atomic_store_n(&events_stopping, false, __ATOMIC_RELEASE);
+		r = pthread_create(&events_thread, NULL, virt_event_loop, NULL);
+		events_started = r == 0;
 	}
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&events_lock);
 	return r ? err_set(err, r, "event thread: %s", strerror(r)) : 0;
+}
+
+static void virt_wake(int timer, void *opaque)
+{
+	(void)opaque;
+	virEventRemoveTimeout(timer);
+}
+
+void virt_events_stop(void)
+{
+	pthread_mutex_lock(&events_lock);
+	if (events_started) {
+		__atomic_store_n(&events_stopping, true, __ATOMIC_RELEASE);
+		/* a timer due now ends the loop's current wait */
+		virEventAddTimeout(0, virt_wake, NULL, NULL);
+		pthread_join(events_thread, NULL);
+		events_started = false;
+	}
+	pthread_mutex_unlock(&events_lock);
 }
 
 struct libvirt_drv {

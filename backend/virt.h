@@ -153,6 +153,8 @@ struct virtdrv_conf {
 /* Starts (once) the event loop thread that delivers lifecycle events and
  * keeps connections alive; the first connection does it. */
 int virt_events_start(char *err);
+/* Ends the event thread (before exit: see virt.c); start may follow. */
+void virt_events_stop(void);
 struct virtdrv *virtdrv_libvirt_new(const struct virtdrv_conf *c, char *err);
 void virtdrv_free(struct virtdrv *d);
 

@@ -200,4 +200,5 @@ void model_free(struct model *m)
 		pthread_mutex_destroy(&m->subnet_locks[i]);
 	events_free(m->events);
 	free(m);
+	virt_events_stop();
 }

@@ -469,6 +469,11 @@ test_cleanup() {
 			ip netns del "$ns" 2>/dev/null
 		done
 	fi
+	# a failure shows the end of maasfs's own log too
+	if [ "$test_failures" -gt 0 ] && [ -s "$STATE/maasfs.log" ]; then
+		echo "# --- the last lines of maasfs.log ---"
+		tail -n 40 "$STATE/maasfs.log" | sed 's/^/#   /'
+	fi
 	rm -rf "$TMP"
 }
 trap test_cleanup EXIT
