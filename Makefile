@@ -38,7 +38,7 @@ TOOLS := $(BUILD)/tests/fsop
 
 BIN := $(BUILD)/maasfs
 
-.PHONY: all check unit integration demo deps clean
+.PHONY: bench all check unit integration demo deps clean
 ifeq ($(SANITIZE),1)
 all: $(BIN)
 else
@@ -83,6 +83,12 @@ unit: $(UNIT_BINS)
 # T=t0300 runs only the scripts whose name starts so.
 integration: $(BIN) $(TOOLS)
 	BUILD=$(BUILD) tests/run --integration-only $(if $(T),$(wildcard tests/$(T)*.sh))
+
+# Benchmarks against their baselines (DESIGN §9; root, the lab): one
+# Markdown table, also in bench/results.md. Never part of CI's default path
+# (t1100 runs its smoke mode).
+bench: $(BIN)
+	BUILD=$(BUILD) bench/run
 
 # The lab demo of README command 1.
 demo: maasfs
