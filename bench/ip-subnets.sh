@@ -84,7 +84,7 @@ stop_dnsmasq() {
 	[ -s "$f" ] || return 0
 	read -r pid <"$f" || return 0
 	[[ $pid =~ ^[0-9]+$ ]] && [ "$pid" -gt 1 ] || return 0
-	tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null |
+	{ tr '\0' '\n' <"/proc/$pid/cmdline"; } 2>/dev/null |
 		grep -qxF -- "--pid-file=$f" || return 0
 	kill -TERM "$pid" 2>/dev/null || return 0
 	for ((st = 0; st < 600; st++)); do
@@ -174,9 +174,9 @@ cleanup() {
 	for f in "$D"/*.pid; do
 		[ -f "$f" ] && stop_dnsmasq "$f"
 	done
+	ip link del "${P}c" 2>/dev/null
+	[ -e "/run/netns/$P-c" ] && ip netns del "$P-c"
 	if [ "$DONE" = 0 ]; then
-		ip link del "${P}c" 2>/dev/null
-		ip netns del "$P-c" 2>/dev/null
 		for ((i = 0; i < N; i++)); do
 			ip link del "${P}h$i" 2>/dev/null
 			ip link del "${P}b$i" 2>/dev/null
@@ -200,19 +200,19 @@ MASK=$(ip4 $(((0xffffffff << (32 - PFX)) & 0xffffffff)))
 
 fail() { echo "ip-subnets: subnet $1: $2 failed" >&2; exit 1; }
 
-# The probe of bench/run (dhcp_probe), with our names.
+# The probe of bench/run (dhcp_probe), with our names: one client
+# namespace made before the clock starts, its veth moved onto each
+# subnet's bridge in turn; udhcpc asks for a lease there.
+probe_setup() {
+	ip netns add "$P-c" || return 1
+	ip link add "${P}c" type veth peer name eth0 netns "$P-c" || return 1
+	ip -n "$P-c" link set eth0 up
+}
+
 dhcp_probe() {
-	local c=$P-c br=$1 r
-	ip netns add "$c" || return 1
-	ip link add "${P}c" type veth peer name eth0 netns "$c" || return 1
-	ip link set "${P}c" master "$br" up || return 1
-	ip -n "$c" link set eth0 up || return 1
-	ip netns exec "$c" busybox udhcpc -i eth0 -n -q -f -t 8 -T 1 -A 1 \
+	ip link set "${P}c" master "$1" up || return 1
+	ip netns exec "$P-c" busybox udhcpc -i eth0 -n -q -f -t 8 -T 1 -A 1 \
 		-s /bin/true >/dev/null 2>&1
-	r=$?
-	ip link del "${P}c" 2>/dev/null
-	ip netns del "$c"
-	return $r
 }
 
 tenant_add() {
@@ -278,6 +278,9 @@ subnet_del() {
 }
 
 [ "$TENANTS" = 1 ] || tenant_add "$P-t0" || die "tenant namespace"
+if [ "$DHCP" = 1 ]; then
+	probe_setup || die "probe client"
+fi
 
 t0=$(now_us)
 for ((i = 0; i < N; i++)); do

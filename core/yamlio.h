@@ -1,5 +1,5 @@
-/* libyaml, both ways: an emitter into a strbuf for canonical block YAML,
- * and a loaded document with errors that name file, line and column. */
+/* YAML both ways: a writer into a strbuf for canonical block YAML, and
+ * (libyaml) a loaded document with errors that name file, line and column. */
 #ifndef MAAS_YAMLIO_H
 #define MAAS_YAMLIO_H
 
@@ -10,10 +10,21 @@
 
 #include "../lib/util.h"
 
+#define YW_DEPTH_MAX 16
+
+struct yw_level {
+	bool flow;        /* {a: b} on one line */
+	bool key_next;    /* a key comes next, else a value */
+	bool pending;     /* a block mapping without a key yet */
+	int indent;
+	int n;            /* entries written */
+};
+
 struct yw {
-	yaml_emitter_t em;
 	struct strbuf *out;
 	int failed;
+	int depth;
+	struct yw_level st[YW_DEPTH_MAX];
 };
 
 int yw_begin(struct yw *w, struct strbuf *out);
