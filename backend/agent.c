@@ -536,6 +536,7 @@ static int link_open(struct agent_drv *a, const char *verb,
 	r = l->ssh ? xfer_exec(l->ssh, cmd, &l->ch, err) : -ENOTCONN;
 	if (r) {
 		xfer_close(l->ssh);
+		l->ssh = NULL;   /* xfer_connect leaves it as it is on failure */
 		ssh_conf(a, &c);
 		r = xfer_connect(&c, &l->ssh, err);
 		if (r == 0)
