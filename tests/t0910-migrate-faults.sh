@@ -36,7 +36,7 @@ guest_up() {
 ID=
 
 # (a 64M disk: under a cap, QEMU's disk mirror counts its holes too)
-test_expect_success 'lab, mount with a bandwidth cap, a running guest with 24 MiB on its disk' '
+test_expect_success 'lab, mount with a bandwidth cap, a running guest with 48 MiB on its disk' '
 	lab_up 2 &&
 	maas_mount -o "config=$LAB_CONFIG,bandwidth=8" &&
 	wait_for 15 file_is "$MNT/clouds/cloud2/status" up &&
@@ -45,7 +45,7 @@ test_expect_success 'lab, mount with a bandwidth cap, a running guest with 24 Mi
 	mkdir "$V/vm1" && echo 128M >"$V/vm1/memory" && echo 64M >"$V/vm1/disk" &&
 	echo start >"$V/vm1/state" &&
 	wait_console 90 "$V/vm1/console" "maas-tiny id=.* ip=$(vm_ip vm1)" &&
-	expect_eq ok "$(lab_ctl cloud1 "$A" "$(vm_ip vm1)" "fill 24")" &&
+	expect_eq ok "$(lab_ctl cloud1 "$A" "$(vm_ip vm1)" "fill 48")" &&
 	guest_id vm1 >"$TMP/id0" && grep -q "boots=1$" "$TMP/id0"
 '
 ID=$(sed -n 's/^maas-tiny id=\([0-9a-f]*\) .*/\1/p' "$TMP/id0" 2>/dev/null)
