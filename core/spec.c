@@ -7,66 +7,20 @@
 #include <string.h>
 
 #include "../lib/log.h"
+#include "state.h"
 #include "tree.h"
 #include "yamlio.h"
 
 /* ---- reading ---- */
 
-static bool shown(enum obj_state s)
-{
-	return s != OBJ_CREATING && s != OBJ_DELETING;
-}
-
-static void show_subnet(struct yw *w, const struct subnet *s)
-{
-	char buf[48];
-
-	yw_str(w, s->name);
-	yw_map_flow(w);
-	cidr_format(&s->cidr, buf);
-	yw_key_str(w, "cidr", buf);
-	yw_key_str(w, "cloud", s->home->name);
-	yw_str(w, "dhcp");
-	if (!s->dhcp.on) {
-		yw_str(w, "off");
-	} else {
-		yw_map_flow(w);
-		ip_format_range(s->dhcp.first, s->dhcp.last, buf);
-		yw_key_str(w, "range", buf);
-		yw_key_str(w, "domain", s->dhcp.domain);
-		yw_map_end(w);
-	}
-	yw_map_end(w);
-}
-
-static void show_vm(struct yw *w, const struct vm *v)
-{
-	char buf[32];
-
-	yw_str(w, v->name);
-	yw_map_flow(w);
-	if (v->conf.subnet[0])
-		yw_key_str(w, "subnet", v->conf.subnet);
-	yw_key_uint(w, "vcpus", v->conf.vcpus);
-	size_format(v->conf.memory, buf, sizeof buf);
-	yw_key_str(w, "memory", buf);
-	size_format(v->conf.disk, buf, sizeof buf);
-	yw_key_str(w, "disk", buf);
-	yw_key_str(w, "image", v->conf.image);
-	yw_key_str(w, "location", v->conf.location->name);
-	yw_key_str(w, "state", v->power == VIRT_POWER_RUNNING ? "running"
-							       : "stopped");
-	yw_map_end(w);
-}
-
-/* libyaml picks a mapping's style at its start: count first. */
+/* A mapping's style is chosen at its start: count first. */
 static size_t count_subnets(const struct tenant *t)
 {
 	const struct subnet *s;
 	size_t i, n = 0;
 
 	objset_each(&t->subnets, i, s)
-		n += shown(s->state);
+		n += state_listed(s->state);
 	return n;
 }
 
@@ -76,7 +30,7 @@ static size_t count_vms(const struct tenant *t)
 	size_t i, n = 0;
 
 	objset_each(&t->vms, i, v)
-		n += shown(v->state);
+		n += state_listed(v->state);
 	return n;
 }
 
@@ -94,8 +48,8 @@ static void show_tenant_body(struct yw *w, const struct tenant *t)
 	else
 		yw_map_flow(w);
 	objset_each(&t->subnets, i, s)
-		if (shown(s->state))
-			show_subnet(w, s);
+		if (state_listed(s->state))
+			state_write_subnet(w, s, true);
 	yw_map_end(w);
 	yw_str(w, "vms");
 	if (count_vms(t))
@@ -103,8 +57,8 @@ static void show_tenant_body(struct yw *w, const struct tenant *t)
 	else
 		yw_map_flow(w);
 	objset_each(&t->vms, i, v)
-		if (shown(v->state))
-			show_vm(w, v);
+		if (state_listed(v->state))
+			state_write_vm(w, v, true);
 	yw_map_end(w);
 	yw_map_end(w);
 }
@@ -120,14 +74,14 @@ int spec_show(const struct model *m, const char *tenant, struct strbuf *out)
 	yw_map(&w);
 	yw_str(&w, "tenants");
 	objset_each(&m->tenants, i, t)
-		if (shown(t->state) && (!tenant || !strcmp(t->name, tenant)))
+		if (state_listed(t->state) && (!tenant || !strcmp(t->name, tenant)))
 			n++;
 	if (n)
 		yw_map(&w);
 	else
 		yw_map_flow(&w);
 	objset_each(&m->tenants, i, t)
-		if (shown(t->state) && (!tenant || !strcmp(t->name, tenant)))
+		if (state_listed(t->state) && (!tenant || !strcmp(t->name, tenant)))
 			show_tenant_body(&w, t);
 	yw_map_end(&w);
 	yw_map_end(&w);
@@ -840,18 +794,18 @@ static int gone_list(struct model *m, const struct spec *sp, const char *only,
 	objset_each(&m->tenants, i, t) {
 		const struct sp_tenant *st = sp_tenant(sp, t->name);
 
-		if (!shown(t->state) || (only && strcmp(only, t->name)))
+		if (!state_listed(t->state) || (only && strcmp(only, t->name)))
 			continue;
 		if (what == 'v')
 			objset_each(&t->vms, j, v)
-				if (shown(v->state) && !sp_has_vm(st, v->name))
+				if (state_listed(v->state) && !sp_has_vm(st, v->name))
 					r |= sb_append(out, t->name,
 						       strlen(t->name) + 1) |
 					     sb_append(out, v->name,
 						       strlen(v->name) + 1);
 		if (what == 's')
 			objset_each(&t->subnets, j, s)
-				if (shown(s->state) &&
+				if (state_listed(s->state) &&
 				    !sp_has_subnet(st, s->name))
 					r |= sb_append(out, t->name,
 						       strlen(t->name) + 1) |
@@ -984,10 +938,10 @@ int topology_show(const struct model *m, struct strbuf *out)
 			const char *color = tenant_colors[
 				k++ % ARRAY_SIZE(tenant_colors)];
 
-			if (!shown(t->state))
+			if (!state_listed(t->state))
 				continue;
 			objset_each(&t->subnets, j, s) {
-				if (!shown(s->state) ||
+				if (!state_listed(s->state) ||
 				    !(subnet_presence(m, s) & (1ull << c)))
 					continue;
 				cidr_format(&s->cidr, cidr);
@@ -1000,7 +954,7 @@ int topology_show(const struct model *m, struct strbuf *out)
 							: "");
 			}
 			objset_each(&t->vms, j, v) {
-				if (!shown(v->state) || v->conf.location != cl)
+				if (!state_listed(v->state) || v->conf.location != cl)
 					continue;
 				ip[0] = '\0';
 				if (v->conf.ip)
@@ -1021,12 +975,12 @@ int topology_show(const struct model *m, struct strbuf *out)
 	}
 	/* VXLAN tunnels: between every two clouds a subnet is on */
 	objset_each(&m->tenants, i, t) {
-		if (!shown(t->state))
+		if (!state_listed(t->state))
 			continue;
 		objset_each(&t->subnets, j, s) {
 			uint64_t p;
 
-			if (!shown(s->state))
+			if (!state_listed(s->state))
 				continue;
 			p = subnet_presence(m, s);
 			for (c = 0; c < m->nclouds; c++)

@@ -11,26 +11,27 @@
 #include "../lib/log.h"
 #include "yamlio.h"
 
-static bool state_listed(enum obj_state s)
+bool state_listed(enum obj_state s)
 {
 	return s != OBJ_CREATING && s != OBJ_DELETING;
 }
 
-static void serialize_subnet(struct yw *w, const struct subnet *s)
+void state_write_subnet(struct yw *w, const struct subnet *s, bool spec)
 {
 	char buf[48];
 
 	yw_str(w, s->name);
-	yw_map(w);
+	spec ? yw_map_flow(w) : yw_map(w);
 	cidr_format(&s->cidr, buf);
 	yw_key_str(w, "cidr", buf);
 	yw_key_str(w, "cloud", s->home->name);
-	yw_key_uint(w, "vni", s->vni);
+	if (!spec)
+		yw_key_uint(w, "vni", s->vni);
 	yw_str(w, "dhcp");
 	if (!s->dhcp.on) {
 		yw_str(w, "off");
 	} else {
-		yw_map(w);
+		spec ? yw_map_flow(w) : yw_map(w);
 		ip_format_range(s->dhcp.first, s->dhcp.last, buf);
 		yw_key_str(w, "range", buf);
 		yw_key_str(w, "domain", s->dhcp.domain);
@@ -70,12 +71,12 @@ static void serialize_mig(struct yw *w, const struct mig *g)
 	yw_map_end(w);
 }
 
-static void serialize_vm(struct yw *w, const struct vm *v)
+void state_write_vm(struct yw *w, const struct vm *v, bool spec)
 {
 	char buf[32];
 
 	yw_str(w, v->name);
-	yw_map(w);
+	spec ? yw_map_flow(w) : yw_map(w);
 	if (v->conf.subnet[0])
 		yw_key_str(w, "subnet", v->conf.subnet);
 	yw_key_uint(w, "vcpus", v->conf.vcpus);
@@ -87,14 +88,16 @@ static void serialize_vm(struct yw *w, const struct vm *v)
 	yw_key_str(w, "location", v->conf.location->name);
 	yw_key_str(w, "state", v->power == VIRT_POWER_RUNNING ? "running"
 							       : "stopped");
-	yw_key_str(w, "mac", v->mac);
-	if (v->conf.ip) {
-		ip_format(v->conf.ip, buf);
-		yw_key_str(w, "ip", buf);
+	if (!spec) {
+		yw_key_str(w, "mac", v->mac);
+		if (v->conf.ip) {
+			ip_format(v->conf.ip, buf);
+			yw_key_str(w, "ip", buf);
+		}
+		yw_key_str(w, "uuid", v->uuid);
+		if (v->mig.phase != MIG_NONE)
+			serialize_mig(w, &v->mig);
 	}
-	yw_key_str(w, "uuid", v->uuid);
-	if (v->mig.phase != MIG_NONE)
-		serialize_mig(w, &v->mig);
 	yw_map_end(w);
 }
 
@@ -122,7 +125,7 @@ static void serialize_tenant(struct yw *w, const struct tenant *t)
 		yw_map(w);
 	objset_each(&t->subnets, i, s)
 		if (state_listed(s->state))
-			serialize_subnet(w, s);
+			state_write_subnet(w, s, false);
 	yw_map_end(w);
 	yw_str(w, "vms");
 	listed = 0;
@@ -134,7 +137,7 @@ static void serialize_tenant(struct yw *w, const struct tenant *t)
 		yw_map(w);
 	objset_each(&t->vms, i, v)
 		if (state_listed(v->state))
-			serialize_vm(w, v);
+			state_write_vm(w, v, false);
 	yw_map_end(w);
 	yw_map_end(w);
 }

@@ -12,6 +12,13 @@
 /* The model as YAML; objects being created or deleted are left out.
  * The caller holds m->lock. */
 int state_serialize(const struct model *m, struct strbuf *out);
+/* Objects the state file lists (not being created or deleted). */
+bool state_listed(enum obj_state s);
+struct yw;
+/* One subnet or VM as state.yaml holds it, or (spec) as spec.yaml shows
+ * it: on one line, without what maasfs chooses itself. */
+void state_write_subnet(struct yw *w, const struct subnet *s, bool spec);
+void state_write_vm(struct yw *w, const struct vm *v, bool spec);
 /* Serializes under the lock and replaces STATE/state.yaml. */
 int state_save(struct model *m, char *err);
 /* Fills an empty model (clouds already known) from a document. A
