@@ -69,7 +69,7 @@ int spec_show(const struct model *m, const char *tenant, struct strbuf *out)
 	struct yw w;
 	size_t i, n = 0;
 
-	if (yw_begin_one_line(&w, out))
+	if (yw_begin(&w, out))
 		return -ENOMEM;
 	yw_map(&w);
 	yw_str(&w, "tenants");

@@ -85,21 +85,11 @@ static void scalar(struct yw *w, const char *s)
 	put(w, "\"", 1);
 }
 
-static int begin(struct yw *w, struct strbuf *out)
+int yw_begin(struct yw *w, struct strbuf *out)
 {
 	memset(w, 0, sizeof *w);
 	w->out = out;
 	return 0;
-}
-
-int yw_begin(struct yw *w, struct strbuf *out)
-{
-	return begin(w, out);
-}
-
-int yw_begin_one_line(struct yw *w, struct strbuf *out)
-{
-	return begin(w, out);
 }
 
 int yw_end(struct yw *w, bool explicit_end)

@@ -27,10 +27,9 @@ struct yw {
 	struct yw_level st[YW_DEPTH_MAX];
 };
 
+/* Flow mappings stay on one line however long (spec.yaml: one object a
+ * line, for sed and diff). */
 int yw_begin(struct yw *w, struct strbuf *out);
-/* The same, with flow mappings kept on one line however long (spec.yaml:
- * one object a line, for sed and diff). */
-int yw_begin_one_line(struct yw *w, struct strbuf *out);
 /* explicit_end writes "..." so that a truncated file is detectable. */
 int yw_end(struct yw *w, bool explicit_end);
 void yw_map(struct yw *w);

@@ -1,5 +1,7 @@
 /* The FUSE front: every handler resolves its path to a node of the tree
- * and makes one tree_ call (pmxcfs cfs-plug style); no logic lives here. */
+ * and makes one tree_ call (pmxcfs cfs-plug style). What is the kernel's
+ * business stays here: open handles (a value's snapshot, spec.yaml's
+ * document until close, an events cursor) and scratch files. */
 #ifndef MAAS_FS_H
 #define MAAS_FS_H
 
