@@ -496,6 +496,21 @@ static int ag_file_remove(struct netdrv *d, enum copy_area area,
 	return call_simple(ag_of(d), &req, err);
 }
 
+static int ag_file_list(struct netdrv *d, enum copy_area area,
+			struct strbuf *out, char *err)
+{
+	struct agent_msg req, ans;
+	int r;
+
+	amsg_init(&req, "file_list");
+	amsg_put(&req, "area", "%s", copy_area_name(area));
+	r = call(ag_of(d), &req, &ans, AGENT_OP_MS, err);
+	if (r == 0)
+		r = sb_puts(out, amsg_get(&ans, "names") ?: "");
+	amsg_free(&ans);
+	return r;
+}
+
 /* ---- copies: an SSH session of their own, `maasfs agent send|receive`
  * at the other end of an exec channel ---- */
 
@@ -933,6 +948,7 @@ static const struct netdrv_ops agent_ops = {
 	.file_source = ag_file_source,
 	.file_sink = ag_file_sink,
 	.file_remove = ag_file_remove,
+	.file_list = ag_file_list,
 	.sweep = ag_sweep,
 	.status = ag_status,
 	.console = ag_console,

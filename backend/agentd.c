@@ -402,6 +402,21 @@ static int dispatch(struct agentd *a, const struct agent_msg *m,
 			return bad(err, "name");
 		return a->net->ops->file_remove(a->net, area, s, err);
 	}
+	if (!strcmp(m->verb, "file_list")) {
+		enum copy_area area;
+		const char *av = amsg_get(m, "area");
+
+		if (!av || copy_area_parse(av, &area))
+			return bad(err, "area");
+		r = a->net->ops->file_list(a->net, area, &text, err);
+		if (r == 0 && text.len > AGENT_VALUE_MAX / 2)
+			r = err_set(err, E2BIG, "too many files in %s",
+				    copy_area_name(area));
+		if (r == 0 && amsg_put(ans, "names", "%s", sb_str(&text)))
+			r = err_set(err, ENOMEM, "out of memory");
+		sb_free(&text);
+		return r;
+	}
 	return err_set(err, EOPNOTSUPP, "unknown request '%s'", m->verb);
 }
 

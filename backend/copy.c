@@ -1,5 +1,6 @@
 #include "copy.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -429,6 +430,42 @@ int copy_remove_local(const char *dir, const char *name, char *err)
 	if (unlink(path) && errno != ENOENT)
 		return err_set(err, errno, "%s: %s", path, strerror(errno));
 	return 0;
+}
+
+bool copy_name_whole(enum copy_area a, const char *name, char *stem,
+		     size_t len)
+{
+	size_t n = strlen(name);
+
+	if (name[0] == '.' && n > 6 && !strcmp(name + n - 5, ".part")) {
+		if (n - 6 >= len)
+			return false;
+		memcpy(stem, name + 1, n - 6);
+		stem[n - 6] = '\0';
+	} else if (n < len) {
+		memcpy(stem, name, n + 1);
+	} else {
+		return false;
+	}
+	return copy_name_valid(a, stem);
+}
+
+int copy_list_local(const char *dir, enum copy_area a, struct strbuf *out,
+		    char *err)
+{
+	char stem[NAME_MAXLEN + 48];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int r = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : err_set(err, errno, "%s: %s", dir,
+						     strerror(errno));
+	while (r == 0 && (e = readdir(d)))
+		if (copy_name_whole(a, e->d_name, stem, sizeof stem))
+			r = sb_printf(out, "%s\n", e->d_name);
+	closedir(d);
+	return r ? err_set(err, -r, "out of memory") : 0;
 }
 
 /* ---- the agent's ends ---- */

@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "../lib/util.h"
+
 #define COPY_SUM_LEN 32
 #define COPY_SUM_HEX (2 * COPY_SUM_LEN + 1)
 #define COPY_FRAME_MAX (1u << 20)   /* bytes of data in one frame */
@@ -82,6 +84,15 @@ int copy_dst_local(const char *dir, const char *name, uint64_t size,
 		   mode_t mode, struct copy_dst **out, char *err);
 /* Removes a file (and a temporary one left by a copy); 0 if none. */
 int copy_remove_local(const char *dir, const char *name, char *err);
+/* The files of an area in dir, one name a line: those copy_name_valid
+ * accepts and the partial copies of such names (".NAME.part"). A missing
+ * directory is empty. */
+int copy_list_local(const char *dir, enum copy_area a, struct strbuf *out,
+		    char *err);
+/* NAME of a partial copy ".NAME.part" (into stem), or of NAME itself:
+ * false if it is neither for a valid name of the area. */
+bool copy_name_whole(enum copy_area a, const char *name, char *stem,
+		     size_t len);
 
 /* The agent's ends of a copy: the frames above on out (and in). */
 int copy_serve_send(int out, const char *dir, const char *name);

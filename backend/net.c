@@ -514,6 +514,12 @@ static int local_file_remove(struct netdrv *d, enum copy_area a,
 	return copy_remove_local(area_dir(local_of(d), a), name, err);
 }
 
+static int local_file_list(struct netdrv *d, enum copy_area a,
+			   struct strbuf *out, char *err)
+{
+	return copy_list_local(area_dir(local_of(d), a), a, out, err);
+}
+
 /* Sweep: what we made and the state no longer lists goes. */
 struct sweep {
 	struct netdrv_local *l;
@@ -729,6 +735,7 @@ static const struct netdrv_ops local_ops = {
 	.file_source = local_file_source,
 	.file_sink = local_file_sink,
 	.file_remove = local_file_remove,
+	.file_list = local_file_list,
 	.sweep = local_sweep,
 	.status = local_status,
 	.console = local_console,

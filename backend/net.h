@@ -107,6 +107,9 @@ struct netdrv_ops {
 			 uint64_t size, struct copy_dst **out, char *err);
 	int (*file_remove)(struct netdrv *d, enum copy_area a,
 			   const char *name, char *err);
+	/* The area's files (copy_list_local): what a sweep looks at. */
+	int (*file_list)(struct netdrv *d, enum copy_area a,
+			 struct strbuf *out, char *err);
 	/* "up", or "down: why". Never blocks. */
 	int (*status)(struct netdrv *d, struct strbuf *out);
 	/* The tail of a VM's serial console log on this host. Never blocks. */

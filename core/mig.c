@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../lib/log.h"
+#include "janitor.h"
 #include "model.h"
 #include "state.h"
 
@@ -456,6 +457,7 @@ static int act_cleanup(struct migctx *x)
 static int act_leftover(struct migctx *x)
 {
 	note(x, "left on the source", x->err);
+	janitor_poke(x->m->janitor, x->from);
 	return 0;
 }
 
@@ -467,6 +469,7 @@ static int act_rollback(struct migctx *x)
 	struct virtdrv *tv = x->to->virt, *fv = x->from->virt;
 	struct virt_settled st;
 	char err[ERRLEN], name[64];
+	bool left;
 	int r;
 
 	if (!holds(x, x->from, NULL)) {
@@ -491,16 +494,22 @@ static int act_rollback(struct migctx *x)
 		if (r == 0)
 			r = tv->ops->undefine(tv, x->uuid, err);
 	}
-	if (r && r != -ENOENT)
+	left = r && r != -ENOENT;
+	if (left)
 		note(x, "the target's domain stays", err);
 	r = tv->ops->disk_delete(tv, x->uuid, err);
 	if (r)
 		note(x, "the target's disk stays", err);
+	left |= r != 0;
 	disk_name(x, "qcow2", name, sizeof name);
-	if (x->to->net->ops->file_remove(x->to->net, COPY_DISKS, name, err))
+	r = x->to->net->ops->file_remove(x->to->net, COPY_DISKS, name, err);
+	if (r)
 		note(x, "a partial copy stays on the target", err);
+	left |= r != 0;
 	disk_name(x, "console", name, sizeof name);
 	x->to->net->ops->file_remove(x->to->net, COPY_DISKS, name, NULL);
+	if (left)   /* removed once the target is back (janitor.h) */
+		janitor_poke(x->m->janitor, x->to);
 	if (x->was_running && (r = fv->ops->start(fv, x->uuid, err)))
 		note(x, "the VM could not be started again on the source",
 		     err);

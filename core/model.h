@@ -230,6 +230,7 @@ struct model {
 	 * request they serve: did its caller give up (Ctrl-C)? fs/ sets it. */
 	bool (*interrupted)(void);
 	struct events *events;        /* the events file */
+	struct janitor *janitor;      /* sweeps clouds that come back */
 	struct obj_error error;       /* the last failure at the root (lock) */
 };
 

@@ -16,6 +16,7 @@
 #include "../backend/xfer.h"
 #include "config.h"
 #include "events.h"
+#include "janitor.h"
 #include "model.h"
 #include "state.h"
 
@@ -119,7 +120,10 @@ int model_open(const struct model_opts *o, struct model **out, char *err)
 	m->lockfd = -1;
 	m->started = time(NULL);
 	m->events = events_new();
-	if (!m->events) {
+	m->janitor = janitor_new(m);
+	if (!m->events || !m->janitor) {
+		events_free(m->events);
+		janitor_free(m->janitor);
 		free(m);
 		return err_set(err, ENOMEM, "out of memory");
 	}
@@ -184,6 +188,7 @@ void model_free(struct model *m)
 
 	if (!m)
 		return;
+	janitor_free(m->janitor);   /* before the drivers and VMs it uses */
 	model_clear(m);
 	events_shutdown(m->events);
 	for (i = 0; i < m->nclouds; i++) {

@@ -35,6 +35,33 @@ guest_up() {
 
 ID=
 
+# The guest runs on cloud2, its home, whatever cloud1 holds while out of
+# reach (a copy finished before its sshd died stays there until it is
+# back: then the janitor removes it).
+on_source() {
+	expect_eq cloud2 "$(cat "$V/vm1/location")" &&
+	expect_eq running "$(oncloud cloud2 virsh -c qemu:///system domstate "maas:$A:vm1")" &&
+	expect_eq 1 "$(disk_on cloud2 vm1)"
+}
+
+# plant CLOUD NAME: a file in the cloud's disk directory.
+plant() {
+	oncloud "$1" sh -c "head -c 1M /dev/urandom >/var/lib/maasfs-cloud/disks/$2"
+}
+
+# A disk of no VM maasfs knows: not its to remove (a disk directory may
+# be shared).
+UNKNOWN=01234567-89ab-cdef-0123-456789abcdef.qcow2
+
+# only_unknown CLOUD: its disk directory holds that disk alone.
+only_unknown() {
+	expect_eq "$UNKNOWN" "$(oncloud "$1" ls -A /var/lib/maasfs-cloud/disks)"
+}
+
+status_down() {
+	! file_is "$MNT/clouds/$1/status" up
+}
+
 # (a 64M disk: under a cap, QEMU's disk mirror counts its holes too)
 test_expect_success 'lab, mount with a bandwidth cap, a running guest with 48 MiB on its disk' '
 	lab_up 2 &&
@@ -94,10 +121,11 @@ test_expect_success 'the target'"'"'s sshd killed during a cold copy: the write 
 	wait "$BG" ;
 	got=$(cat "$TMP/bg") && [ "$got" != OK ] && echo "got $got" &&
 	grep -q "^result: failed E" "$M" &&
-	only_on vm1 cloud2 running &&
+	on_source &&
 	lab sshd cloud1 start &&
 	wait_for 20 file_is "$MNT/clouds/cloud1/status" up &&
 	wait_for 30 clean_on cloud1 &&
+	only_on vm1 cloud2 running &&
 	guest_up 3
 '
 
@@ -138,6 +166,30 @@ test_expect_success 'maasfs killed -9 during a live migration; after the next mo
 	only_on vm1 "$at" running &&
 	wait_for 30 clean_on "$(other "$at")" &&
 	expect_eq running "$(cat "$V/vm1/state")" &&
+	guest_id vm1 | grep -q "^maas-tiny id=$ID boots=4$"
+'
+
+test_expect_success 'copies left on a cloud out of reach go once it is back; an unknown disk stays' '
+	u=$(uuid_of vm1) && at=$(cat "$V/vm1/location") && o=$(other "$at") &&
+	lab sshd "$o" stop &&
+	wait_for 20 status_down "$o" &&
+	plant "$o" "$u.qcow2" && plant "$o" ".$u.qcow2.part" && plant "$o" "$u.console" &&
+	plant "$o" "$UNKNOWN" &&
+	lab sshd "$o" start &&
+	wait_for 30 only_unknown "$o" &&
+	grep -q "removed the disk of $A/vm1 from $o" "$STATE/maasfs.log" &&
+	only_on vm1 "$at" running &&
+	expect_eq running "$(cat "$V/vm1/state")"
+'
+
+test_expect_success 'and at the next mount, what was left while maasfs was away' '
+	u=$(uuid_of vm1) && at=$(cat "$V/vm1/location") && o=$(other "$at") &&
+	maas_umount &&
+	plant "$o" ".$u.qcow2.part" && plant "$o" "$u.qcow2" &&
+	maas_mount -o "config=$LAB_CONFIG,bandwidth=8" &&
+	only_unknown "$o" &&
+	oncloud "$o" rm "/var/lib/maasfs-cloud/disks/$UNKNOWN" &&
+	only_on vm1 "$at" running &&
 	guest_id vm1 | grep -q "^maas-tiny id=$ID boots=4$"
 '
 
