@@ -173,15 +173,17 @@ static int next_extent(int fd, uint64_t pos, uint64_t size, uint64_t *start,
 static int hash_file(int fd, uint64_t size, unsigned char *sum)
 {
 	EVP_MD_CTX *h = hash_new();
-	static __thread unsigned char buf[1 << 20];
+	/* on the heap: a buffer in TLS is zeroed at every thread start
+	 * (every FUSE worker), and a MiB of it costs */
+	const size_t len = 1 << 20;
+	unsigned char *buf = malloc(len);
 	uint64_t pos = 0, start, end;
-	int r = h ? 0 : -ENOMEM;
+	int r = h && buf ? 0 : -ENOMEM;
 
 	while (r == 0 && (r = next_extent(fd, pos, size, &start, &end)) == 1) {
 		r = hash_zeros(h, start - pos);
 		for (pos = start; r == 0 && pos < end;) {
-			size_t want = end - pos > sizeof buf ? sizeof buf
-							     : end - pos;
+			size_t want = end - pos > len ? len : end - pos;
 			ssize_t n = pread(fd, buf, want, (off_t)pos);
 
 			if (n <= 0)
@@ -197,6 +199,7 @@ static int hash_file(int fd, uint64_t size, unsigned char *sum)
 	if (r == 0)
 		r = hash_end(h, sum);
 	EVP_MD_CTX_free(h);
+	free(buf);
 	return r;
 }
 

@@ -263,8 +263,9 @@ static int write_hosts(const struct dnsmasq_conf *c, bool *changed,
 		    old.len == want[i]->len &&
 		    !memcmp(sb_str(&old), sb_str(want[i]), old.len))
 			continue;
-		r = file_write_atomic(path, sb_str(want[i]), want[i]->len,
-				      0644);
+		/* made again from the state at every mount: no fsync */
+		r = file_write_replace(path, sb_str(want[i]), want[i]->len,
+				       0644);
 		if (r)
 			err_set(err, -r, "writing %s: %s", path, strerror(-r));
 		*changed = true;

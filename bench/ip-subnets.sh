@@ -30,9 +30,11 @@
 # With --dhcp, per subnet also: dnsmasq started in NS with the argv maasfs
 # gives it (backend/dnsmasq.c: DHCP and DNS on, --bind-interfaces,
 # --except-interface=lo, --no-ping, ...; its files under a temp dir), and
-# then one DHCP exchange from a fresh client namespace whose veth is on the
-# subnet's bridge (busybox udhcpc), exactly the probe bench/run uses for
-# maasfs; the subnet counts as made when the client got its answer.
+# then one DHCP exchange (DISCOVER, OFFER, REQUEST, ACK) through the
+# subnet's bridge by the probe bench/run uses for maasfs too: $DHCPPROBE
+# (bench/dhcpprobe.c, built by bench/run), one process for the whole run,
+# on a veth pair made before the clock starts; the subnet counts as made
+# when the client got its ACK.
 #
 # Tenants: by default the N subnets share ONE tenant namespace, PREFIX-t0,
 # made (ip netns add; lo up) before the create clock starts and removed
@@ -120,11 +122,6 @@ clean() {
 	done
 	for ns in $(ip netns list | awk '{ print $1 }'); do
 		[[ $ns == "$p"* ]] || continue
-		# a probe's udhcpc left running in our client namespace
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do
-			[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = busybox ] &&
-				kill -TERM "$pid" 2>/dev/null
-		done
 		ip netns del "$ns" && count=$((count + 1))
 	done
 	echo "cleaned=$count"
@@ -156,8 +153,8 @@ prefix_ok "$P" || die "PREFIX must be 3-8 of [a-z0-9], start with a letter, and 
 [ "$(id -u)" = 0 ] || die "run as root"
 if [ "$DHCP" = 1 ]; then
 	[ -x "$DNSMASQ" ] || die "no $DNSMASQ"
-	busybox --list 2>/dev/null | grep -qx udhcpc ||
-		die "busybox with udhcpc is needed for --dhcp"
+	[ -x "${DHCPPROBE:-}" ] ||
+		die "--dhcp needs DHCPPROBE=path of bench/dhcpprobe (bench/run builds it)"
 fi
 ip netns list | awk '{ print $1 }' | grep -q "^$P-" &&
 	die "namespaces $P-* exist: ip-subnets.sh --clean $P"
@@ -174,8 +171,8 @@ cleanup() {
 	for f in "$D"/*.pid; do
 		[ -f "$f" ] && stop_dnsmasq "$f"
 	done
+	[ -n "${PROBER_PID:-}" ] && exec {PROBE_IN}>&- && wait "$PROBER_PID"
 	ip link del "${P}c" 2>/dev/null
-	[ -e "/run/netns/$P-c" ] && ip netns del "$P-c"
 	if [ "$DONE" = 0 ]; then
 		for ((i = 0; i < N; i++)); do
 			ip link del "${P}h$i" 2>/dev/null
@@ -200,19 +197,21 @@ MASK=$(ip4 $(((0xffffffff << (32 - PFX)) & 0xffffffff)))
 
 fail() { echo "ip-subnets: subnet $1: $2 failed" >&2; exit 1; }
 
-# The probe of bench/run (dhcp_probe), with our names: one client
-# namespace made before the clock starts, its veth moved onto each
-# subnet's bridge in turn; udhcpc asks for a lease there.
+# The probe of bench/run, with our names: the veth pair ${P}c (onto each
+# bridge in turn) and ${P}d (the client's end), and dhcpprobe on them.
 probe_setup() {
-	ip netns add "$P-c" || return 1
-	ip link add "${P}c" type veth peer name eth0 netns "$P-c" || return 1
-	ip -n "$P-c" link set eth0 up
+	ip link add "${P}c" type veth peer name "${P}d" || return 1
+	sysctl -qw "net.ipv6.conf.${P}c.disable_ipv6=1" \
+		"net.ipv6.conf.${P}d.disable_ipv6=1" || return 1
+	ip link set "${P}c" up && ip link set "${P}d" up || return 1
+	coproc PROBE { "$DHCPPROBE" "${P}c" "${P}d"; }
+	PROBER_PID=$PROBE_PID   # bash unsets PROBE_PID when it ends
+	PROBE_IN=${PROBE[1]} PROBE_OUT=${PROBE[0]}   # closed by number
 }
 
 dhcp_probe() {
-	ip link set "${P}c" master "$1" up || return 1
-	ip netns exec "$P-c" busybox udhcpc -i eth0 -n -q -f -t 8 -T 1 -A 1 \
-		-s /bin/true >/dev/null 2>&1
+	local ans
+	echo "$1" >&"$PROBE_IN" && read -r ans <&"$PROBE_OUT" && [[ $ans == ok* ]]
 }
 
 tenant_add() {

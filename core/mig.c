@@ -147,7 +147,7 @@ static int copy_file(struct migctx *x, enum copy_area area, const char *name,
 	struct netdrv *src = x->from->net, *dst = x->to->net;
 	struct copy_src *s = NULL;
 	struct copy_dst *d = NULL;
-	static __thread unsigned char buf[MIG_COPY_CHUNK];
+	unsigned char *buf;   /* not in TLS: see hash_file in copy.c */
 	uint64_t done = 0, off, bw = x->m->bandwidth_mib << 20;
 	int64_t t0 = clock_ms(), last = 0;
 	ssize_t n;
@@ -156,14 +156,20 @@ static int copy_file(struct migctx *x, enum copy_area area, const char *name,
 	r = src->ops->file_source(src, area, name, &s, x->err);
 	if (r)
 		return r;
+	buf = malloc(MIG_COPY_CHUNK);
+	if (!buf) {
+		copy_src_close(s);
+		return fail(x, ENOMEM, "out of memory");
+	}
 	r = dst->ops->file_sink(dst, area, name, s->size, &d, x->err);
 	if (r) {
 		copy_src_close(s);
+		free(buf);
 		return r;
 	}
 	if (counted)
 		progress(x, 0, s->data, 0);
-	while ((n = copy_src_read(s, &off, buf, sizeof buf, x->err)) > 0) {
+	while ((n = copy_src_read(s, &off, buf, MIG_COPY_CHUNK, x->err)) > 0) {
 		int64_t now;
 
 		r = copy_dst_write(d, off, buf, (size_t)n, x->err);
@@ -199,6 +205,7 @@ static int copy_file(struct migctx *x, enum copy_area area, const char *name,
 			 (uint64_t)(clock_ms() - t0) : 0);
 	copy_dst_abort(d);
 	copy_src_close(s);
+	free(buf);
 	return r;
 }
 

@@ -161,8 +161,8 @@ static int fsync_dir_of(const char *path)
 	return r;
 }
 
-int file_write_atomic(const char *path, const void *data, size_t len,
-		      mode_t mode)
+static int write_replace(const char *path, const void *data, size_t len,
+			 mode_t mode, bool durable)
 {
 	char tmp[4096];
 	const char *p = data;
@@ -185,7 +185,7 @@ int file_write_atomic(const char *path, const void *data, size_t len,
 		p += n;
 		len -= (size_t)n;
 	}
-	if (fsync(fd) < 0) {
+	if (durable && fsync(fd) < 0) {
 		r = -errno;
 		goto fail;
 	}
@@ -199,12 +199,24 @@ int file_write_atomic(const char *path, const void *data, size_t len,
 		r = -errno;
 		goto fail;
 	}
-	return fsync_dir_of(path);
+	return durable ? fsync_dir_of(path) : 0;
 fail:
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);
 	return r;
+}
+
+int file_write_atomic(const char *path, const void *data, size_t len,
+		      mode_t mode)
+{
+	return write_replace(path, data, len, mode, true);
+}
+
+int file_write_replace(const char *path, const void *data, size_t len,
+		       mode_t mode)
+{
+	return write_replace(path, data, len, mode, false);
 }
 
 int file_read(const char *path, struct strbuf *sb, size_t max)

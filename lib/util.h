@@ -44,6 +44,11 @@ const char *sb_str(const struct strbuf *sb);
  * directory (pmxcfs atomic_write_file). Returns 0 or -errno. */
 int file_write_atomic(const char *path, const void *data, size_t len,
 		      mode_t mode);
+/* The same without the fsyncs: readers see the old or the new file,
+ * never a part, but a power loss may take the change back. For files
+ * made again from the state at every mount (dnsmasq's reservations). */
+int file_write_replace(const char *path, const void *data, size_t len,
+		       mode_t mode);
 /* Reads a whole file (up to max bytes) into sb. Returns 0 or -errno. */
 int file_read(const char *path, struct strbuf *sb, size_t max);
 /* mkdir -p. Returns 0 or -errno. */
