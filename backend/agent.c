@@ -45,8 +45,12 @@ struct agent_drv {
 
 	pthread_mutex_t spare_lock;
 	/* protected by spare_lock: an idle session for copies, kept
-	 * because a new one costs most of a second */
+	 * because a new one costs most of a second; on it, when spare_ch
+	 * is set, `maasfs agent copy` started ahead, waiting for the line
+	 * that says which copy it serves (the remote shell's start, which
+	 * reads the user's rc files, costs too) */
 	struct xfer_session *spare;
+	struct xfer_chan *spare_ch;
 
 	pthread_mutex_t cache;
 	/* protected by cache: what reads are answered from */
@@ -282,6 +286,73 @@ static void refresh_console(struct agent_drv *a, const char *uuid)
 
 /* The background check: a ping a second (the status), then what reads
  * need, refreshed. */
+/* Does a channel whose other end has not written yet still stand? */
+static bool chan_alive(struct xfer_chan *ch)
+{
+	char c;
+
+	return xfer_read(ch, &c, 1, 0, NULL) == -ETIMEDOUT;
+}
+
+/* Puts session s in the spare slot with a copy agent started on it (the
+ * exec request returns at once; the remote shell starts meanwhile), or
+ * closes it: the slot is taken, or s is dead. */
+static void spare_put(struct agent_drv *a, struct xfer_session *s)
+{
+	struct xfer_chan *ch = NULL;
+	char cmd[4 * PATH_MAX + 80];
+
+	agent_cmd(a, cmd, sizeof cmd);
+	strcat(cmd, " copy");
+	if (xfer_exec(s, cmd, &ch, NULL)) {
+		xfer_close(s);
+		return;
+	}
+	pthread_mutex_lock(&a->spare_lock);
+	if (!a->spare) {
+		a->spare = s;
+		a->spare_ch = ch;
+		s = NULL;
+		ch = NULL;
+	}
+	pthread_mutex_unlock(&a->spare_lock);
+	xfer_chan_close(ch);
+	xfer_close(s);
+}
+
+/* A session and a copy agent for the next copy, made ahead: an SSH
+ * handshake costs about a second on the lab, and so does the remote
+ * shell's start (it reads the user's rc files); a cold migration makes
+ * two copies. Called by the checker while the cloud answers. */
+static void keep_spare(struct agent_drv *a)
+{
+	struct xfer_session *s;
+	struct xfer_chan *ch;
+	struct xfer_conf c;
+
+	pthread_mutex_lock(&a->spare_lock);
+	s = a->spare;
+	ch = a->spare_ch;
+	if (s && ch && chan_alive(ch)) {
+		pthread_mutex_unlock(&a->spare_lock);
+		return;
+	}
+	a->spare = NULL;
+	a->spare_ch = NULL;
+	pthread_mutex_unlock(&a->spare_lock);
+	if (ch) {   /* its agent or session died */
+		xfer_chan_close(ch);
+		xfer_close(s);
+		s = NULL;
+	}
+	if (!s) {
+		ssh_conf(a, &c);
+		if (xfer_connect(&c, &s, NULL))
+			return;
+	}
+	spare_put(a, s);
+}
+
 static void *checker(void *arg)
 {
 	struct agent_drv *a = arg;
@@ -305,6 +376,7 @@ static void *checker(void *arg)
 				refresh_vni(a, vnis[i]);
 			for (i = 0; i < nc; i++)
 				refresh_console(a, uuids[i]);
+			keep_spare(a);
 		}
 		amsg_free(&ans);
 		clock_gettime(CLOCK_REALTIME, &until);
@@ -518,6 +590,7 @@ struct copy_link {
 	struct agent_drv *a;
 	struct xfer_session *ssh;
 	struct xfer_chan *ch;
+	bool ahead;               /* ch runs `maasfs agent copy`: reusable */
 	struct strbuf in;         /* bytes read but not consumed */
 };
 
@@ -526,7 +599,8 @@ static int link_open(struct agent_drv *a, const char *verb,
 		     struct copy_link *l, char *err)
 {
 	struct xfer_conf c;
-	char cmd[5 * PATH_MAX + 128];
+	struct xfer_chan *ch;
+	char cmd[5 * PATH_MAX + 128], words[NAME_MAXLEN + 128];
 	size_t n;
 	int r;
 
@@ -536,17 +610,37 @@ static int link_open(struct agent_drv *a, const char *verb,
 		return err_set(err, EINVAL, "bad file name to copy");
 	pthread_mutex_lock(&a->spare_lock);
 	l->ssh = a->spare;
+	ch = a->spare_ch;
 	a->spare = NULL;
+	a->spare_ch = NULL;
 	pthread_mutex_unlock(&a->spare_lock);
-	agent_cmd(a, cmd, sizeof cmd);
-	n = strlen(cmd);
-	snprintf(cmd + n, sizeof cmd - n, " %s %s %s", verb,
-		 copy_area_name(area), name);
+	snprintf(words, sizeof words, "%s %s %s", verb, copy_area_name(area),
+		 name);
 	if (!strcmp(verb, "receive")) {
-		n = strlen(cmd);
-		snprintf(cmd + n, sizeof cmd - n, " %llu",
+		n = strlen(words);
+		snprintf(words + n, sizeof words - n, " %llu",
 			 (unsigned long long)size);
 	}
+	/* The copy agent started ahead: told which copy it is. */
+	if (ch && chan_alive(ch)) {
+		n = strlen(words);
+		words[n] = '\n';
+		r = xfer_write(ch, words, n + 1, NULL);
+		words[n] = '\0';
+		if (r == 0) {
+			l->ch = ch;
+			l->ahead = true;
+			return 0;
+		}
+	}
+	if (ch) {
+		xfer_chan_close(ch);
+		xfer_close(l->ssh);
+		l->ssh = NULL;
+	}
+	agent_cmd(a, cmd, sizeof cmd);
+	n = strlen(cmd);
+	snprintf(cmd + n, sizeof cmd - n, " %s", words);
 	/* A kept session may have died since: then a new one. */
 	r = l->ssh ? xfer_exec(l->ssh, cmd, &l->ch, err) : -ENOTCONN;
 	if (r) {
@@ -564,17 +658,27 @@ static int link_open(struct agent_drv *a, const char *verb,
 	return r;
 }
 
-/* keep: the copy ended cleanly, its session can serve the next one. */
+/* keep: the copy ended cleanly, its session (and its agent, if it was
+ * started ahead: it serves one copy after another) can serve the next. */
 static void link_close(struct copy_link *l, bool keep)
 {
+	struct agent_drv *a = l->a;
+
+	if (keep && l->ssh && l->ahead) {
+		/* its agent waits for the next copy's line */
+		pthread_mutex_lock(&a->spare_lock);
+		if (!a->spare) {
+			a->spare = l->ssh;
+			a->spare_ch = l->ch;
+			l->ssh = NULL;
+			l->ch = NULL;
+		}
+		pthread_mutex_unlock(&a->spare_lock);
+	}
 	xfer_chan_close(l->ch);
 	if (keep && l->ssh) {
-		pthread_mutex_lock(&l->a->spare_lock);
-		if (!l->a->spare) {
-			l->a->spare = l->ssh;
-			l->ssh = NULL;
-		}
-		pthread_mutex_unlock(&l->a->spare_lock);
+		spare_put(a, l->ssh);
+		l->ssh = NULL;
 	}
 	xfer_close(l->ssh);
 	sb_free(&l->in);
@@ -920,6 +1024,7 @@ static void ag_free(struct netdrv *d)
 	pthread_mutex_lock(&a->io);
 	drop_session(a);
 	pthread_mutex_unlock(&a->io);
+	xfer_chan_close(a->spare_ch);
 	xfer_close(a->spare);
 	pthread_mutex_destroy(&a->spare_lock);
 	for (i = 0; i < a->nvnis; i++)

@@ -12,6 +12,21 @@ vni_of() {
 	cat "$MNT/$1/subnets/$2/vni"
 }
 
+test_expect_success 'maasfs agent copy: one copy after another, each line checked' '
+	ag="$MAASFS agent --state $TMP/ag --disks $TMP/ag/disks --images $TMP/ag/images" &&
+	mkdir -p "$TMP/ag/disks" &&
+	u=01234567-89ab-cdef-0123-456789abcdef &&
+	seq 1 20000 >"$TMP/ag/disks/$u.qcow2" &&   # (ends with a newline: so does the frame)
+	echo hello >"$TMP/ag/disks/$u.console" &&
+	printf "send disks $u.qcow2\nsend disks $u.console\n" | $ag copy >"$TMP/out" &&
+	expect_eq 2 "$(grep -ac "^end [0-9a-f]\{64\}$" "$TMP/out")" &&
+	grep -aqx hello "$TMP/out" &&
+	{ echo "send disks ../../etc/passwd" | $ag copy >"$TMP/out2" 2>&1; expect_eq 2 $?; } &&
+	! grep -q "^root:" "$TMP/out2" &&
+	{ echo "receive disks $u.qcow2 12x" | $ag copy 2>/dev/null; expect_eq 2 $?; } &&
+	{ printf "" | $ag copy; expect_eq 0 $?; }
+'
+
 test_expect_success 'lab up 2 twice, then lab down: nothing is left' '
 	lab_up 2 && lab up 2 &&
 	expect_eq 2 "$(pgrep -fc "sshd -f /var/lib/maas-lab-$T/")" &&
