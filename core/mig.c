@@ -138,6 +138,68 @@ static void progress_cb(void *ctx, const struct virt_progress *p)
 	progress(ctx, p->done, p->total, p->rate);
 }
 
+/* The relay of a copy: a reader thread takes frames from the source into
+ * RELAY_SLOTS buffers while the caller's thread writes them to the target,
+ * so that the two SSH connections work at once. The source belongs to the
+ * reader until it ends (join), the target to the caller. */
+#define RELAY_SLOTS 4
+
+struct relay {
+	struct copy_src *s;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	/* protected by lock: */
+	unsigned char *buf[RELAY_SLOTS];
+	uint64_t off[RELAY_SLOTS];
+	size_t len[RELAY_SLOTS];
+	size_t head, count;          /* filled slots: head .. head+count-1 */
+	bool ended;                  /* the reader is done: r says how */
+	bool stop;                   /* the writer gave up */
+	ssize_t r;                   /* 0 at the end of the file, or -errno */
+	char err[ERRLEN];
+};
+
+static void *relay_reader(void *arg)
+{
+	struct relay *rl = arg;
+	char err[ERRLEN] = "";
+	ssize_t n;
+
+	for (;;) {
+		size_t slot;
+		uint64_t off;
+
+		pthread_mutex_lock(&rl->lock);
+		while (!rl->stop && rl->count == RELAY_SLOTS)
+			pthread_cond_wait(&rl->cond, &rl->lock);
+		if (rl->stop) {
+			rl->ended = true;
+			pthread_cond_broadcast(&rl->cond);
+			pthread_mutex_unlock(&rl->lock);
+			return NULL;
+		}
+		slot = (rl->head + rl->count) % RELAY_SLOTS;
+		pthread_mutex_unlock(&rl->lock);
+		/* the slot is the reader's until counted in */
+		n = copy_src_read(rl->s, &off, rl->buf[slot], MIG_COPY_CHUNK,
+				  err);
+		pthread_mutex_lock(&rl->lock);
+		if (n <= 0) {
+			rl->r = n;
+			snprintf(rl->err, sizeof rl->err, "%s", err);
+			rl->ended = true;
+			pthread_cond_broadcast(&rl->cond);
+			pthread_mutex_unlock(&rl->lock);
+			return NULL;
+		}
+		rl->off[slot] = off;
+		rl->len[slot] = (size_t)n;
+		rl->count++;
+		pthread_cond_broadcast(&rl->cond);
+		pthread_mutex_unlock(&rl->lock);
+	}
+}
+
 /* Copies one file of the source's disk or image directory to the
  * target's, verified; counted: its bytes are the migration's progress.
  * -ENOENT if the source has no such file. */
@@ -145,37 +207,65 @@ static int copy_file(struct migctx *x, enum copy_area area, const char *name,
 		     bool counted, char *sum_hex)
 {
 	struct netdrv *src = x->from->net, *dst = x->to->net;
+	struct relay rl = { .r = 0 };
 	struct copy_src *s = NULL;
 	struct copy_dst *d = NULL;
-	unsigned char *buf;   /* not in TLS: see hash_file in copy.c */
-	uint64_t done = 0, off, bw = x->m->bandwidth_mib << 20;
+	uint64_t done = 0, bw = x->m->bandwidth_mib << 20;
 	int64_t t0 = clock_ms(), last = 0;
-	ssize_t n;
+	pthread_t th;
+	bool started = false;
+	size_t i;
 	int r;
 
 	r = src->ops->file_source(src, area, name, &s, x->err);
 	if (r)
 		return r;
-	buf = malloc(MIG_COPY_CHUNK);
-	if (!buf) {
-		copy_src_close(s);
-		return fail(x, ENOMEM, "out of memory");
-	}
-	r = dst->ops->file_sink(dst, area, name, s->size, &d, x->err);
+	/* buffers on the heap: a buffer in TLS is zeroed at every start of
+	 * a FUSE worker thread */
+	for (i = 0; i < RELAY_SLOTS && r == 0; i++)
+		if (!(rl.buf[i] = malloc(MIG_COPY_CHUNK)))
+			r = fail(x, ENOMEM, "out of memory");
+	if (r == 0)
+		r = dst->ops->file_sink(dst, area, name, s->size, &d, x->err);
 	if (r) {
 		copy_src_close(s);
-		free(buf);
+		for (i = 0; i < RELAY_SLOTS; i++)
+			free(rl.buf[i]);
 		return r;
 	}
 	if (counted)
 		progress(x, 0, s->data, 0);
-	while ((n = copy_src_read(s, &off, buf, MIG_COPY_CHUNK, x->err)) > 0) {
+	rl.s = s;
+	pthread_mutex_init(&rl.lock, NULL);
+	pthread_cond_init(&rl.cond, NULL);
+	r = pthread_create(&th, NULL, relay_reader, &rl);
+	if (r)
+		r = fail(x, r, "copy thread: %s", strerror(r));
+	else
+		started = true;
+	while (r == 0) {
+		size_t slot;
 		int64_t now;
 
-		r = copy_dst_write(d, off, buf, (size_t)n, x->err);
+		pthread_mutex_lock(&rl.lock);
+		while (rl.count == 0 && !rl.ended)
+			pthread_cond_wait(&rl.cond, &rl.lock);
+		if (rl.count == 0) {   /* ended, all written */
+			pthread_mutex_unlock(&rl.lock);
+			break;
+		}
+		slot = rl.head;
+		pthread_mutex_unlock(&rl.lock);
+		r = copy_dst_write(d, rl.off[slot], rl.buf[slot], rl.len[slot],
+				   x->err);
+		done += rl.len[slot];
+		pthread_mutex_lock(&rl.lock);
+		rl.head = (rl.head + 1) % RELAY_SLOTS;
+		rl.count--;
+		pthread_cond_broadcast(&rl.cond);
+		pthread_mutex_unlock(&rl.lock);
 		if (r)
 			break;
-		done += (uint64_t)n;
 		/* the cap on bandwidth: ahead of it, wait (and listen) */
 		while (bw && !cancelled(x) &&
 		       (int64_t)(done * 1000 / bw) > clock_ms() - t0)
@@ -192,8 +282,16 @@ static int copy_file(struct migctx *x, enum copy_area area, const char *name,
 				 (uint64_t)(now - t0) : 0);
 		}
 	}
-	if (r == 0 && n < 0)
-		r = (int)n;
+	pthread_mutex_lock(&rl.lock);
+	rl.stop = true;
+	pthread_cond_broadcast(&rl.cond);
+	pthread_mutex_unlock(&rl.lock);
+	if (started)
+		pthread_join(th, NULL);   /* the source is ours again */
+	if (r == 0 && rl.r < 0) {
+		r = (int)rl.r;
+		snprintf(x->err, sizeof x->err, "%s", rl.err);
+	}
 	if (r == 0) {
 		r = copy_dst_finish(d, s->sum, x->err);
 		d = NULL;
@@ -205,7 +303,10 @@ static int copy_file(struct migctx *x, enum copy_area area, const char *name,
 			 (uint64_t)(clock_ms() - t0) : 0);
 	copy_dst_abort(d);
 	copy_src_close(s);
-	free(buf);
+	pthread_mutex_destroy(&rl.lock);
+	pthread_cond_destroy(&rl.cond);
+	for (i = 0; i < RELAY_SLOTS; i++)
+		free(rl.buf[i]);
 	return r;
 }
 
