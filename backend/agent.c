@@ -284,8 +284,6 @@ static void refresh_console(struct agent_drv *a, const char *uuid)
 	amsg_free(&ans);
 }
 
-/* The background check: a ping a second (the status), then what reads
- * need, refreshed. */
 /* Does a channel whose other end has not written yet still stand? */
 static bool chan_alive(struct xfer_chan *ch)
 {
@@ -353,6 +351,8 @@ static void keep_spare(struct agent_drv *a)
 	spare_put(a, s);
 }
 
+/* The background check: a ping a second (the status), then what reads
+ * need, refreshed. */
 static void *checker(void *arg)
 {
 	struct agent_drv *a = arg;
