@@ -25,6 +25,9 @@ struct attr {
 	/* Called without the lock: does the whole operation. */
 	int (*store)(struct model *m, const struct node *n, const char *value,
 		     char *err);
+	/* The value can change with no operation on its tenant: a lease,
+	 * a VM's state, a migration's progress, a cloud's status. */
+	bool changes;
 };
 
 struct group {
@@ -486,72 +489,72 @@ static int store_vm(struct model *m, const struct node *n, const char *value,
 /* ---- the tree ---- */
 
 static const struct attr cloud_attrs[] = {
-	{ "uri", 0444, show_cloud_uri, NULL },
-	{ "vtep", 0444, show_cloud_vtep, NULL },
-	{ "status", 0444, show_cloud_status, NULL },
-	{ "vms", 0444, show_cloud_vms, NULL },
-	{ NULL, 0, NULL, NULL },
+	{ "uri", 0444, show_cloud_uri, NULL, false },
+	{ "vtep", 0444, show_cloud_vtep, NULL, false },
+	{ "status", 0444, show_cloud_status, NULL, true },
+	{ "vms", 0444, show_cloud_vms, NULL, true },
+	{ NULL, 0, NULL, NULL, false },
 };
 
 static const struct attr root_attrs[] = {
-	{ "spec.yaml", 0644, show_root_spec, NULL },
-	{ "events", 0444, show_events, NULL },
-	{ "topology.dot", 0444, show_topology, NULL },
-	{ "status", 0444, show_root_status, NULL },
-	{ NULL, 0, NULL, NULL },
+	{ "spec.yaml", 0644, show_root_spec, NULL, true },
+	{ "events", 0444, show_events, NULL, true },
+	{ "topology.dot", 0444, show_topology, NULL, true },
+	{ "status", 0444, show_root_status, NULL, true },
+	{ NULL, 0, NULL, NULL, false },
 };
 
 static const struct attr tenant_attrs[] = {
-	{ "id", 0444, show_tenant_id, NULL },
-	{ "status", 0444, show_tenant_status, NULL },
-	{ "spec.yaml", 0644, show_tenant_spec, NULL },
-	{ NULL, 0, NULL, NULL },
+	{ "id", 0444, show_tenant_id, NULL, false },
+	{ "status", 0444, show_tenant_status, NULL, true },
+	{ "spec.yaml", 0644, show_tenant_spec, NULL, true },
+	{ NULL, 0, NULL, NULL, false },
 };
 
 static const struct attr subnets_attrs[] = {
-	{ "new", 0200, NULL, store_subnets_new },
-	{ NULL, 0, NULL, NULL },
+	{ "new", 0200, NULL, store_subnets_new, false },
+	{ NULL, 0, NULL, NULL, false },
 };
 
 static const struct attr subnet_attrs[] = {
-	{ "cidr", 0444, show_subnet_cidr, NULL },
-	{ "gateway", 0444, show_subnet_gateway, NULL },
-	{ "cloud", 0644, show_subnet_cloud, store_subnet_cloud },
-	{ "clouds", 0444, show_subnet_clouds, NULL },
-	{ "vni", 0444, show_subnet_vni, NULL },
-	{ "bridge", 0444, show_subnet_bridge, NULL },
-	{ "status", 0444, show_subnet_status, NULL },
-	{ NULL, 0, NULL, NULL },
+	{ "cidr", 0444, show_subnet_cidr, NULL, false },
+	{ "gateway", 0444, show_subnet_gateway, NULL, false },
+	{ "cloud", 0644, show_subnet_cloud, store_subnet_cloud, true },
+	{ "clouds", 0444, show_subnet_clouds, NULL, true },
+	{ "vni", 0444, show_subnet_vni, NULL, false },
+	{ "bridge", 0444, show_subnet_bridge, NULL, false },
+	{ "status", 0444, show_subnet_status, NULL, true },
+	{ NULL, 0, NULL, NULL, false },
 };
 
 static const struct attr dhcp_attrs[] = {
-	{ "server", 0444, show_dhcp_server, NULL },
-	{ "range", 0644, show_dhcp_range, store_dhcp_range },
-	{ "domain", 0644, show_dhcp_domain, store_dhcp_domain },
-	{ "hosts", 0444, show_dhcp_hosts, NULL },
-	{ "leases", 0444, show_dhcp_leases, NULL },
-	{ "status", 0444, show_dhcp_status, NULL },
-	{ NULL, 0, NULL, NULL },
+	{ "server", 0444, show_dhcp_server, NULL, true },
+	{ "range", 0644, show_dhcp_range, store_dhcp_range, false },
+	{ "domain", 0644, show_dhcp_domain, store_dhcp_domain, false },
+	{ "hosts", 0444, show_dhcp_hosts, NULL, true },
+	{ "leases", 0444, show_dhcp_leases, NULL, true },
+	{ "status", 0444, show_dhcp_status, NULL, true },
+	{ NULL, 0, NULL, NULL, false },
 };
 
 static const struct attr vm_attrs[] = {
-	{ "subnet", 0644, show_vm_subnet, store_vm },
-	{ "vcpus", 0644, show_vm_vcpus, store_vm },
-	{ "memory", 0644, show_vm_memory, store_vm },
-	{ "disk", 0644, show_vm_disk, store_vm },
-	{ "image", 0644, show_vm_image, store_vm },
-	{ "mac", 0444, show_vm_mac, NULL },
-	{ "ip", 0444, show_vm_ip, NULL },
-	{ "state", 0644, show_vm_state, store_vm },
-	{ "location", 0644, show_vm_location, store_vm },
-	{ "migration", 0444, show_vm_migration, NULL },
-	{ "console", 0444, show_vm_console, NULL },
-	{ "xml", 0444, show_vm_xml, NULL },
-	{ "status", 0444, show_vm_status, NULL },
-	{ NULL, 0, NULL, NULL },
+	{ "subnet", 0644, show_vm_subnet, store_vm, false },
+	{ "vcpus", 0644, show_vm_vcpus, store_vm, false },
+	{ "memory", 0644, show_vm_memory, store_vm, false },
+	{ "disk", 0644, show_vm_disk, store_vm, false },
+	{ "image", 0644, show_vm_image, store_vm, false },
+	{ "mac", 0444, show_vm_mac, NULL, false },
+	{ "ip", 0444, show_vm_ip, NULL, false },
+	{ "state", 0644, show_vm_state, store_vm, true },
+	{ "location", 0644, show_vm_location, store_vm, true },
+	{ "migration", 0444, show_vm_migration, NULL, true },
+	{ "console", 0444, show_vm_console, NULL, true },
+	{ "xml", 0444, show_vm_xml, NULL, true },
+	{ "status", 0444, show_vm_status, NULL, true },
+	{ NULL, 0, NULL, NULL, false },
 };
 
-static const struct attr no_attrs[] = { { NULL, 0, NULL, NULL } };
+static const struct attr no_attrs[] = { { NULL, 0, NULL, NULL, false } };
 
 static const struct group root_groups[] = {
 	{ "clouds", NODE_CLOUDS },
@@ -654,6 +657,11 @@ int tree_walk(const char *path, char *buf, size_t len, struct node *n)
 			break;
 	}
 	return 0;
+}
+
+bool tree_changes(const struct node *n)
+{
+	return n->attr && n->attr->changes;
 }
 
 bool tree_name_reserved(enum node_kind kind, const char *name)

@@ -61,6 +61,12 @@ int tree_walk(const char *path, char *buf, size_t len, struct node *n);
 /* Names of files and default directories of a kind: not for objects. */
 bool tree_name_reserved(enum node_kind kind, const char *name);
 
+/* Whether the node's value can change with no operation on its tenant
+ * (leases, a VM's state, a migration's progress, statuses): fs/ checks
+ * those the kernel caches now and then; the others change only by an
+ * operation, after which it checks the tenant's. */
+bool tree_changes(const struct node *n);
+
 int tree_stat(struct model *m, const struct node *n, struct tree_stat *st);
 /* Checks an open for reading and/or writing: -EACCES for a read-only
  * attribute opened for writing and the like, -EISDIR for a directory. */

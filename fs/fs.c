@@ -13,6 +13,7 @@
 
 #include "../core/events.h"
 #include "../core/tree.h"
+#include "kcache.h"
 #include "scratch.h"
 
 /* A path split in place; the node's names point into buf. */
@@ -64,9 +65,12 @@ static void fs_events_new(void *ctx)
 	pthread_mutex_unlock(&readers_lock);
 }
 
+/* The model: set at init (the kernel cache's checker has no request). */
+static struct model *model;
+
 static struct model *fs_model(void)
 {
-	return fuse_get_context()->private_data;
+	return model;
 }
 
 static int fs_resolve(const char *path, struct fs_path *p)
@@ -81,21 +85,34 @@ static bool fs_interrupted(void)
 	return fuse_interrupted() != 0;
 }
 
+static int stat_path(const char *path, struct stat *st, bool *changes);
+
 static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
-	struct model *m = fuse_get_context()->private_data;
+	struct fuse_context *c = fuse_get_context();
+	struct model *m = c->private_data;
 
 	(void)conn;
+	model = m;
 	m->interrupted = fs_interrupted;
 	events_on_new(tree_events(m), fs_events_new, NULL);
-	/* Values change behind the kernel's back (leases, status): no
-	 * caching, so that stat sizes and reads are always exact. */
-	cfg->entry_timeout = 0;
-	cfg->attr_timeout = 0;
+	/* The kernel keeps names and attributes, and is told when they
+	 * change (kcache.h); names that do not exist are asked again each
+	 * time: a write to subnets/new makes one. Contents are generated
+	 * at open (direct_io), never kept. */
+	cfg->entry_timeout = KC_TIMEOUT;
+	cfg->attr_timeout = KC_TIMEOUT;
 	cfg->negative_timeout = 0;
 	cfg->use_ino = 0;
 	cfg->nullpath_ok = 0;
+	kc_start(c->fuse, stat_path);
 	return m;
+}
+
+static void fs_destroy(void *data)
+{
+	(void)data;
+	kc_stop();
 }
 
 /* A scratch file's attributes, as the tree's. */
@@ -114,17 +131,20 @@ static int scratch_attr(const char *path, struct tree_stat *ts)
 	return 0;
 }
 
-static int fs_getattr(const char *path, struct stat *st,
-		      struct fuse_file_info *fi)
+/* A path's attributes now; *changes: whether its value changes with no
+ * operation on its tenant (tree_changes). */
+static int stat_path(const char *path, struct stat *st, bool *changes)
 {
 	struct fs_path p;
 	struct tree_stat ts;
 	int r;
 
-	(void)fi;
+	*changes = false;
 	r = fs_resolve(path, &p);
-	if (r == 0)
+	if (r == 0) {
 		r = tree_stat(fs_model(), &p.node, &ts);
+		*changes = tree_changes(&p.node);
+	}
 	if (r == -ENOENT)
 		r = scratch_attr(path, &ts);
 	if (r)
@@ -142,45 +162,122 @@ static int fs_getattr(const char *path, struct stat *st,
 	return 0;
 }
 
+/* Attributes the kernel will keep: listed, so that it is told when they
+ * change (kcache.h). */
+static int stat_kept(const char *path, struct stat *st)
+{
+	uint64_t gen;
+	bool changes;
+	int r, tries = 0;
+
+	do {
+		gen = kc_gen();
+		r = stat_path(path, st, &changes);
+		if (r)
+			return r;
+	} while (!kc_seen(path, st, changes, gen) && ++tries < 8);
+	return 0;
+}
+
+static int fs_getattr(const char *path, struct stat *st,
+		      struct fuse_file_info *fi)
+{
+	(void)fi;
+	return stat_kept(path, st);
+}
+
+/* A directory's names, gathered under the model's lock and given to the
+ * kernel after it (attributes of READDIRPLUS take the lock again). */
 struct fill_ctx {
-	void *buf;
-	fuse_fill_dir_t filler;
+	struct fill_name {
+		char *name;
+		bool dir;
+	} *v;
+	size_t n, cap;
+	bool nomem;
 };
 
-static void fs_fill(void *ctx, const char *name, bool dir)
+static void gather(void *ctx, const char *name, bool dir)
 {
 	struct fill_ctx *f = ctx;
+	struct fill_name *v;
+
+	if (f->nomem)
+		return;
+	if (f->n == f->cap) {
+		v = realloc(f->v, (f->cap ? f->cap * 2 : 32) * sizeof *v);
+		if (!v) {
+			f->nomem = true;
+			return;
+		}
+		f->v = v;
+		f->cap = f->cap ? f->cap * 2 : 32;
+	}
+	f->v[f->n].name = strdup(name);
+	if (!f->v[f->n].name) {
+		f->nomem = true;
+		return;
+	}
+	f->v[f->n++].dir = dir;
+}
+
+static void gather_file(void *ctx, const char *name)
+{
+	gather(ctx, name, false);
+}
+
+/* One name; with READDIRPLUS its attributes too, but not for the root's
+ * files: each sums up the whole estate, and a plain ls does not need
+ * them made. */
+static void give(const char *dir, const struct fill_name *e, bool plus,
+		 void *buf, fuse_fill_dir_t filler)
+{
+	char path[PATH_MAX];
 	struct stat st;
 
 	memset(&st, 0, sizeof st);
-	st.st_mode = dir ? S_IFDIR : S_IFREG;
-	f->filler(f->buf, name, &st, 0, 0);
-}
-
-static void fs_fill_file(void *ctx, const char *name)
-{
-	fs_fill(ctx, name, false);
+	st.st_mode = e->dir ? S_IFDIR : S_IFREG;
+	if (plus && (e->dir || strcmp(dir, "/")) &&
+	    (size_t)snprintf(path, sizeof path, "%s/%s",
+			     strcmp(dir, "/") ? dir : "", e->name) <
+		    sizeof path &&
+	    stat_kept(path, &st) == 0) {
+		filler(buf, e->name, &st, 0, FUSE_FILL_DIR_PLUS);
+		return;
+	}
+	filler(buf, e->name, &st, 0, 0);
 }
 
 static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 		      off_t off, struct fuse_file_info *fi,
 		      enum fuse_readdir_flags flags)
 {
-	struct fill_ctx f = { buf, filler };
+	struct fill_ctx f = { NULL, 0, 0, false };
+	struct fill_name dot = { (char *)".", true }, dotdot = { (char *)"..", true };
+	bool plus = flags & FUSE_READDIR_PLUS;
 	struct fs_path p;
+	size_t i;
 	int r;
 
 	(void)off;
 	(void)fi;
-	(void)flags;
 	r = fs_resolve(path, &p);
 	if (r)
 		return r;
-	fs_fill(&f, ".", true);
-	fs_fill(&f, "..", true);
-	r = tree_readdir(fs_model(), &p.node, fs_fill, &f);
+	r = tree_readdir(fs_model(), &p.node, gather, &f);
 	if (r == 0)
-		scratch_list(path, fs_fill_file, &f);
+		scratch_list(path, gather_file, &f);
+	if (r == 0 && f.nomem)
+		r = -ENOMEM;
+	if (r == 0) {
+		give(path, &dot, false, buf, filler);
+		give(path, &dotdot, false, buf, filler);
+		for (i = 0; i < f.n; i++)
+			give(path, &f.v[i], plus, buf, filler);
+	}
+	for (i = 0; i < f.n; i++)
+		free(f.v[i].name);
+	free(f.v);
 	return r;
 }
 
@@ -394,7 +491,9 @@ static int fs_write(const char *path, const char *buf, size_t size,
 	r = fs_resolve(path, &p);
 	if (r)
 		return r;
-	return tree_write(fs_model(), &p.node, buf, size);
+	r = tree_write(fs_model(), &p.node, buf, size);
+	kc_after_op(path);
+	return r;
 }
 
 static int fs_truncate(const char *path, off_t size,
@@ -414,6 +513,8 @@ static int fs_truncate(const char *path, off_t size,
 	r = fs_resolve(path, &p);
 	if (r == 0)
 		r = tree_truncate(fs_model(), &p.node, (size_t)size);
+	if (r != -ENOENT)
+		kc_after_op(path);
 	if (r == -ENOENT && (sc = scratch_get(path))) {
 		r = scratch_truncate(sc, size);
 		scratch_put(sc);
@@ -440,6 +541,7 @@ static int fs_flush(const char *path, struct fuse_file_info *fi)
 	if (r == 0)
 		r = tree_write(fs_model(), &p.node, h->doc.len ? h->doc.s : "",
 			       h->doc.len);
+	kc_after_op(path);
 	h->doc.len = 0;
 	return r < 0 ? r : 0;
 }
@@ -487,7 +589,9 @@ static int fs_mkdir(const char *path, mode_t mode)
 	r = fs_resolve(path, &p);
 	if (r)
 		return r == -ENOENT ? -EPERM : r;
-	return tree_mkdir(fs_model(), &p.node);
+	r = tree_mkdir(fs_model(), &p.node);
+	kc_after_op(path);
+	return r;
 }
 
 static int fs_rmdir(const char *path)
@@ -495,7 +599,11 @@ static int fs_rmdir(const char *path)
 	struct fs_path p;
 	int r = fs_resolve(path, &p);
 
-	return r ? r : tree_rmdir(fs_model(), &p.node);
+	if (r)
+		return r;
+	r = tree_rmdir(fs_model(), &p.node);
+	kc_after_op(path);
+	return r;
 }
 
 static int fs_unlink(const char *path)
@@ -506,7 +614,11 @@ static int fs_unlink(const char *path)
 	if (r == 0)
 		return 0;
 	r = fs_resolve(path, &p);
-	return r ? r : tree_unlink(fs_model(), &p.node);
+	if (r)
+		return r;
+	r = tree_unlink(fs_model(), &p.node);
+	kc_after_op(path);
+	return r;
 }
 
 /* The directory of path exists in the tree, and path names nothing. */
@@ -584,6 +696,7 @@ static int fs_rename(const char *from, const char *to, unsigned int flags)
 		if (r == 0)
 			r = tree_write(fs_model(), &p.node,
 				       data.len ? data.s : "", data.len);
+		kc_after_op(to);
 		if (r >= 0)
 			r = scratch_unlink(from);
 	} else if (r == -ENOENT) {
@@ -622,7 +735,11 @@ static int fs_chown(const char *path, uid_t uid, gid_t gid,
 		return 0;
 	}
 	r = fs_resolve(path, &p);
-	return r ? r : tree_chown(fs_model(), &p.node, uid, gid);
+	if (r)
+		return r;
+	r = tree_chown(fs_model(), &p.node, uid, gid);
+	kc_after_op(path);
+	return r;
 }
 
 /* touch(1) on an attribute is harmless: accept it. */
@@ -645,6 +762,7 @@ static int fs_utimens(const char *path, const struct timespec tv[2],
 
 static const struct fuse_operations fs_ops = {
 	.init = fs_init,
+	.destroy = fs_destroy,
 	.getattr = fs_getattr,
 	.readdir = fs_readdir,
 	.open = fs_open,

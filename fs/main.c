@@ -109,9 +109,11 @@ static int parse_vni(const char *s, uint32_t *min, uint32_t *max)
  * -uz would, so that a new mount can take its place. */
 static void clear_dead_mount(const char *mountpoint)
 {
-	struct stat st;
+	struct statx stx;
 
-	if (stat(mountpoint, &st) == 0 || errno != ENOTCONN)
+	/* forced past the kernel's cache, which a dead mount still serves */
+	if (statx(AT_FDCWD, mountpoint, AT_STATX_FORCE_SYNC,
+		  STATX_BASIC_STATS, &stx) == 0 || errno != ENOTCONN)
 		return;
 	if (umount2(mountpoint, MNT_DETACH) == 0)
 		log_info("cleared the dead mount at %s", mountpoint);

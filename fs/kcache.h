@@ -1,0 +1,45 @@
+/* The kernel's cache of names and attributes (DESIGN §9: "unchanged
+ * values served from the kernel's cache, invalidated on change").
+ *
+ * The kernel keeps what a LOOKUP, GETATTR or READDIRPLUS gave it for
+ * KC_TIMEOUT seconds. Here is the list of what it was given, path by
+ * path, grouped by tenant; an entry is dropped once the kernel is told
+ * to forget it. Two things tell it:
+ *  - after every operation (a write, mkdir, rmdir, chown, a spec.yaml
+ *    applied), kc_after_op compares the tenant's entries with what they
+ *    are now, before the operation's reply: the caller that sees its
+ *    write return sees the new sizes and owners;
+ *  - values that change with no operation (a lease, a VM's state, a
+ *    migration's progress: tree_changes) are compared by a thread every
+ *    KC_PERIOD_MS, longer while the list is long (the check takes at
+ *    most about 5% of a core).
+ * Files of the root (spec.yaml, topology.dot, status, events) sum up the
+ * whole estate: they are not compared but dropped at every check. */
+#ifndef MAAS_FS_KCACHE_H
+#define MAAS_FS_KCACHE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#define FUSE_USE_VERSION 312
+#include <fuse.h>
+
+#define KC_TIMEOUT 60.0     /* seconds: the kernel's entry and attr timeouts */
+#define KC_PERIOD_MS 100
+
+/* Attributes of a path now, or -errno. *changes: tree_changes. */
+typedef int (*kc_stat_fn)(const char *path, struct stat *st, bool *changes);
+
+void kc_start(struct fuse *f, kc_stat_fn stat_fn);
+void kc_stop(void);
+/* Taken before computing attributes that kc_seen then records. */
+uint64_t kc_gen(void);
+/* Records attributes given to the kernel; false if a check ran since
+ * kc_gen returned gen: they may be old, compute them again. */
+bool kc_seen(const char *path, const struct stat *st, bool changes,
+	     uint64_t gen);
+/* An operation on path has finished (whatever its outcome). */
+void kc_after_op(const char *path);
+
+#endif
