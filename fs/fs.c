@@ -30,6 +30,7 @@ struct fs_handle {
 	enum tree_file kind;
 	struct strbuf content;
 	bool readable;
+	bool append;                  /* opened O_APPEND */
 	struct strbuf doc;            /* spec.yaml: written so far */
 	bool dirty;                   /* spec.yaml: written since applied */
 	struct events_cursor cursor;  /* events */
@@ -309,6 +310,7 @@ static int open_scratch(const char *path, struct fuse_file_info *fi)
 		scratch_truncate(sc, 0);
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->direct_io = 1;
+	fi->noflush = 1;
 	return 0;
 }
 
@@ -332,8 +334,12 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 	if (!h)
 		return -ENOMEM;
 	h->kind = tree_file_kind(&p.node);
+	h->append = fi->flags & O_APPEND;
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->direct_io = 1;   /* generated content: sizes come from getattr */
+	/* Only spec.yaml does anything at close: the others' close(2) needs
+	 * no round trip to maasfs. */
+	fi->noflush = h->kind != TREE_FILE_SPEC;
 	if (h->kind == TREE_FILE_EVENTS) {
 		events_open(tree_events(fs_model()), &h->cursor);
 		fi->nonseekable = 1;
@@ -491,6 +497,17 @@ static int fs_write(const char *path, const char *buf, size_t size,
 	r = fs_resolve(path, &p);
 	if (r)
 		return r;
+	/* An append lands after the value, wherever the kernel thinks its
+	 * end is (an O_TRUNC open makes it 0 there, until the next stat). */
+	if (h && h->append) {
+		struct tree_stat ts;
+
+		r = tree_stat(fs_model(), &p.node, &ts);
+		if (r)
+			return r;
+		if (ts.size)
+			return -EINVAL;
+	}
 	r = tree_write(fs_model(), &p.node, buf, size);
 	kc_after_op(path);
 	return r;
@@ -667,6 +684,7 @@ static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	h->scratch = sc;
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->direct_io = 1;
+	fi->noflush = 1;
 	return 0;
 }
 
