@@ -379,8 +379,7 @@ static void *checker(void *arg)
 			keep_spare(a);
 		}
 		amsg_free(&ans);
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += AGENT_TICK_MS / 1000;
+		deadline_in(&until, AGENT_TICK_MS);
 		pthread_mutex_lock(&a->cache);
 		if (!a->stop)
 			pthread_cond_timedwait(&a->wake, &a->cache, &until);
@@ -1097,7 +1096,7 @@ struct netdrv *netdrv_agent_new(const struct agent_conf *c, char *err)
 	pthread_mutex_init(&a->io, NULL);
 	pthread_mutex_init(&a->spare_lock, NULL);
 	pthread_mutex_init(&a->cache, NULL);
-	pthread_cond_init(&a->wake, NULL);
+	cond_init_monotonic(&a->wake);
 	snprintf(a->why, sizeof a->why, "not reached yet");
 	if (pthread_create(&a->thread, NULL, checker, a) == 0)
 		a->thread_started = true;

@@ -531,11 +531,6 @@ struct sweep {
 	char *err;
 };
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 static int cmp_vni(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a;
@@ -547,7 +542,7 @@ static int cmp_vni(const void *a, const void *b)
 static bool keep_tenant(const struct net_keep *k, const char *tenant)
 {
 	return bsearch(&tenant, k->tenants, k->ntenants, sizeof *k->tenants,
-		       cmp_str) != NULL;
+		       cmp_strp) != NULL;
 }
 
 static const struct net_keep_subnet *keep_subnet(const struct net_keep *k,

@@ -1112,7 +1112,7 @@ static int lv_migrate(struct virtdrv *vd, struct virtdrv *vdst,
 	m.flags = VIR_MIGRATE_LIVE | VIR_MIGRATE_PERSIST_DEST |
 		  VIR_MIGRATE_NON_SHARED_DISK | VIR_MIGRATE_ABORT_ON_ERROR;
 	pthread_mutex_init(&m.lock, NULL);
-	pthread_cond_init(&m.cond, NULL);
+	cond_init_monotonic(&m.cond);
 	r = pthread_create(&th, NULL, mig_thread, &m);
 	if (r) {
 		r = err_set(err, r, "migration thread: %s", strerror(r));
@@ -1122,12 +1122,7 @@ static int lv_migrate(struct virtdrv *vd, struct virtdrv *vdst,
 	while (!m.done) {
 		struct timespec until;
 
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += 250 * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		deadline_in(&until, 250);
 		pthread_cond_timedwait(&m.cond, &m.lock, &until);
 		if (m.done)
 			break;

@@ -23,15 +23,11 @@ struct events {
 struct events *events_new(void)
 {
 	struct events *e = calloc(1, sizeof *e);
-	pthread_condattr_t ca;
 
 	if (!e)
 		return NULL;
 	pthread_mutex_init(&e->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&e->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	cond_init_monotonic(&e->cond);
 	return e;
 }
 
@@ -181,14 +177,6 @@ bool events_ready(struct events *e, const struct events_cursor *c)
 	return r;
 }
 
-static void deadline(struct timespec *ts, int ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_nsec += (long)ms * 1000000L;
-	ts->tv_sec += ts->tv_nsec / 1000000000L;
-	ts->tv_nsec %= 1000000000L;
-}
-
 int events_read(struct events *e, struct events_cursor *c, size_t max,
 		bool wait, bool (*interrupted)(void), struct strbuf *out)
 {
@@ -207,7 +195,7 @@ int events_read(struct events *e, struct events_cursor *c, size_t max,
 			r = -EINTR;
 			goto out;
 		}
-		deadline(&ts, TICK_MS);
+		deadline_in(&ts, TICK_MS);
 		pthread_cond_timedwait(&e->cond, &e->lock, &ts);
 	}
 	oldest = e->head > EVENTS_KEEP ? e->head - EVENTS_KEEP : 0;

@@ -28,16 +28,12 @@ struct janitor {
 struct janitor *janitor_new(struct model *m)
 {
 	struct janitor *j = calloc(1, sizeof *j);
-	pthread_condattr_t ca;
 
 	if (!j)
 		return NULL;
 	j->m = m;
 	pthread_mutex_init(&j->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&j->wake, &ca);
-	pthread_condattr_destroy(&ca);
+	cond_init_monotonic(&j->wake);
 	return j;
 }
 
@@ -97,8 +93,7 @@ static void *janitor_thread(void *arg)
 		pthread_mutex_lock(&j->lock);
 		if (j->stop)
 			break;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += JANITOR_TICK_MS / 1000;
+		deadline_in(&ts, JANITOR_TICK_MS);
 		pthread_cond_timedwait(&j->wake, &j->lock, &ts);
 	}
 	pthread_mutex_unlock(&j->lock);

@@ -269,11 +269,6 @@ out:
 		sweep_release(w, v, prev);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The disk and console log of one VM on the swept cloud, if they may go:
  * no domain of it there (sweep_domain keeps the disk of one that runs),
  * its location holding its own disk. */
@@ -351,7 +346,7 @@ static void sweep_disks(struct cloud_sweep *w)
 			nu++;
 	}
 	if (nu)
-		qsort(uuids, nu, sizeof *uuids, cmp_str);
+		qsort(uuids, nu, sizeof *uuids, cmp_strp);
 	for (i = 0; i < nu; i++)
 		if (i == 0 || strcmp(uuids[i], uuids[i - 1]))
 			sweep_disk(w, uuids[i]);

@@ -187,9 +187,13 @@ static int fs_getattr(const char *path, struct stat *st,
 	return stat_kept(path, st);
 }
 
-/* A directory's names, gathered under the model's lock and given to the
- * kernel after it (attributes of READDIRPLUS take the lock again). */
+/* A directory's names: given to the kernel at once for READDIR; for
+ * READDIRPLUS gathered under the model's lock and given after it (their
+ * attributes take the lock again). */
 struct fill_ctx {
+	void *buf;
+	fuse_fill_dir_t filler;
+	bool plus;
 	struct fill_name {
 		char *name;
 		bool dir;
@@ -202,7 +206,14 @@ static void gather(void *ctx, const char *name, bool dir)
 {
 	struct fill_ctx *f = ctx;
 	struct fill_name *v;
+	struct stat st;
 
+	if (!f->plus) {
+		memset(&st, 0, sizeof st);
+		st.st_mode = dir ? S_IFDIR : S_IFREG;
+		f->filler(f->buf, name, &st, 0, 0);
+		return;
+	}
 	if (f->nomem)
 		return;
 	if (f->n == f->cap) {
@@ -227,9 +238,9 @@ static void gather_file(void *ctx, const char *name)
 	gather(ctx, name, false);
 }
 
-/* One name; with READDIRPLUS its attributes too, but not for the root's
- * files: each sums up the whole estate, and a plain ls does not need
- * them made. */
+/* One name; with READDIRPLUS its attributes too, unless the kernel has
+ * them already, and not for the root's files: each sums up the whole
+ * estate, and a plain ls does not need them made. */
 static void give(const char *dir, const struct fill_name *e, bool plus,
 		 void *buf, fuse_fill_dir_t filler)
 {
@@ -242,7 +253,7 @@ static void give(const char *dir, const struct fill_name *e, bool plus,
 	    (size_t)snprintf(path, sizeof path, "%s/%s",
 			     strcmp(dir, "/") ? dir : "", e->name) <
 		    sizeof path &&
-	    stat_kept(path, &st) == 0) {
+	    !kc_kept(path) && stat_kept(path, &st) == 0) {
 		filler(buf, e->name, &st, 0, FUSE_FILL_DIR_PLUS);
 		return;
 	}
@@ -253,9 +264,9 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 		      off_t off, struct fuse_file_info *fi,
 		      enum fuse_readdir_flags flags)
 {
-	struct fill_ctx f = { NULL, 0, 0, false };
+	struct fill_ctx f = { buf, filler, flags & FUSE_READDIR_PLUS,
+			      NULL, 0, 0, false };
 	struct fill_name dot = { (char *)".", true }, dotdot = { (char *)"..", true };
-	bool plus = flags & FUSE_READDIR_PLUS;
 	struct fs_path p;
 	size_t i;
 	int r;
@@ -265,17 +276,15 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 	r = fs_resolve(path, &p);
 	if (r)
 		return r;
+	give(path, &dot, false, buf, filler);
+	give(path, &dotdot, false, buf, filler);
 	r = tree_readdir(fs_model(), &p.node, gather, &f);
 	if (r == 0)
 		scratch_list(path, gather_file, &f);
 	if (r == 0 && f.nomem)
 		r = -ENOMEM;
-	if (r == 0) {
-		give(path, &dot, false, buf, filler);
-		give(path, &dotdot, false, buf, filler);
-		for (i = 0; i < f.n; i++)
-			give(path, &f.v[i], plus, buf, filler);
-	}
+	for (i = 0; r == 0 && i < f.n; i++)
+		give(path, &f.v[i], true, buf, filler);
 	for (i = 0; i < f.n; i++)
 		free(f.v[i].name);
 	free(f.v);

@@ -146,6 +146,20 @@ out:
 	return ok;
 }
 
+bool kc_kept(const char *path)
+{
+	struct kc_bucket *b;
+	char name[64];
+	bool kept;
+
+	bucket_name(path, name);
+	pthread_mutex_lock(&kc.lock);
+	b = objset_find(&kc.buckets, name);
+	kept = b && objset_find(&b->entries, path);
+	pthread_mutex_unlock(&kc.lock);
+	return kept;
+}
+
 /* Tells the kernel to forget the path's attributes, and drops the entry
  * (the bucket's i-th). */
 static void forget(struct kc_bucket *b, size_t i)
@@ -242,13 +256,7 @@ static void *kc_thread(void *arg)
 		took = clock_ms() - t0;
 		/* at most about 5% of a core on checks */
 		wait = took * 20 > KC_PERIOD_MS ? took * 20 : KC_PERIOD_MS;
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += wait / 1000;
-		until.tv_nsec += (wait % 1000) * 1000000;
-		if (until.tv_nsec >= 1000000000) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000;
-		}
+		deadline_in(&until, wait);
 		while (!kc.stop &&
 		       pthread_cond_timedwait(&kc.wake, &kc.lock, &until) == 0)
 			;
@@ -259,12 +267,7 @@ static void *kc_thread(void *arg)
 
 void kc_start(struct fuse *f, kc_stat_fn stat_fn)
 {
-	pthread_condattr_t ca;
-
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&kc.wake, &ca);
-	pthread_condattr_destroy(&ca);
+	cond_init_monotonic(&kc.wake);
 	pthread_mutex_lock(&kc.lock);
 	kc.fuse = f;
 	kc.stat = stat_fn;

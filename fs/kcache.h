@@ -39,6 +39,9 @@ uint64_t kc_gen(void);
  * kc_gen returned gen: they may be old, compute them again. */
 bool kc_seen(const char *path, const struct stat *st, bool changes,
 	     uint64_t gen);
+/* Whether the kernel was given the path's attributes and not told
+ * to forget them since. */
+bool kc_kept(const char *path);
 /* An operation on path has finished (whatever its outcome). */
 void kc_after_op(const char *path);
 

@@ -4,10 +4,12 @@
 #ifndef MAAS_UTIL_H
 #define MAAS_UTIL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -56,6 +58,14 @@ int mkdir_p(const char *path, mode_t mode);
 
 /* Milliseconds of CLOCK_MONOTONIC. */
 int64_t clock_ms(void);
+/* A condition variable whose timed waits count on CLOCK_MONOTONIC (a
+ * change of the wall clock neither shortens nor stretches them), and
+ * the deadline ms milliseconds from now for such a wait. */
+void cond_init_monotonic(pthread_cond_t *c);
+void deadline_in(struct timespec *ts, int64_t ms);
+
+/* qsort/bsearch order of an array of strings (char *). */
+int cmp_strp(const void *a, const void *b);
 
 /* An absolute path of [A-Za-z0-9/_.-] only: safe to hand to dnsmasq's
  * argv and files, which split on commas and spaces. */
