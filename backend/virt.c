@@ -1009,18 +1009,53 @@ static uint64_t param_ull(virTypedParameterPtr p, int n, const char *name)
 	return v;
 }
 
-static void mig_progress(virDomainPtr dom, const struct virt_migration *mg)
+/* The longest pause QEMU may give the guest to send what is left: short
+ * first (QEMU's own default is 300 ms), then doubled after every
+ * MIG_PASSES_PER_STEP passes over memory that did not get there, up to
+ * Nova's limit, so that a guest writing its memory fast still moves. */
+#define MIG_DOWNTIME_FIRST_MS 30
+#define MIG_DOWNTIME_LAST_MS 500
+#define MIG_PASSES_PER_STEP 3
+
+static void mig_downtime(virDomainPtr dom, uint64_t passes,
+			 unsigned *downtime)
+{
+	unsigned want = MIG_DOWNTIME_FIRST_MS;
+	uint64_t k;
+
+	for (k = MIG_PASSES_PER_STEP; k < passes && want < MIG_DOWNTIME_LAST_MS;
+	     k += MIG_PASSES_PER_STEP)
+		want *= 2;
+	if (want > MIG_DOWNTIME_LAST_MS)
+		want = MIG_DOWNTIME_LAST_MS;
+	if (want == *downtime)
+		return;
+	if (virDomainMigrateSetMaxDowntime(dom, want, 0) < 0) {
+		virResetLastError();
+		return;
+	}
+	if (*downtime)
+		log_info("live migration: %llu passes over memory, pauses up "
+			 "to %u ms now", (unsigned long long)passes, want);
+	*downtime = want;
+}
+
+static void mig_progress(virDomainPtr dom, const struct virt_migration *mg,
+			 unsigned *downtime)
 {
 	virTypedParameterPtr p = NULL;
 	struct virt_progress pr = { 0 };
 	int type, n = 0;
 
-	if (!mg->progress ||
-	    virDomainGetJobStats(dom, &type, &p, &n, 0) < 0) {
+	if (virDomainGetJobStats(dom, &type, &p, &n, 0) < 0) {
 		virResetLastError();
 		return;
 	}
-	if (type != VIR_DOMAIN_JOB_NONE) {
+	if (type != VIR_DOMAIN_JOB_NONE)
+		mig_downtime(dom, param_ull(p, n,
+					    VIR_DOMAIN_JOB_MEMORY_ITERATION),
+			     downtime);
+	if (type != VIR_DOMAIN_JOB_NONE && mg->progress) {
 		pr.done = param_ull(p, n, VIR_DOMAIN_JOB_DATA_PROCESSED);
 		pr.total = param_ull(p, n, VIR_DOMAIN_JOB_DATA_TOTAL);
 		pr.rate = param_ull(p, n, VIR_DOMAIN_JOB_MEMORY_BPS) +
@@ -1067,6 +1102,7 @@ static int lv_migrate(struct virtdrv *vd, struct virtdrv *vdst,
 	int maxp = 0, r;
 	int64_t started = clock_ms();
 	bool aborted = false;
+	unsigned downtime = 0;
 	pthread_t th;
 
 	out->bytes = 0;
@@ -1111,6 +1147,7 @@ static int lv_migrate(struct virtdrv *vd, struct virtdrv *vdst,
 	m.dconn = dc;
 	m.flags = VIR_MIGRATE_LIVE | VIR_MIGRATE_PERSIST_DEST |
 		  VIR_MIGRATE_NON_SHARED_DISK | VIR_MIGRATE_ABORT_ON_ERROR;
+	mig_downtime(m.dom, 0, &downtime);   /* set before: it is QEMU's */
 	pthread_mutex_init(&m.lock, NULL);
 	cond_init_monotonic(&m.cond);
 	r = pthread_create(&th, NULL, mig_thread, &m);
@@ -1127,7 +1164,7 @@ static int lv_migrate(struct virtdrv *vd, struct virtdrv *vdst,
 		if (m.done)
 			break;
 		pthread_mutex_unlock(&m.lock);
-		mig_progress(m.dom, mg);
+		mig_progress(m.dom, mg, &downtime);
 		if (!aborted && mg->cancelled && mg->cancelled(mg->ctx)) {
 			log_info("cloud %s: cancelling the migration of %s",
 				 d->cloud, mg->uuid);
