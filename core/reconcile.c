@@ -235,8 +235,6 @@ static void sweep_domain(void *ctx, const struct virt_seen *seen)
 	v = sweep_reserve(w, seen->uuid, &known, &prev);
 	if (known && !v)
 		return;
-	if (v && !home_holds(w, v, "domain"))
-		goto out;   /* kept whole: it may be the VM's only copy */
 	if (seen->power != VIRT_POWER_STOPPED) {
 		pthread_mutex_lock(&w->m->lock);
 		stale = v && v->mig.phase == MIG_FAILED && v->mig.to == w->c;
@@ -247,6 +245,10 @@ static void sweep_domain(void *ctx, const struct virt_seen *seen)
 				  "is on another cloud" : "not in the state");
 			goto out;
 		}
+	}
+	if (v && !home_holds(w, v, "domain"))
+		goto out;   /* kept whole: it may be the VM's only copy */
+	if (stale) {
 		log_warnx("domain %s runs on %s, the target of a migration "
 			  "that failed: destroyed", seen->name, w->c->name);
 		r = d->ops->stop(d, seen->uuid, 0, err);
