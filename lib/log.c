@@ -7,6 +7,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 static struct {
 	pthread_mutex_t lock;
@@ -27,7 +28,9 @@ void log_init(const char *ident, int foreground, const char *path)
 	pthread_mutex_lock(&logger.lock);
 	logger.ident = ident;
 	logger.foreground = foreground;
-	if (!foreground) {
+	/* Without a syslog daemon (no /dev/log when maasfs starts), every
+	 * syslog() would try to connect again: the log file is enough. */
+	if (!foreground && access("/dev/log", W_OK) == 0) {
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 		logger.use_syslog = 1;
 	}
