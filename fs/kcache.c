@@ -62,6 +62,13 @@ static void bucket_name(const char *path, char name[64])
 		name[0] = '\0';
 }
 
+/* The path's bucket (kc.lock held), NULL if none yet; name: its name. */
+static struct kc_bucket *bucket_of(const char *path, char name[64])
+{
+	bucket_name(path, name);
+	return objset_find(&kc.buckets, name);
+}
+
 /* spec.yaml, topology.dot, status and events of the root. */
 static bool is_aggregate(const char *path, const struct stat *st)
 {
@@ -107,13 +114,12 @@ bool kc_seen(const char *path, const struct stat *st, bool changes,
 	size_t len = strlen(path);
 	bool ok = true;
 
-	bucket_name(path, name);
 	pthread_mutex_lock(&kc.lock);
 	if (kc.gen != gen) {
 		ok = false;
 		goto out;
 	}
-	b = objset_find(&kc.buckets, name);
+	b = bucket_of(path, name);
 	if (!b) {
 		b = calloc(1, sizeof *b);
 		if (!b || (memcpy(b->name, name, sizeof name),
@@ -152,9 +158,8 @@ bool kc_kept(const char *path)
 	char name[64];
 	bool kept;
 
-	bucket_name(path, name);
 	pthread_mutex_lock(&kc.lock);
-	b = objset_find(&kc.buckets, name);
+	b = bucket_of(path, name);
 	kept = b && objset_find(&b->entries, path);
 	pthread_mutex_unlock(&kc.lock);
 	return kept;
@@ -173,8 +178,9 @@ static void forget(struct kc_bucket *b, size_t i)
 }
 
 /* Compares the bucket's entries (all, or only those that change by
- * themselves) with what they are now. (The file an operation wrote
- * needs nothing more: the kernel drops its size and time itself.) */
+ * themselves) with what they are now, and frees the bucket once empty.
+ * (The file an operation wrote needs nothing more: the kernel drops its
+ * size and time itself.) */
 static void check_bucket(struct kc_bucket *b, bool all)
 {
 	struct stat st;
@@ -193,66 +199,57 @@ static void check_bucket(struct kc_bucket *b, bool all)
 		    !same(e, &st))
 			forget(b, i);
 	}
+	if (b->entries.n == 0) {
+		objset_del(&kc.buckets, b);
+		objset_free(&b->entries);
+		free(b);
+	}
 }
 
-static void drop_empty(void)
+/* Every bucket (from the end: a checked one may go). */
+static void check_all(bool all)
 {
 	size_t i = kc.buckets.n;
 
-	while (i-- > 0) {
-		struct kc_bucket *b = kc.buckets.v[i];
-
-		if (b->entries.n == 0) {
-			objset_del(&kc.buckets, b);
-			objset_free(&b->entries);
-			free(b);
-		}
-	}
+	while (i-- > 0)
+		check_bucket(kc.buckets.v[i], all);
 }
 
 void kc_after_op(const char *path)
 {
 	struct kc_bucket *b;
 	char name[64];
-	size_t i;
 
-	bucket_name(path, name);
 	pthread_mutex_lock(&kc.lock);
 	if (!kc.stat)
 		goto out;
 	kc.gen++;
+	b = bucket_of(path, name);
 	if (name[0] == '\0') {
 		/* the root's spec.yaml (or clouds/): anything may have moved */
-		objset_each(&kc.buckets, i, b)
-			check_bucket(b, true);
-	} else {
-		b = objset_find(&kc.buckets, name);
-		if (b)
-			check_bucket(b, true);
-		b = objset_find(&kc.buckets, "");
-		if (b)
-			check_bucket(b, true);
+		check_all(true);
+		goto out;
 	}
-	drop_empty();
+	if (b)
+		check_bucket(b, true);
+	b = objset_find(&kc.buckets, "");
+	if (b)
+		check_bucket(b, true);
 out:
 	pthread_mutex_unlock(&kc.lock);
 }
 
 static void *kc_thread(void *arg)
 {
-	struct kc_bucket *b;
 	struct timespec until;
 	int64_t t0, took, wait;
-	size_t i;
 
 	(void)arg;
 	pthread_mutex_lock(&kc.lock);
 	while (!kc.stop) {
 		t0 = clock_ms();
 		kc.gen++;
-		objset_each(&kc.buckets, i, b)
-			check_bucket(b, false);
-		drop_empty();
+		check_all(false);
 		took = clock_ms() - t0;
 		/* at most about 5% of a core on checks */
 		wait = took * 20 > KC_PERIOD_MS ? took * 20 : KC_PERIOD_MS;
