@@ -83,36 +83,21 @@ static int fs_resolve(const char *path, struct fs_path *p)
  * the kernel's INTERRUPT, which libfuse records on the request). */
 static bool fs_interrupted(void)
 {
-	return fuse_interrupted() != 0;
+	return ll_interrupted();
 }
 
 static int stat_path(const char *path, struct stat *st, bool *changes);
 
-static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+void fs_begin(struct model *m, kc_inval_fn inval)
 {
-	struct fuse_context *c = fuse_get_context();
-	struct model *m = c->private_data;
-
-	(void)conn;
 	model = m;
 	m->interrupted = fs_interrupted;
 	events_on_new(tree_events(m), fs_events_new, NULL);
-	/* The kernel keeps names and attributes, and is told when they
-	 * change (kcache.h); names that do not exist are asked again each
-	 * time: a write to subnets/new makes one. Contents are generated
-	 * at open (direct_io), never kept. */
-	cfg->entry_timeout = KC_TIMEOUT;
-	cfg->attr_timeout = KC_TIMEOUT;
-	cfg->negative_timeout = 0;
-	cfg->use_ino = 0;
-	cfg->nullpath_ok = 0;
-	kc_start(c->fuse, stat_path);
-	return m;
+	kc_start(inval, stat_path);
 }
 
-static void fs_destroy(void *data)
+void fs_end(void)
 {
-	(void)data;
 	kc_stop();
 }
 
@@ -132,8 +117,35 @@ static int scratch_attr(const char *path, struct tree_stat *ts)
 	return 0;
 }
 
+/* A directory's names, folded (FNV-1a): the nanoseconds of its mtime.
+ * The kernel keeps a directory's listing while that mtime stays the same
+ * (DESIGN §9), so that it changes whenever a name comes or goes. */
+static void fold(void *ctx, const char *name, bool dir)
+{
+	uint64_t *h = ctx;
+
+	for (; *name; name++)
+		*h = (*h ^ (unsigned char)*name) * 0x100000001b3ull;
+	*h = (*h ^ (dir ? '/' : '\n')) * 0x100000001b3ull;
+}
+
+static void fold_file(void *ctx, const char *name)
+{
+	fold(ctx, name, false);
+}
+
+static long names_print(const char *path, const struct node *n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	if (tree_readdir(fs_model(), n, fold, &h))
+		return 0;
+	scratch_list(path, fold_file, &h);
+	return (long)(h % 1000000000u);
+}
+
 /* A path's attributes now; *changes: whether its value changes with no
- * operation on its tenant (tree_changes). */
+ * operation on its tenant (tree_changes; a directory's names may). */
 static int stat_path(const char *path, struct stat *st, bool *changes)
 {
 	struct fs_path p;
@@ -141,10 +153,14 @@ static int stat_path(const char *path, struct stat *st, bool *changes)
 	int r;
 
 	*changes = false;
+	long print = 0;
+
 	r = fs_resolve(path, &p);
 	if (r == 0) {
 		r = tree_stat(fs_model(), &p.node, &ts);
-		*changes = tree_changes(&p.node);
+		*changes = tree_changes(&p.node) || (r == 0 && ts.dir);
+		if (r == 0 && ts.dir)
+			print = names_print(path, &p.node);
 	}
 	if (r == -ENOENT)
 		r = scratch_attr(path, &ts);
@@ -160,12 +176,13 @@ static int stat_path(const char *path, struct stat *st, bool *changes)
 	st->st_blocks = (blkcnt_t)((ts.size + 511) / 512);
 	st->st_atim.tv_sec = st->st_mtim.tv_sec = st->st_ctim.tv_sec =
 		ts.mtime;
+	st->st_mtim.tv_nsec = print;
 	return 0;
 }
 
 /* Attributes the kernel will keep: listed, so that it is told when they
  * change (kcache.h). */
-static int stat_kept(const char *path, struct stat *st)
+int fs_stat(const char *path, struct stat *st)
 {
 	uint64_t gen;
 	bool changes;
@@ -180,114 +197,31 @@ static int stat_kept(const char *path, struct stat *st)
 	return 0;
 }
 
-static int fs_getattr(const char *path, struct stat *st,
-		      struct fuse_file_info *fi)
-{
-	(void)fi;
-	return stat_kept(path, st);
-}
-
-/* A directory's names: given to the kernel at once for READDIR; for
- * READDIRPLUS gathered under the model's lock and given after it (their
- * attributes take the lock again). */
-struct fill_ctx {
-	void *buf;
-	fuse_fill_dir_t filler;
-	bool plus;
-	struct fill_name {
-		char *name;
-		bool dir;
-	} *v;
-	size_t n, cap;
-	bool nomem;
+/* A directory's names in the tree's order, then its scratch files. */
+struct list_ctx {
+	fs_list_fn fn;
+	void *ctx;
 };
 
-static void gather(void *ctx, const char *name, bool dir)
+static void list_file(void *ctx, const char *name)
 {
-	struct fill_ctx *f = ctx;
-	struct fill_name *v;
-	struct stat st;
+	struct list_ctx *l = ctx;
 
-	if (!f->plus) {
-		memset(&st, 0, sizeof st);
-		st.st_mode = dir ? S_IFDIR : S_IFREG;
-		f->filler(f->buf, name, &st, 0, 0);
-		return;
-	}
-	if (f->nomem)
-		return;
-	if (f->n == f->cap) {
-		v = realloc(f->v, (f->cap ? f->cap * 2 : 32) * sizeof *v);
-		if (!v) {
-			f->nomem = true;
-			return;
-		}
-		f->v = v;
-		f->cap = f->cap ? f->cap * 2 : 32;
-	}
-	f->v[f->n].name = strdup(name);
-	if (!f->v[f->n].name) {
-		f->nomem = true;
-		return;
-	}
-	f->v[f->n++].dir = dir;
+	l->fn(l->ctx, name, false);
 }
 
-static void gather_file(void *ctx, const char *name)
+int fs_list(const char *path, fs_list_fn fn, void *ctx)
 {
-	gather(ctx, name, false);
-}
-
-/* One name; with READDIRPLUS its attributes too, unless the kernel has
- * them already, and not for the root's files: each sums up the whole
- * estate, and a plain ls does not need them made. */
-static void give(const char *dir, const struct fill_name *e, bool plus,
-		 void *buf, fuse_fill_dir_t filler)
-{
-	char path[PATH_MAX];
-	struct stat st;
-
-	memset(&st, 0, sizeof st);
-	st.st_mode = e->dir ? S_IFDIR : S_IFREG;
-	if (plus && (e->dir || strcmp(dir, "/")) &&
-	    (size_t)snprintf(path, sizeof path, "%s/%s",
-			     strcmp(dir, "/") ? dir : "", e->name) <
-		    sizeof path &&
-	    !kc_kept(path) && stat_kept(path, &st) == 0) {
-		filler(buf, e->name, &st, 0, FUSE_FILL_DIR_PLUS);
-		return;
-	}
-	filler(buf, e->name, &st, 0, 0);
-}
-
-static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
-		      off_t off, struct fuse_file_info *fi,
-		      enum fuse_readdir_flags flags)
-{
-	struct fill_ctx f = { buf, filler, flags & FUSE_READDIR_PLUS,
-			      NULL, 0, 0, false };
-	struct fill_name dot = { (char *)".", true }, dotdot = { (char *)"..", true };
+	struct list_ctx l = { fn, ctx };
 	struct fs_path p;
-	size_t i;
 	int r;
 
-	(void)off;
-	(void)fi;
 	r = fs_resolve(path, &p);
 	if (r)
 		return r;
-	give(path, &dot, false, buf, filler);
-	give(path, &dotdot, false, buf, filler);
-	r = tree_readdir(fs_model(), &p.node, gather, &f);
+	r = tree_readdir(fs_model(), &p.node, fn, ctx);
 	if (r == 0)
-		scratch_list(path, gather_file, &f);
-	if (r == 0 && f.nomem)
-		r = -ENOMEM;
-	for (i = 0; r == 0 && i < f.n; i++)
-		give(path, &f.v[i], true, buf, filler);
-	for (i = 0; i < f.n; i++)
-		free(f.v[i].name);
-	free(f.v);
+		scratch_list(path, list_file, &l);
 	return r;
 }
 
@@ -788,10 +722,6 @@ static int fs_utimens(const char *path, const struct timespec tv[2],
 }
 
 static const struct fuse_operations fs_ops = {
-	.init = fs_init,
-	.destroy = fs_destroy,
-	.getattr = fs_getattr,
-	.readdir = fs_readdir,
 	.open = fs_open,
 	.read = fs_read,
 	.write = fs_write,

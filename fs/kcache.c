@@ -36,7 +36,7 @@ static struct {
 	pthread_cond_t wake;
 	struct objset buckets;
 	uint64_t gen;
-	struct fuse *fuse;
+	kc_inval_fn inval;
 	kc_stat_fn stat;
 	pthread_t thread;
 	bool running, stop;
@@ -171,8 +171,8 @@ static void forget(struct kc_bucket *b, size_t i)
 {
 	char *p = b->entries.v[i];
 
-	if (kc.fuse)
-		fuse_invalidate_path(kc.fuse, p);   /* -ENOENT: forgotten */
+	if (kc.inval)
+		kc.inval(p);
 	objset_del(&b->entries, p);
 	free(p);
 }
@@ -262,11 +262,11 @@ static void *kc_thread(void *arg)
 	return NULL;
 }
 
-void kc_start(struct fuse *f, kc_stat_fn stat_fn)
+void kc_start(kc_inval_fn inval, kc_stat_fn stat_fn)
 {
 	cond_init_monotonic(&kc.wake);
 	pthread_mutex_lock(&kc.lock);
-	kc.fuse = f;
+	kc.inval = inval;
 	kc.stat = stat_fn;
 	kc.stop = false;
 	pthread_mutex_unlock(&kc.lock);
@@ -297,7 +297,7 @@ void kc_stop(void)
 		free(b);
 	}
 	objset_free(&kc.buckets);
-	kc.fuse = NULL;
+	kc.inval = NULL;
 	kc.stat = NULL;
 	pthread_mutex_unlock(&kc.lock);
 	pthread_cond_destroy(&kc.wake);

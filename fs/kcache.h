@@ -14,7 +14,10 @@
  *    KC_PERIOD_MS, longer while the list is long (the check takes at
  *    most about 5% of a core).
  * Files of the root (spec.yaml, topology.dot, status, events) sum up the
- * whole estate: they are not compared but dropped at every check. */
+ * whole estate: they are not compared but dropped at every check.
+ * A directory's listing is the kernel's too: its mtime's nanoseconds
+ * fold its names (fs.c), so that a name that comes or goes changes its
+ * attributes, and the kernel, told, reads the listing again. */
 #ifndef MAAS_FS_KCACHE_H
 #define MAAS_FS_KCACHE_H
 
@@ -22,16 +25,16 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#define FUSE_USE_VERSION 312
-#include <fuse.h>
-
 #define KC_TIMEOUT 60.0     /* seconds: the kernel's entry and attr timeouts */
 #define KC_PERIOD_MS 100
 
 /* Attributes of a path now, or -errno. *changes: tree_changes. */
 typedef int (*kc_stat_fn)(const char *path, struct stat *st, bool *changes);
+/* Tells the kernel to forget what it has of path: attributes, and for a
+ * directory its listing. Called with kcache's lock held. */
+typedef void (*kc_inval_fn)(const char *path);
 
-void kc_start(struct fuse *f, kc_stat_fn stat_fn);
+void kc_start(kc_inval_fn inval, kc_stat_fn stat_fn);
 void kc_stop(void);
 /* Taken before computing attributes that kc_seen then records. */
 uint64_t kc_gen(void);

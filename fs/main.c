@@ -12,8 +12,6 @@
 
 #include "fs.h"   /* first: it sets FUSE_USE_VERSION */
 
-#include <fuse_lowlevel.h>
-
 #include "../core/model.h"
 #include "../lib/log.h"
 
@@ -190,7 +188,7 @@ int main(int argc, char *argv[])
 	struct model_opts mo;
 	struct fuse_loop_config *loop = NULL;
 	struct model *m = NULL;
-	struct fuse *f = NULL;
+	struct fuse_session *se = NULL;
 	char err[ERRLEN] = "", logpath[PATH_MAX + 16];
 	char *statedir = NULL;
 	int r = 1, ready_fd = -1;
@@ -205,7 +203,7 @@ int main(int argc, char *argv[])
 	if (o.help) {
 		usage(argv[0]);
 		fuse_cmdline_help();
-		fuse_lib_help(&args);
+		fuse_lowlevel_help();
 		r = 0;
 		goto out;
 	}
@@ -259,11 +257,13 @@ int main(int argc, char *argv[])
 
 	fuse_opt_add_arg(&args, "-odefault_permissions,fsname=maasfs,"
 				"subtype=maasfs");
-	f = fuse_new(&args, fs_operations(), sizeof *fs_operations(), m);
-	if (!f)
+	se = fuse_session_new(&args, ll_operations(),
+			      sizeof *ll_operations(), m);
+	if (!se)
 		goto out;
+	ll_session(se, c.debug);
 	clear_dead_mount(c.mountpoint);
-	if (fuse_mount(f, c.mountpoint) != 0)
+	if (fuse_session_mount(se, c.mountpoint) != 0)
 		goto out;
 	if (!c.foreground) {
 		daemon_ready(&ready_fd);
@@ -271,10 +271,10 @@ int main(int argc, char *argv[])
 	}
 	log_info("maasfs %s mounted on %s (state %s, instance %s)",
 		 MAASFS_VERSION, c.mountpoint, m->statedir, m->instance);
-	if (fuse_set_signal_handlers(fuse_get_session(f)) != 0)
+	if (fuse_set_signal_handlers(se) != 0)
 		goto out_unmount;
 	if (c.singlethread) {
-		r = fuse_loop(f);
+		r = fuse_session_loop(se);
 	} else {
 		loop = fuse_loop_cfg_create();
 		fuse_loop_cfg_set_clone_fd(loop, c.clone_fd);
@@ -284,16 +284,16 @@ int main(int argc, char *argv[])
 		/* readers blocked on events hold threads: room for them */
 		fuse_loop_cfg_set_max_threads(loop, c.max_threads < 64 ? 64
 							       : c.max_threads);
-		r = fuse_loop_mt(f, loop);
+		r = fuse_session_loop_mt(se, loop);
 	}
-	fuse_remove_signal_handlers(fuse_get_session(f));
+	fuse_remove_signal_handlers(se);
 	log_info("unmounted %s; networks and dnsmasq keep running",
 		 c.mountpoint);
 out_unmount:
-	fuse_unmount(f);
+	fuse_session_unmount(se);
 out:
-	if (f)
-		fuse_destroy(f);
+	if (se)
+		fuse_session_destroy(se);
 	if (loop)
 		fuse_loop_cfg_destroy(loop);
 	model_free(m);

@@ -2,8 +2,9 @@
 # The kernel's cache (DESIGN §9): names and attributes the kernel has are
 # not asked for again, and it is told as soon as they change: by an
 # operation (before the operation returns), by spec.yaml, or by itself
-# (a lease). Counted on libfuse's own debug output: every request that
-# reaches maasfs is a line there.
+# (a lease). Directory listings too. Counted on the debug output: every
+# request that reaches maasfs is a line there ("unique: N, opcode: ..."
+# from libfuse, "getattr[INO] PATH" from maasfs).
 . "$(dirname "$0")/lib.sh"
 
 A=${T}a
@@ -21,6 +22,11 @@ has_lease() {
 # How many times maasfs was asked for the attributes of PATH (in the tree).
 asked() {
 	grep -c "^getattr\[[^]]*\] $1\$" "$TMP/debug"
+}
+
+# How many requests reached maasfs (but STATFS: find asks it once).
+requests() {
+	grep "^unique: .*opcode: " "$TMP/debug" | grep -vc "opcode: STATFS"
 }
 
 test_expect_success 'mount in the foreground with FUSE debug output; a tenant and subnets' '
@@ -42,6 +48,27 @@ test_expect_success 'a repeated stat is answered by the kernel' '
 	expect_eq "$n" "$(asked "$p")" "getattr requests for $p" &&
 	ls -l "$S" >/dev/null && ls -l "$S" >/dev/null &&
 	expect_eq "$n" "$(asked "$p")" "after ls -l"
+'
+
+test_expect_success 'a listing is kept: ls -R again asks maasfs nothing' '
+	ls -R "$MNT/$A" >"$TMP/ls1" && ls -R "$MNT/$A" >/dev/null &&
+	n=$(requests) &&
+	ls -R "$MNT/$A" >"$TMP/ls2" && find "$MNT/$A" >/dev/null &&
+	expect_eq "$n" "$(requests)" "requests for ls -R and find" &&
+	cmp "$TMP/ls1" "$TMP/ls2" &&
+	! grep -q "opcode: RELEASEDIR" "$TMP/debug"
+'
+
+test_expect_success 'a kept listing shows a new subnet and loses a removed one at once' '
+	ls "$MNT/$A/subnets" >/dev/null &&
+	echo "10.0.3.0/24 name=tmp dhcp=off" >"$MNT/$A/subnets/new" &&
+	ls "$MNT/$A/subnets" | grep -qx tmp &&
+	rmdir "$MNT/$A/subnets/tmp" &&
+	! ls "$MNT/$A/subnets" | grep -qx tmp &&
+	: >"$MNT/$A/subnets/.scratch" &&
+	ls -a "$MNT/$A/subnets" | grep -qx .scratch &&
+	rm "$MNT/$A/subnets/.scratch" &&
+	! ls -a "$MNT/$A/subnets" | grep -qx .scratch
 '
 
 test_expect_success 'a value written shows its new size at once' '
@@ -71,6 +98,7 @@ test_expect_success 'chown of a tenant shows on the files the kernel had' '
 test_expect_success 'a subnet removed by spec.yaml is gone at once' '
 	db=$MNT/$A/subnets/db &&
 	stat "$db/cidr" >/dev/null && stat "$db" >/dev/null &&
+	ls "$MNT/$A/subnets" | grep -qx db &&
 	grep -v "^      db:" "$MNT/$A/spec.yaml" >"$TMP/spec" &&
 	! grep -q "db:" "$TMP/spec" && grep -q "web:" "$TMP/spec" &&
 	cp "$TMP/spec" "$MNT/$A/spec.yaml" &&
