@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/if.h>
 #include <linux/neighbour.h>
 #include <linux/if_link.h>
@@ -25,6 +26,7 @@
 #include <netlink/route/neighbour.h>
 #include <netlink/version.h>
 
+#include "../lib/log.h"
 #include "../lib/util.h"
 #include "netns.h"
 
@@ -231,10 +233,32 @@ int link_get(struct linksock *ls, const char *name, struct link_info *out,
 	return 0;
 }
 
+/* No IPv6 at all on a link of the host namespace, before it is up: else
+ * bringing it up adds its multicast route, and the kernel walks every
+ * IPv6 route of the namespace at each link up (rt6_sync_up): with
+ * thousands of subnets, each new link cost more than the one before.
+ * Netlink cannot set it (IFLA_INET6_CONF is read-only): the sysctl file
+ * it is. Without IPv6 in the kernel there is nothing to turn off. */
+static void ipv6_off(const char *name)
+{
+	char path[96];
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+		 name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (write(fd, "1", 1) != 1)
+		log_warn("turning IPv6 off on %s", name);
+	close(fd);
+}
+
 /* Finishes a link made in the host namespace: sets its alias (the kernel
  * ignores IFLA_IFALIAS in a create request) and turns off IPv6 address
  * generation, so that the host gets no link-local address on a tenant's
- * segment (the kernel refuses IFLA_AF_SPEC at creation too). */
+ * segment (the kernel refuses IFLA_AF_SPEC at creation too), and IPv6
+ * itself (ipv6_off). */
 static int link_finish(struct linksock *ls, const char *name,
 		       const char *alias, char *err)
 {
@@ -256,6 +280,7 @@ static int link_finish(struct linksock *ls, const char *name,
 		goto out;
 	}
 	/* Up only now that no address can be generated. */
+	ipv6_off(name);
 	rtnl_link_put(ch);
 	ch = rtnl_link_alloc();
 	if (!ch) {

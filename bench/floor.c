@@ -226,7 +226,23 @@ static int change(struct nl_sock *sk, const char *name, struct rtnl_link *ch)
 	return r;
 }
 
-/* link_finish: alias and no IPv6 address generation, then up. */
+/* link_finish: alias, no IPv6 address generation and no IPv6 (the
+ * sysctl file, as maasfs), then up. */
+static void ipv6_off(const char *name)
+{
+	char path[96];
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+		 name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (write(fd, "1", 1) != 1)
+		fprintf(stderr, "floor: IPv6 stays on %s\n", name);
+	close(fd);
+}
+
 static int finish(const char *name, const char *alias)
 {
 	struct rtnl_link *ch = rtnl_link_alloc();
@@ -240,6 +256,7 @@ static int finish(const char *name, const char *alias)
 	rtnl_link_put(ch);
 	if (r < 0)
 		return nlfail("setting up", name, r);
+	ipv6_off(name);
 	ch = rtnl_link_alloc();
 	if (!ch)
 		return nlfail("allocating", name, -NLE_NOMEM);

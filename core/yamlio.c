@@ -13,10 +13,18 @@
  * change. Scalars are plain when YAML reads them back as the same text,
  * else double-quoted with escapes. */
 
-static void put(struct yw *w, const char *s, size_t n)
+/* Pieces go straight into the buffer while there is room; the NUL ends
+ * it at yw_end (and whenever it grows). */
+static inline void put(struct yw *w, const char *s, size_t n)
 {
-	if (!w->failed && sb_append(w->out, s, n))
+	struct strbuf *b = w->out;
+
+	if (b->len + n < b->cap) {
+		memcpy(b->s + b->len, s, n);
+		b->len += n;
+	} else if (!w->failed && sb_append(b, s, n)) {
 		w->failed = 1;
+	}
 }
 
 static void puts_(struct yw *w, const char *s)
@@ -37,34 +45,46 @@ static void indent(struct yw *w, int n)
 }
 
 /* Plain in block and flow context: no indicator first, no ": " or " #",
- * no flow indicators, printable ASCII, no blank at either end. */
-static bool plain_ok(const char *s)
+ * no flow indicators, printable ASCII, no blank at either end. Returns
+ * its length if so, else 0. */
+enum { C_BAD = 1, C_FIRST = 2 };
+
+static const unsigned char cclass[256] = {
+	[0 ... 0x1f] = C_BAD, [0x7f ... 0xff] = C_BAD,
+	[','] = C_BAD, ['['] = C_BAD, [']'] = C_BAD, ['{'] = C_BAD,
+	['}'] = C_BAD,
+	['-'] = C_FIRST, ['?'] = C_FIRST, [':'] = C_FIRST, ['#'] = C_FIRST,
+	['&'] = C_FIRST, ['*'] = C_FIRST, ['!'] = C_FIRST, ['|'] = C_FIRST,
+	['>'] = C_FIRST, ['\''] = C_FIRST, ['"'] = C_FIRST, ['%'] = C_FIRST,
+	['@'] = C_FIRST, ['`'] = C_FIRST, [' '] = C_FIRST,
+};
+
+static size_t plain_ok(const char *s)
 {
-	size_t i, n = strlen(s);
+	size_t i;
+	unsigned char c;
 
-	if (n == 0 || strchr("-?:,[]{}#&*!|>'\"%@`", s[0]) || s[0] == ' ' ||
-	    s[n - 1] == ' ' || s[n - 1] == ':')
-		return false;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c > 0x7e || strchr(",[]{}", c))
-			return false;
-		if (c == ':' && s[i + 1] == ' ')
-			return false;
+	if (!s[0] || cclass[(unsigned char)s[0]])
+		return 0;
+	for (i = 0; (c = (unsigned char)s[i]); i++) {
+		if (cclass[c] & C_BAD)
+			return 0;
+		if (c == ':' && (s[i + 1] == ' ' || s[i + 1] == '\0'))
+			return 0;
 		if (c == '#' && s[i - 1] == ' ')
-			return false;
+			return 0;
 	}
-	return true;
+	return s[i - 1] == ' ' ? 0 : i;
 }
 
 static void scalar(struct yw *w, const char *s)
 {
 	const char *p;
 	char esc[8];
+	size_t n = plain_ok(s);
 
-	if (plain_ok(s)) {
-		puts_(w, s);
+	if (n) {
+		put(w, s, n);
 		return;
 	}
 	put(w, "\"", 1);
@@ -100,6 +120,8 @@ int yw_end(struct yw *w, bool explicit_end)
 		put(w, "\n", 1);
 	if (explicit_end)
 		puts_(w, "...\n");
+	if (!w->failed && sb_reserve(w->out, 0) == 0)
+		w->out->s[w->out->len] = '\0';
 	return w->failed ? -EIO : 0;
 }
 
@@ -217,10 +239,13 @@ void yw_key_str(struct yw *w, const char *key, const char *value)
 
 void yw_key_uint(struct yw *w, const char *key, unsigned long value)
 {
-	char buf[24];
+	char buf[24], *p = buf + sizeof buf;
 
-	snprintf(buf, sizeof buf, "%lu", value);
-	yw_key_str(w, key, buf);
+	*--p = '\0';
+	do
+		*--p = (char)('0' + value % 10);
+	while (value /= 10);
+	yw_key_str(w, key, p);
 }
 
 int ydoc_load(struct ydoc *d, const char *name, const char *buf, size_t len,

@@ -48,6 +48,14 @@ test_expect_success 'no tenant address or route in the host namespace' '
 	! ip -o addr show dev "maasb$VNI_FIRST" | grep -q inet
 '
 
+test_expect_success 'no IPv6 on the host ends: no address, no route' '
+	for l in "maasb$VNI_FIRST" "maash$VNI_FIRST"; do
+		expect_eq 1 "$(cat /proc/sys/net/ipv6/conf/$l/disable_ipv6)" "$l disable_ipv6" &&
+		! ip -6 -o addr show dev "$l" | grep -q inet6 &&
+		! ip -6 route show table all dev "$l" | grep -q . || exit 1
+	done
+'
+
 test_expect_success 'named subnets; another tenant reuses the same CIDR' '
 	echo "10.0.2.0/24 name=web dhcp=off" >"$MNT/$A/subnets/new" &&
 	expect_eq 10.0.2.0/24 "$(cat "$MNT/$A/subnets/web/cidr")" &&
