@@ -79,19 +79,18 @@ static int fs_resolve(const char *path, struct fs_path *p)
 	return tree_walk(path, p->buf, sizeof p->buf, &p->node);
 }
 
-/* The request this thread serves was interrupted (Ctrl-C on the writer:
- * the kernel's INTERRUPT, which libfuse records on the request). */
-static bool fs_interrupted(void)
-{
-	return ll_interrupted();
-}
+/* Whether the request this thread serves was interrupted (Ctrl-C on the
+ * writer: the kernel's INTERRUPT, which libfuse records on the request):
+ * the front's. */
+static bool (*fs_interrupted)(void);
 
 static int stat_path(const char *path, struct stat *st, bool *changes);
 
-void fs_begin(struct model *m, kc_inval_fn inval)
+void fs_begin(struct model *m, kc_inval_fn inval, bool (*interrupted)(void))
 {
 	model = m;
-	m->interrupted = fs_interrupted;
+	fs_interrupted = interrupted;
+	m->interrupted = interrupted;
 	events_on_new(tree_events(m), fs_events_new, NULL);
 	kc_start(inval, stat_path);
 }

@@ -26,7 +26,9 @@ struct model;
 
 /* fs.c */
 const struct fuse_operations *fs_operations(void);
-void fs_begin(struct model *m, kc_inval_fn inval);
+/* inval: kcache's notifications; interrupted: whether the request the
+ * calling thread serves was interrupted. */
+void fs_begin(struct model *m, kc_inval_fn inval, bool (*interrupted)(void));
 void fs_end(void);
 /* A path's attributes, listed in the kernel cache's checks (kcache.h). */
 int fs_stat(const char *path, struct stat *st);
@@ -41,7 +43,5 @@ const struct fuse_lowlevel_ops *ll_operations(void);
 /* Before the session's loop: notifications go to se; debug: one line on
  * stderr per request, its name, inode and path. */
 void ll_session(struct fuse_session *se, bool debug);
-/* The request this thread serves was interrupted (INTERRUPT). */
-bool ll_interrupted(void);
 
 #endif

@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/model.h"
 
 /* A directory's names at offset 0: the later parts of the same listing
  * are cut from it, whatever changed in between. */
@@ -39,18 +38,18 @@ struct snap {
 	bool nomem;
 };
 
-struct node {
+struct ino_node {
 	fuse_ino_t ino;
 	uint64_t nlookup;
 	char *path;
 	bool hashed;             /* found by its path: not unlinked nor replaced */
-	struct node *ino_next, *path_next;
+	struct ino_node *ino_next, *path_next;
 	struct snap *snap;
 };
 
 /* Chained hash tables, doubled when as full as they are long. */
 struct table {
-	struct node **b;
+	struct ino_node **b;
 	size_t nb, n;
 };
 
@@ -58,7 +57,7 @@ static struct {
 	pthread_mutex_t lock;
 	struct table by_ino, by_path;
 	fuse_ino_t next_ino;
-	struct node root;
+	struct ino_node root;
 	struct fuse_session *se;
 	bool debug;
 } ll = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -83,17 +82,17 @@ static size_t hash_ino(fuse_ino_t ino)
 	return (size_t)(ino * 0x9e3779b97f4a7c15ull >> 17);
 }
 
-static struct node **chain(struct table *t, size_t h)
+static struct ino_node **chain(struct table *t, size_t h)
 {
 	return &t->b[h & (t->nb - 1)];
 }
 
-static struct node **next_of(struct node *n, bool by_ino)
+static struct ino_node **next_of(struct ino_node *n, bool by_ino)
 {
 	return by_ino ? &n->ino_next : &n->path_next;
 }
 
-static size_t hash_node(const struct node *n, bool by_ino)
+static size_t hash_node(const struct ino_node *n, bool by_ino)
 {
 	return by_ino ? hash_ino(n->ino) : hash_path(n->path);
 }
@@ -101,14 +100,14 @@ static size_t hash_node(const struct node *n, bool by_ino)
 static int table_grow(struct table *t, bool by_ino)
 {
 	size_t nb = t->nb ? t->nb * 2 : 256, i;
-	struct node **b = calloc(nb, sizeof *b), *n, *next;
+	struct ino_node **b = calloc(nb, sizeof *b), *n, *next;
 	struct table nt = { b, nb, t->n };
 
 	if (!b)
 		return -ENOMEM;
 	for (i = 0; i < t->nb; i++)
 		for (n = t->b[i]; n; n = next) {
-			struct node **c = chain(&nt, hash_node(n, by_ino));
+			struct ino_node **c = chain(&nt, hash_node(n, by_ino));
 
 			next = *next_of(n, by_ino);
 			*next_of(n, by_ino) = *c;
@@ -119,9 +118,9 @@ static int table_grow(struct table *t, bool by_ino)
 	return 0;
 }
 
-static int table_add(struct table *t, bool by_ino, struct node *n)
+static int table_add(struct table *t, bool by_ino, struct ino_node *n)
 {
-	struct node **c;
+	struct ino_node **c;
 
 	if (t->n >= t->nb && table_grow(t, by_ino) && t->nb == 0)
 		return -ENOMEM;
@@ -132,9 +131,9 @@ static int table_add(struct table *t, bool by_ino, struct node *n)
 	return 0;
 }
 
-static void table_del(struct table *t, bool by_ino, struct node *n)
+static void table_del(struct table *t, bool by_ino, struct ino_node *n)
 {
-	struct node **pp;
+	struct ino_node **pp;
 
 	if (!t->nb)
 		return;
@@ -147,9 +146,9 @@ static void table_del(struct table *t, bool by_ino, struct node *n)
 		}
 }
 
-static struct node *find_ino(fuse_ino_t ino)
+static struct ino_node *find_ino(fuse_ino_t ino)
 {
-	struct node *n;
+	struct ino_node *n;
 
 	if (ino == FUSE_ROOT_ID)
 		return &ll.root;
@@ -161,9 +160,9 @@ static struct node *find_ino(fuse_ino_t ino)
 	return NULL;
 }
 
-static struct node *find_path(const char *path)
+static struct ino_node *find_path(const char *path)
 {
-	struct node *n;
+	struct ino_node *n;
 
 	if (!strcmp(path, "/"))
 		return &ll.root;
@@ -188,14 +187,14 @@ static void snap_put(struct snap *s)
 	free(s);
 }
 
-static void unhash(struct node *n)
+static void unhash(struct ino_node *n)
 {
 	if (n->hashed && n != &ll.root)
 		table_del(&ll.by_path, false, n);
 	n->hashed = false;
 }
 
-static void node_free(struct node *n)
+static void node_free(struct ino_node *n)
 {
 	table_del(&ll.by_ino, true, n);
 	unhash(n);
@@ -208,7 +207,7 @@ static void node_free(struct node *n)
  * memory. */
 static fuse_ino_t node_ref(const char *path)
 {
-	struct node *n;
+	struct ino_node *n;
 	fuse_ino_t ino = 0;
 
 	pthread_mutex_lock(&ll.lock);
@@ -240,7 +239,7 @@ out:
 
 static void node_forget(fuse_ino_t ino, uint64_t count)
 {
-	struct node *n;
+	struct ino_node *n;
 
 	pthread_mutex_lock(&ll.lock);
 	n = find_ino(ino);
@@ -255,7 +254,7 @@ static void node_forget(fuse_ino_t ino, uint64_t count)
 /* The inode number of path if the kernel may have it, else unknown. */
 static fuse_ino_t ino_of(const char *path)
 {
-	struct node *n;
+	struct ino_node *n;
 	fuse_ino_t ino;
 
 	pthread_mutex_lock(&ll.lock);
@@ -268,7 +267,7 @@ static fuse_ino_t ino_of(const char *path)
 /* The path of ino into buf (PATH_MAX). */
 static int path_of(fuse_ino_t ino, char *buf)
 {
-	struct node *n;
+	struct ino_node *n;
 	int r = 0;
 
 	pthread_mutex_lock(&ll.lock);
@@ -337,7 +336,7 @@ static bool start_child(fuse_req_t req, const char *op, fuse_ino_t parent,
 	return true;
 }
 
-bool ll_interrupted(void)
+static bool interrupted(void)
 {
 	return current && fuse_req_interrupted(current);
 }
@@ -383,12 +382,12 @@ static void reply_entry(fuse_req_t req, const char *path)
 static void ll_init(void *userdata, struct fuse_conn_info *conn)
 {
 	(void)conn;
-	fs_begin(userdata, inval);
+	fs_begin(userdata, inval, interrupted);
 }
 
 static void ll_destroy(void *userdata)
 {
-	struct node *n;
+	struct ino_node *n;
 	size_t i;
 
 	(void)userdata;
@@ -522,7 +521,7 @@ static void ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
  * it later); a new object of that name gets a new number. */
 static void gone(const char *path)
 {
-	struct node *n;
+	struct ino_node *n;
 
 	pthread_mutex_lock(&ll.lock);
 	n = find_path(path);
@@ -564,7 +563,7 @@ static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      unsigned int flags)
 {
 	char from[PATH_MAX], to[PATH_MAX], *dup;
-	struct node *n;
+	struct ino_node *n;
 	int r;
 
 	if (!start_child(req, "rename", parent, name, from))
@@ -754,7 +753,7 @@ static int snap_get(fuse_ino_t ino, const char *path, off_t off,
 		    struct snap **out)
 {
 	struct snap *s = NULL;
-	struct node *n;
+	struct ino_node *n;
 	int r;
 
 	pthread_mutex_lock(&ll.lock);
