@@ -27,7 +27,8 @@
 
 
 /* A directory's names at offset 0: the later parts of the same listing
- * are cut from it, whatever changed in between. */
+ * are cut from it, whatever changed in between; dropped when the kernel
+ * asks past its end. */
 struct snap {
 	unsigned refs;
 	size_t n, cap;
@@ -863,6 +864,15 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
 		pos += len;
 	}
 	pthread_mutex_lock(&ll.lock);
+	/* asked past its end: the kernel has it all and keeps it */
+	if (off > 0 && (size_t)off >= s->n) {
+		struct ino_node *n = find_ino(ino);
+
+		if (n && n->snap == s) {
+			n->snap = NULL;
+			snap_put(s);
+		}
+	}
 	snap_put(s);
 	pthread_mutex_unlock(&ll.lock);
 	fuse_reply_buf(req, buf, pos);
