@@ -123,9 +123,7 @@ static void fold(void *ctx, const char *name, bool dir)
 {
 	uint64_t *h = ctx;
 
-	for (; *name; name++)
-		*h = (*h ^ (unsigned char)*name) * 0x100000001b3ull;
-	*h = (*h ^ (dir ? '/' : '\n')) * 0x100000001b3ull;
+	*h = fnv1a(fnv1a(*h, name), dir ? "/" : "\n");
 }
 
 static void fold_file(void *ctx, const char *name)
@@ -135,7 +133,7 @@ static void fold_file(void *ctx, const char *name)
 
 static long names_print(const char *path, const struct node *n)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = FNV_OFFSET;
 
 	if (tree_readdir(fs_model(), n, fold, &h))
 		return 0;

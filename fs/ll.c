@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/util.h"
+
 
 /* A directory's names at offset 0: the later parts of the same listing
  * are cut from it, whatever changed in between; dropped when the kernel
@@ -71,11 +73,7 @@ static __thread fuse_req_t current;
 
 static size_t hash_path(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-	return (size_t)h;
+	return (size_t)fnv1a(FNV_OFFSET, s);
 }
 
 static size_t hash_ino(fuse_ino_t ino)
@@ -531,30 +529,29 @@ static void gone(const char *path)
 	pthread_mutex_unlock(&ll.lock);
 }
 
-static void ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+/* unlink and rmdir: the name's node is gone once it is. */
+static void remove_name(fuse_req_t req, const char *op, fuse_ino_t parent,
+			const char *name, int (*remove)(const char *path))
 {
 	char path[PATH_MAX];
 	int r;
 
-	if (!start_child(req, "unlink", parent, name, path))
+	if (!start_child(req, op, parent, name, path))
 		return;
-	r = fs_operations()->unlink(path);
+	r = remove(path);
 	if (r == 0)
 		gone(path);
 	fuse_reply_err(req, -r);
 }
 
+static void ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	remove_name(req, "unlink", parent, name, fs_operations()->unlink);
+}
+
 static void ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	char path[PATH_MAX];
-	int r;
-
-	if (!start_child(req, "rmdir", parent, name, path))
-		return;
-	r = fs_operations()->rmdir(path);
-	if (r == 0)
-		gone(path);
-	fuse_reply_err(req, -r);
+	remove_name(req, "rmdir", parent, name, fs_operations()->rmdir);
 }
 
 /* The kernel moves the source's inode to the new name (and the one

@@ -379,6 +379,13 @@ bool uuid_valid(const char *s)
 	return s[36] == '\0';
 }
 
+uint64_t fnv1a(uint64_t h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return h;
+}
+
 bool dns_name_valid(const char *s)
 {
 	size_t total = 0, label = 0;

@@ -88,6 +88,10 @@ bool mac_valid(const char *s);
 /* "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9": lower-case hex, 8-4-4-4-12. */
 bool uuid_valid(const char *s);
 
+/* FNV-1a, 64 bits: h folded with the bytes of s (start from FNV_OFFSET). */
+#define FNV_OFFSET 0xcbf29ce484222325ull
+uint64_t fnv1a(uint64_t h, const char *s);
+
 /* A DNS name: labels of [A-Za-z0-9-] (1..63, no '-' at either end),
  * separated by single dots, 253 characters at most. */
 bool dns_name_valid(const char *s);
