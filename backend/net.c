@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/if.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,24 @@ void net_vxlan_name(uint32_t vni, char buf[NET_IFNAMSIZ])
 #define NET_MAX_VTEPS 64
 #define CONSOLE_TAIL 8192
 
+/* Netlink sockets kept from one call to the next (STYLE: one socket per
+ * namespace): an idle one of the host's namespace, and the last tenant
+ * namespace used, with its descriptor. A call takes one out (a libnl
+ * socket serves one thread at a time) and gives it back; a thread that
+ * finds none opens its own. The kept tenant namespace is known by its
+ * inode: when /run/netns/NAME is no longer that namespace (deleted, or
+ * deleted and made again), the kept socket -- which holds the old
+ * namespace alive -- is closed and the name opened and checked anew. A
+ * namespace maasfs deletes leaves the cache first. */
+struct sock_cache {
+	pthread_mutex_t lock;
+	/* protected by lock: */
+	struct linksock *host;
+	struct linksock *tenant;
+	int nsfd;
+	char ns[64];
+};
+
 struct netdrv_local {
 	struct netdrv base;
 	char marker[LINK_ALIAS_MAX];
@@ -59,6 +78,14 @@ struct netdrv_local {
 	char dnsmasq[PATH_MAX];
 	char disks[PATH_MAX];
 	char images[PATH_MAX];
+	struct sock_cache cache;
+};
+
+/* A tenant's namespace, checked to be ours: its descriptor and a netlink
+ * socket in it. */
+struct tenant_ns {
+	int fd;
+	struct linksock *ls;
 };
 
 static struct netdrv_local *local_of(struct netdrv *d)
@@ -66,35 +93,125 @@ static struct netdrv_local *local_of(struct netdrv *d)
 	return (struct netdrv_local *)d;
 }
 
-/* Opens the tenant's namespace and checks it is ours (its lo carries our
- * marker). Returns the descriptor or -errno. */
-static int local_tenant_open(struct netdrv_local *l, const char *tenant,
-			     char *err)
+static int host_take(struct netdrv_local *l, struct linksock **ls,
+		     char *err)
 {
-	char ns[64];
-	struct linksock *ls = NULL;
+	pthread_mutex_lock(&l->cache.lock);
+	*ls = l->cache.host;
+	l->cache.host = NULL;
+	pthread_mutex_unlock(&l->cache.lock);
+	return *ls ? 0 : link_sock_open(-1, ls, err);
+}
+
+static void host_give(struct netdrv_local *l, struct linksock *ls)
+{
+	pthread_mutex_lock(&l->cache.lock);
+	if (!l->cache.host) {
+		l->cache.host = ls;
+		ls = NULL;
+	}
+	pthread_mutex_unlock(&l->cache.lock);
+	link_sock_close(ls);
+}
+
+/* Is fd the namespace that /run/netns/NS names now? */
+static bool ns_current(int fd, const char *ns)
+{
+	char path[PATH_MAX];
+	struct stat a, b;
+
+	snprintf(path, sizeof path, "%s/%s", NETNS_RUN_DIR, ns);
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+static void tenant_ns_close(struct tenant_ns *tn)
+{
+	link_sock_close(tn->ls);
+	if (tn->fd >= 0)
+		close(tn->fd);
+	tn->ls = NULL;
+	tn->fd = -1;
+}
+
+/* Takes the kept namespace NS out of the cache, if it is kept. */
+static void cache_take(struct netdrv_local *l, const char *ns,
+		       struct tenant_ns *tn)
+{
+	tn->fd = -1;
+	tn->ls = NULL;
+	pthread_mutex_lock(&l->cache.lock);
+	if (l->cache.tenant && !strcmp(l->cache.ns, ns)) {
+		tn->ls = l->cache.tenant;
+		tn->fd = l->cache.nsfd;
+		l->cache.tenant = NULL;
+		l->cache.nsfd = -1;
+	}
+	pthread_mutex_unlock(&l->cache.lock);
+}
+
+/* Opens the tenant's namespace and checks it is ours (its lo carries our
+ * marker), or takes it from the cache. */
+static int tenant_take(struct netdrv_local *l, const char *tenant,
+		       struct tenant_ns *tn, char *err)
+{
 	struct link_info lo;
-	int fd, r;
+	char ns[64];
+	int r;
 
 	net_ns_name(tenant, ns, sizeof ns);
-	fd = netns_open(ns);
-	if (fd == -ENOENT)
+	cache_take(l, ns, tn);
+	if (tn->ls && ns_current(tn->fd, ns))
+		return 0;
+	tenant_ns_close(tn);
+	tn->fd = netns_open(ns);
+	if (tn->fd == -ENOENT)
 		return err_set(err, ENOENT, "namespace %s does not exist", ns);
-	if (fd < 0)
+	if (tn->fd < 0)
 		return err_set(err, EEXIST, "%s/%s exists but is not a "
 			       "namespace", NETNS_RUN_DIR, ns);
-	r = link_sock_open(fd, &ls, err);
+	r = link_sock_open(tn->fd, &tn->ls, err);
 	if (r == 0)
-		r = link_get(ls, "lo", &lo, err);
+		r = link_get(tn->ls, "lo", &lo, err);
 	if (r == 0 && strcmp(lo.alias, l->marker))
 		r = err_set(err, EEXIST, "namespace %s exists and was not made "
 			    "by this maasfs", ns);
-	link_sock_close(ls);
-	if (r) {
-		close(fd);
-		return r;
+	if (r)
+		tenant_ns_close(tn);
+	return r;
+}
+
+/* Keeps the namespace for the next call, in place of the one kept. */
+static void tenant_give(struct netdrv_local *l, const char *tenant,
+			struct tenant_ns *tn)
+{
+	struct tenant_ns old = { .fd = -1 };
+	char ns[64];
+
+	net_ns_name(tenant, ns, sizeof ns);
+	if (!tn->ls || !ns_current(tn->fd, ns)) {   /* deleted meanwhile */
+		tenant_ns_close(tn);
+		return;
 	}
-	return fd;
+	pthread_mutex_lock(&l->cache.lock);
+	old.ls = l->cache.tenant;
+	old.fd = l->cache.nsfd;
+	l->cache.tenant = tn->ls;
+	l->cache.nsfd = tn->fd;
+	snprintf(l->cache.ns, sizeof l->cache.ns, "%s", ns);
+	pthread_mutex_unlock(&l->cache.lock);
+	tenant_ns_close(&old);
+	tn->ls = NULL;
+	tn->fd = -1;
+}
+
+/* Before a namespace is deleted: a kept socket would keep it alive. */
+static void cache_forget(struct netdrv_local *l, const char *ns)
+{
+	struct tenant_ns tn;
+
+	cache_take(l, ns, &tn);
+	tenant_ns_close(&tn);
 }
 
 static int local_tenant_ensure(struct netdrv *d, const char *tenant,
@@ -103,37 +220,37 @@ static int local_tenant_ensure(struct netdrv *d, const char *tenant,
 	struct netdrv_local *l = local_of(d);
 	struct link_change up = { .up = 1, .master = -1, .alias = l->marker,
 				  .forwarding = -1 };
-	struct linksock *ls = NULL;
+	struct tenant_ns tn;
 	struct link_info lo;
 	char ns[64];
-	int fd, r;
+	int r;
 
-	fd = local_tenant_open(l, tenant, err);
-	if (fd >= 0) {
-		close(fd);
-		return 0;
+	r = tenant_take(l, tenant, &tn, err);
+	if (r != -ENOENT) {
+		if (r == 0)
+			tenant_give(l, tenant, &tn);
+		return r;
 	}
-	if (fd != -ENOENT)
-		return fd;
 	net_ns_name(tenant, ns, sizeof ns);
 	r = netns_add(ns, err);
 	if (r)
 		return r;
-	fd = netns_open(ns);
-	if (fd < 0) {
-		r = err_set(err, -fd, "opening new namespace %s: %s", ns,
-			    strerror(-fd));
+	tn.fd = netns_open(ns);
+	if (tn.fd < 0) {
+		r = err_set(err, -tn.fd, "opening new namespace %s: %s", ns,
+			    strerror(-tn.fd));
 		goto undo;
 	}
-	r = link_sock_open(fd, &ls, err);
+	r = link_sock_open(tn.fd, &tn.ls, err);
 	if (r == 0)
-		r = link_get(ls, "lo", &lo, err);
+		r = link_get(tn.ls, "lo", &lo, err);
 	if (r == 0)
-		r = link_change(ls, &lo, &up, err);
-	link_sock_close(ls);
-	close(fd);
-	if (r == 0)
+		r = link_change(tn.ls, &lo, &up, err);
+	if (r == 0) {
+		tenant_give(l, tenant, &tn);
 		return 0;
+	}
+	tenant_ns_close(&tn);
 undo:
 	netns_del(ns, NULL);
 	return r;
@@ -143,15 +260,18 @@ static int local_tenant_remove(struct netdrv *d, const char *tenant,
 			       char *err)
 {
 	struct netdrv_local *l = local_of(d);
+	struct tenant_ns tn;
 	char ns[64];
-	int fd = local_tenant_open(l, tenant, err);
+	int r;
 
-	if (fd == -ENOENT)
-		return 0;
-	if (fd < 0)
-		return fd;
-	close(fd);
 	net_ns_name(tenant, ns, sizeof ns);
+	cache_forget(l, ns);
+	r = tenant_take(l, tenant, &tn, err);
+	if (r == -ENOENT)
+		return 0;
+	if (r)
+		return r;
+	tenant_ns_close(&tn);
 	return netns_del(ns, err);
 }
 
@@ -166,16 +286,20 @@ static int ensure_bridge(struct netdrv_local *l, struct linksock *host,
 			 bool *created, char *err)
 {
 	struct link_change ch = { .up = -1, .master = -1, .forwarding = -1 };
-	int r = link_get(host, name, br, NULL);
+	char why[ERRLEN];
+	int r;
 
+	/* Made first, looked at only if it is there already: a new subnet
+	 * pays no look-up. */
 	*created = false;
-	if (r == -ENOENT) {
-		r = link_add_bridge(host, name, mtu, l->marker, err);
-		if (r)
-			return r;
+	r = link_add_bridge(host, name, mtu, l->marker, why);
+	if (r == 0) {
 		*created = true;
 		return link_get(host, name, br, err);
 	}
+	if (r != -EEXIST)
+		return err_set(err, -r, "%s", why);
+	r = link_get(host, name, br, NULL);
 	if (r)
 		return link_get(host, name, br, err);
 	if (!link_ours(l, br) || strcmp(br->kind, "bridge"))
@@ -195,7 +319,7 @@ static int ensure_bridge(struct netdrv_local *l, struct linksock *host,
  * period). */
 static int ensure_veth(struct netdrv_local *l, struct linksock *host,
 		       struct linksock *tns, int nsfd, uint32_t vni,
-		       const struct link_info *br, unsigned mtu,
+		       const struct link_info *br, bool fresh, unsigned mtu,
 		       bool *created, char *err)
 {
 	char hname[NET_IFNAMSIZ], gname[NET_IFNAMSIZ];
@@ -207,6 +331,17 @@ static int ensure_veth(struct netdrv_local *l, struct linksock *host,
 	*created = false;
 	net_hostveth_name(vni, hname);
 	net_gwveth_name(vni, gname);
+	net_gateway_mac(vni, mac);
+	if (fresh) {   /* its bridge is new: first try the pair alone */
+		char why[ERRLEN];
+
+		r = link_add_veth(host, hname, br->ifindex, mtu, l->marker,
+				  gname, nsfd, mac, why);
+		if (r == 0)
+			*created = true;
+		if (r != -EEXIST)
+			return r ? err_set(err, -r, "%s", why) : 0;
+	}
 	r = link_get(host, hname, &hv, NULL);
 	if (r == 0) {
 		if (!link_ours(l, &hv) || strcmp(hv.kind, "veth"))
@@ -233,7 +368,6 @@ static int ensure_veth(struct netdrv_local *l, struct linksock *host,
 	r = link_del(tns, gname, err);   /* a stray left from a crash */
 	if (r)
 		return r;
-	net_gateway_mac(vni, mac);
 	r = link_add_veth(host, hname, br->ifindex, mtu, l->marker, gname,
 			  nsfd, mac, err);
 	if (r == 0)
@@ -304,31 +438,31 @@ static int local_subnet_ensure(struct netdrv *d, const struct net_subnet *s,
 			       char *err)
 {
 	struct netdrv_local *l = local_of(d);
-	struct linksock *host = NULL, *tns = NULL;
+	struct linksock *host = NULL, *tns;
 	struct link_change gwch = { .up = -1, .master = -1, .forwarding = -1 };
 	char bname[NET_IFNAMSIZ], hname[NET_IFNAMSIZ], gname[NET_IFNAMSIZ];
 	char xname[NET_IFNAMSIZ];
 	struct link_info br, gw;
+	struct tenant_ns tn = { .fd = -1 };
 	bool new_br = false, new_veth = false, new_vx = false;
-	int nsfd = -1, r;
+	int r;
 
 	net_bridge_name(s->vni, bname);
 	net_hostveth_name(s->vni, hname);
 	net_gwveth_name(s->vni, gname);
 	net_vxlan_name(s->vni, xname);
 	if (s->home) {
-		nsfd = local_tenant_open(l, s->tenant, err);
-		if (nsfd < 0)
-			return nsfd;
+		r = tenant_take(l, s->tenant, &tn, err);
+		if (r)
+			return r;
 	}
-	r = link_sock_open(-1, &host, err);
-	if (r == 0 && nsfd >= 0)
-		r = link_sock_open(nsfd, &tns, err);
+	tns = tn.ls;
+	r = host_take(l, &host, err);
 	if (r == 0)
 		r = ensure_bridge(l, host, bname, s->mtu, &br, &new_br, err);
 	if (r == 0 && s->home)
-		r = ensure_veth(l, host, tns, nsfd, s->vni, &br, s->mtu,
-				&new_veth, err);
+		r = ensure_veth(l, host, tns, tn.fd, s->vni, &br, new_br,
+				s->mtu, &new_veth, err);
 	else if (r == 0)   /* the gateway left this cloud */
 		r = del_ours(l, host, hname, err);
 	if (r == 0 && s->home)
@@ -346,7 +480,7 @@ static int local_subnet_ensure(struct netdrv *d, const struct net_subnet *s,
 		r = link_addr_add(tns, gw.ifindex, s->gateway, s->prefix, err);
 	if (r == 0 && s->vtep && s->nremotes)
 		r = ensure_vxlan(l, host, s, &br, &new_vx, err);
-	else if (r == 0)
+	else if (r == 0 && !new_br)   /* a VXLAN device comes after its bridge */
 		r = del_ours(l, host, xname, err);
 	if (r && host) {
 		if (new_vx)
@@ -356,10 +490,10 @@ static int local_subnet_ensure(struct netdrv *d, const struct net_subnet *s,
 		if (new_br)
 			link_del(host, bname, NULL);
 	}
-	link_sock_close(tns);
-	link_sock_close(host);
-	if (nsfd >= 0)
-		close(nsfd);
+	if (host)
+		host_give(l, host);
+	if (s->home)
+		tenant_give(l, s->tenant, &tn);
 	return r;
 }
 
@@ -386,33 +520,29 @@ static int local_subnet_remove(struct netdrv *d, const char *tenant,
 			       uint32_t vni, char *err)
 {
 	struct netdrv_local *l = local_of(d);
-	struct linksock *host = NULL, *tns = NULL;
+	struct linksock *host = NULL;
 	char bname[NET_IFNAMSIZ], hname[NET_IFNAMSIZ], gname[NET_IFNAMSIZ];
 	char xname[NET_IFNAMSIZ];
-	int nsfd, r;
+	struct tenant_ns tn;
+	int r;
 
 	net_bridge_name(vni, bname);
 	net_hostveth_name(vni, hname);
 	net_gwveth_name(vni, gname);
 	net_vxlan_name(vni, xname);
-	r = link_sock_open(-1, &host, err);
-	if (r == 0)
-		r = del_ours(l, host, hname, err);
+	r = host_take(l, &host, err);
+	if (r)
+		return r;
+	r = del_ours(l, host, hname, err);
 	if (r == 0)
 		r = del_ours(l, host, xname, err);
 	if (r == 0)
 		r = del_ours(l, host, bname, err);
-	link_sock_close(host);
-	if (r)
+	host_give(l, host);
+	if (r || tenant_take(l, tenant, &tn, NULL))
 		return r;
-	nsfd = local_tenant_open(l, tenant, NULL);
-	if (nsfd < 0)
-		return 0;
-	r = link_sock_open(nsfd, &tns, err);
-	if (r == 0)
-		r = link_del(tns, gname, err);
-	link_sock_close(tns);
-	close(nsfd);
+	r = link_del(tn.ls, gname, err);
+	tenant_give(l, tenant, &tn);
 	return r;
 }
 
@@ -438,14 +568,15 @@ static int local_dhcp_ensure(struct netdrv *d, const struct net_dhcp *c,
 		.forget = c->forget,
 		.leases = c->leases,
 	};
-	int nsfd, r;
+	struct tenant_ns tn;
+	int r;
 
 	net_gwveth_name(c->vni, gname);
-	nsfd = local_tenant_open(l, c->tenant, err);
-	if (nsfd < 0)
-		return nsfd;
-	r = dnsmasq_ensure(nsfd, &dc, pid, err);
-	close(nsfd);
+	r = tenant_take(l, c->tenant, &tn, err);
+	if (r)
+		return r;
+	r = dnsmasq_ensure(tn.fd, &dc, pid, err);
+	tenant_give(l, c->tenant, &tn);
 	return r;
 }
 
@@ -612,12 +743,13 @@ static void sweep_ns(const char *ns, void *ctx)
 {
 	struct sweep *s = ctx;
 	const char *tenant = ns + strlen(NET_NS_PREFIX);
-	int fd = local_tenant_open(s->l, tenant, NULL);
+	struct tenant_ns tn;
 
-	if (fd < 0)
+	if (tenant_take(s->l, tenant, &tn, NULL))
 		return;   /* not ours */
 	if (!keep_tenant(s->keep, tenant)) {
-		close(fd);
+		tenant_ns_close(&tn);
+		cache_forget(s->l, ns);
 		log_info("removing namespace %s: tenant not in the state", ns);
 		if (netns_del(ns, s->err) == 0)
 			s->removed++;
@@ -625,14 +757,11 @@ static void sweep_ns(const char *ns, void *ctx)
 			s->error = EIO;
 		return;
 	}
-	if (link_sock_open(fd, &s->ls, s->err) == 0) {
-		s->tenant = tenant;
-		link_list(s->ls, NET_LINK_PREFIX "g", sweep_tenant_link, s,
-			  s->err);
-		link_sock_close(s->ls);
-		s->ls = NULL;
-	}
-	close(fd);
+	s->tenant = tenant;
+	s->ls = tn.ls;
+	link_list(s->ls, NET_LINK_PREFIX "g", sweep_tenant_link, s, s->err);
+	s->ls = NULL;
+	tenant_give(s->l, tenant, &tn);
 }
 
 static void sweep_dnsmasq(uint32_t vni, void *ctx)
@@ -657,11 +786,11 @@ static int local_sweep(struct netdrv *d, const struct net_keep *keep,
 	int r;
 
 	dnsmasq_list(s.l->rundir, sweep_dnsmasq, &s);
-	r = link_sock_open(-1, &s.ls, err);
+	r = host_take(s.l, &s.ls, err);
 	if (r)
 		return r;
 	link_list(s.ls, NET_LINK_PREFIX, sweep_host_link, &s, err);
-	link_sock_close(s.ls);
+	host_give(s.l, s.ls);
 	s.ls = NULL;
 	netns_list(NET_NS_PREFIX, sweep_ns, &s);
 	return s.error ? -s.error : s.removed;
@@ -714,7 +843,13 @@ static int local_console(struct netdrv *d, const char *uuid,
 
 static void local_free(struct netdrv *d)
 {
-	free(local_of(d));
+	struct netdrv_local *l = local_of(d);
+	struct tenant_ns tn = { .fd = l->cache.nsfd, .ls = l->cache.tenant };
+
+	tenant_ns_close(&tn);
+	link_sock_close(l->cache.host);
+	pthread_mutex_destroy(&l->cache.lock);
+	free(l);
 }
 
 static const struct netdrv_ops local_ops = {
@@ -747,6 +882,8 @@ struct netdrv *netdrv_local_new(const struct netdrv_local_conf *c,
 		return NULL;
 	}
 	l->base.ops = &local_ops;
+	pthread_mutex_init(&l->cache.lock, NULL);
+	l->cache.nsfd = -1;
 	snprintf(l->marker, sizeof l->marker, "%s", c->marker);
 	snprintf(l->rundir, sizeof l->rundir, "%s", c->rundir);
 	snprintf(l->dnsmasq, sizeof l->dnsmasq, "%s", c->dnsmasq);

@@ -88,6 +88,7 @@ struct subnet {
 	uint32_t vni;
 	struct cloud *home;
 	enum obj_state state;
+	bool intent;                  /* creating, already in state.yaml */
 	struct dhcp dhcp;
 	uint64_t present;             /* the clouds (by index) it is on */
 	struct cloud *moving_to;      /* while its gateway and DHCP move */
@@ -221,7 +222,7 @@ struct model {
 	char instance[INSTANCE_LEN + 1];
 	time_t started;
 
-	pthread_mutex_t save_lock;    /* orders writers of state.yaml */
+	struct state_saver *saver;    /* writes state.yaml (state.c) */
 	/* one backend change at a time per subnet: its dnsmasq, its spread
 	 * over clouds (striped by VNI) */
 	pthread_mutex_t subnet_locks[16];

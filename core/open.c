@@ -114,7 +114,6 @@ int model_open(const struct model_opts *o, struct model **out, char *err)
 	if (!m)
 		return err_set(err, ENOMEM, "out of memory");
 	pthread_mutex_init(&m->lock, NULL);
-	pthread_mutex_init(&m->save_lock, NULL);
 	for (i = 0; i < ARRAY_SIZE(m->subnet_locks); i++)
 		pthread_mutex_init(&m->subnet_locks[i], NULL);
 	m->lockfd = -1;
@@ -136,6 +135,9 @@ int model_open(const struct model_opts *o, struct model **out, char *err)
 			    m->vni_max);
 		goto fail;
 	}
+	r = state_saver_start(m, err);
+	if (r)
+		goto fail;
 	r = mkdir_p(statedir, 0755);
 	if (r) {
 		err_set(err, -r, "cannot create %s: %s", statedir,
@@ -189,6 +191,7 @@ void model_free(struct model *m)
 	if (!m)
 		return;
 	janitor_free(m->janitor);   /* before the drivers and VMs it uses */
+	state_saver_stop(m);
 	model_clear(m);
 	events_shutdown(m->events);
 	for (i = 0; i < m->nclouds; i++) {
@@ -200,7 +203,6 @@ void model_free(struct model *m)
 	if (m->lockfd >= 0)
 		close(m->lockfd);
 	pthread_mutex_destroy(&m->lock);
-	pthread_mutex_destroy(&m->save_lock);
 	for (i = 0; i < ARRAY_SIZE(m->subnet_locks); i++)
 		pthread_mutex_destroy(&m->subnet_locks[i]);
 	events_free(m->events);

@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,13 @@
 bool state_listed(enum obj_state s)
 {
 	return s != OBJ_CREATING && s != OBJ_DELETING;
+}
+
+/* A subnet being made is in the file while its kernel work goes on
+ * (subnet_create): a maasfs killed meanwhile makes it at the next mount. */
+static bool subnet_saved(const struct subnet *s)
+{
+	return state_listed(s->state) || s->intent;
 }
 
 void state_write_subnet(struct yw *w, const struct subnet *s, bool spec)
@@ -118,13 +128,13 @@ static void serialize_tenant(struct yw *w, const struct tenant *t)
 	}
 	yw_str(w, "subnets");
 	objset_each(&t->subnets, i, s)
-		listed += state_listed(s->state);
+		listed += subnet_saved(s);
 	if (listed == 0)
 		yw_map_flow(w);
 	else
 		yw_map(w);
 	objset_each(&t->subnets, i, s)
-		if (state_listed(s->state))
+		if (subnet_saved(s))
 			state_write_subnet(w, s, false);
 	yw_map_end(w);
 	yw_str(w, "vms");
@@ -168,26 +178,143 @@ int state_serialize(const struct model *m, struct strbuf *out)
 	return yw_end(&w, true);
 }
 
-int state_save(struct model *m, char *err)
+/* The state writer: one thread replaces state.yaml for every change.
+ * state_commit() asks for the model as it is now and returns a ticket at
+ * once, so the caller can do its kernel work while the file goes to disk;
+ * state_committed() waits until a commit that began after the ticket has
+ * finished. Changes that ask while a commit is under way share the next
+ * one (group commit). */
+struct state_saver {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t asked_cv, done_cv;
+	/* protected by lock: */
+	uint64_t asked, done;   /* tickets given out, and committed */
+	int result;             /* of the last commit (0 or -errno) */
+	bool stop;
+};
+
+static int state_write(struct model *m)
 {
 	struct strbuf sb = STRBUF_INIT;
 	char path[PATH_MAX];
 	int r;
 
 	snprintf(path, sizeof path, "%s/%s", m->statedir, STATE_FILE);
-	pthread_mutex_lock(&m->save_lock);
 	pthread_mutex_lock(&m->lock);
 	r = state_serialize(m, &sb);
 	pthread_mutex_unlock(&m->lock);
 	if (r == 0)
 		r = file_write_atomic(path, sb.s, sb.len, 0600);
-	pthread_mutex_unlock(&m->save_lock);
-	if (r) {
+	if (r)
 		log_warnx("cannot write %s: %s", path, strerror(-r));
-		err_set(err, -r, "cannot write %s: %s", path, strerror(-r));
-	}
 	sb_free(&sb);
 	return r;
+}
+
+static void *saver_main(void *arg)
+{
+	struct model *m = arg;
+	struct state_saver *sv = m->saver;
+	uint64_t ticket;
+	int r;
+
+	pthread_mutex_lock(&sv->lock);
+	for (;;) {
+		while (sv->done == sv->asked && !sv->stop)
+			pthread_cond_wait(&sv->asked_cv, &sv->lock);
+		if (sv->done == sv->asked)
+			break;
+		ticket = sv->asked;
+		pthread_mutex_unlock(&sv->lock);
+		r = state_write(m);
+		pthread_mutex_lock(&sv->lock);
+		sv->done = ticket;
+		sv->result = r;
+		pthread_cond_broadcast(&sv->done_cv);
+	}
+	pthread_mutex_unlock(&sv->lock);
+	return NULL;
+}
+
+int state_saver_start(struct model *m, char *err)
+{
+	struct state_saver *sv = calloc(1, sizeof *sv);
+	sigset_t all, old;
+	int r;
+
+	if (!sv)
+		return err_set(err, ENOMEM, "out of memory");
+	pthread_mutex_init(&sv->lock, NULL);
+	pthread_cond_init(&sv->asked_cv, NULL);
+	pthread_cond_init(&sv->done_cv, NULL);
+	m->saver = sv;
+	/* signals are for the threads that serve requests */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	r = pthread_create(&sv->thread, NULL, saver_main, m);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r) {
+		m->saver = NULL;
+		pthread_cond_destroy(&sv->done_cv);
+		pthread_cond_destroy(&sv->asked_cv);
+		pthread_mutex_destroy(&sv->lock);
+		free(sv);
+		return err_set(err, r, "starting the state writer: %s",
+			       strerror(r));
+	}
+	return 0;
+}
+
+void state_saver_stop(struct model *m)
+{
+	struct state_saver *sv = m->saver;
+
+	if (!sv)
+		return;
+	pthread_mutex_lock(&sv->lock);
+	sv->stop = true;   /* after what was asked is written */
+	pthread_cond_signal(&sv->asked_cv);
+	pthread_mutex_unlock(&sv->lock);
+	pthread_join(sv->thread, NULL);
+	pthread_cond_destroy(&sv->done_cv);
+	pthread_cond_destroy(&sv->asked_cv);
+	pthread_mutex_destroy(&sv->lock);
+	free(sv);
+	m->saver = NULL;
+}
+
+uint64_t state_commit(struct model *m)
+{
+	struct state_saver *sv = m->saver;
+	uint64_t ticket;
+
+	pthread_mutex_lock(&sv->lock);
+	ticket = ++sv->asked;
+	pthread_cond_signal(&sv->asked_cv);
+	pthread_mutex_unlock(&sv->lock);
+	return ticket;
+}
+
+int state_committed(struct model *m, uint64_t ticket, char *err)
+{
+	struct state_saver *sv = m->saver;
+	int r;
+
+	pthread_mutex_lock(&sv->lock);
+	while (sv->done < ticket)
+		pthread_cond_wait(&sv->done_cv, &sv->lock);
+	r = sv->result;
+	pthread_mutex_unlock(&sv->lock);
+	if (r)
+		err_set(err, -r, "cannot write %s/%s: %s", m->statedir,
+			STATE_FILE, strerror(-r));
+	return r;
+}
+
+int state_save(struct model *m, char *err)
+{
+	return state_committed(m, state_commit(m), err);
 }
 
 static int parse_dhcp(struct ydoc *d, yaml_node_t *n, struct subnet *s,

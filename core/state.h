@@ -19,8 +19,18 @@ struct yw;
  * it: on one line, without what maasfs chooses itself. */
 void state_write_subnet(struct yw *w, const struct subnet *s, bool spec);
 void state_write_vm(struct yw *w, const struct vm *v, bool spec);
-/* Serializes under the lock and replaces STATE/state.yaml. */
+/* Serializes under the lock and replaces STATE/state.yaml: returns once
+ * the file on disk holds the model as it was at the call. */
 int state_save(struct model *m, char *err);
+/* The same in two halves: state_commit() asks for the model as it is now
+ * to be written and returns at once with a ticket; state_committed() waits
+ * for that write (the model's later changes may ride along). A caller
+ * does its slow work between the two. */
+uint64_t state_commit(struct model *m);
+int state_committed(struct model *m, uint64_t ticket, char *err);
+/* The thread that writes state.yaml; stop writes what was asked first. */
+int state_saver_start(struct model *m, char *err);
+void state_saver_stop(struct model *m);
 /* Fills an empty model (clouds already known) from a document. A
  * malformed, truncated or inconsistent document is refused with its line
  * and column, and leaves the model empty. */

@@ -343,7 +343,8 @@ int subnet_create(struct model *m, const char *tname, const char *line,
 	struct subnet *s = NULL;
 	struct cloud *home = NULL;
 	char cidr[CIDR_STRLEN];
-	int r, pid = 0;
+	uint64_t ticket;
+	int r, saved, pid = 0;
 
 	r = subnet_parse(line, &req, err);
 	if (r)
@@ -355,26 +356,34 @@ int subnet_create(struct model *m, const char *tname, const char *line,
 		dhcp_net(s, &s->dhcp, &nd);   /* a new subnet: no hosts */
 		home = s->home;
 		s->present = 1ull << cloud_index(m, home);
+		s->intent = true;
 	}
 	pthread_mutex_unlock(&m->lock);
 	if (r)
 		return r;
 
+	/* The state file takes the subnet while the kernel work goes on:
+	 * both are done before the write returns, in the time of the
+	 * longer. Killed in between, the next mount makes what the file
+	 * lists (DESIGN §7); a failure here takes it out again. */
+	ticket = state_commit(m);
 	r = subnet_make(m, home, &ns, s->dhcp.on ? &nd : NULL, &pid, err);
+	saved = state_committed(m, ticket, r ? NULL : err);
+	if (r == 0 && saved) {
+		subnet_unmake(m, home, s->present, tname, s->vni, NULL);
+		r = saved;
+	}
+	pthread_mutex_lock(&m->lock);
+	s->intent = false;
 	if (r == 0) {
-		pthread_mutex_lock(&m->lock);
 		s->state = OBJ_READY;
 		s->dhcp.pid = pid;
-		pthread_mutex_unlock(&m->lock);
-		r = state_save(m, err);
-		if (r)
-			subnet_unmake(m, home, s->present, tname, s->vni,
-				      NULL);
-	}
-	if (r) {
-		pthread_mutex_lock(&m->lock);
+	} else {
 		subnet_unreserve(m, s);
-		pthread_mutex_unlock(&m->lock);
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (r) {
+		state_save(m, NULL);
 		subnet_free(s);
 		return r;
 	}

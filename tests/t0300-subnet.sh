@@ -112,6 +112,46 @@ test_expect_success 'a failure half-way through a creation undoes its steps' '
 	ip link del "maash$next"
 '
 
+test_expect_success 'a foreign bridge by the next name: EEXIST, nothing changes' '
+	next=$((VNI_FIRST + 3)) &&
+	ip link add "maasb$next" type bridge &&
+	cp "$STATE/state.yaml" "$TMP/before" &&
+	expect_errno EEXIST write "$MNT/$A/subnets/new" 10.0.3.0/24 &&
+	grep -q "link maasb$next exists and was not made by this maasfs" \
+		"$MNT/$A/status" &&
+	! ip link show "maash$next" 2>/dev/null &&
+	! test -e "$MNT/$A/subnets/10.0.3.0_24" &&
+	cmp "$TMP/before" "$STATE/state.yaml" &&
+	ip link show "maasb$next" >/dev/null &&
+	ip link del "maasb$next"
+'
+
+# maasfs keeps a netlink socket in the last tenant namespace it used; a
+# namespace deleted and made again behind its back must not be mistaken
+# for it, nor kept alive.
+test_expect_success 'a tenant namespace replaced behind maasfs'"'"'s back is not used' '
+	echo "10.0.4.0/24 name=c dhcp=off" >"$MNT/$B/subnets/new" &&
+	vc=$(cat "$MNT/$B/subnets/c/vni") &&
+	ip link show "maash$vc" >/dev/null &&
+	cp "$STATE/state.yaml" "$TMP/before" &&
+	ip netns pids "maas-$B" | xargs -r kill &&
+	ip netns del "maas-$B" &&
+	ip netns add "maas-$B" &&
+	expect_errno EEXIST write "$MNT/$B/subnets/new" 10.0.5.0/24 &&
+	grep -q "namespace maas-$B exists and was not made by this maasfs" \
+		"$MNT/$B/status" &&
+	cmp "$TMP/before" "$STATE/state.yaml" &&
+	wait_for 10 eval "! ip link show maash$vc" &&
+	ip netns del "maas-$B" &&
+	echo "10.0.5.0/24 dhcp=off" >"$MNT/$B/subnets/new" &&
+	ip -n "maas-$B" -o addr show | grep -q "inet 10.0.5.1/24" &&
+	ip -n "maas-$B" -o link show lo | grep -q "alias maasfs:" &&
+	rmdir "$MNT/$B/subnets/c" "$MNT/$B/subnets/10.0.5.0_24" &&
+	maas_umount && maas_mount &&
+	ip -n "maas-$B" -o addr show | grep -q "inet 10.0.1.1/24" &&
+	head -n1 "$MNT/$B/subnets/10.0.1.0_24/status" | grep -qx ready
+'
+
 # One row per bad input: errno, what to write, where.
 errno_table() {
 	cat <<-EOF

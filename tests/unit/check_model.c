@@ -2,8 +2,11 @@
  * not the model, not the state file, not the (fake) kernel. */
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../../core/state.h"
 #include "fakenet.h"
@@ -210,6 +213,30 @@ START_TEST(test_backend_failures_undo)
 }
 END_TEST
 
+/* The state file takes a new subnet while its kernel work goes on; if the
+ * file cannot be written, the kernel work is undone. */
+START_TEST(test_state_write_failure_undoes)
+{
+	char tmp[128], *doc;
+
+	OK(tenant_create(m, "a", err));
+	snprintf(tmp, sizeof tmp, "%s/state.yaml.tmp.%d", statedir,
+		 (int)getpid());
+	ck_assert_int_eq(mkdir(tmp, 0700), 0);   /* no temp file: EISDIR */
+	EXPECT_FAIL(EISDIR, "cannot write",
+		    subnet_create(m, "a", "10.0.1.0/24", err));
+	ck_assert_int_eq(world.calls[FAKE_SUBNET_ENSURE], 1);
+	ck_assert_int_eq(world.calls[FAKE_SUBNET_REMOVE], 1);
+	ck_assert_ptr_null(subnet_find(tenant_find(m, "a"), "10.0.1.0_24"));
+	ck_assert_uint_eq(m->vnis.n, 0);
+	ck_assert_int_eq(rmdir(tmp), 0);
+	OK(subnet_create(m, "a", "10.0.1.0/24", err));
+	doc = fake_state_file(statedir);
+	ck_assert_ptr_nonnull(strstr(doc, "10.0.1.0_24:"));
+	free(doc);
+}
+END_TEST
+
 START_TEST(test_dhcp)
 {
 	struct subnet *s;
@@ -318,6 +345,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_subnets);
 	tcase_add_test(tc, test_vni_exhausted);
 	tcase_add_test(tc, test_backend_failures_undo);
+	tcase_add_test(tc, test_state_write_failure_undoes);
 	tcase_add_test(tc, test_dhcp);
 	tcase_add_test(tc, test_reload);
 	suite_add_tcase(s, tc);
