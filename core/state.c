@@ -194,18 +194,20 @@ struct state_saver {
 	bool stop;
 };
 
-static int state_write(struct model *m)
+/* *old: the file replaced, still open (file_write_atomic_hold). */
+static int state_write(struct model *m, int *old)
 {
 	struct strbuf sb = STRBUF_INIT;
 	char path[PATH_MAX];
 	int r;
 
+	*old = -1;
 	snprintf(path, sizeof path, "%s/%s", m->statedir, STATE_FILE);
 	pthread_mutex_lock(&m->lock);
 	r = state_serialize(m, &sb);
 	pthread_mutex_unlock(&m->lock);
 	if (r == 0)
-		r = file_write_atomic(path, sb.s, sb.len, 0600);
+		r = file_write_atomic_hold(path, sb.s, sb.len, 0600, old);
 	if (r)
 		log_warnx("cannot write %s: %s", path, strerror(-r));
 	sb_free(&sb);
@@ -217,7 +219,7 @@ static void *saver_main(void *arg)
 	struct model *m = arg;
 	struct state_saver *sv = m->saver;
 	uint64_t ticket;
-	int r;
+	int r, old;
 
 	pthread_mutex_lock(&sv->lock);
 	for (;;) {
@@ -227,11 +229,16 @@ static void *saver_main(void *arg)
 			break;
 		ticket = sv->asked;
 		pthread_mutex_unlock(&sv->lock);
-		r = state_write(m);
+		r = state_write(m, &old);
 		pthread_mutex_lock(&sv->lock);
 		sv->done = ticket;
 		sv->result = r;
 		pthread_cond_broadcast(&sv->done_cv);
+		if (old >= 0) {   /* its blocks are freed after the waiters go */
+			pthread_mutex_unlock(&sv->lock);
+			close(old);
+			pthread_mutex_lock(&sv->lock);
+		}
 	}
 	pthread_mutex_unlock(&sv->lock);
 	return NULL;

@@ -162,7 +162,7 @@ static int fsync_dir_of(const char *path)
 }
 
 static int write_replace(const char *path, const void *data, size_t len,
-			 mode_t mode, bool durable)
+			 mode_t mode, bool durable, int *old)
 {
 	char tmp[4096];
 	const char *p = data;
@@ -195,6 +195,8 @@ static int write_replace(const char *path, const void *data, size_t len,
 		goto fail;
 	}
 	fd = -1;
+	if (old)
+		*old = open(path, O_RDONLY | O_CLOEXEC);
 	if (rename(tmp, path) < 0) {
 		r = -errno;
 		goto fail;
@@ -210,13 +212,20 @@ fail:
 int file_write_atomic(const char *path, const void *data, size_t len,
 		      mode_t mode)
 {
-	return write_replace(path, data, len, mode, true);
+	return write_replace(path, data, len, mode, true, NULL);
+}
+
+int file_write_atomic_hold(const char *path, const void *data, size_t len,
+			   mode_t mode, int *old)
+{
+	*old = -1;
+	return write_replace(path, data, len, mode, true, old);
 }
 
 int file_write_replace(const char *path, const void *data, size_t len,
 		       mode_t mode)
 {
-	return write_replace(path, data, len, mode, false);
+	return write_replace(path, data, len, mode, false, NULL);
 }
 
 int file_read(const char *path, struct strbuf *sb, size_t max)

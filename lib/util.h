@@ -46,6 +46,12 @@ const char *sb_str(const struct strbuf *sb);
  * directory (pmxcfs atomic_write_file). Returns 0 or -errno. */
 int file_write_atomic(const char *path, const void *data, size_t len,
 		      mode_t mode);
+/* The same, leaving the replaced file open in *old (or -1) for the caller
+ * to close when it holds nobody up: a rename over a file's last name
+ * frees its blocks there and then (ext4: ~0.3 ms of the rename here);
+ * the last close does it instead. */
+int file_write_atomic_hold(const char *path, const void *data, size_t len,
+			   mode_t mode, int *old);
 /* The same without the fsyncs: readers see the old or the new file,
  * never a part, but a power loss may take the change back. For files
  * made again from the state at every mount (dnsmasq's reservations). */
