@@ -206,6 +206,7 @@ void model_free(struct model *m)
 	for (i = 0; i < ARRAY_SIZE(m->subnet_locks); i++)
 		pthread_mutex_destroy(&m->subnet_locks[i]);
 	events_free(m->events);
-	free(m);
 	virt_events_stop();
+	state_saver_free(m);
+	free(m);
 }

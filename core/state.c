@@ -192,6 +192,7 @@ struct state_saver {
 	uint64_t asked, done;   /* tickets given out, and committed */
 	int result;             /* of the last commit (0 or -errno) */
 	bool stop;
+	bool exited;            /* late callers write the file themselves */
 };
 
 /* *old: the file replaced, still open (file_write_atomic_hold). */
@@ -225,8 +226,10 @@ static void *saver_main(void *arg)
 	for (;;) {
 		while (sv->done == sv->asked && !sv->stop)
 			pthread_cond_wait(&sv->asked_cv, &sv->lock);
-		if (sv->done == sv->asked)
+		if (sv->done == sv->asked) {
+			sv->exited = true;
 			break;
+		}
 		ticket = sv->asked;
 		pthread_mutex_unlock(&sv->lock);
 		r = state_write(m, &old);
@@ -284,6 +287,14 @@ void state_saver_stop(struct model *m)
 	pthread_cond_signal(&sv->asked_cv);
 	pthread_mutex_unlock(&sv->lock);
 	pthread_join(sv->thread, NULL);
+}
+
+void state_saver_free(struct model *m)
+{
+	struct state_saver *sv = m->saver;
+
+	if (!sv)
+		return;
 	pthread_cond_destroy(&sv->done_cv);
 	pthread_cond_destroy(&sv->asked_cv);
 	pthread_mutex_destroy(&sv->lock);
@@ -294,11 +305,13 @@ void state_saver_stop(struct model *m)
 uint64_t state_commit(struct model *m)
 {
 	struct state_saver *sv = m->saver;
-	uint64_t ticket;
+	uint64_t ticket = 0;   /* no writer any more: the caller writes */
 
 	pthread_mutex_lock(&sv->lock);
-	ticket = ++sv->asked;
-	pthread_cond_signal(&sv->asked_cv);
+	if (!sv->exited) {
+		ticket = ++sv->asked;
+		pthread_cond_signal(&sv->asked_cv);
+	}
 	pthread_mutex_unlock(&sv->lock);
 	return ticket;
 }
@@ -306,13 +319,19 @@ uint64_t state_commit(struct model *m)
 int state_committed(struct model *m, uint64_t ticket, char *err)
 {
 	struct state_saver *sv = m->saver;
-	int r;
+	int r, old;
 
-	pthread_mutex_lock(&sv->lock);
-	while (sv->done < ticket)
-		pthread_cond_wait(&sv->done_cv, &sv->lock);
-	r = sv->result;
-	pthread_mutex_unlock(&sv->lock);
+	if (ticket == 0) {
+		r = state_write(m, &old);
+		if (old >= 0)
+			close(old);
+	} else {
+		pthread_mutex_lock(&sv->lock);
+		while (sv->done < ticket)
+			pthread_cond_wait(&sv->done_cv, &sv->lock);
+		r = sv->result;
+		pthread_mutex_unlock(&sv->lock);
+	}
 	if (r)
 		err_set(err, -r, "cannot write %s/%s: %s", m->statedir,
 			STATE_FILE, strerror(-r));

@@ -28,9 +28,11 @@ int state_save(struct model *m, char *err);
  * does its slow work between the two. */
 uint64_t state_commit(struct model *m);
 int state_committed(struct model *m, uint64_t ticket, char *err);
-/* The thread that writes state.yaml; stop writes what was asked first. */
+/* The thread that writes state.yaml. Stop writes what was asked first;
+ * later callers (events during unmount) write the file themselves. */
 int state_saver_start(struct model *m, char *err);
 void state_saver_stop(struct model *m);
+void state_saver_free(struct model *m);
 /* Fills an empty model (clouds already known) from a document. A
  * malformed, truncated or inconsistent document is refused with its line
  * and column, and leaves the model empty. */
