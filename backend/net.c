@@ -53,6 +53,13 @@ void net_vxlan_name(uint32_t vni, char buf[NET_IFNAMSIZ])
 #define NET_MAX_VTEPS 64
 #define CONSOLE_TAIL 8192
 
+/* A tenant's namespace, checked to be ours: its descriptor and a netlink
+ * socket in it. */
+struct tenant_ns {
+	int fd;
+	struct linksock *ls;
+};
+
 /* Netlink sockets kept from one call to the next (STYLE: one socket per
  * namespace): an idle one of the host's namespace, and the last tenant
  * namespace used, with its descriptor. A call takes one out (a libnl
@@ -61,14 +68,13 @@ void net_vxlan_name(uint32_t vni, char buf[NET_IFNAMSIZ])
  * inode: when /run/netns/NAME is no longer that namespace (deleted, or
  * deleted and made again), the kept socket -- which holds the old
  * namespace alive -- is closed and the name opened and checked anew. A
- * namespace maasfs deletes leaves the cache first. */
+ * namespace maasfs deletes is taken out first and not given back. */
 struct sock_cache {
 	pthread_mutex_t lock;
 	/* protected by lock: */
 	struct linksock *host;
-	struct linksock *tenant;
-	int nsfd;
-	char ns[64];
+	struct tenant_ns tenant;      /* ls NULL: none kept */
+	char ns[64];                  /* its name */
 };
 
 struct netdrv_local {
@@ -79,13 +85,6 @@ struct netdrv_local {
 	char disks[PATH_MAX];
 	char images[PATH_MAX];
 	struct sock_cache cache;
-};
-
-/* A tenant's namespace, checked to be ours: its descriptor and a netlink
- * socket in it. */
-struct tenant_ns {
-	int fd;
-	struct linksock *ls;
 };
 
 static struct netdrv_local *local_of(struct netdrv *d)
@@ -138,20 +137,20 @@ static void tenant_ns_close(struct tenant_ns *tn)
 static void cache_take(struct netdrv_local *l, const char *ns,
 		       struct tenant_ns *tn)
 {
-	tn->fd = -1;
-	tn->ls = NULL;
+	static const struct tenant_ns none = { .fd = -1 };
+
+	*tn = none;
 	pthread_mutex_lock(&l->cache.lock);
-	if (l->cache.tenant && !strcmp(l->cache.ns, ns)) {
-		tn->ls = l->cache.tenant;
-		tn->fd = l->cache.nsfd;
-		l->cache.tenant = NULL;
-		l->cache.nsfd = -1;
+	if (l->cache.tenant.ls && !strcmp(l->cache.ns, ns)) {
+		*tn = l->cache.tenant;
+		l->cache.tenant = none;
 	}
 	pthread_mutex_unlock(&l->cache.lock);
 }
 
 /* Opens the tenant's namespace and checks it is ours (its lo carries our
- * marker), or takes it from the cache. */
+ * marker), or takes it from the cache. Whoever takes it, keeps it or closes
+ * it: a namespace about to be deleted is taken and closed. */
 static int tenant_take(struct netdrv_local *l, const char *tenant,
 		       struct tenant_ns *tn, char *err)
 {
@@ -181,37 +180,21 @@ static int tenant_take(struct netdrv_local *l, const char *tenant,
 	return r;
 }
 
-/* Keeps the namespace for the next call, in place of the one kept. */
+/* Keeps the namespace for the next call, in place of the one kept (the
+ * next tenant_take checks it is still the one of that name). */
 static void tenant_give(struct netdrv_local *l, const char *tenant,
 			struct tenant_ns *tn)
 {
-	struct tenant_ns old = { .fd = -1 };
-	char ns[64];
+	struct tenant_ns old;
 
-	net_ns_name(tenant, ns, sizeof ns);
-	if (!tn->ls || !ns_current(tn->fd, ns)) {   /* deleted meanwhile */
-		tenant_ns_close(tn);
-		return;
-	}
 	pthread_mutex_lock(&l->cache.lock);
-	old.ls = l->cache.tenant;
-	old.fd = l->cache.nsfd;
-	l->cache.tenant = tn->ls;
-	l->cache.nsfd = tn->fd;
-	snprintf(l->cache.ns, sizeof l->cache.ns, "%s", ns);
+	old = l->cache.tenant;
+	l->cache.tenant = *tn;
+	net_ns_name(tenant, l->cache.ns, sizeof l->cache.ns);
 	pthread_mutex_unlock(&l->cache.lock);
 	tenant_ns_close(&old);
 	tn->ls = NULL;
 	tn->fd = -1;
-}
-
-/* Before a namespace is deleted: a kept socket would keep it alive. */
-static void cache_forget(struct netdrv_local *l, const char *ns)
-{
-	struct tenant_ns tn;
-
-	cache_take(l, ns, &tn);
-	tenant_ns_close(&tn);
 }
 
 static int local_tenant_ensure(struct netdrv *d, const char *tenant,
@@ -264,14 +247,13 @@ static int local_tenant_remove(struct netdrv *d, const char *tenant,
 	char ns[64];
 	int r;
 
-	net_ns_name(tenant, ns, sizeof ns);
-	cache_forget(l, ns);
 	r = tenant_take(l, tenant, &tn, err);
 	if (r == -ENOENT)
 		return 0;
 	if (r)
 		return r;
-	tenant_ns_close(&tn);
+	tenant_ns_close(&tn);   /* not kept: it would keep the namespace */
+	net_ns_name(tenant, ns, sizeof ns);
 	return netns_del(ns, err);
 }
 
@@ -748,8 +730,7 @@ static void sweep_ns(const char *ns, void *ctx)
 	if (tenant_take(s->l, tenant, &tn, NULL))
 		return;   /* not ours */
 	if (!keep_tenant(s->keep, tenant)) {
-		tenant_ns_close(&tn);
-		cache_forget(s->l, ns);
+		tenant_ns_close(&tn);   /* not kept */
 		log_info("removing namespace %s: tenant not in the state", ns);
 		if (netns_del(ns, s->err) == 0)
 			s->removed++;
@@ -844,9 +825,7 @@ static int local_console(struct netdrv *d, const char *uuid,
 static void local_free(struct netdrv *d)
 {
 	struct netdrv_local *l = local_of(d);
-	struct tenant_ns tn = { .fd = l->cache.nsfd, .ls = l->cache.tenant };
-
-	tenant_ns_close(&tn);
+	tenant_ns_close(&l->cache.tenant);
 	link_sock_close(l->cache.host);
 	pthread_mutex_destroy(&l->cache.lock);
 	free(l);
@@ -883,7 +862,7 @@ struct netdrv *netdrv_local_new(const struct netdrv_local_conf *c,
 	}
 	l->base.ops = &local_ops;
 	pthread_mutex_init(&l->cache.lock, NULL);
-	l->cache.nsfd = -1;
+	l->cache.tenant.fd = -1;
 	snprintf(l->marker, sizeof l->marker, "%s", c->marker);
 	snprintf(l->rundir, sizeof l->rundir, "%s", c->rundir);
 	snprintf(l->dnsmasq, sizeof l->dnsmasq, "%s", c->dnsmasq);

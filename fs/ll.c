@@ -27,7 +27,6 @@
 
 #include "../lib/util.h"
 
-
 /* A directory's names at offset 0: the later parts of the same listing
  * are cut from it, whatever changed in between; dropped when the kernel
  * asks past its end. */
