@@ -195,20 +195,19 @@ struct state_saver {
 	bool exited;            /* late callers write the file themselves */
 };
 
-/* *old: the file replaced, still open (file_write_atomic_hold). */
-static int state_write(struct model *m, int *old)
+static int state_write(struct model *m)
 {
 	struct strbuf sb = STRBUF_INIT;
-	char path[PATH_MAX];
+	char path[PATH_MAX], spare[PATH_MAX];
 	int r;
 
-	*old = -1;
 	snprintf(path, sizeof path, "%s/%s", m->statedir, STATE_FILE);
+	snprintf(spare, sizeof spare, "%s/%s", m->statedir, STATE_SPARE);
 	pthread_mutex_lock(&m->lock);
 	r = state_serialize(m, &sb);
 	pthread_mutex_unlock(&m->lock);
 	if (r == 0)
-		r = file_write_atomic_hold(path, sb.s, sb.len, 0600, old);
+		r = file_write_swap(path, spare, sb.s, sb.len, 0600);
 	if (r)
 		log_warnx("cannot write %s: %s", path, strerror(-r));
 	sb_free(&sb);
@@ -220,7 +219,7 @@ static void *saver_main(void *arg)
 	struct model *m = arg;
 	struct state_saver *sv = m->saver;
 	uint64_t ticket;
-	int r, old;
+	int r;
 
 	pthread_mutex_lock(&sv->lock);
 	for (;;) {
@@ -232,16 +231,11 @@ static void *saver_main(void *arg)
 		}
 		ticket = sv->asked;
 		pthread_mutex_unlock(&sv->lock);
-		r = state_write(m, &old);
+		r = state_write(m);
 		pthread_mutex_lock(&sv->lock);
 		sv->done = ticket;
 		sv->result = r;
 		pthread_cond_broadcast(&sv->done_cv);
-		if (old >= 0) {   /* its blocks are freed after the waiters go */
-			pthread_mutex_unlock(&sv->lock);
-			close(old);
-			pthread_mutex_lock(&sv->lock);
-		}
 	}
 	pthread_mutex_unlock(&sv->lock);
 	return NULL;
@@ -319,12 +313,10 @@ uint64_t state_commit(struct model *m)
 int state_committed(struct model *m, uint64_t ticket, char *err)
 {
 	struct state_saver *sv = m->saver;
-	int r, old;
+	int r;
 
 	if (ticket == 0) {
-		r = state_write(m, &old);
-		if (old >= 0)
-			close(old);
+		r = state_write(m);
 	} else {
 		pthread_mutex_lock(&sv->lock);
 		while (sv->done < ticket)

@@ -7,6 +7,8 @@
 #include "model.h"
 
 #define STATE_FILE "state.yaml"
+/* Beside it: the version it replaced, overwritten by the next (never read). */
+#define STATE_SPARE "state.yaml.spare"
 #define STATE_VERSION 1
 
 /* The model as YAML; objects being created or deleted are left out.

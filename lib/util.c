@@ -162,7 +162,7 @@ static int fsync_dir_of(const char *path)
 }
 
 static int write_replace(const char *path, const void *data, size_t len,
-			 mode_t mode, bool durable, int *old)
+			 mode_t mode, bool durable)
 {
 	char tmp[4096];
 	const char *p = data;
@@ -195,8 +195,6 @@ static int write_replace(const char *path, const void *data, size_t len,
 		goto fail;
 	}
 	fd = -1;
-	if (old)
-		*old = open(path, O_RDONLY | O_CLOEXEC);
 	if (rename(tmp, path) < 0) {
 		r = -errno;
 		goto fail;
@@ -212,20 +210,72 @@ fail:
 int file_write_atomic(const char *path, const void *data, size_t len,
 		      mode_t mode)
 {
-	return write_replace(path, data, len, mode, true, NULL);
+	return write_replace(path, data, len, mode, true);
 }
 
-int file_write_atomic_hold(const char *path, const void *data, size_t len,
-			   mode_t mode, int *old)
+/* The spare, open for writing in place: a regular file with no other
+ * name (else it is made again, so a link planted there is never written
+ * through). */
+static int spare_open(const char *spare, mode_t mode)
 {
-	*old = -1;
-	return write_replace(path, data, len, mode, true, old);
+	struct stat st;
+	int fd = open(spare, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode);
+
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_nlink == 1)
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	if (unlink(spare) < 0 && errno != ENOENT)
+		return -errno;
+	fd = open(spare, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  mode);
+	return fd < 0 ? -errno : fd;
+}
+
+int file_write_swap(const char *path, const char *spare, const void *data,
+		    size_t len, mode_t mode)
+{
+	const char *p = data;
+	off_t off = 0;
+	int fd, r = 0;
+
+	fd = spare_open(spare, mode);
+	if (fd < 0)
+		return fd;
+	while ((size_t)off < len) {
+		ssize_t n = pwrite(fd, p + off, len - (size_t)off, off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		off += n;
+	}
+	if (r == 0 && ftruncate(fd, (off_t)len) < 0)
+		r = -errno;
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r)
+		return r;   /* path untouched; the spare is only a spare */
+	if (renameat2(AT_FDCWD, spare, AT_FDCWD, path, RENAME_EXCHANGE) < 0) {
+		/* no path yet, or a file system without the exchange */
+		if (errno != ENOENT && errno != EINVAL)
+			return -errno;
+		if (rename(spare, path) < 0)
+			return -errno;
+	}
+	return fsync_dir_of(path);
 }
 
 int file_write_replace(const char *path, const void *data, size_t len,
 		       mode_t mode)
 {
-	return write_replace(path, data, len, mode, false, NULL);
+	return write_replace(path, data, len, mode, false);
 }
 
 int file_read(const char *path, struct strbuf *sb, size_t max)

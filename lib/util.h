@@ -46,12 +46,17 @@ const char *sb_str(const struct strbuf *sb);
  * directory (pmxcfs atomic_write_file). Returns 0 or -errno. */
 int file_write_atomic(const char *path, const void *data, size_t len,
 		      mode_t mode);
-/* The same, leaving the replaced file open in *old (or -1) for the caller
- * to close when it holds nobody up: a rename over a file's last name
- * frees its blocks there and then (ext4: ~0.3 ms of the rename here);
- * the last close does it instead. */
-int file_write_atomic_hold(const char *path, const void *data, size_t len,
-			   mode_t mode, int *old);
+/* The same for a file replaced often (the state): the new version is
+ * written over spare, a file kept beside path for that (made if missing),
+ * fsynced, then swapped with path in one step (renameat2 RENAME_EXCHANGE;
+ * a plain rename where the file system has no exchange, or no path yet),
+ * and the directory fsynced. Afterwards spare holds the replaced version
+ * until the next call overwrites it: no file made, no blocks freed or
+ * allocated again per change (ext4: 0.55 ms a change instead of 0.8 for
+ * 20 KB here). Readers of path see the old or the new file, never a part;
+ * a failed call leaves path as it was. Returns 0 or -errno. */
+int file_write_swap(const char *path, const char *spare, const void *data,
+		    size_t len, mode_t mode);
 /* The same without the fsyncs: readers see the old or the new file,
  * never a part, but a power loss may take the change back. For files
  * made again from the state at every mount (dnsmasq's reservations). */

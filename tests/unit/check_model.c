@@ -220,9 +220,9 @@ START_TEST(test_state_write_failure_undoes)
 	char tmp[128], *doc;
 
 	OK(tenant_create(m, "a", err));
-	snprintf(tmp, sizeof tmp, "%s/state.yaml.tmp.%d", statedir,
-		 (int)getpid());
-	ck_assert_int_eq(mkdir(tmp, 0700), 0);   /* no temp file: EISDIR */
+	snprintf(tmp, sizeof tmp, "%s/%s", statedir, STATE_SPARE);
+	unlink(tmp);   /* the version tenant_create replaced */
+	ck_assert_int_eq(mkdir(tmp, 0700), 0);   /* no spare: EISDIR */
 	EXPECT_FAIL(EISDIR, "cannot write",
 		    subnet_create(m, "a", "10.0.1.0/24", err));
 	ck_assert_int_eq(world.calls[FAKE_SUBNET_ENSURE], 1);

@@ -2,10 +2,14 @@
  * message that names the line, never a crash. */
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../../core/state.h"
+#include "../../lib/util.h"
 #include "fakenet.h"
 
 static const char good[] =
@@ -285,6 +289,74 @@ START_TEST(test_corruptions)
 }
 END_TEST
 
+/* The state file is replaced through a spare swapped in: the spare then
+ * holds the version replaced; a file planted at the spare's name (a
+ * second name of another file, a symbolic link) is never written through;
+ * a failed write leaves the state as it was. */
+static char *slurp(const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	ck_assert_int_eq(file_read(path, &sb, 1 << 20), 0);
+	return sb.s ? sb.s : strdup("");
+}
+
+#define SAME(path, text)                                                     \
+	do {                                                                 \
+		char *got_ = slurp(path);                                    \
+		ck_assert_str_eq(got_, text);                                \
+		free(got_);                                                  \
+	} while (0)
+
+START_TEST(test_swap)
+{
+	char path[128], spare[128], other[128];
+	struct stat st;
+
+	snprintf(path, sizeof path, "%s/f", statedir);
+	snprintf(spare, sizeof spare, "%s/f.spare", statedir);
+	snprintf(other, sizeof other, "%s/other", statedir);
+	ck_assert_int_eq(file_write_swap(path, spare, "one\n", 4, 0600), 0);
+	SAME(path, "one\n");
+	ck_assert_int_eq(access(spare, F_OK), -1);   /* moved in: none yet */
+	ck_assert_int_eq(file_write_swap(path, spare, "two, longer\n", 12,
+					 0600), 0);
+	SAME(path, "two, longer\n");
+	SAME(spare, "one\n");
+	ck_assert_int_eq(file_write_swap(path, spare, "3\n", 2, 0600), 0);
+	SAME(path, "3\n");   /* written over "one": cut to its length */
+	SAME(spare, "two, longer\n");
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+
+	/* a second name of another file at the spare's name */
+	ck_assert_int_eq(file_write_replace(other, "keep\n", 5, 0644), 0);
+	ck_assert_int_eq(unlink(spare), 0);
+	ck_assert_int_eq(link(other, spare), 0);
+	ck_assert_int_eq(file_write_swap(path, spare, "4\n", 2, 0600), 0);
+	SAME(path, "4\n");
+	SAME(other, "keep\n");
+	/* a symbolic link there */
+	ck_assert_int_eq(unlink(spare), 0);
+	ck_assert_int_eq(symlink(other, spare), 0);
+	ck_assert_int_eq(file_write_swap(path, spare, "5\n", 2, 0600), 0);
+	SAME(path, "5\n");
+	SAME(other, "keep\n");
+	ck_assert_int_eq(lstat(spare, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+
+	/* no spare can be made: an error, the file as it was */
+	ck_assert_int_eq(unlink(spare), 0);
+	ck_assert_int_eq(mkdir(spare, 0700), 0);
+	ck_assert_int_eq(file_write_swap(path, spare, "6\n", 2, 0600),
+			 -EISDIR);
+	SAME(path, "5\n");
+	ck_assert_int_eq(rmdir(spare), 0);
+	ck_assert_int_eq(unlink(other), 0);
+	ck_assert_int_eq(unlink(path), 0);
+}
+END_TEST
+
 Suite *unit_suite(void);
 
 Suite *unit_suite(void)
@@ -298,6 +370,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_rejects);
 	tcase_add_test(tc, test_truncations);
 	tcase_add_test(tc, test_corruptions);
+	tcase_add_test(tc, test_swap);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;
