@@ -138,6 +138,7 @@ void tenant_free(struct tenant *t)
 	objset_each(&t->subnets, i, s)
 		subnet_free(s);
 	objset_free(&t->subnets);
+	sb_free(&t->saved);
 	objset_free(&t->vms);
 	free(t);
 }

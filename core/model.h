@@ -106,6 +106,12 @@ struct tenant {
 	struct objset vms;            /* of struct vm, by name */
 	struct obj_error error;
 	time_t mtime;
+	/* Its entry in state.yaml as last written (state.c), written again
+	 * only when state_commit_tenant() marked it changed or a commit of
+	 * the whole model came in between. The state writer's, under lock. */
+	struct strbuf saved;
+	uint64_t saved_epoch;
+	int changed;                  /* atomic */
 };
 
 /* VM defaults and bounds. Sizes are in MiB. */
@@ -223,6 +229,7 @@ struct model {
 	time_t started;
 
 	struct state_saver *saver;    /* writes state.yaml (state.c) */
+	uint64_t state_epoch;         /* atomic: commits of the whole model */
 	/* one backend change at a time per subnet: its dnsmasq, its spread
 	 * over clouds (striped by VNI) */
 	pthread_mutex_t subnet_locks[16];

@@ -30,6 +30,12 @@ int state_save(struct model *m, char *err);
  * does its slow work between the two. */
 uint64_t state_commit(struct model *m);
 int state_committed(struct model *m, uint64_t ticket, char *err);
+/* The same when only tenant t changed (its subnets, VMs or itself; t
+ * alive until the call returns): the other tenants' entries are reused as
+ * last written. Changes to the model that no commit follows are written
+ * by the next whole-model commit only. */
+uint64_t state_commit_tenant(struct model *m, struct tenant *t);
+int state_save_tenant(struct model *m, struct tenant *t, char *err);
 /* The thread that writes state.yaml. Stop writes what was asked first;
  * later callers (events during unmount) write the file themselves. */
 int state_saver_start(struct model *m, char *err);

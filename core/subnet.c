@@ -366,7 +366,7 @@ int subnet_create(struct model *m, const char *tname, const char *line,
 	 * both are done before the write returns, in the time of the
 	 * longer. Killed in between, the next mount makes what the file
 	 * lists (DESIGN §7); a failure here takes it out again. */
-	ticket = state_commit(m);
+	ticket = state_commit_tenant(m, s->tenant);
 	r = subnet_make(m, home, &ns, s->dhcp.on ? &nd : NULL, &pid, err);
 	saved = state_committed(m, ticket, r ? NULL : err);
 	if (r == 0 && saved) {
@@ -383,7 +383,7 @@ int subnet_create(struct model *m, const char *tname, const char *line,
 	}
 	pthread_mutex_unlock(&m->lock);
 	if (r) {
-		state_save(m, NULL);
+		state_save_tenant(m, s->tenant, NULL);
 		subnet_free(s);
 		return r;
 	}
@@ -438,7 +438,7 @@ int subnet_delete(struct model *m, const char *tname, const char *name,
 	if (r)
 		return r;
 
-	r = state_save(m, err);
+	r = state_save_tenant(m, t, err);
 	if (r == 0) {
 		r = subnet_unmake(m, home, present, tname, ns.vni, err);
 		/* Put back what went, so that a failed rmdir changes nothing. */
@@ -453,7 +453,7 @@ int subnet_delete(struct model *m, const char *tname, const char *name,
 		subnet_unreserve(m, s);
 	pthread_mutex_unlock(&m->lock);
 	if (r) {
-		state_save(m, NULL);
+		state_save_tenant(m, t, NULL);
 		return r;
 	}
 	log_info("subnet %s/%s deleted", tname, name);

@@ -48,7 +48,7 @@ int tenant_create(struct model *m, const char *name, char *err)
 		pthread_mutex_lock(&m->lock);
 		t->state = OBJ_READY;
 		pthread_mutex_unlock(&m->lock);
-		r = state_save(m, err);
+		r = state_save_tenant(m, t, err);
 		if (r)
 			home->net->ops->tenant_remove(home->net, name, NULL);
 	}
@@ -93,7 +93,7 @@ int tenant_delete(struct model *m, const char *name, char *err)
 
 	/* Forget it on disk first: a crash from here on leaves only kernel
 	 * objects, which the next mount's sweep removes. */
-	r = state_save(m, err);
+	r = state_save_tenant(m, t, err);
 	if (r == 0)
 		r = home->net->ops->tenant_remove(home->net, name, err);
 	pthread_mutex_lock(&m->lock);
@@ -105,7 +105,7 @@ int tenant_delete(struct model *m, const char *name, char *err)
 	}
 	pthread_mutex_unlock(&m->lock);
 	if (r) {
-		state_save(m, NULL);   /* it is listed again */
+		state_save_tenant(m, t, NULL);   /* it is listed again */
 		return r;
 	}
 	tenant_free(t);

@@ -248,6 +248,39 @@ void yw_key_uint(struct yw *w, const char *key, unsigned long value)
 	yw_key_str(w, key, p);
 }
 
+/* The block mapping the next entry goes into, its line begun; NULL (and
+ * failed) if the writer is not before a key of one. */
+static struct yw_level *entry_level(struct yw *w)
+{
+	struct yw_level *l = w->depth ? &w->st[w->depth - 1] : NULL;
+
+	if (!l || l->flow || !l->key_next) {
+		w->failed = 1;
+		return NULL;
+	}
+	if (l->pending) {
+		put(w, "\n", 1);
+		l->pending = false;
+	}
+	return l;
+}
+
+size_t yw_entry_start(struct yw *w)
+{
+	entry_level(w);
+	return w->out->len;
+}
+
+void yw_entry_raw(struct yw *w, const char *s, size_t n)
+{
+	struct yw_level *l = entry_level(w);
+
+	if (!l)
+		return;
+	put(w, s, n);
+	l->n++;
+}
+
 int ydoc_load(struct ydoc *d, const char *name, const char *buf, size_t len,
 	      char *err)
 {

@@ -38,6 +38,12 @@ void yw_map_end(struct yw *w);
 void yw_str(struct yw *w, const char *s);
 void yw_key_str(struct yw *w, const char *key, const char *value);
 void yw_key_uint(struct yw *w, const char *key, unsigned long value);
+/* Entries of a block mapping kept for reuse: yw_entry_start() before
+ * writing one (returns where it starts in the output), and later
+ * yw_entry_raw() puts the bytes from there to the end of its value back
+ * at the same place of another document, as one entry. */
+size_t yw_entry_start(struct yw *w);
+void yw_entry_raw(struct yw *w, const char *s, size_t n);
 
 struct ydoc {
 	yaml_document_t doc;

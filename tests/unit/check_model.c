@@ -332,6 +332,68 @@ START_TEST(test_reload)
 }
 END_TEST
 
+/* The file written is the model, whatever mix of one-tenant and
+ * whole-model commits wrote it: each operation below is followed by a
+ * comparison with a fresh serialization. The writer reuses the entries of
+ * tenants not marked changed: a change nobody commits is left out by a
+ * commit for another tenant, and written by the next whole-model one. */
+static void same_as_model(void)
+{
+	struct strbuf fresh = STRBUF_INIT;
+	char *doc = fake_state_file(statedir);
+
+	pthread_mutex_lock(&m->lock);
+	ck_assert_int_eq(state_serialize(m, &fresh), 0);
+	pthread_mutex_unlock(&m->lock);
+	ck_assert_str_eq(doc, sb_str(&fresh));
+	free(doc);
+	sb_free(&fresh);
+}
+
+START_TEST(test_state_reuses_entries)
+{
+	char *doc;
+
+	OK(tenant_create(m, "a", err));
+	same_as_model();
+	OK(tenant_create(m, "b", err));
+	OK(tenant_create(m, "c", err));
+	same_as_model();
+	OK(subnet_create(m, "b", "10.0.1.0/24 name=web", err));
+	same_as_model();
+	OK(subnet_create(m, "a", "10.0.2.0/24 dhcp=off", err));
+	OK(subnet_create(m, "c", "10.0.3.0/24", err));
+	same_as_model();
+	OK(tenant_chown(m, "c", 1000, 100, err));   /* a whole-model commit */
+	same_as_model();
+	OK(dhcp_set_domain(m, "b", "web", "b.test", err));
+	same_as_model();
+	OK(subnet_delete(m, "a", "10.0.2.0_24", err));
+	same_as_model();
+	OK(tenant_delete(m, "a", err));
+	same_as_model();
+	EXPECT_FAIL(ENOTEMPTY, "still has", tenant_delete(m, "b", err));
+	same_as_model();
+
+	/* behind the writer's back: c's owner changes, no commit says so */
+	pthread_mutex_lock(&m->lock);
+	tenant_find(m, "c")->uid = 4242;
+	pthread_mutex_unlock(&m->lock);
+	OK(subnet_create(m, "b", "10.0.4.0/24", err));
+	doc = fake_state_file(statedir);
+	ck_assert_ptr_nonnull(strstr(doc, "owner: 1000:100"));
+	ck_assert_ptr_nonnull(strstr(doc, "10.0.4.0_24:"));
+	free(doc);
+	OK(state_save(m, err));
+	same_as_model();
+	doc = fake_state_file(statedir);
+	ck_assert_ptr_nonnull(strstr(doc, "owner: 4242:100"));
+	free(doc);
+	OK(tenant_create(m, "a", err));
+	same_as_model();
+}
+END_TEST
+
 Suite *unit_suite(void);
 
 Suite *unit_suite(void)
@@ -341,6 +403,7 @@ Suite *unit_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_tenants);
+	tcase_add_test(tc, test_state_reuses_entries);
 	tcase_add_test(tc, test_tenant_not_empty);
 	tcase_add_test(tc, test_subnets);
 	tcase_add_test(tc, test_vni_exhausted);
