@@ -8,10 +8,19 @@ CFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
 	-Wmissing-prototypes -Wpointer-arith -Wundef -Wvla -Wcast-align \
 	-Wwrite-strings
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS := $(shell pkg-config --libs $(PKGS))
-CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
-CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+# The libraries' flags are asked of pkg-config when a recipe first needs
+# them, once, not when the Makefile is read: `make deps all` installs the
+# packages (deps) before anything is compiled. A library still missing then
+# stops the build with the packages to install, not with a missing header.
+once = $(if $(filter undefined,$(origin _once_$1)),$(eval _once_$1 := $(shell $2)))$(_once_$1)
+pkg_flags = $(call once,$1,pkg-config $1 $(PKGS) 2>/dev/null || echo FAIL)
+pkg_check = $(if $(filter FAIL,$1),$(error libraries missing ($(shell \
+	for p in $(PKGS); do pkg-config --exists $$p || printf '%s ' $$p; done)\
+	): run `make deps` as root, or tests/deps),$1)
+PKG_CFLAGS = $(call pkg_check,$(call pkg_flags,--cflags))
+PKG_LIBS = $(call pkg_check,$(call pkg_flags,--libs))
+CHECK_CFLAGS = $(call once,check_cflags,pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS = $(call once,check_libs,pkg-config --libs check 2>/dev/null)
 
 # V=1 shows the whole commands.
 Q := $(if $(V),,@)
@@ -23,7 +32,7 @@ CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-ALL_CFLAGS := -std=gnu11 $(WARNINGS) -D_GNU_SOURCE \
+ALL_CFLAGS = -std=gnu11 $(WARNINGS) -D_GNU_SOURCE \
 	-DMAASFS_VERSION=\"$(VERSION)\" $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
 
 # Every object but main goes into the library the unit tests link.
