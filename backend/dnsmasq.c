@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -32,10 +34,125 @@ static int pidfd_signal(int pidfd, int sig)
 	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
 }
 
-static void dnsmasq_file(const char *rundir, uint32_t vni, const char *ext,
-			 char buf[PATH_MAX])
+/* <vni>.<ext> in the site: the reservations where dnsmasq's user reads
+ * them, the rest in the run directory. */
+static void dnsmasq_file(const struct dnsmasq_site *s, uint32_t vni,
+			 const char *ext, char buf[PATH_MAX])
 {
-	snprintf(buf, PATH_MAX, "%s/%u.%s", rundir, vni, ext);
+	bool read = !strcmp(ext, "hosts") || !strcmp(ext, "dns");
+
+	snprintf(buf, PATH_MAX, "%s/%u.%s", read ? s->readdir : s->rundir,
+		 vni, ext);
+}
+
+/* The read directory: DNSMASQ_READ_BASE/<instance>, root's, and in it a
+ * directory of the user's that nobody else may enter. */
+static int readdir_ensure(const struct dnsmasq_site *s, char *err)
+{
+	char parent[PATH_MAX], *slash;
+	struct stat st;
+	int r;
+
+	if (stat(s->readdir, &st) == 0 && st.st_uid == s->uid &&
+	    (st.st_mode & 07777) == 0700)
+		return 0;
+	r = mkdir_p(s->readdir, 0755);
+	snprintf(parent, sizeof parent, "%s", s->readdir);
+	slash = strrchr(parent, '/');
+	if (slash)
+		*slash = '\0';
+	if (r == 0 && chmod(parent, 0755))
+		r = -errno;
+	if (r == 0 && (chown(s->readdir, s->uid, s->gid) ||
+		       chmod(s->readdir, 0700)))
+		r = -errno;
+	return r ? err_set(err, -r, "preparing %s for dnsmasq: %s",
+			   s->readdir, strerror(-r)) : 0;
+}
+
+/* Whether uid:gid reads path: asked of a child that becomes that user,
+ * as dnsmasq does after its start. 0, or the errno it met. */
+static int readable_as(const char *path, uid_t uid, gid_t gid)
+{
+	int status, fd;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return errno;
+	if (pid == 0) {
+		if (setgroups(0, NULL) || setgid(gid) || setuid(uid))
+			_exit(EPERM);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		_exit(fd < 0 ? errno : 0);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : EIO;
+}
+
+static int site_user(struct dnsmasq_site *s)
+{
+	static const char *const users[] = { "dnsmasq", "nobody" };
+	char buf[4096];
+	struct passwd pw, *p = NULL;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(users); i++)
+		if (getpwnam_r(users[i], &pw, buf, sizeof buf, &p) == 0 && p) {
+			snprintf(s->user, sizeof s->user, "%s", users[i]);
+			s->uid = p->pw_uid;
+			s->gid = p->pw_gid;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+int dnsmasq_site_init(struct dnsmasq_site *s, const char *rundir,
+		      const char *instance, char *err)
+{
+	char probe[PATH_MAX + 16];
+	int r;
+
+	memset(s, 0, sizeof *s);
+	if (strlen(rundir) >= sizeof s->rundir || strlen(instance) > 64)
+		return err_set(err, ENAMETOOLONG, "dnsmasq directory too long");
+	snprintf(s->rundir, sizeof s->rundir, "%s", rundir);
+	snprintf(s->readdir, sizeof s->readdir, DNSMASQ_READ_BASE "/%s/dnsmasq",
+		 instance);
+	if (!path_safe(s->rundir) || !path_safe(s->readdir))
+		return err_set(err, EINVAL, "unsafe dnsmasq directories");
+	if (site_user(s))
+		return err_set(err, ENOENT, "this host has neither a dnsmasq "
+			       "nor a nobody user for dnsmasq to run as");
+	r = readdir_ensure(s, err);
+	if (r)
+		return r;
+	snprintf(probe, sizeof probe, "%s/.probe", s->readdir);
+	r = file_write_replace(probe, "", 0, 0644);
+	if (r == 0)
+		r = -readable_as(probe, s->uid, s->gid);
+	unlink(probe);
+	if (r)
+		return err_set(err, -r, "dnsmasq drops its privileges to user "
+			       "%s, who cannot read files in %s: %s", s->user,
+			       s->readdir, strerror(-r));
+	return 0;
+}
+
+void dnsmasq_site_tidy(const struct dnsmasq_site *s)
+{
+	char path[PATH_MAX];
+	char *slash;
+
+	if (!s->readdir[0] || rmdir(s->readdir))
+		return;
+	snprintf(path, sizeof path, "%s", s->readdir);
+	slash = strrchr(path, '/');
+	if (slash) {
+		*slash = '\0';
+		rmdir(path);
+	}
 }
 
 /* The argv a conforming dnsmasq runs with; the strings live in store. */
@@ -74,7 +191,8 @@ static int dnsmasq_check(const struct dnsmasq_conf *c, char *err)
 {
 	size_t i;
 
-	if (!path_safe(c->rundir) || !path_safe(c->binary))
+	if (!path_safe(c->site->rundir) || !path_safe(c->site->readdir) ||
+	    !word_safe(c->site->user) || !path_safe(c->binary))
 		return err_set(err, EINVAL, "unsafe dnsmasq paths");
 	if (strlen(c->iface) > 15 || !word_safe(c->iface))
 		return err_set(err, EINVAL, "bad interface name");
@@ -107,15 +225,16 @@ static void dnsmasq_build_argv(const struct dnsmasq_conf *c,
 	a->argc = 0;
 	arg_add(a, "%s", c->binary);
 	arg_add(a, "--conf-file=/dev/null");
-	dnsmasq_file(c->rundir, c->vni, "pid", path);
+	arg_add(a, "--user=%s", c->site->user);
+	dnsmasq_file(c->site, c->vni, "pid", path);
 	arg_add(a, "--pid-file=%s", path);
-	dnsmasq_file(c->rundir, c->vni, "leases", path);
+	dnsmasq_file(c->site, c->vni, "leases", path);
 	arg_add(a, "--dhcp-leasefile=%s", path);
-	dnsmasq_file(c->rundir, c->vni, "hosts", path);
+	dnsmasq_file(c->site, c->vni, "hosts", path);
 	arg_add(a, "--dhcp-hostsfile=%s", path);
-	dnsmasq_file(c->rundir, c->vni, "dns", path);
+	dnsmasq_file(c->site, c->vni, "dns", path);
 	arg_add(a, "--addn-hosts=%s", path);
-	dnsmasq_file(c->rundir, c->vni, "log", path);
+	dnsmasq_file(c->site, c->vni, "log", path);
 	arg_add(a, "--log-facility=%s", path);
 	arg_add(a, "--interface=%s", c->iface);
 	arg_add(a, "--except-interface=lo");
@@ -138,7 +257,7 @@ static void dnsmasq_build_argv(const struct dnsmasq_conf *c,
 /* The pid in the pid file, if that process is this subnet's dnsmasq (its
  * command line names our pid file): 0 otherwise. cmdline gets the
  * process's argv, NUL-separated, when wanted. */
-static int dnsmasq_find(const char *rundir, uint32_t vni,
+static int dnsmasq_find(const struct dnsmasq_site *s, uint32_t vni,
 			struct strbuf *cmdline)
 {
 	char pidpath[PATH_MAX], proc[64], want[PATH_MAX + 16];
@@ -147,7 +266,7 @@ static int dnsmasq_find(const char *rundir, uint32_t vni,
 	long pid;
 	int found = 0;
 
-	dnsmasq_file(rundir, vni, "pid", pidpath);
+	dnsmasq_file(s, vni, "pid", pidpath);
 	if (file_read(pidpath, &sb, 64) || sb.len == 0)
 		goto out;
 	pid = strtol(sb.s, NULL, 10);
@@ -172,9 +291,9 @@ out:
 	return found;
 }
 
-int dnsmasq_pid(const char *rundir, uint32_t vni)
+int dnsmasq_pid(const struct dnsmasq_site *s, uint32_t vni)
 {
-	return dnsmasq_find(rundir, vni, NULL);
+	return dnsmasq_find(s, vni, NULL);
 }
 
 static bool argv_matches(const struct dnsmasq_argv *a,
@@ -257,7 +376,7 @@ static int write_hosts(const struct dnsmasq_conf *c, bool *changed,
 	}
 	*changed = false;
 	for (i = 0; i < 2 && r == 0; i++) {
-		dnsmasq_file(c->rundir, c->vni, ext[i], path);
+		dnsmasq_file(c->site, c->vni, ext[i], path);
 		sb_reset(&old);
 		if (file_read(path, &old, 1 << 24) == 0 &&
 		    old.len == want[i]->len &&
@@ -349,20 +468,35 @@ static int dnsmasq_spawn(int nsfd, const struct dnsmasq_argv *a, char *err)
 		       WTERMSIG(status));
 }
 
-/* Whether the log, from offset on, says dnsmasq read file. */
-static bool log_says_read(const char *log, off_t from, const char *file)
+/* What the log, from offset on, says of file: 1 dnsmasq read it, -errno
+ * it could not (its line in why), 0 nothing yet. */
+static int log_says_read(const char *log, off_t from, const char *file,
+			 char *why)
 {
-	char want[PATH_MAX + 8], buf[65536];
+	static const char *const failed[] = { "cannot read ",
+					      "failed to load names from " };
+	char want[PATH_MAX + 32], buf[65536], *hit, *eol;
+	size_t i;
 	ssize_t n;
 	int fd = open(log, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		return false;
+		return 0;
 	n = pread(fd, buf, sizeof buf - 1, from);
 	close(fd);
 	if (n <= 0)
-		return false;
+		return 0;
 	buf[n] = '\0';
+	for (i = 0; i < ARRAY_SIZE(failed); i++) {
+		snprintf(want, sizeof want, "%s%s", failed[i], file);
+		hit = strstr(buf, want);
+		if (hit) {
+			eol = strchr(hit, '\n');
+			if (eol)
+				*eol = '\0';
+			return err_set(why, EIO, "dnsmasq: %s", hit);
+		}
+	}
 	snprintf(want, sizeof want, "read %s", file);
 	return strstr(buf, want) != NULL;
 }
@@ -377,17 +511,21 @@ static int dnsmasq_reload(const struct dnsmasq_conf *c, int pid, char *err)
 	struct stat st;
 	off_t from = 0;
 
-	dnsmasq_file(c->rundir, c->vni, "log", log);
-	dnsmasq_file(c->rundir, c->vni, "hosts", hosts);
-	dnsmasq_file(c->rundir, c->vni, "dns", dns);
+	dnsmasq_file(c->site, c->vni, "log", log);
+	dnsmasq_file(c->site, c->vni, "hosts", hosts);
+	dnsmasq_file(c->site, c->vni, "dns", dns);
 	if (stat(log, &st) == 0)
 		from = st.st_size;
 	if (kill(pid, SIGHUP) < 0)
 		return err_set(err, errno, "reloading dnsmasq %d: %s", pid,
 			       strerror(errno));
 	while (clock_ms() < deadline) {
-		if (log_says_read(log, from, hosts) &&
-		    log_says_read(log, from, dns))
+		int h = log_says_read(log, from, hosts, err);
+		int d = h < 0 ? 0 : log_says_read(log, from, dns, err);
+
+		if (h < 0 || d < 0)
+			return h < 0 ? h : d;
+		if (h && d)
 			return 0;
 		usleep(2000);
 	}
@@ -404,7 +542,7 @@ static int leases_drop(const struct dnsmasq_conf *c, const char *mac,
 	const char *line, *nl;
 	int r, dropped = 0;
 
-	dnsmasq_file(c->rundir, c->vni, "leases", path);
+	dnsmasq_file(c->site, c->vni, "leases", path);
 	r = file_read(path, &in, 1 << 24);
 	if (r == -ENOENT)
 		return 0;
@@ -438,7 +576,7 @@ static bool leases_have(const struct dnsmasq_conf *c, const char *mac)
 	char path[PATH_MAX], want[32];
 	bool found;
 
-	dnsmasq_file(c->rundir, c->vni, "leases", path);
+	dnsmasq_file(c->site, c->vni, "leases", path);
 	snprintf(want, sizeof want, " %s ", mac);
 	found = file_read(path, &in, 1 << 24) == 0 &&
 		strstr(sb_str(&in), want) != NULL;
@@ -460,15 +598,18 @@ int dnsmasq_ensure(int nsfd, const struct dnsmasq_conf *c, int *pidp,
 	if (r)
 		goto out;
 	dnsmasq_build_argv(c, a);
-	r = mkdir_p(c->rundir, 0755);
+	r = mkdir_p(c->site->rundir, 0755);
 	if (r) {
-		err_set(err, -r, "mkdir %s: %s", c->rundir, strerror(-r));
+		err_set(err, -r, "mkdir %s: %s", c->site->rundir, strerror(-r));
 		goto out;
 	}
+	r = readdir_ensure(c->site, err);
+	if (r)
+		goto out;
 	r = write_hosts(c, &hosts_changed, err);
 	if (r)
 		goto out;
-	pid = dnsmasq_find(c->rundir, c->vni, &cmdline);
+	pid = dnsmasq_find(c->site, c->vni, &cmdline);
 	/* A lease to forget: dnsmasq keeps leases in memory, so it is stopped,
 	 * the lease file rewritten without it, and dnsmasq started again
 	 * (clients keep their leases: they are in the file). */
@@ -503,7 +644,7 @@ int dnsmasq_ensure(int nsfd, const struct dnsmasq_conf *c, int *pidp,
 	if (c->leases) {
 		char path[PATH_MAX];
 
-		dnsmasq_file(c->rundir, c->vni, "leases", path);
+		dnsmasq_file(c->site, c->vni, "leases", path);
 		r = file_write_atomic(path, c->leases, strlen(c->leases), 0644);
 		if (r) {
 			err_set(err, -r, "writing %s: %s", path, strerror(-r));
@@ -513,7 +654,7 @@ int dnsmasq_ensure(int nsfd, const struct dnsmasq_conf *c, int *pidp,
 	r = dnsmasq_spawn(nsfd, a, err);
 	if (r)
 		goto out;
-	pid = dnsmasq_find(c->rundir, c->vni, NULL);
+	pid = dnsmasq_find(c->site, c->vni, NULL);
 	if (pid <= 0) {
 		r = err_set(err, EIO, "dnsmasq started but left no pid file");
 		goto out;
@@ -526,11 +667,12 @@ out:
 	return r;
 }
 
-int dnsmasq_stop(const char *rundir, uint32_t vni, bool purge, char *err)
+int dnsmasq_stop(const struct dnsmasq_site *s, uint32_t vni, bool purge,
+		 char *err)
 {
 	static const char *const exts[] = { "leases", "hosts", "dns", "log" };
 	char path[PATH_MAX];
-	int pid = dnsmasq_find(rundir, vni, NULL);
+	int pid = dnsmasq_find(s, vni, NULL);
 	size_t i;
 	int r = 0;
 
@@ -538,23 +680,28 @@ int dnsmasq_stop(const char *rundir, uint32_t vni, bool purge, char *err)
 		r = dnsmasq_kill(pid, err);
 	if (r)
 		return r;
-	dnsmasq_file(rundir, vni, "pid", path);
+	dnsmasq_file(s, vni, "pid", path);
 	unlink(path);
 	if (!purge)
 		return 0;
 	for (i = 0; i < ARRAY_SIZE(exts); i++) {
-		dnsmasq_file(rundir, vni, exts[i], path);
+		dnsmasq_file(s, vni, exts[i], path);
+		unlink(path);
+		/* and where versions before 0.2 kept the reservations */
+		snprintf(path, sizeof path, "%s/%u.%s", s->rundir, vni,
+			 exts[i]);
 		unlink(path);
 	}
 	return 0;
 }
 
-int dnsmasq_leases(const char *rundir, uint32_t vni, struct strbuf *out)
+int dnsmasq_leases(const struct dnsmasq_site *s, uint32_t vni,
+		   struct strbuf *out)
 {
 	char path[PATH_MAX];
 	int r;
 
-	dnsmasq_file(rundir, vni, "leases", path);
+	dnsmasq_file(s, vni, "leases", path);
 	r = file_read(path, out, 1 << 20);
 	return r == -ENOENT ? 0 : r;
 }
@@ -609,11 +756,14 @@ void dnsmasq_leases_filter(const char *text, struct strbuf *out)
 	}
 }
 
-int dnsmasq_list(const char *rundir, void (*fn)(uint32_t vni, void *ctx),
-		 void *ctx)
+/* Adds to *vnis the VNIs of the dnsmasq files in dir. */
+static int vnis_in(const char *dir, uint32_t **vnis, size_t *n, size_t *cap)
 {
-	DIR *d = opendir(rundir);
+	static const char *const exts[] = { ".pid", ".leases", ".hosts", ".dns",
+					    ".log" };
+	DIR *d = opendir(dir);
 	struct dirent *e;
+	size_t i;
 
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
@@ -621,10 +771,50 @@ int dnsmasq_list(const char *rundir, void (*fn)(uint32_t vni, void *ctx),
 		char *end;
 		unsigned long vni = strtoul(e->d_name, &end, 10);
 
-		if (end != e->d_name && !strcmp(end, ".hosts") && vni > 0 &&
-		    vni < (1ul << 24))
-			fn((uint32_t)vni, ctx);
+		if (end == e->d_name || vni == 0 || vni >= (1ul << 24))
+			continue;
+		for (i = 0; i < ARRAY_SIZE(exts) && strcmp(end, exts[i]); i++)
+			;
+		if (i == ARRAY_SIZE(exts))
+			continue;
+		if (*n == *cap) {
+			uint32_t *more = realloc(*vnis, (*cap ? *cap * 2 : 64) *
+						 sizeof **vnis);
+
+			if (!more) {
+				closedir(d);
+				return -ENOMEM;
+			}
+			*vnis = more;
+			*cap = *cap ? *cap * 2 : 64;
+		}
+		(*vnis)[(*n)++] = (uint32_t)vni;
 	}
 	closedir(d);
 	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int dnsmasq_list(const struct dnsmasq_site *s,
+		 void (*fn)(uint32_t vni, void *ctx), void *ctx)
+{
+	uint32_t *vnis = NULL;
+	size_t i, n = 0, cap = 0;
+	int r = vnis_in(s->rundir, &vnis, &n, &cap);
+
+	if (r == 0)
+		r = vnis_in(s->readdir, &vnis, &n, &cap);
+	if (n)
+		qsort(vnis, n, sizeof *vnis, cmp_u32);
+	for (i = 0; r == 0 && i < n; i++)
+		if (i == 0 || vnis[i] != vnis[i - 1])
+			fn(vnis[i], ctx);
+	free(vnis);
+	return r;
 }

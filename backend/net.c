@@ -80,7 +80,7 @@ struct sock_cache {
 struct netdrv_local {
 	struct netdrv base;
 	char marker[LINK_ALIAS_MAX];
-	char rundir[PATH_MAX];
+	struct dnsmasq_site site;
 	char dnsmasq[PATH_MAX];
 	char disks[PATH_MAX];
 	char images[PATH_MAX];
@@ -535,7 +535,7 @@ static int local_dhcp_ensure(struct netdrv *d, const struct net_dhcp *c,
 	char gname[NET_IFNAMSIZ];
 	struct dnsmasq_conf dc = {
 		.binary = l->dnsmasq,
-		.rundir = l->rundir,
+		.site = &l->site,
 		.vni = c->vni,
 		.iface = gname,
 		.server = c->server,
@@ -565,24 +565,24 @@ static int local_dhcp_ensure(struct netdrv *d, const struct net_dhcp *c,
 static int local_dhcp_remove(struct netdrv *d, uint32_t vni, bool purge,
 			     char *err)
 {
-	return dnsmasq_stop(local_of(d)->rundir, vni, purge, err);
+	return dnsmasq_stop(&local_of(d)->site, vni, purge, err);
 }
 
 static int local_dhcp_pid(struct netdrv *d, uint32_t vni)
 {
-	return dnsmasq_pid(local_of(d)->rundir, vni);
+	return dnsmasq_pid(&local_of(d)->site, vni);
 }
 
 static int local_dhcp_leases(struct netdrv *d, uint32_t vni,
 			     struct strbuf *out)
 {
-	return dnsmasq_leases(local_of(d)->rundir, vni, out);
+	return dnsmasq_leases(&local_of(d)->site, vni, out);
 }
 
 static int local_dhcp_fetch(struct netdrv *d, uint32_t vni,
 			    struct strbuf *out, char *err)
 {
-	int r = dnsmasq_leases(local_of(d)->rundir, vni, out);
+	int r = dnsmasq_leases(&local_of(d)->site, vni, out);
 
 	return r ? err_set(err, -r, "reading the leases of VNI %u: %s", vni,
 			   strerror(-r)) : 0;
@@ -752,11 +752,11 @@ static void sweep_dnsmasq(uint32_t vni, void *ctx)
 
 	if (k && k->dhcp)
 		return;
-	if (!k || dnsmasq_pid(s->l->rundir, vni) > 0) {
+	if (!k || dnsmasq_pid(&s->l->site, vni) > 0) {
 		log_info("stopping dnsmasq of VNI %u: not in the state", vni);
 		s->removed++;
 	}
-	if (dnsmasq_stop(s->l->rundir, vni, !k, s->err))
+	if (dnsmasq_stop(&s->l->site, vni, !k, s->err))
 		s->error = EIO;
 }
 
@@ -766,7 +766,7 @@ static int local_sweep(struct netdrv *d, const struct net_keep *keep,
 	struct sweep s = { .l = local_of(d), .keep = keep, .err = err };
 	int r;
 
-	dnsmasq_list(s.l->rundir, sweep_dnsmasq, &s);
+	dnsmasq_list(&s.l->site, sweep_dnsmasq, &s);
 	r = host_take(s.l, &s.ls, err);
 	if (r)
 		return r;
@@ -825,6 +825,8 @@ static int local_console(struct netdrv *d, const char *uuid,
 static void local_free(struct netdrv *d)
 {
 	struct netdrv_local *l = local_of(d);
+
+	dnsmasq_site_tidy(&l->site);
 	tenant_ns_close(&l->cache.tenant);
 	link_sock_close(l->cache.host);
 	pthread_mutex_destroy(&l->cache.lock);
@@ -864,7 +866,14 @@ struct netdrv *netdrv_local_new(const struct netdrv_local_conf *c,
 	pthread_mutex_init(&l->cache.lock, NULL);
 	l->cache.tenant.fd = -1;
 	snprintf(l->marker, sizeof l->marker, "%s", c->marker);
-	snprintf(l->rundir, sizeof l->rundir, "%s", c->rundir);
+	if (strncmp(c->marker, "maasfs:", 7) ||
+	    dnsmasq_site_init(&l->site, c->rundir, c->marker + 7, err)) {
+		if (strncmp(c->marker, "maasfs:", 7))
+			err_set(err, EINVAL, "bad marker %s", c->marker);
+		pthread_mutex_destroy(&l->cache.lock);
+		free(l);
+		return NULL;
+	}
 	snprintf(l->dnsmasq, sizeof l->dnsmasq, "%s", c->dnsmasq);
 	snprintf(l->disks, sizeof l->disks, "%s", c->disks ? c->disks : "/");
 	snprintf(l->images, sizeof l->images, "%s",

@@ -315,8 +315,9 @@ static void sweep_disks(struct cloud_sweep *w)
 {
 	struct netdrv *n = w->c->net;
 	struct strbuf names = STRBUF_INIT;
-	char err[ERRLEN], **uuids = NULL, *line, *save = NULL;
-	size_t i, nu = 0, cap = 0;
+	char err[ERRLEN], **uuids = NULL;
+	const char *cursor, *line;
+	size_t i, len, nu = 0, cap = 0;
 
 	if (!n->ops->file_list)
 		return;
@@ -326,11 +327,15 @@ static void sweep_disks(struct cloud_sweep *w)
 		sb_free(&names);
 		return;
 	}
-	for (line = strtok_r(names.s, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char stem[NAME_MAXLEN + 48], *dot;
+	cursor = sb_str(&names);
+	while (line_next(&cursor, &line, &len)) {
+		char name[NAME_MAXLEN + 48], stem[NAME_MAXLEN + 48], *dot;
 
-		if (!copy_name_whole(COPY_DISKS, line, stem, sizeof stem))
+		if (len >= sizeof name)
+			continue;
+		memcpy(name, line, len);
+		name[len] = '\0';
+		if (!copy_name_whole(COPY_DISKS, name, stem, sizeof stem))
 			continue;
 		dot = strchr(stem, '.');
 		*dot = '\0';

@@ -143,6 +143,19 @@ const char *sb_str(const struct strbuf *sb)
 	return sb->s ? sb->s : "";
 }
 
+bool line_next(const char **cursor, const char **line, size_t *len)
+{
+	const char *p = *cursor, *nl;
+
+	if (!p || !*p)
+		return false;
+	nl = strchr(p, '\n');
+	*line = p;
+	*len = nl ? (size_t)(nl - p) : strlen(p);
+	*cursor = nl ? nl + 1 : p + *len;
+	return true;
+}
+
 static int fsync_dir_of(const char *path)
 {
 	char *copy = strdup(path);

@@ -42,6 +42,12 @@ void sb_free(struct strbuf *sb);
 /* Returns the buffer's string ("" when empty), never NULL. */
 const char *sb_str(const struct strbuf *sb);
 
+/* Walks the lines of a text that may be empty or NULL (a listing, a
+ * lease file, a log): each call sets line and len (without the newline)
+ * to the next line and says true, or says false at the end. *cursor
+ * starts at the text. */
+bool line_next(const char **cursor, const char **line, size_t *len);
+
 /* Replaces path with data: temp file, fsync, rename, fsync of the
  * directory (pmxcfs atomic_write_file). Returns 0 or -errno. */
 int file_write_atomic(const char *path, const void *data, size_t len,
