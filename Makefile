@@ -47,7 +47,8 @@ TOOLS := $(BUILD)/tests/fsop
 
 BIN := $(BUILD)/maasfs
 
-.PHONY: bench all check unit integration demo deps clean
+.PHONY: bench all check unit integration demo deps clean man install \
+	uninstall
 ifeq ($(SANITIZE),1)
 all: $(BIN)
 else
@@ -106,6 +107,64 @@ demo: maasfs
 # Debian packages the project needs (README, .ci/run).
 deps:
 	tests/deps
+
+# Man pages, from scdoc sources.
+MANPAGES := $(BUILD)/man/maasfs.8 $(BUILD)/man/maasfs-clouds.5
+man: $(MANPAGES)
+
+$(BUILD)/man/%: doc/%.scd
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  SCDOC   $<")
+	$(Q)scdoc <$< >$@.tmp && mv $@.tmp $@
+
+# make install [PREFIX=/usr/local] [DESTDIR=] [SYSCONFDIR=/etc]: the
+# binary (maasfs, and maasfs agent on a cloud host), the man pages, the
+# systemd unit, and the settings the unit reads (/etc/default/maasfs and a
+# clouds file naming this host), these two only where none exist yet.
+# make uninstall removes it all (a settings file only if unchanged).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/maasfs
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+INSTALL ?= install
+
+$(BUILD)/dist/maasfs.service: dist/maasfs.service.in Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		$< >$@
+
+INSTALLED := $(BINDIR)/maasfs $(MANDIR)/man8/maasfs.8 \
+	$(MANDIR)/man5/maasfs-clouds.5 $(UNITDIR)/maasfs.service \
+	$(DOCDIR)/examples/clouds.yaml $(DOCDIR)/README.md
+SETTINGS := dist/default.maasfs:$(SYSCONFDIR)/default/maasfs \
+	dist/clouds.yaml:$(SYSCONFDIR)/maasfs/clouds.yaml
+
+install: $(BIN) $(MANPAGES) $(BUILD)/dist/maasfs.service
+	$(INSTALL) -D -m 755 $(BIN) $(DESTDIR)$(BINDIR)/maasfs
+	$(INSTALL) -D -m 644 $(BUILD)/man/maasfs.8 $(DESTDIR)$(MANDIR)/man8/maasfs.8
+	$(INSTALL) -D -m 644 $(BUILD)/man/maasfs-clouds.5 \
+		$(DESTDIR)$(MANDIR)/man5/maasfs-clouds.5
+	$(INSTALL) -D -m 644 $(BUILD)/dist/maasfs.service \
+		$(DESTDIR)$(UNITDIR)/maasfs.service
+	$(INSTALL) -D -m 644 dist/clouds.yaml $(DESTDIR)$(DOCDIR)/examples/clouds.yaml
+	$(INSTALL) -D -m 644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	@for s in $(SETTINGS); do \
+		src=$${s%%:*}; dst=$(DESTDIR)$${s#*:}; \
+		if [ -e "$$dst" ]; then echo "  KEEP    $$dst"; \
+		else $(INSTALL) -D -m 644 "$$src" "$$dst" && echo "  NEW     $$dst"; fi; \
+	done
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	@for s in $(SETTINGS); do \
+		src=$${s%%:*}; dst=$(DESTDIR)$${s#*:}; \
+		if cmp -s "$$src" "$$dst"; then rm -f "$$dst"; \
+		elif [ -e "$$dst" ]; then echo "  KEEP    $$dst (changed: yours)"; fi; \
+	done
+	rmdir $(DESTDIR)$(SYSCONFDIR)/maasfs 2>/dev/null || true
 
 clean:
 	rm -rf build build-sanitize maasfs

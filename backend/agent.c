@@ -1063,7 +1063,8 @@ struct netdrv *netdrv_agent_new(const struct agent_conf *c, char *err)
 {
 	struct agent_drv *a;
 
-	if (!path_safe(c->agent) || !path_safe(c->statedir) ||
+	if (!(path_safe(c->agent) || name_valid(c->agent)) ||
+	    !path_safe(c->statedir) ||
 	    !path_safe(c->disks) || !path_safe(c->images) ||
 	    !path_safe(c->ssh.key) ||
 	    !path_safe(c->ssh.known_hosts) || !word_safe(c->ssh.host) ||

@@ -21,6 +21,13 @@
 #define META_NS "https://maasfs.invalid/xmlns/vm/1"
 #define META_PREFIX "maasfs"
 #define RECONNECT_MS 2000
+/* A libvirtd that stops answering: a connection is closed after
+ * KEEPALIVE_S * (KEEPALIVE_COUNT + 1) s without an answer to keepalives
+ * (every call waiting on it fails then), and a caller waits at most
+ * CONNECT_WAIT_MS for a connection being opened. */
+#define KEEPALIVE_S 3
+#define KEEPALIVE_COUNT 3
+#define CONNECT_WAIT_MS 8000
 
 void virt_version(char *buf, size_t len)
 {
@@ -87,6 +94,9 @@ static int virt_fail(char *err, const char *fmt, ...)
 			code = EINVAL;
 			break;
 		case VIR_ERR_SYSTEM_ERROR:
+		case VIR_ERR_INTERNAL_ERROR:
+			/* the connection broke: "connection closed due to
+			 * keepalive timeout", an I/O error on the socket */
 			if (e->domain == VIR_FROM_REMOTE ||
 			    e->domain == VIR_FROM_RPC)
 				code = EHOSTUNREACH;
@@ -187,11 +197,17 @@ struct libvirt_drv {
 	char pool_disks[64];
 
 	pthread_mutex_t lock;
+	pthread_cond_t opened;     /* a connector ended */
 	/* protected by lock: */
 	virConnectPtr conn;
 	int event_id;
 	bool dead;                 /* the connection closed under us */
 	bool wanted;               /* someone needed it: keep it up */
+	bool connecting;           /* a connector thread is opening one */
+	int64_t connecting_since;  /* clock_ms() */
+	bool freed;                /* lv_free ran: the last ref frees */
+	int refs;                  /* the owner, and a running connector */
+	char why[ERRLEN];          /* why there is no connection */
 	int timer;
 };
 
@@ -246,12 +262,17 @@ static int lifecycle_cb(virConnectPtr conn, virDomainPtr dom, int event,
 static void close_cb(virConnectPtr conn, int reason, void *opaque)
 {
 	struct libvirt_drv *d = opaque;
+	const char *why = reason == VIR_CONNECT_CLOSE_REASON_KEEPALIVE
+		? "libvirtd stopped answering (no keepalive answer)"
+		: reason == VIR_CONNECT_CLOSE_REASON_EOF
+		? "libvirtd closed the connection"
+		: "the connection to libvirtd broke";
 
 	(void)conn;
-	log_warnx("cloud %s: connection to libvirt lost (reason %d)", d->cloud,
-		  reason);
+	log_warnx("cloud %s: %s", d->cloud, why);
 	pthread_mutex_lock(&d->lock);
 	d->dead = true;
+	snprintf(d->why, sizeof d->why, "%s", why);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -323,60 +344,181 @@ static virConnectPtr open_in_netns(struct libvirt_drv *d)
 	return c;
 }
 
+/* The caller holds d->lock: forgets a connection that died. */
+static void drop_dead(struct libvirt_drv *d)
+{
+	if (!d->conn || (!d->dead && virConnectIsAlive(d->conn) == 1))
+		return;
+	if (d->event_id >= 0)
+		virConnectDomainEventDeregisterAny(d->conn, d->event_id);
+	virConnectUnregisterCloseCallback(d->conn, close_cb);
+	virConnectClose(d->conn);
+	d->conn = NULL;
+	d->event_id = -1;
+}
+
+static void drv_put(struct libvirt_drv *d)
+{
+	bool last;
+
+	pthread_mutex_lock(&d->lock);
+	last = --d->refs == 0;
+	pthread_mutex_unlock(&d->lock);
+	if (last) {
+		pthread_cond_destroy(&d->opened);
+		pthread_mutex_destroy(&d->lock);
+		free(d);
+	}
+}
+
+/* A new connection, made ready (keepalive, close callback, lifecycle
+ * events, our pools), or NULL with why. Opening blocks for as long as
+ * libvirtd does not answer: it runs on a connector thread, never on a
+ * caller's or the event loop's. */
+static virConnectPtr open_ready(struct libvirt_drv *d, int *event_id,
+				char *why)
+{
+	virConnectPtr c = open_in_netns(d);
+	char e[ERRLEN];
+
+	if (!c) {
+		virt_fail(e, "cannot connect to libvirt at %s", d->uri);
+		snprintf(why, ERRLEN, "%s", e);
+		return NULL;
+	}
+	if (virConnectSetKeepAlive(c, KEEPALIVE_S, KEEPALIVE_COUNT) < 0)
+		virResetLastError();
+	virConnectRegisterCloseCallback(c, close_cb, d, NULL);
+	*event_id = virConnectDomainEventRegisterAny(
+		c, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+		VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb), d, NULL);
+	if (pool_ensure(c, d->pool_images, d->images, e) ||
+	    pool_ensure(c, d->pool_disks, d->disks, e)) {
+		snprintf(why, ERRLEN, "%s", e);
+		if (*event_id >= 0)
+			virConnectDomainEventDeregisterAny(c, *event_id);
+		virConnectUnregisterCloseCallback(c, close_cb);
+		virConnectClose(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void *connector(void *arg)
+{
+	struct libvirt_drv *d = arg;
+	char why[ERRLEN] = "";
+	int event_id = -1;
+	virConnectPtr c;
+	bool keep;
+
+	pthread_mutex_lock(&d->lock);
+	drop_dead(d);
+	pthread_mutex_unlock(&d->lock);
+	c = open_ready(d, &event_id, why);
+
+	pthread_mutex_lock(&d->lock);
+	d->connecting = false;
+	keep = c && !d->freed && !d->conn;
+	if (keep) {
+		d->conn = c;
+		d->event_id = event_id;
+		d->dead = false;
+		d->why[0] = '\0';
+		log_info("cloud %s: connected to %s", d->cloud, d->uri);
+	} else if (!c) {
+		snprintf(d->why, sizeof d->why, "%s", why);
+	}
+	if (keep)
+		virConnectRef(c);   /* for the resync below */
+	pthread_cond_broadcast(&d->opened);
+	pthread_mutex_unlock(&d->lock);
+	if (c && !keep) {
+		if (event_id >= 0)
+			virConnectDomainEventDeregisterAny(c, event_id);
+		virConnectUnregisterCloseCallback(c, close_cb);
+		virConnectClose(c);
+	} else if (keep) {
+		resync(d, c);
+		virConnectClose(c);
+	}
+	drv_put(d);
+	return NULL;
+}
+
+/* The caller holds d->lock: a connector starts unless one runs. */
+static void connect_start(struct libvirt_drv *d)
+{
+	pthread_attr_t attr;
+	pthread_t th;
+	char err[ERRLEN];
+
+	if (d->connecting || (d->conn && !d->dead) || d->freed)
+		return;
+	if (virt_events_start(err)) {
+		snprintf(d->why, sizeof d->why, "%s", err);
+		return;
+	}
+	d->connecting = true;
+	d->connecting_since = clock_ms();
+	d->refs++;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&th, &attr, connector, d)) {
+		d->connecting = false;
+		d->refs--;
+		snprintf(d->why, sizeof d->why, "cannot start a thread");
+	}
+	pthread_attr_destroy(&attr);
+}
+
+/* The caller holds d->lock: why the cloud has no connection, as its
+ * status says it. */
+static void down_why(struct libvirt_drv *d, char *buf, size_t len)
+{
+	if (d->connecting)
+		snprintf(buf, len, "libvirtd does not answer (connecting for "
+			 "%lld s)%s%.160s",
+			 (long long)((clock_ms() - d->connecting_since) / 1000),
+			 d->why[0] ? "; before: " : "", d->why);
+	else
+		snprintf(buf, len, "%s", d->why[0] ? d->why
+			 : "not connected to libvirt yet");
+}
+
 /* The connection, opened or re-opened as needed; the caller gets its own
- * reference and closes it. */
+ * reference and closes it. A caller waits for a connection being opened
+ * until CONNECT_WAIT_MS after the attempt began, so that a libvirtd that
+ * does not answer costs each caller a bounded time, and nothing once the
+ * cloud is known to be down. */
 static virConnectPtr lv_conn(struct libvirt_drv *d, char *err)
 {
 	virConnectPtr c = NULL;
-	bool fresh = false;
 
 	pthread_mutex_lock(&d->lock);
-	if (d->conn && (d->dead || virConnectIsAlive(d->conn) != 1)) {
-		if (d->event_id >= 0)
-			virConnectDomainEventDeregisterAny(d->conn,
-							   d->event_id);
-		virConnectUnregisterCloseCallback(d->conn, close_cb);
-		virConnectClose(d->conn);
-		d->conn = NULL;
-		d->event_id = -1;
-	}
+	drop_dead(d);
 	d->wanted = true;
-	if (!d->conn) {
-		if (virt_events_start(err)) {
-			pthread_mutex_unlock(&d->lock);
-			return NULL;
-		}
-		d->conn = open_in_netns(d);
-		if (!d->conn) {
-			char why[ERRLEN];
+	connect_start(d);
+	while (!d->conn && d->connecting) {
+		int64_t left = d->connecting_since + CONNECT_WAIT_MS -
+			       clock_ms();
+		struct timespec until;
 
-			virt_fail(why, "cloud %s: cannot connect to libvirt "
-				  "at %s", d->cloud, d->uri);
-			err_set(err, EHOSTUNREACH, "%s", why);
-			pthread_mutex_unlock(&d->lock);
-			return NULL;
-		}
-		d->dead = false;
-		virConnectSetKeepAlive(d->conn, 5, 3);
-		virConnectRegisterCloseCallback(d->conn, close_cb, d, NULL);
-		d->event_id = virConnectDomainEventRegisterAny(
-			d->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-			VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb), d, NULL);
-		if (pool_ensure(d->conn, d->pool_images, d->images, err) ||
-		    pool_ensure(d->conn, d->pool_disks, d->disks, err)) {
-			virConnectClose(d->conn);
-			d->conn = NULL;
-			pthread_mutex_unlock(&d->lock);
-			return NULL;
-		}
-		fresh = true;
-		log_info("cloud %s: connected to %s", d->cloud, d->uri);
+		if (left <= 0)
+			break;
+		deadline_in(&until, left);
+		pthread_cond_timedwait(&d->opened, &d->lock, &until);
 	}
-	c = d->conn;
-	virConnectRef(c);
+	if (d->conn) {
+		c = d->conn;
+		virConnectRef(c);
+	} else {
+		char why[ERRLEN];
+
+		down_why(d, why, sizeof why);
+		err_set(err, EHOSTUNREACH, "cloud %s: %s", d->cloud, why);
+	}
 	pthread_mutex_unlock(&d->lock);
-	if (fresh)
-		resync(d, c);
 	return c;
 }
 
@@ -402,22 +544,48 @@ static void resync(struct libvirt_drv *d, virConnectPtr conn)
 }
 
 /* On the event thread: a lost connection comes back by itself, so that
- * state stays true without anyone writing. */
+ * state stays true without anyone writing. It calls no libvirt function
+ * (the connection may be dying under the loop): a connector thread
+ * closes the dead one and opens another. */
 static void reconnect_tick(int timer, void *opaque)
 {
 	struct libvirt_drv *d = opaque;
-	virConnectPtr c;
-	bool dead;
 
 	(void)timer;
 	pthread_mutex_lock(&d->lock);
-	dead = d->wanted && (d->dead || !d->conn);
+	if (d->wanted)
+		connect_start(d);
 	pthread_mutex_unlock(&d->lock);
-	if (!dead)
-		return;
-	c = lv_conn(d, NULL);
-	if (c)
-		virConnectClose(c);
+}
+
+static void lv_warm(struct virtdrv *vd)
+{
+	struct libvirt_drv *d = lv_of(vd);
+
+	pthread_mutex_lock(&d->lock);
+	d->wanted = true;
+	connect_start(d);
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* Down once someone needed libvirt and it has not answered: a connection
+ * being opened counts as up for its first seconds (a reconnect). */
+static int lv_status(struct virtdrv *vd, struct strbuf *why)
+{
+	struct libvirt_drv *d = lv_of(vd);
+	char buf[ERRLEN];
+	bool down;
+
+	pthread_mutex_lock(&d->lock);
+	down = d->wanted && (!d->conn || d->dead) &&
+	       (!d->connecting || d->why[0] ||
+		clock_ms() - d->connecting_since >= CONNECT_WAIT_MS);
+	if (down) {
+		down_why(d, buf, sizeof buf);
+		sb_puts(why, buf);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return down ? -EHOSTUNREACH : 0;
 }
 
 static virDomainPtr lv_domain(virConnectPtr c, const char *uuid, char *err)
@@ -640,21 +808,23 @@ static int lv_power(struct virtdrv *vd, const char *uuid,
 	return r;
 }
 
-static virStoragePoolPtr lv_pool(virConnectPtr c, const char *name,
-				 bool refresh, char *err)
+/* The pool, refreshed if asked: 0, or the -errno of libvirt's error. */
+static int lv_pool(virConnectPtr c, const char *name, bool refresh,
+		   virStoragePoolPtr *out, char *err)
 {
 	virStoragePoolPtr p = virStoragePoolLookupByName(c, name);
+	int r;
 
-	if (!p) {
-		virt_fail(err, "pool %s", name);
-		return NULL;
-	}
+	*out = NULL;
+	if (!p)
+		return virt_fail(err, "pool %s", name);
 	if (refresh && virStoragePoolRefresh(p, 0) < 0) {
-		virt_fail(err, "refreshing pool %s", name);
+		r = virt_fail(err, "refreshing pool %s", name);
 		virStoragePoolFree(p);
-		return NULL;
+		return r;
 	}
-	return p;
+	*out = p;
+	return 0;
 }
 
 static int lv_image_check(struct virtdrv *vd, const char *image, char *err)
@@ -671,10 +841,10 @@ static int lv_image_check(struct virtdrv *vd, const char *image, char *err)
 	c = lv_conn(d, err);
 	if (!c)
 		return -EHOSTUNREACH;
-	p = lv_pool(c, d->pool_images, true, err);
-	if (!p) {
+	r = lv_pool(c, d->pool_images, true, &p, err);
+	if (r) {
 		virConnectClose(c);
-		return -EIO;
+		return r;
 	}
 	for (i = 0; i < ARRAY_SIZE(parts) && r == 0; i++) {
 		char vol[128];
@@ -725,12 +895,11 @@ static int lv_disk_create(struct virtdrv *vd, const char *uuid,
 	if (!c)
 		return -EHOSTUNREACH;
 	snprintf(name, sizeof name, "%s.qcow2", image);
-	ip = lv_pool(c, d->pool_images, true, err);
-	dp = ip ? lv_pool(c, d->pool_disks, false, err) : NULL;
-	if (!ip || !dp) {
-		r = -EIO;
+	r = lv_pool(c, d->pool_images, true, &ip, err);
+	if (r == 0)
+		r = lv_pool(c, d->pool_disks, false, &dp, err);
+	if (r)
 		goto out;
-	}
 	base = virStorageVolLookupByName(ip, name);
 	if (!base) {
 		r = err_set(err, ENOENT, "no image %s on cloud %s", image,
@@ -783,10 +952,10 @@ static int with_vol(struct libvirt_drv *d, const char *uuid, const char *ext,
 	c = lv_conn(d, err);
 	if (!c)
 		return -EHOSTUNREACH;
-	p = lv_pool(c, d->pool_disks, refresh, err);
-	if (!p) {
+	r = lv_pool(c, d->pool_disks, refresh, &p, err);
+	if (r) {
 		virConnectClose(c);
-		return -EIO;
+		return r;
 	}
 	snprintf(name, sizeof name, "%s.%s", uuid, ext);
 	v = virStorageVolLookupByName(p, name);
@@ -878,10 +1047,10 @@ static int lv_disk_room(struct virtdrv *vd, uint64_t *avail, char *err)
 
 	if (!c)
 		return -EHOSTUNREACH;
-	p = lv_pool(c, d->pool_disks, true, err);
-	if (!p) {
+	r = lv_pool(c, d->pool_disks, true, &p, err);
+	if (r) {
 		virConnectClose(c);
-		return -EIO;
+		return r;
 	}
 	if (virStoragePoolGetInfo(p, &info) < 0)
 		r = virt_fail(err, "free space of pool %s", d->pool_disks);
@@ -911,10 +1080,10 @@ static int lv_disk_prepare(struct virtdrv *vd, const char *uuid,
 	c = lv_conn(d, err);
 	if (!c)
 		return -EHOSTUNREACH;
-	p = lv_pool(c, d->pool_disks, false, err);
-	if (!p) {
+	r = lv_pool(c, d->pool_disks, false, &p, err);
+	if (r) {
 		virConnectClose(c);
-		return -EIO;
+		return r;
 	}
 	snprintf(xml, sizeof xml,
 		 "<volume type='file'><name>%s.qcow2</name>"
@@ -1260,23 +1429,30 @@ static void pool_drop(virConnectPtr c, const char *name)
 	virResetLastError();
 }
 
+/* A connector still waiting on a libvirtd that does not answer keeps
+ * the driver until it ends (it then closes what it opened). */
 static void lv_free(struct virtdrv *vd)
 {
 	struct libvirt_drv *d = lv_of(vd);
+	virConnectPtr c;
 
 	if (d->timer >= 0)
 		virEventRemoveTimeout(d->timer);
-	if (d->conn) {
-		pool_drop(d->conn, d->pool_images);
-		pool_drop(d->conn, d->pool_disks);
+	pthread_mutex_lock(&d->lock);
+	d->freed = true;
+	drop_dead(d);
+	c = d->conn;
+	d->conn = NULL;
+	pthread_mutex_unlock(&d->lock);
+	if (c) {
+		pool_drop(c, d->pool_images);
+		pool_drop(c, d->pool_disks);
 		if (d->event_id >= 0)
-			virConnectDomainEventDeregisterAny(d->conn,
-							   d->event_id);
-		virConnectUnregisterCloseCallback(d->conn, close_cb);
-		virConnectClose(d->conn);
+			virConnectDomainEventDeregisterAny(c, d->event_id);
+		virConnectUnregisterCloseCallback(c, close_cb);
+		virConnectClose(c);
 	}
-	pthread_mutex_destroy(&d->lock);
-	free(d);
+	drv_put(d);
 }
 
 static const struct virtdrv_ops libvirt_ops = {
@@ -1296,6 +1472,8 @@ static const struct virtdrv_ops libvirt_ops = {
 	.settle = lv_settle,
 	.migrate = lv_migrate,
 	.list = lv_list,
+	.warm = lv_warm,
+	.status = lv_status,
 	.free = lv_free,
 };
 
@@ -1333,6 +1511,8 @@ struct virtdrv *virtdrv_libvirt_new(const struct virtdrv_conf *c, char *err)
 	pool_name("images", d->images, d->pool_images, sizeof d->pool_images);
 	pool_name("disks", d->disks, d->pool_disks, sizeof d->pool_disks);
 	pthread_mutex_init(&d->lock, NULL);
+	cond_init_monotonic(&d->opened);
+	d->refs = 1;
 	d->timer = virEventAddTimeout(RECONNECT_MS, reconnect_tick, d, NULL);
 	return &d->base;
 }

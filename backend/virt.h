@@ -131,6 +131,12 @@ struct virtdrv_ops {
 	int (*list)(struct virtdrv *d,
 		    void (*fn)(void *ctx, const struct virt_seen *seen),
 		    void *ctx, char *err);
+	/* Starts connecting, if not connected, without waiting (NULL: the
+	 * driver needs no connection). */
+	void (*warm)(struct virtdrv *d);
+	/* 0 if the hypervisor answers, or -EHOSTUNREACH with why it is
+	 * down; never blocks (NULL: always up). */
+	int (*status)(struct virtdrv *d, struct strbuf *why);
 	void (*free)(struct virtdrv *d);
 };
 

@@ -22,7 +22,7 @@ static struct cloud *cloud_new(const struct model *m, const char *name)
 	snprintf(c->accel, sizeof c->accel, "auto");
 	c->ssh.port = 22;
 	snprintf(c->ssh.user, sizeof c->ssh.user, "root");
-	snprintf(c->agent, sizeof c->agent, "/usr/local/bin/maasfs");
+	snprintf(c->agent, sizeof c->agent, "maasfs");   /* the host's PATH */
 	snprintf(c->agent_state, sizeof c->agent_state, "/var/lib/maasfs-agent");
 	return c;
 }
@@ -168,6 +168,9 @@ static int parse_cloud(struct model *m, struct ydoc *d, yaml_node_t *key,
 				return BAD(vn, "cloud %s: accel must be kvm, "
 					   "tcg or auto", name);
 			snprintf(c->accel, sizeof c->accel, "%s", v);
+		} else if (!strcmp(k, "agent") && name_valid(v)) {
+			/* a command the host's PATH finds */
+			snprintf(c->agent, sizeof c->agent, "%s", v);
 		} else {
 			char *dst = !strcmp(k, "images") ? c->images
 				  : !strcmp(k, "disks") ? c->disks
@@ -176,8 +179,9 @@ static int parse_cloud(struct model *m, struct ydoc *d, yaml_node_t *key,
 
 			if (!dir_valid(v))
 				return BAD(vn, "cloud %s: %s must be an "
-					   "absolute path of [A-Za-z0-9/_.-]",
-					   name, k);
+					   "absolute path of [A-Za-z0-9/_.-]%s",
+					   name, k, strcmp(k, "agent") ? "" :
+					   ", or a command name");
 			snprintf(dst, DIR_MAXLEN + 1, "%s", v);
 		}
 	}
@@ -211,6 +215,11 @@ int config_parse(struct model *m, const char *name, const char *buf,
 	if (r)
 		goto out;
 	ydoc_map_each(clouds, p) {
+		if (m->nclouds == CLOUDS_MAX) {
+			r = ydoc_err(&d, ydoc_node(&d, p->key), err, "more "
+				     "than %d clouds", CLOUDS_MAX);
+			goto out;
+		}
 		r = parse_cloud(m, &d, ydoc_node(&d, p->key),
 				ydoc_node(&d, p->value), &local_seen, err);
 		if (r)

@@ -407,6 +407,11 @@ static void reconcile_vms(struct model *m)
 	pthread_mutex_unlock(&m->lock);
 	if (!all)
 		return;   /* no VM: libvirt is not needed */
+	/* Every cloud's hypervisor is asked for at once: one that does not
+	 * answer costs the mount one bounded wait, not one per cloud. */
+	for (i = 0; i < m->nclouds; i++)
+		if (m->clouds[i]->virt->ops->warm)
+			m->clouds[i]->virt->ops->warm(m->clouds[i]->virt);
 	/* Migrations a dead maasfs left half-way: finished or rolled back
 	 * first, so that each VM is then where its state says. */
 	for (i = 0; i < n; i++)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../lib/log.h"
 #include "state.h"
@@ -561,6 +562,11 @@ static int converge(struct run *x, next_fn next, const void *a, const void *b)
 		pthread_mutex_unlock(&x->m->lock);
 		if (!need)
 			return 0;
+		/* Ctrl-C, unmount or SIGTERM: the steps done stay done */
+		if (x->m->interrupted && x->m->interrupted())
+			return err_set(x->err, EINTR, "interrupted before %s "
+				       "%s, after %d change(s), which stay "
+				       "done", s.op, s.path, x->changes);
 		why[0] = '\0';
 		r = tree_op(x->m, s.path, s.op, s.value[0] ? s.value : NULL,
 			    why);
@@ -889,7 +895,25 @@ int spec_apply(struct model *m, const char *tenant, const char *buf,
 	r = ydoc_load(&d, "spec.yaml", buf, len, err);
 	if (r)
 		return r;
-	pthread_mutex_lock(&one_at_a_time);
+	/* one document at a time; a caller waiting for its turn can give up
+	 * (Ctrl-C) */
+	for (;;) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 100000000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		if (pthread_mutex_timedlock(&one_at_a_time, &until) == 0)
+			break;
+		if (m->interrupted && m->interrupted()) {
+			ydoc_free(&d);
+			return err_set(err, EINTR, "interrupted while another "
+				       "spec.yaml was being applied");
+		}
+	}
 	pthread_mutex_lock(&m->lock);
 	if (tenant && !tenant_find_visible(m, tenant))
 		r = err_set(err, ENOENT, "no tenant %s", tenant);

@@ -76,9 +76,18 @@ static int show_cloud_status(const struct model *m, const struct objref *o,
 			     struct strbuf *out)
 {
 	struct netdrv *d = o->cloud->net;
+	struct virtdrv *v = o->cloud->virt;
+	struct strbuf why = STRBUF_INIT;
+	size_t at = out->len;
 
 	(void)m;
 	d->ops->status(d, out);
+	if (!strncmp(sb_str(out) + at, "up", 2) && v->ops->status &&
+	    v->ops->status(v, &why)) {
+		out->len = at;
+		sb_printf(out, "down: %s", sb_str(&why));
+	}
+	sb_free(&why);
 	return sb_puts(out, "\n");
 }
 

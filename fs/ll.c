@@ -334,9 +334,13 @@ static bool start_child(fuse_req_t req, const char *op, fuse_ino_t parent,
 	return true;
 }
 
+/* The request this thread serves was interrupted (Ctrl-C on its caller),
+ * or the whole session ends (unmount, SIGTERM): long work stops at its
+ * next safe step either way. */
 static bool interrupted(void)
 {
-	return current && fuse_req_interrupted(current);
+	return (current && fuse_req_interrupted(current)) ||
+	       (ll.se && fuse_session_exited(ll.se));
 }
 
 /* kcache's notifications: the path's inode, if the kernel has one. */

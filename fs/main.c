@@ -1,7 +1,10 @@
-/* maasfs [-f] [-d] [-o config=FILE,state=DIR,...] MOUNTPOINT */
+/* maasfs [-f] [-d] [-o config=FILE,state=DIR,...] [SOURCE] MOUNTPOINT */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +31,10 @@ struct maas_opts {
 	char *bandwidth;
 	int help;
 	int version;
+	/* MOUNTPOINT, or SOURCE MOUNTPOINT as mount.fuse3 (fstab, mount -t
+	 * fuse.maasfs) passes them; the source is a label, not used */
+	char *nonopt[2];
+	int nnonopt;
 };
 
 #define OPT(t, p) { t, offsetof(struct maas_opts, p), 1 }
@@ -45,9 +52,39 @@ static const struct fuse_opt maas_opt_spec[] = {
 	FUSE_OPT_END
 };
 
+/* Non-option arguments are kept aside (at most two), so that the source
+ * mount.fuse3 puts first does not reach libfuse, which takes one. */
+static int opt_proc(void *data, const char *arg, int key,
+		    struct fuse_args *outargs)
+{
+	struct maas_opts *o = data;
+
+	(void)outargs;
+	if (key != FUSE_OPT_KEY_NONOPT)
+		return 1;
+	if (o->nnonopt == 2) {
+		fprintf(stderr, "maasfs: too many arguments: %s (see --help)\n",
+			arg);
+		return -1;
+	}
+	o->nonopt[o->nnonopt] = strdup(arg);
+	return o->nonopt[o->nnonopt++] ? 0 : -1;
+}
+
+/* maasfs agent ...: the agent's own arguments follow (options, or one of
+ * its verbs); "maasfs agent /mnt/maas" is a mount whose source is
+ * "agent". */
+static bool is_agent(int argc, char *argv[])
+{
+	return argc > 1 && !strcmp(argv[1], "agent") &&
+	       (argc == 2 || !strncmp(argv[2], "--", 2) ||
+		!strcmp(argv[2], "send") || !strcmp(argv[2], "receive") ||
+		!strcmp(argv[2], "copy"));
+}
+
 static void usage(const char *prog)
 {
-	printf("usage: %s [options] MOUNTPOINT\n"
+	printf("usage: %s [options] [SOURCE] MOUNTPOINT\n"
 	       "       %s agent [--state DIR] [--disks DIR] [--images DIR] "
 	       "[--dnsmasq PATH]\n"
 	       "\n"
@@ -117,6 +154,112 @@ static void clear_dead_mount(const char *mountpoint)
 		log_info("cleared the dead mount at %s", mountpoint);
 	else
 		log_warn("cannot clear the dead mount at %s", mountpoint);
+}
+
+/* The mount's id in the mount table, -1 if it is not there. */
+static int mount_id_of(int fd, const char *mountpoint)
+{
+	char buf[8192], line[8192], *nl;
+	size_t have = 0;
+	ssize_t n;
+	int id = -1;
+
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return -1;
+	for (;;) {
+		n = read(fd, buf + have, sizeof buf - 1 - have);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		buf[have] = '\0';
+		while ((nl = strchr(buf, '\n'))) {
+			char mp[4096], type[64];
+			int mid;
+
+			*nl = '\0';
+			snprintf(line, sizeof line, "%s", buf);
+			/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS ... - TYPE */
+			if (sscanf(line, "%d %*d %*s %*s %4095s", &mid, mp) == 2 &&
+			    !strcmp(mp, mountpoint) && strstr(line, " - ") &&
+			    sscanf(strstr(line, " - "), " - %63s", type) == 1 &&
+			    !strcmp(type, "fuse.maasfs"))
+				id = mid;   /* the last one: the newest */
+			have -= (size_t)(nl + 1 - buf);
+			memmove(buf, nl + 1, have + 1);
+		}
+		if (have == sizeof buf - 1)
+			have = 0;   /* a line too long for us: not ours */
+	}
+	return id;
+}
+
+/* A lazy unmount (umount -l, fusermount3 -uz) takes the mount away while
+ * files stay open, and libfuse hears of it only once the last one is
+ * closed: a spec.yaml being applied at close would go on to its end. A
+ * thread watches the mount table (poll on /proc/self/mountinfo wakes at
+ * every change) and ends the session once the mount is gone, so that long
+ * work stops at its next safe step, as on SIGTERM. */
+struct mount_watch {
+	struct fuse_session *se;
+	char mountpoint[4096];
+	int id;
+	int fd;
+	int stop[2];
+	pthread_t thread;
+	bool started;
+};
+
+static void *mount_watch_main(void *arg)
+{
+	struct mount_watch *w = arg;
+	struct pollfd p[2] = { { .fd = w->fd, .events = POLLPRI },
+			       { .fd = w->stop[0], .events = POLLIN } };
+
+	while (poll(p, 2, -1) >= 0 || errno == EINTR) {
+		if (p[1].revents)
+			break;
+		if ((p[0].revents & (POLLPRI | POLLERR)) &&
+		    mount_id_of(w->fd, w->mountpoint) != w->id) {
+			log_info("%s was unmounted: stopping", w->mountpoint);
+			fuse_session_exit(w->se);
+			break;
+		}
+	}
+	return NULL;
+}
+
+static void mount_watch_start(struct mount_watch *w, struct fuse_session *se,
+			      const char *mountpoint)
+{
+	memset(w, 0, sizeof *w);
+	w->se = se;
+	w->stop[0] = w->stop[1] = -1;
+	snprintf(w->mountpoint, sizeof w->mountpoint, "%s", mountpoint);
+	w->fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	if (w->fd < 0)
+		return;
+	w->id = mount_id_of(w->fd, w->mountpoint);
+	if (w->id < 0 || pipe2(w->stop, O_CLOEXEC) ||
+	    pthread_create(&w->thread, NULL, mount_watch_main, w)) {
+		log_warnx("not watching %s for a lazy unmount", mountpoint);
+		return;
+	}
+	w->started = true;
+}
+
+static void mount_watch_stop(struct mount_watch *w)
+{
+	if (w->started) {
+		if (write(w->stop[1], "x", 1) != 1)
+			log_warn("stopping the mount watch");
+		pthread_join(w->thread, NULL);
+	}
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->stop[0] >= 0) {
+		close(w->stop[0]);
+		close(w->stop[1]);
+	}
 }
 
 /* In the background, maasfs forks first and the parent waits: it exits
@@ -189,17 +332,20 @@ int main(int argc, char *argv[])
 	struct fuse_loop_config *loop = NULL;
 	struct model *m = NULL;
 	struct fuse_session *se = NULL;
+	struct mount_watch watch;
 	char err[ERRLEN] = "", logpath[PATH_MAX + 16];
 	char *statedir = NULL;
 	int r = 1, ready_fd = -1;
 
-	if (argc > 1 && !strcmp(argv[1], "agent"))
+	if (is_agent(argc, argv))
 		return agent_main(argc - 1, argv + 1);
 	memset(&o, 0, sizeof o);
 	memset(&c, 0, sizeof c);
 	memset(&mo, 0, sizeof mo);
-	if (fuse_opt_parse(&args, &o, maas_opt_spec, NULL) < 0)
-		return 1;
+	if (fuse_opt_parse(&args, &o, maas_opt_spec, opt_proc) < 0)
+		goto out;
+	if (o.nnonopt && fuse_opt_add_arg(&args, o.nonopt[o.nnonopt - 1]))
+		goto out;
 	if (o.help) {
 		usage(argv[0]);
 		fuse_cmdline_help();
@@ -273,6 +419,7 @@ int main(int argc, char *argv[])
 		 MAASFS_VERSION, c.mountpoint, m->statedir, m->instance);
 	if (fuse_set_signal_handlers(se) != 0)
 		goto out_unmount;
+	mount_watch_start(&watch, se, c.mountpoint);
 	if (c.singlethread) {
 		r = fuse_session_loop(se);
 	} else {
@@ -286,6 +433,7 @@ int main(int argc, char *argv[])
 							       : c.max_threads);
 		r = fuse_session_loop_mt(se, loop);
 	}
+	mount_watch_stop(&watch);
 	fuse_remove_signal_handlers(se);
 	log_info("unmounted %s; networks and dnsmasq keep running",
 		 c.mountpoint);
@@ -307,6 +455,8 @@ out:
 	free(o.dnsmasq);
 	free(o.log);
 	free(o.bandwidth);
+	free(o.nonopt[0]);
+	free(o.nonopt[1]);
 	log_close();
 	return r ? 1 : 0;
 }

@@ -127,7 +127,7 @@ maas_mount() {
 }
 
 maas_pid() {
-	pgrep -f -- "-o state=$STATE,vni=" | head -n1
+	pgrep -f -- "state=$STATE,vni=" | head -n1
 }
 
 maas_umount() {
@@ -461,6 +461,7 @@ test_cleanup() {
 		done
 	fi
 	if [ -n "$inst" ]; then
+		rm -rf "/run/maasfs/$inst"
 		for l in $(our_links); do
 			ip link del "$l" 2>/dev/null
 		done
@@ -477,3 +478,5 @@ test_cleanup() {
 	rm -rf "$TMP"
 }
 trap test_cleanup EXIT
+# a test stopped by a signal (the runner's timeout, Ctrl-C) cleans up too
+trap 'exit 143' INT TERM

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../core/config.h"
 #include "../../core/state.h"
 #include "fakenet.h"
 
@@ -394,6 +395,57 @@ START_TEST(test_state_reuses_entries)
 }
 END_TEST
 
+/* A clouds file parsed into a bare model: 0 or -errno, the reason in err. */
+static int parse_clouds(const char *yaml, char *err)
+{
+	struct model *cm = calloc(1, sizeof *cm);
+	size_t i;
+	int r;
+
+	ck_assert_ptr_nonnull(cm);
+	snprintf(cm->statedir, sizeof cm->statedir, "/var/lib/maasfs");
+	r = config_parse(cm, "clouds.yaml", yaml, strlen(yaml), err);
+	for (i = 0; i < cm->nclouds; i++)
+		free(cm->clouds[i]);
+	free(cm->clouds);
+	free(cm);
+	return r;
+}
+
+#define SSH_H "{host: h, key: /k, known_hosts: /kh}"
+
+START_TEST(test_config_clouds)
+{
+	struct strbuf many = STRBUF_INIT;
+	char err[ERRLEN];
+	int i;
+
+	/* the installed file (dist/clouds.yaml) names this host alone */
+	ck_assert_int_eq(parse_clouds("clouds:\n  local:\n    libvirt: "
+				      "qemu:///system\n    accel: auto\n",
+				      err), 0);
+	/* the agent: a command the host's PATH finds, or an absolute path */
+	ck_assert_int_eq(parse_clouds("clouds: {c: {ssh: " SSH_H ", agent: "
+				      "maasfs}}", err), 0);
+	ck_assert_int_eq(parse_clouds("clouds: {c: {ssh: " SSH_H ", agent: "
+				      "/usr/bin/maasfs}}", err), 0);
+	ck_assert_int_eq(parse_clouds("clouds: {c: {ssh: " SSH_H ", agent: "
+				      "./maasfs}}", err), -EINVAL);
+	ck_assert_int_eq(parse_clouds("clouds: {c: {ssh: " SSH_H ", agent: "
+				      "\"-x\"}}", err), -EINVAL);
+	/* at most CLOUDS_MAX clouds: presence is a 64-bit set */
+	sb_puts(&many, "clouds:\n");
+	for (i = 0; i < CLOUDS_MAX; i++)
+		sb_printf(&many, "  c%d: {ssh: " SSH_H ", vtep: 192.0.2.%d}\n",
+			  i, i + 1);
+	ck_assert_int_eq(parse_clouds(sb_str(&many), err), 0);
+	sb_puts(&many, "  c64: {ssh: " SSH_H ", vtep: 192.0.2.100}\n");
+	ck_assert_int_eq(parse_clouds(sb_str(&many), err), -EINVAL);
+	ck_assert_msg(strstr(err, "more than 64 clouds"), "%s", err);
+	sb_free(&many);
+}
+END_TEST
+
 Suite *unit_suite(void);
 
 Suite *unit_suite(void)
@@ -411,6 +463,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_state_write_failure_undoes);
 	tcase_add_test(tc, test_dhcp);
 	tcase_add_test(tc, test_reload);
+	tcase_add_test(tc, test_config_clouds);
 	suite_add_tcase(s, tc);
 	return s;
 }
