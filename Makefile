@@ -130,24 +130,21 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR ?= /etc
 INSTALL ?= install
 
-$(BUILD)/dist/maasfs.service: dist/maasfs.service.in Makefile
-	@mkdir -p $(dir $@)
-	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
-		$< >$@
-
 INSTALLED := $(BINDIR)/maasfs $(MANDIR)/man8/maasfs.8 \
 	$(MANDIR)/man5/maasfs-clouds.5 $(UNITDIR)/maasfs.service \
 	$(DOCDIR)/examples/clouds.yaml $(DOCDIR)/README.md
 SETTINGS := dist/default.maasfs:$(SYSCONFDIR)/default/maasfs \
 	dist/clouds.yaml:$(SYSCONFDIR)/maasfs/clouds.yaml
 
-install: $(BIN) $(MANPAGES) $(BUILD)/dist/maasfs.service
+install: $(BIN) $(MANPAGES)
 	$(INSTALL) -D -m 755 $(BIN) $(DESTDIR)$(BINDIR)/maasfs
 	$(INSTALL) -D -m 644 $(BUILD)/man/maasfs.8 $(DESTDIR)$(MANDIR)/man8/maasfs.8
 	$(INSTALL) -D -m 644 $(BUILD)/man/maasfs-clouds.5 \
 		$(DESTDIR)$(MANDIR)/man5/maasfs-clouds.5
-	$(INSTALL) -D -m 644 $(BUILD)/dist/maasfs.service \
-		$(DESTDIR)$(UNITDIR)/maasfs.service
+	mkdir -p $(DESTDIR)$(UNITDIR)
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		dist/maasfs.service.in >$(DESTDIR)$(UNITDIR)/maasfs.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/maasfs.service
 	$(INSTALL) -D -m 644 dist/clouds.yaml $(DESTDIR)$(DOCDIR)/examples/clouds.yaml
 	$(INSTALL) -D -m 644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	@for s in $(SETTINGS); do \

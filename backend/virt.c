@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -208,6 +211,7 @@ struct libvirt_drv {
 	bool freed;                /* lv_free ran: the last ref frees */
 	int refs;                  /* the owner, and a running connector */
 	char why[ERRLEN];          /* why there is no connection */
+	virConnectPtr reach_conn;  /* QEMU reached our folders on it */
 	int timer;
 };
 
@@ -712,6 +716,122 @@ out:
 	return r;
 }
 
+/* The user and group libvirt runs QEMU as (its DAC base label for our
+ * domain type), from the host's capabilities: 0, or -ENOENT without
+ * one (no DAC model: QEMU runs as root). */
+static int qemu_label(virConnectPtr c, const char *domtype, uid_t *uid,
+		      gid_t *gid)
+{
+	char want[64], *caps = virConnectGetCapabilities(c), *at;
+	unsigned long u, g;
+	int r = -ENOENT;
+
+	if (!caps) {
+		virResetLastError();
+		return -ENOENT;
+	}
+	snprintf(want, sizeof want, "<baselabel type='%s'>+", domtype);
+	at = strstr(caps, want);
+	if (at && sscanf(at + strlen(want), "%lu:+%lu<", &u, &g) == 2) {
+		*uid = (uid_t)u;
+		*gid = (gid_t)g;
+		r = 0;
+	}
+	free(caps);
+	return r;
+}
+
+/* The first folder on the way to dir that uid (with its groups) may not
+ * search, asked of a child that becomes that user: "" if none. */
+static void first_closed(const char *dir, uid_t uid, gid_t gid,
+			 const gid_t *groups, int ngroups, char *out,
+			 size_t len)
+{
+	char path[PATH_MAX];
+	int p[2], status;
+	ssize_t n = 0;
+	pid_t pid;
+
+	out[0] = '\0';
+	if (pipe2(p, O_CLOEXEC))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		char *slash = path;
+
+		if (setgroups((size_t)ngroups, groups) || setgid(gid) ||
+		    setuid(uid))
+			_exit(1);
+		snprintf(path, sizeof path, "%s/", dir);
+		while ((slash = strchr(slash + 1, '/'))) {
+			*slash = '\0';
+			if (access(path, X_OK)) {
+				if (write(p[1], path, strlen(path)) < 0)
+					_exit(1);
+				_exit(0);
+			}
+			*slash = '/';
+		}
+		_exit(0);
+	}
+	close(p[1]);
+	if (pid > 0) {
+		n = read(p[0], out, len - 1);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	close(p[0]);
+	out[n > 0 ? n : 0] = '\0';
+}
+
+/* A cloud of this host keeps the VM's disk and the image's kernel in
+ * folders QEMU opens as its own user: one that only root may enter (a
+ * state directory of mode 0700, say) would make every start fail in
+ * QEMU. Asked once per connection, so that a start fails at once with
+ * EACCES and what to do, before anything is made. */
+static int lv_reach(struct libvirt_drv *d, virConnectPtr c, char *err)
+{
+	const char *dirs[2] = { d->disks, d->images };
+	char closed[PATH_MAX] = "", buf[4096], why[ERRLEN] = "";
+	struct passwd pw, *pwp = NULL;
+	gid_t groups[64];
+	int ngroups = 64, r = 0;
+	uid_t uid;
+	gid_t gid;
+	size_t i;
+
+	if (strncmp(d->uri, "qemu:///", 8))
+		return 0;   /* another host's folders: its operator's */
+	pthread_mutex_lock(&d->lock);
+	if (d->reach_conn == c) {   /* reached before: asked once */
+		pthread_mutex_unlock(&d->lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (qemu_label(c, d->domtype, &uid, &gid) == 0 && uid != 0) {
+		if (getpwuid_r(uid, &pw, buf, sizeof buf, &pwp) || !pwp ||
+		    getgrouplist(pwp->pw_name, gid, groups, &ngroups) < 0)
+			ngroups = 0;
+		for (i = 0; i < ARRAY_SIZE(dirs) && !closed[0]; i++)
+			first_closed(dirs[i], uid, gid, groups, ngroups, closed,
+				     sizeof closed);
+		if (closed[0])
+			r = err_set(why, EACCES, "cloud %s: QEMU runs as %s "
+				    "(uid %u), which may not enter %.300s: give "
+				    "it search permission (setfacl -m u:%s:x "
+				    "%.300s), or name images: and disks: folders "
+				    "it reaches in the clouds file", d->cloud,
+				    pwp ? pwp->pw_name : "?", (unsigned)uid,
+				    closed, pwp ? pwp->pw_name : "UID", closed);
+	}
+	if (r)   /* asked again next time: the operator may mend it */
+		return err_set(err, -r, "%s", why);
+	pthread_mutex_lock(&d->lock);
+	d->reach_conn = c;
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
 static int lv_start(struct virtdrv *vd, const char *uuid, char *err)
 {
 	virConnectPtr c = lv_conn(lv_of(vd), err);
@@ -720,6 +840,11 @@ static int lv_start(struct virtdrv *vd, const char *uuid, char *err)
 
 	if (!c)
 		return -EHOSTUNREACH;
+	r = lv_reach(lv_of(vd), c, err);
+	if (r) {
+		virConnectClose(c);
+		return r;
+	}
 	dom = lv_domain(c, uuid, err);
 	if (!dom) {
 		r = -ENOENT;
@@ -894,6 +1019,11 @@ static int lv_disk_create(struct virtdrv *vd, const char *uuid,
 	c = lv_conn(d, err);
 	if (!c)
 		return -EHOSTUNREACH;
+	r = lv_reach(d, c, err);
+	if (r) {
+		virConnectClose(c);
+		return r;
+	}
 	snprintf(name, sizeof name, "%s.qcow2", image);
 	r = lv_pool(c, d->pool_images, true, &ip, err);
 	if (r == 0)

@@ -13,11 +13,14 @@ libvirtd_of() {
 	cat "/var/lib/maas-lab-$T/$1/run-libvirt/libvirtd.pid"
 }
 
-# Whatever happens, cloud2's libvirtd is let go again.
-STOPPED=
+# Whatever happens, cloud2's libvirtd is let go again (steps run in
+# subshells: the pid stopped is kept in a file).
+stop_libvirtd() {
+	libvirtd_of "$1" >"$TMP/stopped" && kill -STOP "$(cat "$TMP/stopped")"
+}
 resume() {
-	[ -z "$STOPPED" ] || kill -CONT "$STOPPED" 2>/dev/null
-	STOPPED=
+	[ ! -s "$TMP/stopped" ] || kill -CONT "$(cat "$TMP/stopped")" 2>/dev/null
+	rm -f "$TMP/stopped"
 }
 trap 'resume; test_cleanup' EXIT
 trap 'exit 143' INT TERM
@@ -40,8 +43,7 @@ test_expect_success 'the lab, a tenant, a subnet, a VM on each cloud' '
 '
 
 test_expect_success 'cloud2 libvirtd stopped: its operations fail in bounded time' '
-	STOPPED=$(libvirtd_of cloud2) && test -n "$STOPPED" &&
-	kill -STOP "$STOPPED" &&
+	stop_libvirtd cloud2 &&
 	got=$(within "$FSOP" write "$V/vm2/state" start 2>/dev/null) || true &&
 	echo "start on cloud2: $got" &&
 	case "$got" in EHOSTUNREACH|ETIMEDOUT) ;; *) false ;; esac &&
