@@ -199,18 +199,23 @@ struct libvirt_drv {
 	char pool_images[64];
 	char pool_disks[64];
 
+	/* libvirt calls close_cb holding its own locks, and we call libvirt
+	 * holding lock: the callback takes only why_lock, and sets dead
+	 * atomically, so that no lock order can run both ways */
+	pthread_mutex_t why_lock;
+	char why[ERRLEN];          /* why there is no connection */
+	bool dead;                 /* atomic: the connection closed under us */
+
 	pthread_mutex_t lock;
 	pthread_cond_t opened;     /* a connector ended */
 	/* protected by lock: */
 	virConnectPtr conn;
 	int event_id;
-	bool dead;                 /* the connection closed under us */
 	bool wanted;               /* someone needed it: keep it up */
 	bool connecting;           /* a connector thread is opening one */
 	int64_t connecting_since;  /* clock_ms() */
 	bool freed;                /* lv_free ran: the last ref frees */
 	int refs;                  /* the owner, and a running connector */
-	char why[ERRLEN];          /* why there is no connection */
 	virConnectPtr reach_conn;  /* QEMU reached our folders on it */
 	int timer;
 };
@@ -263,6 +268,18 @@ static int lifecycle_cb(virConnectPtr conn, virDomainPtr dom, int event,
 	return 0;
 }
 
+static void set_why(struct libvirt_drv *d, const char *why)
+{
+	pthread_mutex_lock(&d->why_lock);
+	snprintf(d->why, sizeof d->why, "%s", why);
+	pthread_mutex_unlock(&d->why_lock);
+}
+
+static bool is_dead(struct libvirt_drv *d)
+{
+	return __atomic_load_n(&d->dead, __ATOMIC_ACQUIRE);
+}
+
 static void close_cb(virConnectPtr conn, int reason, void *opaque)
 {
 	struct libvirt_drv *d = opaque;
@@ -274,10 +291,8 @@ static void close_cb(virConnectPtr conn, int reason, void *opaque)
 
 	(void)conn;
 	log_warnx("cloud %s: %s", d->cloud, why);
-	pthread_mutex_lock(&d->lock);
-	d->dead = true;
-	snprintf(d->why, sizeof d->why, "%s", why);
-	pthread_mutex_unlock(&d->lock);
+	set_why(d, why);
+	__atomic_store_n(&d->dead, true, __ATOMIC_RELEASE);
 }
 
 /* A pool name for a directory: the same directory, the same pool, so
@@ -351,7 +366,7 @@ static virConnectPtr open_in_netns(struct libvirt_drv *d)
 /* The caller holds d->lock: forgets a connection that died. */
 static void drop_dead(struct libvirt_drv *d)
 {
-	if (!d->conn || (!d->dead && virConnectIsAlive(d->conn) == 1))
+	if (!d->conn || (!is_dead(d) && virConnectIsAlive(d->conn) == 1))
 		return;
 	if (d->event_id >= 0)
 		virConnectDomainEventDeregisterAny(d->conn, d->event_id);
@@ -370,6 +385,7 @@ static void drv_put(struct libvirt_drv *d)
 	pthread_mutex_unlock(&d->lock);
 	if (last) {
 		pthread_cond_destroy(&d->opened);
+		pthread_mutex_destroy(&d->why_lock);
 		pthread_mutex_destroy(&d->lock);
 		free(d);
 	}
@@ -427,11 +443,11 @@ static void *connector(void *arg)
 	if (keep) {
 		d->conn = c;
 		d->event_id = event_id;
-		d->dead = false;
-		d->why[0] = '\0';
+		__atomic_store_n(&d->dead, false, __ATOMIC_RELEASE);
+		set_why(d, "");
 		log_info("cloud %s: connected to %s", d->cloud, d->uri);
 	} else if (!c) {
-		snprintf(d->why, sizeof d->why, "%s", why);
+		set_why(d, why);
 	}
 	if (keep)
 		virConnectRef(c);   /* for the resync below */
@@ -457,10 +473,10 @@ static void connect_start(struct libvirt_drv *d)
 	pthread_t th;
 	char err[ERRLEN];
 
-	if (d->connecting || (d->conn && !d->dead) || d->freed)
+	if (d->connecting || (d->conn && !is_dead(d)) || d->freed)
 		return;
 	if (virt_events_start(err)) {
-		snprintf(d->why, sizeof d->why, "%s", err);
+		set_why(d, err);
 		return;
 	}
 	d->connecting = true;
@@ -471,7 +487,7 @@ static void connect_start(struct libvirt_drv *d)
 	if (pthread_create(&th, &attr, connector, d)) {
 		d->connecting = false;
 		d->refs--;
-		snprintf(d->why, sizeof d->why, "cannot start a thread");
+		set_why(d, "cannot start a thread");
 	}
 	pthread_attr_destroy(&attr);
 }
@@ -480,13 +496,18 @@ static void connect_start(struct libvirt_drv *d)
  * status says it. */
 static void down_why(struct libvirt_drv *d, char *buf, size_t len)
 {
+	char why[ERRLEN];
+
+	pthread_mutex_lock(&d->why_lock);
+	snprintf(why, sizeof why, "%s", d->why);
+	pthread_mutex_unlock(&d->why_lock);
 	if (d->connecting)
 		snprintf(buf, len, "libvirtd does not answer (connecting for "
 			 "%lld s)%s%.160s",
 			 (long long)((clock_ms() - d->connecting_since) / 1000),
-			 d->why[0] ? "; before: " : "", d->why);
+			 why[0] ? "; before: " : "", why);
 	else
-		snprintf(buf, len, "%s", d->why[0] ? d->why
+		snprintf(buf, len, "%s", why[0] ? why
 			 : "not connected to libvirt yet");
 }
 
@@ -578,11 +599,14 @@ static int lv_status(struct virtdrv *vd, struct strbuf *why)
 {
 	struct libvirt_drv *d = lv_of(vd);
 	char buf[ERRLEN];
-	bool down;
+	bool down, failed;
 
 	pthread_mutex_lock(&d->lock);
-	down = d->wanted && (!d->conn || d->dead) &&
-	       (!d->connecting || d->why[0] ||
+	pthread_mutex_lock(&d->why_lock);
+	failed = d->why[0] != '\0';
+	pthread_mutex_unlock(&d->why_lock);
+	down = d->wanted && (!d->conn || is_dead(d)) &&
+	       (!d->connecting || failed ||
 		clock_ms() - d->connecting_since >= CONNECT_WAIT_MS);
 	if (down) {
 		down_why(d, buf, sizeof buf);
@@ -1641,6 +1665,7 @@ struct virtdrv *virtdrv_libvirt_new(const struct virtdrv_conf *c, char *err)
 	pool_name("images", d->images, d->pool_images, sizeof d->pool_images);
 	pool_name("disks", d->disks, d->pool_disks, sizeof d->pool_disks);
 	pthread_mutex_init(&d->lock, NULL);
+	pthread_mutex_init(&d->why_lock, NULL);
 	cond_init_monotonic(&d->opened);
 	d->refs = 1;
 	d->timer = virEventAddTimeout(RECONNECT_MS, reconnect_tick, d, NULL);

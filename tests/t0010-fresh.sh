@@ -30,6 +30,9 @@ test_expect_success 'a clean copy of the tree, and tools that see no package' '
 	EOF
 	cat >"$FAKE/apt-get" <<-EOF &&
 	#!/bin/sh
+	# update and install are make deps; the rest (the lab downloads
+	# the kernel package of its image) is the real apt-get
+	case "\$1" in update|install) ;; *) exec /usr/bin/apt-get "\$@" ;; esac
 	echo "fake apt-get \$*"
 	[ "\$1" = install ] && touch "$MARK"
 	exit 0

@@ -109,7 +109,7 @@ test_expect_success 'the unit: ExecStartPre and ExecStart mount, ExecStop unmoun
 test_expect_success 'the package alone is a cloud host: a lab cloud runs its maasfs agent' '
 	MAAS_LAB_AGENT=installed lab_up 1 >/dev/null &&
 	oncloud cloud1 sh -c "command -v maasfs" | grep -qx /usr/bin/maasfs &&
-	maas_mount -o config="$LAB_CONFIG" &&
+	STATE=$TMP/state-lab && maas_mount -o config="$LAB_CONFIG" &&
 	wait_for 20 file_is "$MNT/clouds/cloud1/status" up &&
 	mkdir "$MNT/${T}b" &&
 	echo "10.0.2.0/24 name=lan cloud=cloud1" >"$MNT/${T}b/subnets/new" &&
