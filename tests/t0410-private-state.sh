@@ -22,7 +22,8 @@ test_expect_success 'a state directory only root may enter; a subnet with DHCP' 
 	mkdir "$MNT/$A" && echo "10.0.1.0/24 name=web" >"$MNT/$A/subnets/new" &&
 	client_add "$C1" "$(cat "$S/bridge")" &&
 	client_dhcp "$C1" &&
-	ip_in_range "$(lease_get "$C1" ip)" 10.0.1.10 10.0.1.250
+	ip_in_range "$(lease_get "$C1" ip)" 10.0.1.10 10.0.1.250 &&
+	ip -n "$C1" addr add "$(lease_get "$C1" ip)/24" dev eth0
 '
 
 test_expect_success 'a VM: its reservation reaches dnsmasq, its name resolves' '

@@ -88,12 +88,12 @@ test_expect_success 'the next mount: what was made is whole, nothing twice' '
 '
 
 test_expect_success 'SIGTERM during an apply, a reader blocked on events: maasfs exits' '
-	pid=$(maas_pid) &&
-	cat "$MNT/events" >"$TMP/events.out" 2>&1 &
+	pid=$(maas_pid) && test -n "$pid" &&
+	{ cat "$MNT/events" >"$TMP/events.out" 2>&1 & } &&
 	READER=$! &&
+	n0=$(ls "$V" | wc -l) && echo "VMs before: $n0" &&
 	apply_bg 12 &&
-	n0=$(ls "$V" | wc -l) &&
-	wait_for 120 test -d "$V/vm$((n0 + 1))" &&
+	wait_for 120 grep -q "VM $A/vm$((n0 + 1)) defined" "$STATE/maasfs.log" &&
 	kill -TERM "$pid" &&
 	wait_for 60 not_running "$pid" &&
 	wait_for 60 not_running "$BG" &&
