@@ -25,10 +25,13 @@ struct attr {
 	/* Called without the lock: does the whole operation. */
 	int (*store)(struct model *m, const struct node *n, const char *value,
 		     char *err);
-	/* The value can change with no operation on its tenant: a lease,
-	 * a VM's state, a migration's progress, a cloud's status. */
-	bool changes;
+	/* false: the value changes only by an operation on its tenant;
+	 * true: also with none (a VM's state, a migration's progress, a
+	 * cloud's status); OUTSIDE: another program writes it (dnsmasq its
+	 * leases, a guest its console) and nothing tells maasfs when. */
+	int changes;
 };
+#define OUTSIDE 2
 
 struct group {
 	const char *name;
@@ -541,7 +544,7 @@ static const struct attr dhcp_attrs[] = {
 	{ "range", 0644, show_dhcp_range, store_dhcp_range, false },
 	{ "domain", 0644, show_dhcp_domain, store_dhcp_domain, false },
 	{ "hosts", 0444, show_dhcp_hosts, NULL, true },
-	{ "leases", 0444, show_dhcp_leases, NULL, true },
+	{ "leases", 0444, show_dhcp_leases, NULL, OUTSIDE },
 	{ "status", 0444, show_dhcp_status, NULL, true },
 	{ NULL, 0, NULL, NULL, false },
 };
@@ -557,7 +560,7 @@ static const struct attr vm_attrs[] = {
 	{ "state", 0644, show_vm_state, store_vm, true },
 	{ "location", 0644, show_vm_location, store_vm, true },
 	{ "migration", 0444, show_vm_migration, NULL, true },
-	{ "console", 0444, show_vm_console, NULL, true },
+	{ "console", 0444, show_vm_console, NULL, OUTSIDE },
 	{ "xml", 0444, show_vm_xml, NULL, true },
 	{ "status", 0444, show_vm_status, NULL, true },
 	{ NULL, 0, NULL, NULL, false },
@@ -671,6 +674,11 @@ int tree_walk(const char *path, char *buf, size_t len, struct node *n)
 bool tree_changes(const struct node *n)
 {
 	return n->attr && n->attr->changes;
+}
+
+bool tree_outside(const struct node *n)
+{
+	return n->attr && n->attr->changes == OUTSIDE;
 }
 
 bool tree_name_reserved(enum node_kind kind, const char *name)

@@ -66,6 +66,10 @@ bool tree_name_reserved(enum node_kind kind, const char *name);
  * those the kernel caches now and then; the others change only by an
  * operation, after which it checks the tenant's. */
 bool tree_changes(const struct node *n);
+/* Whether another program writes the value (dnsmasq's leases, a guest's
+ * console) and nothing tells maasfs when: fs/ lets the kernel keep no
+ * copy of its attributes, so that its size is never stale. */
+bool tree_outside(const struct node *n);
 
 int tree_stat(struct model *m, const struct node *n, struct tree_stat *st);
 /* Checks an open for reading and/or writing: -EACCES for a read-only

@@ -142,20 +142,23 @@ static long names_print(const char *path, const struct node *n)
 }
 
 /* A path's attributes now; *changes: whether its value changes with no
- * operation on its tenant (tree_changes; a directory's names may). */
-static int stat_path(const char *path, struct stat *st, bool *changes)
+ * operation on its tenant (tree_changes; a directory's names may);
+ * *outside: whether another program writes it (tree_outside). */
+static int stat_full(const char *path, struct stat *st, bool *changes,
+		     bool *outside)
 {
 	struct fs_path p;
 	struct tree_stat ts;
 	int r;
 
-	*changes = false;
+	*changes = *outside = false;
 	long print = 0;
 
 	r = fs_resolve(path, &p);
 	if (r == 0) {
 		r = tree_stat(fs_model(), &p.node, &ts);
 		*changes = tree_changes(&p.node) || (r == 0 && ts.dir);
+		*outside = tree_outside(&p.node);
 		if (r == 0 && ts.dir)
 			print = names_print(path, &p.node);
 	}
@@ -177,9 +180,17 @@ static int stat_path(const char *path, struct stat *st, bool *changes)
 	return 0;
 }
 
+/* What kcache compares (kcache.h). */
+static int stat_path(const char *path, struct stat *st, bool *changes)
+{
+	bool outside;
+
+	return stat_full(path, st, changes, &outside);
+}
+
 /* Attributes the kernel will keep: listed, so that it is told when they
  * change (kcache.h). */
-int fs_stat(const char *path, struct stat *st)
+int fs_stat(const char *path, struct stat *st, bool *uncached)
 {
 	uint64_t gen;
 	bool changes;
@@ -187,10 +198,11 @@ int fs_stat(const char *path, struct stat *st)
 
 	do {
 		gen = kc_gen();
-		r = stat_path(path, st, &changes);
+		r = stat_full(path, st, &changes, uncached);
 		if (r)
 			return r;
-	} while (!kc_seen(path, st, changes, gen) && ++tries < 8);
+	} while (!*uncached && !kc_seen(path, st, changes, gen) &&
+		 ++tries < 8);
 	return 0;
 }
 

@@ -30,8 +30,10 @@ const struct fuse_operations *fs_operations(void);
  * calling thread serves was interrupted. */
 void fs_begin(struct model *m, kc_inval_fn inval, bool (*interrupted)(void));
 void fs_end(void);
-/* A path's attributes, listed in the kernel cache's checks (kcache.h). */
-int fs_stat(const char *path, struct stat *st);
+/* A path's attributes, listed in the kernel cache's checks (kcache.h);
+ * *uncached: the kernel must keep no copy of them (a value another
+ * program writes: nothing would tell it when it changes). */
+int fs_stat(const char *path, struct stat *st, bool *uncached);
 typedef void (*fs_list_fn)(void *ctx, const char *name, bool dir);
 /* A directory's names (not . and ..); fn may be called with the model's
  * lock held: it must not call back into the tree. */

@@ -355,17 +355,18 @@ static void inval(const char *path)
 /* An entry for path: its attributes and a lookup on its node. */
 static int entry_of(const char *path, struct fuse_entry_param *e)
 {
+	bool uncached;
 	int r;
 
 	memset(e, 0, sizeof *e);
-	r = fs_stat(path, &e->attr);
+	r = fs_stat(path, &e->attr, &uncached);
 	if (r)
 		return r;
 	e->ino = node_ref(path);
 	if (!e->ino)
 		return -ENOMEM;
 	e->attr.st_ino = e->ino;
-	e->attr_timeout = KC_TIMEOUT;
+	e->attr_timeout = uncached ? 0 : KC_TIMEOUT;
 	e->entry_timeout = KC_TIMEOUT;
 	return 0;
 }
@@ -435,14 +436,15 @@ static void ll_forget_multi(fuse_req_t req, size_t count,
 static void reply_attr(fuse_req_t req, fuse_ino_t ino, const char *path)
 {
 	struct stat st;
-	int r = fs_stat(path, &st);
+	bool uncached;
+	int r = fs_stat(path, &st, &uncached);
 
 	if (r) {
 		fuse_reply_err(req, -r);
 		return;
 	}
 	st.st_ino = ino;
-	fuse_reply_attr(req, &st, KC_TIMEOUT);
+	fuse_reply_attr(req, &st, uncached ? 0 : KC_TIMEOUT);
 }
 
 static void ll_getattr(fuse_req_t req, fuse_ino_t ino,

@@ -31,8 +31,9 @@ test_expect_success 'dnsmasq runs in the tenant namespace with its own files' '
 	tr "\0" "\n" </proc/$pid/cmdline >"$TMP/cmdline" &&
 	grep -qx -- "--interface=maasg$v" "$TMP/cmdline" &&
 	grep -qx -- "--dhcp-leasefile=$STATE/dhcp/$v.leases" "$TMP/cmdline" &&
-	grep -qx -- "--dhcp-hostsfile=$STATE/dhcp/$v.hosts" "$TMP/cmdline" &&
-	test -f "$STATE/dhcp/$v.hosts" &&
+	grep -qx -- "--dhcp-hostsfile=/run/maasfs/$(instance)/dnsmasq/$v.hosts" "$TMP/cmdline" &&
+	test -f "/run/maasfs/$(instance)/dnsmasq/$v.hosts" &&
+	grep -qx -- "--user=dnsmasq" "$TMP/cmdline" &&
 	ip netns exec "maas-$A" ss -lun | grep -q "10.0.1.1:53"
 '
 
