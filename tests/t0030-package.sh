@@ -49,7 +49,8 @@ test_expect_success 'dpkg -i: the binary, man pages, conffiles; not enabled, not
 	grep -q "/etc/maasfs/clouds.yaml" "$TMP/conffiles" &&
 	grep -q "/etc/default/maasfs" "$TMP/conffiles" &&
 	! test -e /etc/systemd/system/multi-user.target.wants/maasfs.service &&
-	! grep -q " fuse.maasfs " /proc/mounts
+	! grep -q " /mnt/maas fuse.maasfs " /proc/mounts &&
+	! pgrep -f "state=/var/lib/maasfs" >/dev/null
 '
 
 test_expect_success 'systemd-analyze verify: the unit is clean' '
