@@ -36,7 +36,7 @@ ALL_CFLAGS = -std=gnu11 $(WARNINGS) -D_GNU_SOURCE \
 	-DMAASFS_VERSION=\"$(VERSION)\" $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
 
 # Every object but main goes into the library the unit tests link.
-LIB_SRCS := $(wildcard lib/*.c core/*.c backend/*.c) fs/fs.c fs/ll.c fs/kcache.c fs/scratch.c
+LIB_SRCS := $(wildcard lib/*.c core/*.c backend/*/*.c) fs/fs.c fs/ll.c fs/kcache.c fs/scratch.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/fs/main.o
 UNIT_SRCS := $(wildcard tests/unit/check_*.c)

@@ -2,7 +2,7 @@
  *
  * A bare libnl-route-3 program making, for N subnets, the objects maasfs
  * makes for a subnet on the local cloud, with the same netlink requests
- * (backend/net.c local_subnet_ensure, backend/link.c), minus maasfs's
+ * (backend/host/host.c local_subnet_ensure, backend/host/link.c), minus maasfs's
  * idempotence look-ups ("does it exist already? is it ours?") and its
  * per-call socket opening: one socket per namespace, opened once.
  *
@@ -32,7 +32,7 @@
  * removed inside the clocks (N tenants with one subnet each: mkdir T and
  * one subnet, then rmdir of both).
  *
- * Namespaces are made the way backend/netns.c (and `ip netns add`) makes
+ * Namespaces are made the way backend/host/netns.c (and `ip netns add`) makes
  * them: /run/netns made a shared mount, a file bind-mounted over with the
  * thread's new namespace from unshare(CLONE_NEWNET).
  *
@@ -139,7 +139,7 @@ static struct nl_sock *sock_open(void)
 	return sk;
 }
 
-/* netns_add of backend/netns.c: returns an fd of the new namespace and a
+/* netns_add of backend/host/netns.c: returns an fd of the new namespace and a
  * socket in it, or -1. The thread is back in its namespace either way. */
 static int ns_add(struct tenant *t, int self)
 {
@@ -182,7 +182,7 @@ static int ns_add(struct tenant *t, int self)
 	return t->fd >= 0 && t->sk ? 0 : -1;
 }
 
-/* netns_del of backend/netns.c. */
+/* netns_del of backend/host/netns.c. */
 static void ns_del(struct tenant *t)
 {
 	char path[PATH_MAX];

@@ -28,7 +28,7 @@
 # not in the kernel work it asks for.
 #
 # With --dhcp, per subnet also: dnsmasq started in NS with the argv maasfs
-# gives it (backend/dnsmasq.c: DHCP and DNS on, --bind-interfaces,
+# gives it (backend/host/dnsmasq.c: DHCP and DNS on, --bind-interfaces,
 # --except-interface=lo, --no-ping, ...; its files under a temp dir), and
 # then one DHCP exchange (DISCOVER, OFFER, REQUEST, ACK) through the
 # subnet's bridge by the probe bench/run uses for maasfs too: $DHCPPROBE

@@ -96,7 +96,7 @@ static bool leased_to_other(const char *leases, uint32_t ip, const char *mac)
 
 uint32_t subnet_free_ip(const struct subnet *s, const char *mac)
 {
-	struct netdrv *d = s->home->net;
+	struct hostdrv *d = s->home->host;
 	struct strbuf leases = STRBUF_INIT;
 	const struct vm *v;
 	uint32_t first, last, ip, found = 0;
@@ -139,7 +139,7 @@ static int dhcp_realize(struct model *m, struct cloud *home,
 			const struct subnet *s, const struct dhcp *d,
 			const struct net_dhcp *nd, int *pid, char *err)
 {
-	struct netdrv *n = home->net;
+	struct hostdrv *n = home->host;
 	int r;
 
 	*pid = 0;
@@ -187,7 +187,7 @@ int subnet_dhcp_refresh(struct model *m, const char *tname,
 	home = s->home;
 	pthread_mutex_unlock(&m->lock);
 	if (r == 0) {
-		r = home->net->ops->dhcp_ensure(home->net, &nd, &pid, err);
+		r = home->host->ops->dhcp_ensure(home->host, &nd, &pid, err);
 		dhcp_net_free(&nd);
 	} else {
 		err_set(err, -r, "out of memory");

@@ -42,7 +42,7 @@ static bool cloud_up(struct cloud *c)
 	struct strbuf sb = STRBUF_INIT;
 	bool up;
 
-	c->net->ops->status(c->net, &sb);
+	c->host->ops->status(c->host, &sb);
 	up = !strcmp(sb_str(&sb), "up");
 	sb_free(&sb);
 	return up;

@@ -206,7 +206,7 @@ static void *relay_reader(void *arg)
 static int copy_file(struct migctx *x, enum copy_area area, const char *name,
 		     bool counted, char *sum_hex)
 {
-	struct netdrv *src = x->from->net, *dst = x->to->net;
+	struct hostdrv *src = x->from->host, *dst = x->to->host;
 	struct relay rl = { .r = 0 };
 	struct copy_src *s = NULL;
 	struct copy_dst *d = NULL;
@@ -355,7 +355,7 @@ static int act_check(struct migctx *x)
 	size_t i;
 	int r;
 
-	x->to->net->ops->status(x->to->net, &st);
+	x->to->host->ops->status(x->to->host, &st);
 	if (strncmp(sb_str(&st), "up", 2)) {
 		r = fail(x, EHOSTUNREACH, "cloud %s is %s", x->to->name,
 			 sb_str(&st));
@@ -610,12 +610,12 @@ static int act_rollback(struct migctx *x)
 		note(x, "the target's disk stays", err);
 	left |= r != 0;
 	disk_name(x, "qcow2", name, sizeof name);
-	r = x->to->net->ops->file_remove(x->to->net, COPY_DISKS, name, err);
+	r = x->to->host->ops->file_remove(x->to->host, COPY_DISKS, name, err);
 	if (r)
 		note(x, "a partial copy stays on the target", err);
 	left |= r != 0;
 	disk_name(x, "console", name, sizeof name);
-	x->to->net->ops->file_remove(x->to->net, COPY_DISKS, name, NULL);
+	x->to->host->ops->file_remove(x->to->host, COPY_DISKS, name, NULL);
 	if (left)   /* removed once the target is back (janitor.h) */
 		janitor_poke(x->m->janitor, x->to);
 	if (x->was_running && (r = fv->ops->start(fv, x->uuid, err)))

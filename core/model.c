@@ -31,26 +31,21 @@ void obj_error_set(struct obj_error *e, const char *op, int code,
 
 int name_check(const char *name, const char *what, char *err)
 {
-	size_t i, n = strlen(name);
-
-	if (n == 0)
+	switch (name_fault(name)) {
+	case NAME_OK:
+		return 0;
+	case NAME_EMPTY:
 		return err_set(err, EINVAL, "%s name is empty", what);
-	if (n > NAME_MAXLEN)
+	case NAME_LONG:
 		return err_set(err, EINVAL, "%s name '%.40s...' is longer than "
 			       "%d characters", what, name, NAME_MAXLEN);
-	if (name[0] == '.' || name[0] == '-')
+	case NAME_START:
 		return err_set(err, EINVAL, "%s name '%s' starts with '%c'",
 			       what, name, name[0]);
-	for (i = 0; i < n; i++) {
-		char c = name[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-		      c == '-'))
-			return err_set(err, EINVAL, "%s name '%.40s' has a "
-				       "character outside [A-Za-z0-9_.-]",
-				       what, name);
+	default:
+		return err_set(err, EINVAL, "%s name '%.40s' has a character "
+			       "outside [A-Za-z0-9_.-]", what, name);
 	}
-	return 0;
 }
 
 int domain_check(const char *s, char *err)

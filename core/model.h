@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "../backend/net.h"
+#include "../backend/host.h"
 #include "../backend/virt.h"
 #include "../lib/util.h"
 #include "alloc.h"
@@ -67,7 +67,7 @@ struct cloud {
 	char netns[NAME_MAXLEN + 1];    /* reached from this namespace */
 	char agent[DIR_MAXLEN + 1];     /* maasfs on the cloud */
 	char agent_state[DIR_MAXLEN + 1];
-	struct netdrv *net;
+	struct hostdrv *host;
 	struct virtdrv *virt;
 };
 
@@ -192,7 +192,7 @@ struct vm {
 struct model;
 
 /* Make the drivers of a cloud; tests pass fake ones. */
-typedef struct netdrv *(*netdrv_factory)(const struct cloud *c,
+typedef struct hostdrv *(*hostdrv_factory)(const struct cloud *c,
 					 const char *marker,
 					 const char *rundir, void *ctx,
 					 char *err);
@@ -206,8 +206,8 @@ struct model_opts {
 	uint32_t vni_min, vni_max;  /* 0: 1..VNI_MAX */
 	const char *dnsmasq;        /* default /usr/sbin/dnsmasq */
 	uint64_t bandwidth_mib;     /* migrations' cap in MiB/s, 0: none */
-	netdrv_factory netdrv_new;  /* NULL: the real drivers */
-	void *netdrv_ctx;
+	hostdrv_factory hostdrv_new;  /* NULL: the real drivers */
+	void *hostdrv_ctx;
 	virtdrv_factory virtdrv_new;
 	void *virtdrv_ctx;
 };
@@ -246,8 +246,6 @@ struct model {
 void model_versions(char *buf, size_t len);
 
 int model_open(const struct model_opts *o, struct model **out, char *err);
-/* maasfs agent ...: serves a remote cloud's network work on stdin/stdout. */
-int agent_main(int argc, char *argv[]);
 void model_free(struct model *m);
 /* Makes the kernel and dnsmasq match the loaded state, then removes what
  * is ours but not in it. Problems go to the objects' status. */

@@ -10,10 +10,10 @@
 
 #include <yaml.h>
 
-#include "../backend/agent.h"
-#include "../backend/link.h"
+#include "../backend/remote/remote.h"
+#include "../backend/host/link.h"
 #include "../backend/virt.h"
-#include "../backend/xfer.h"
+#include "../backend/remote/session.h"
 #include "config.h"
 #include "events.h"
 #include "janitor.h"
@@ -29,18 +29,18 @@ void model_versions(char *buf, size_t len)
 
 	link_version(nl, sizeof nl);
 	virt_version(virt, sizeof virt);
-	xfer_version(ssh, sizeof ssh);
+	sess_version(ssh, sizeof ssh);
 	snprintf(buf, len, "%s, %s, libyaml %s, %s", nl, virt,
 		 yaml_get_version_string(), ssh);
 }
 
 /* The local host's network driver, or a remote cloud's agent client. */
-static struct netdrv *real_netdrv(const struct cloud *c, const char *marker,
+static struct hostdrv *real_hostdrv(const struct cloud *c, const char *marker,
 				  const char *rundir, void *ctx, char *err)
 {
-	struct netdrv_local_conf lc = { marker, rundir, ctx, c->disks,
+	struct host_local_conf lc = { marker, rundir, ctx, c->disks,
 					 c->images };
-	struct agent_conf ac = {
+	struct remote_conf ac = {
 		.cloud = c->name,
 		.ssh = {
 			.host = c->ssh.host, .port = c->ssh.port,
@@ -56,8 +56,8 @@ static struct netdrv *real_netdrv(const struct cloud *c, const char *marker,
 		.marker = marker,
 	};
 
-	return c->remote ? netdrv_agent_new(&ac, err)
-			 : netdrv_local_new(&lc, err);
+	return c->remote ? remote_new(&ac, err)
+			 : host_local_new(&lc, err);
 }
 
 static struct virtdrv *real_virtdrv(const struct cloud *c,
@@ -96,8 +96,8 @@ int model_open(const struct model_opts *o, struct model **out, char *err)
 {
 	const char *statedir = o->statedir ? o->statedir : DEFAULT_STATEDIR;
 	const char *dnsmasq = o->dnsmasq ? o->dnsmasq : DEFAULT_DNSMASQ;
-	netdrv_factory factory = o->netdrv_new ? o->netdrv_new : real_netdrv;
-	void *ctx = o->netdrv_new ? o->netdrv_ctx : (void *)dnsmasq;
+	hostdrv_factory factory = o->hostdrv_new ? o->hostdrv_new : real_hostdrv;
+	void *ctx = o->hostdrv_new ? o->hostdrv_ctx : (void *)dnsmasq;
 	virtdrv_factory vfactory = o->virtdrv_new ? o->virtdrv_new
 						  : real_virtdrv;
 	char marker[64], rundir[PATH_MAX];
@@ -169,10 +169,10 @@ int model_open(const struct model_opts *o, struct model **out, char *err)
 			.ctx = m,
 		};
 
-		c->net = factory(c, marker, rundir, ctx, err);
-		if (c->net)
+		c->host = factory(c, marker, rundir, ctx, err);
+		if (c->host)
 			c->virt = vfactory(c, &vc, o->virtdrv_ctx, err);
-		if (!c->net || !c->virt) {
+		if (!c->host || !c->virt) {
 			r = -EIO;
 			goto fail;
 		}
@@ -196,7 +196,7 @@ void model_free(struct model *m)
 	events_shutdown(m->events);
 	for (i = 0; i < m->nclouds; i++) {
 		virtdrv_free(m->clouds[i]->virt);
-		netdrv_free(m->clouds[i]->net);
+		hostdrv_free(m->clouds[i]->host);
 		free(m->clouds[i]);
 	}
 	free(m->clouds);

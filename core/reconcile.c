@@ -26,7 +26,7 @@ static void reconcile_subnet(struct model *m, struct subnet *s)
 {
 	uint32_t remotes[CLOUDS_MAX];
 	uint64_t want = subnet_presence(m, s);
-	struct netdrv *d = s->home->net;
+	struct hostdrv *d = s->home->host;
 	struct net_subnet ns;
 	struct net_dhcp nd;
 	char err[ERRLEN], what[80];
@@ -39,7 +39,7 @@ static void reconcile_subnet(struct model *m, struct subnet *s)
 		if (!(want & (1ull << i)))
 			continue;
 		subnet_net(m, s, m->clouds[i], want, remotes, &ns);
-		r = m->clouds[i]->net->ops->subnet_ensure(m->clouds[i]->net,
+		r = m->clouds[i]->host->ops->subnet_ensure(m->clouds[i]->host,
 							  &ns, err);
 	}
 	if (r) {
@@ -276,7 +276,7 @@ out:
  * its location holding its own disk. */
 static void sweep_disk(struct cloud_sweep *w, const char *uuid)
 {
-	struct netdrv *n = w->c->net;
+	struct hostdrv *n = w->c->host;
 	enum obj_state prev = OBJ_READY;
 	enum virt_power power;
 	char err[ERRLEN], name[64];
@@ -313,7 +313,7 @@ static void sweep_disk(struct cloud_sweep *w, const char *uuid)
 
 static void sweep_disks(struct cloud_sweep *w)
 {
-	struct netdrv *n = w->c->net;
+	struct hostdrv *n = w->c->host;
 	struct strbuf names = STRBUF_INIT;
 	char err[ERRLEN], **uuids = NULL;
 	const char *cursor, *line;
@@ -438,7 +438,7 @@ void model_reconcile(struct model *m)
 	/* Nothing else runs yet; the lock is for form. */
 	pthread_mutex_lock(&m->lock);
 	objset_each(&m->tenants, i, t) {
-		r = home->net->ops->tenant_ensure(home->net, t->name, err);
+		r = home->host->ops->tenant_ensure(home->host, t->name, err);
 		if (r) {
 			fail(&t->error, &t->state, t->name, r, err);
 			continue;
@@ -448,7 +448,7 @@ void model_reconcile(struct model *m)
 	}
 	for (i = 0; i < m->nclouds; i++) {
 		struct net_keep keep;
-		struct netdrv *d = m->clouds[i]->net;
+		struct hostdrv *d = m->clouds[i]->host;
 
 		if (build_keep(m, m->clouds[i], &keep)) {
 			log_warnx("out of memory: not sweeping %s",

@@ -48,7 +48,7 @@ struct handover {
 static int move_home(struct model *m, struct subnet *s, struct cloud *old,
 		     struct cloud *to, char *err)
 {
-	struct netdrv *on = old->net, *nn = to->net;
+	struct hostdrv *on = old->host, *nn = to->host;
 	struct handover *h = calloc(1, sizeof *h);
 	struct strbuf raw = STRBUF_INIT;
 	uint64_t present;
@@ -213,7 +213,7 @@ int subnet_set_cloud(struct model *m, const char *tname, const char *name,
 		free(names);
 		return r;
 	}
-	to->net->ops->status(to->net, &st);
+	to->host->ops->status(to->host, &st);
 	if (strncmp(sb_str(&st), "up", 2))
 		r = err_set(err, EHOSTUNREACH, "cloud %s is %s", to->name,
 			    sb_str(&st));

@@ -168,15 +168,15 @@ int subnet_spread(struct model *m, const char *tname, const char *sname,
 	 * the network is there before the VMs that need it. */
 	for (i = 0; i < m->nclouds && r == 0; i++)
 		if ((want & ~had) & (1ull << i))
-			r = m->clouds[i]->net->ops->subnet_ensure(
-				m->clouds[i]->net, &ns[i], err);
+			r = m->clouds[i]->host->ops->subnet_ensure(
+				m->clouds[i]->host, &ns[i], err);
 	for (i = 0; i < m->nclouds && r == 0; i++)
 		if ((want & had) & (1ull << i))
-			r = m->clouds[i]->net->ops->subnet_ensure(
-				m->clouds[i]->net, &ns[i], err);
+			r = m->clouds[i]->host->ops->subnet_ensure(
+				m->clouds[i]->host, &ns[i], err);
 	for (i = 0; i < m->nclouds && r == 0; i++)
 		if ((had & ~want) & (1ull << i) &&
-		    m->clouds[i]->net->ops->subnet_remove(m->clouds[i]->net,
+		    m->clouds[i]->host->ops->subnet_remove(m->clouds[i]->host,
 							  tenant, vni, err))
 			log_warnx("subnet %s/%s stays on cloud %s: %s", tenant,
 				  sname, m->clouds[i]->name, err);
@@ -195,7 +195,7 @@ static int subnet_make(struct model *m, struct cloud *home,
 		       const struct net_subnet *ns, const struct net_dhcp *nd,
 		       int *pid, char *err)
 {
-	struct netdrv *d = home->net;
+	struct hostdrv *d = home->host;
 	int r;
 
 	*pid = 0;
@@ -220,7 +220,7 @@ static int subnet_unmake(struct model *m, struct cloud *home,
 			 uint64_t present, const char *tenant, uint32_t vni,
 			 char *err)
 {
-	struct netdrv *d = home->net;
+	struct hostdrv *d = home->host;
 	size_t i;
 	int r;
 
@@ -228,8 +228,8 @@ static int subnet_unmake(struct model *m, struct cloud *home,
 	r = d->ops->dhcp_remove(d, vni, true, err);
 	for (i = 0; i < m->nclouds && r == 0; i++)
 		if (present & (1ull << i))
-			r = m->clouds[i]->net->ops->subnet_remove(
-				m->clouds[i]->net, tenant, vni, err);
+			r = m->clouds[i]->host->ops->subnet_remove(
+				m->clouds[i]->host, tenant, vni, err);
 	subnet_unlock(m, vni);
 	return r;
 }
@@ -269,7 +269,7 @@ void tenant_tidy(struct model *m, const char *tname, struct cloud *c)
 		objset_each(&t->subnets, i, s)
 			needed |= s->home == c;
 	pthread_mutex_unlock(&m->lock);
-	if (t && !needed && c->net->ops->tenant_remove(c->net, tname, err))
+	if (t && !needed && c->host->ops->tenant_remove(c->host, tname, err))
 		log_warnx("tenant %s stays on cloud %s: %s", tname, c->name,
 			  err);
 }

@@ -43,14 +43,14 @@ int tenant_create(struct model *m, const char *name, char *err)
 			       strerror(-r));
 	}
 
-	r = home->net->ops->tenant_ensure(home->net, name, err);
+	r = home->host->ops->tenant_ensure(home->host, name, err);
 	if (r == 0) {
 		pthread_mutex_lock(&m->lock);
 		t->state = OBJ_READY;
 		pthread_mutex_unlock(&m->lock);
 		r = state_save_tenant(m, t, err);
 		if (r)
-			home->net->ops->tenant_remove(home->net, name, NULL);
+			home->host->ops->tenant_remove(home->host, name, NULL);
 	}
 	if (r) {
 		pthread_mutex_lock(&m->lock);
@@ -95,7 +95,7 @@ int tenant_delete(struct model *m, const char *name, char *err)
 	 * objects, which the next mount's sweep removes. */
 	r = state_save_tenant(m, t, err);
 	if (r == 0)
-		r = home->net->ops->tenant_remove(home->net, name, err);
+		r = home->host->ops->tenant_remove(home->host, name, err);
 	pthread_mutex_lock(&m->lock);
 	if (r) {
 		t->state = prev;

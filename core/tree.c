@@ -78,7 +78,7 @@ static int show_cloud_vtep(const struct model *m, const struct objref *o,
 static int show_cloud_status(const struct model *m, const struct objref *o,
 			     struct strbuf *out)
 {
-	struct netdrv *d = o->cloud->net;
+	struct hostdrv *d = o->cloud->host;
 	struct virtdrv *v = o->cloud->virt;
 	struct strbuf why = STRBUF_INIT;
 	size_t at = out->len;
@@ -250,7 +250,7 @@ static int show_subnet_bridge(const struct model *m, const struct objref *o,
 
 static void show_dhcp_line(const struct subnet *s, struct strbuf *out)
 {
-	struct netdrv *d = s->home->net;
+	struct hostdrv *d = s->home->host;
 	int pid;
 
 	if (!s->dhcp.on) {
@@ -352,7 +352,7 @@ static int show_dhcp_hosts(const struct model *m, const struct objref *o,
 static int show_dhcp_leases(const struct model *m, const struct objref *o,
 			    struct strbuf *out)
 {
-	struct netdrv *d = o->subnet->home->net;
+	struct hostdrv *d = o->subnet->home->host;
 
 	(void)m;
 	return d->ops->dhcp_leases(d, o->subnet->vni, out);
@@ -452,7 +452,7 @@ static int show_vm_migration(const struct model *m, const struct objref *o,
 static int show_vm_console(const struct model *m, const struct objref *o,
 			   struct strbuf *out)
 {
-	struct netdrv *d = o->vm->conf.location->net;
+	struct hostdrv *d = o->vm->conf.location->host;
 
 	(void)m;
 	return d->ops->console(d, o->vm->uuid, out);

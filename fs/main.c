@@ -15,6 +15,7 @@
 
 #include "fs.h"   /* first: it sets FUSE_USE_VERSION */
 
+#include "../backend/agent/agent.h"
 #include "../core/model.h"
 #include "../lib/log.h"
 

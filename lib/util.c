@@ -174,8 +174,7 @@ static int fsync_dir_of(const char *path)
 	return r;
 }
 
-/* Writes all of data at fd's offset. Returns 0 or -errno. */
-static int write_all(int fd, const void *data, size_t len)
+int write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 
@@ -415,12 +414,22 @@ void ip_format(uint32_t ip, char buf[IP_STRLEN])
 		 (ip >> 8) & 255, ip & 255);
 }
 
-bool name_valid(const char *s)
+enum name_fault name_fault(const char *s)
 {
 	size_t n = strlen(s);
 
-	return n > 0 && n <= NAME_MAXLEN && s[0] != '.' && s[0] != '-' &&
-	       word_safe(s);
+	if (n == 0)
+		return NAME_EMPTY;
+	if (n > NAME_MAXLEN)
+		return NAME_LONG;
+	if (s[0] == '.' || s[0] == '-')
+		return NAME_START;
+	return word_safe(s) ? NAME_OK : NAME_CHAR;
+}
+
+bool name_valid(const char *s)
+{
+	return name_fault(s) == NAME_OK;
 }
 
 static bool hex_lower(char c)

@@ -48,6 +48,10 @@ const char *sb_str(const struct strbuf *sb);
  * starts at the text. */
 bool line_next(const char **cursor, const char **line, size_t *len);
 
+/* Writes all of data at fd's offset, again after EINTR and short
+ * writes. Returns 0 or -errno. */
+int write_all(int fd, const void *data, size_t len);
+
 /* Replaces path with data: temp file, fsync, rename, fsync of the
  * directory (pmxcfs atomic_write_file). Returns 0 or -errno. */
 int file_write_atomic(const char *path, const void *data, size_t len,
@@ -99,6 +103,9 @@ void ip_format(uint32_t ip, char buf[IP_STRLEN]);
 /* A maasfs name: 1-32 of [A-Za-z0-9_.-], not starting with '.' or '-'. */
 #define NAME_MAXLEN 32
 bool name_valid(const char *s);
+/* What is wrong with a name, for a message: the one grammar of names. */
+enum name_fault { NAME_OK, NAME_EMPTY, NAME_LONG, NAME_START, NAME_CHAR };
+enum name_fault name_fault(const char *s);
 
 /* "52:54:00:ab:cd:ef": six lower-case hex pairs. */
 bool mac_valid(const char *s);

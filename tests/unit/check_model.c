@@ -304,8 +304,8 @@ START_TEST(test_reload)
 {
 	struct model_opts o = {
 		.statedir = statedir,
-		.netdrv_new = fake_netdrv_new,
-		.netdrv_ctx = &world,
+		.hostdrv_new = fake_hostdrv_new,
+		.hostdrv_ctx = &world,
 		.virtdrv_new = fake_virtdrv_new,
 		.virtdrv_ctx = &world,
 	};

@@ -11,14 +11,14 @@
 
 /* Objects are kept as tiny sets keyed by name or VNI. */
 struct fake_drv {
-	struct netdrv base;
+	struct hostdrv base;
 	struct fake_world *w;
 	char tenants[64][40];
 	bool subnet[64];
 	bool dhcp[64];
 };
 
-static struct fake_drv *fake_of(struct netdrv *d)
+static struct fake_drv *fake_of(struct hostdrv *d)
 {
 	return (struct fake_drv *)d;
 }
@@ -44,7 +44,7 @@ static int find_tenant(struct fake_drv *f, const char *name)
 	return -1;
 }
 
-static int fake_tenant_ensure(struct netdrv *d, const char *tenant,
+static int fake_tenant_ensure(struct hostdrv *d, const char *tenant,
 			      char *err)
 {
 	struct fake_drv *f = fake_of(d);
@@ -58,7 +58,7 @@ static int fake_tenant_ensure(struct netdrv *d, const char *tenant,
 	return 0;
 }
 
-static int fake_tenant_remove(struct netdrv *d, const char *tenant,
+static int fake_tenant_remove(struct hostdrv *d, const char *tenant,
 			      char *err)
 {
 	struct fake_drv *f = fake_of(d);
@@ -74,7 +74,7 @@ static int fake_tenant_remove(struct netdrv *d, const char *tenant,
 	return 0;
 }
 
-static int fake_subnet_ensure(struct netdrv *d, const struct net_subnet *s,
+static int fake_subnet_ensure(struct hostdrv *d, const struct net_subnet *s,
 			      char *err)
 {
 	struct fake_drv *f = fake_of(d);
@@ -93,7 +93,7 @@ static int fake_subnet_ensure(struct netdrv *d, const struct net_subnet *s,
 	return 0;
 }
 
-static int fake_subnet_remove(struct netdrv *d, const char *tenant,
+static int fake_subnet_remove(struct hostdrv *d, const char *tenant,
 			      uint32_t vni, char *err)
 {
 	struct fake_drv *f = fake_of(d);
@@ -109,7 +109,7 @@ static int fake_subnet_remove(struct netdrv *d, const char *tenant,
 	return 0;
 }
 
-static int fake_dhcp_ensure(struct netdrv *d, const struct net_dhcp *c,
+static int fake_dhcp_ensure(struct hostdrv *d, const struct net_dhcp *c,
 			    int *pid, char *err)
 {
 	struct fake_drv *f = fake_of(d);
@@ -137,7 +137,7 @@ static int fake_dhcp_ensure(struct netdrv *d, const struct net_dhcp *c,
 	return 0;
 }
 
-static int fake_dhcp_remove(struct netdrv *d, uint32_t vni, bool purge,
+static int fake_dhcp_remove(struct hostdrv *d, uint32_t vni, bool purge,
 			    char *err)
 {
 	struct fake_drv *f = fake_of(d);
@@ -154,19 +154,19 @@ static int fake_dhcp_remove(struct netdrv *d, uint32_t vni, bool purge,
 	return 0;
 }
 
-static int fake_dhcp_pid(struct netdrv *d, uint32_t vni)
+static int fake_dhcp_pid(struct hostdrv *d, uint32_t vni)
 {
 	return vni < 64 && fake_of(d)->dhcp[vni] ? 1000 + (int)vni : 0;
 }
 
-static int fake_dhcp_leases(struct netdrv *d, uint32_t vni,
+static int fake_dhcp_leases(struct hostdrv *d, uint32_t vni,
 			    struct strbuf *out)
 {
 	(void)d;
 	return sb_printf(out, "lease of %u\n", vni);
 }
 
-static int fake_sweep(struct netdrv *d, const struct net_keep *keep,
+static int fake_sweep(struct hostdrv *d, const struct net_keep *keep,
 		      char *err)
 {
 	(void)keep;
@@ -175,25 +175,25 @@ static int fake_sweep(struct netdrv *d, const struct net_keep *keep,
 	return 0;
 }
 
-static int fake_status(struct netdrv *d, struct strbuf *out)
+static int fake_status(struct hostdrv *d, struct strbuf *out)
 {
 	(void)d;
 	return sb_puts(out, "up");
 }
 
-static int fake_console(struct netdrv *d, const char *uuid,
+static int fake_console(struct hostdrv *d, const char *uuid,
 			struct strbuf *out)
 {
 	(void)d;
 	return sb_printf(out, "console of %s\n", uuid);
 }
 
-static void fake_free(struct netdrv *d)
+static void fake_free(struct hostdrv *d)
 {
 	free(fake_of(d));
 }
 
-static const struct netdrv_ops fake_ops = {
+static const struct hostdrv_ops fake_ops = {
 	.tenant_ensure = fake_tenant_ensure,
 	.tenant_remove = fake_tenant_remove,
 	.subnet_ensure = fake_subnet_ensure,
@@ -208,7 +208,7 @@ static const struct netdrv_ops fake_ops = {
 	.free = fake_free,
 };
 
-struct netdrv *fake_netdrv_new(const struct cloud *c, const char *marker,
+struct hostdrv *fake_hostdrv_new(const struct cloud *c, const char *marker,
 			       const char *rundir, void *ctx, char *err)
 {
 	struct fake_drv *f = calloc(1, sizeof *f);
@@ -501,8 +501,8 @@ struct model *fake_model(struct fake_world *w, uint32_t vni_min,
 	struct model_opts o = {
 		.vni_min = vni_min,
 		.vni_max = vni_max,
-		.netdrv_new = fake_netdrv_new,
-		.netdrv_ctx = w,
+		.hostdrv_new = fake_hostdrv_new,
+		.hostdrv_ctx = w,
 		.virtdrv_new = fake_virtdrv_new,
 		.virtdrv_ctx = w,
 	};

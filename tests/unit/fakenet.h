@@ -48,8 +48,8 @@ struct virtdrv *fake_virtdrv_new(const struct cloud *c,
 				 const struct virtdrv_conf *conf, void *ctx,
 				 char *err);
 
-/* A factory for model_opts.netdrv_new; ctx is a struct fake_world. */
-struct netdrv *fake_netdrv_new(const struct cloud *c, const char *marker,
+/* A factory for model_opts.hostdrv_new; ctx is a struct fake_world. */
+struct hostdrv *fake_hostdrv_new(const struct cloud *c, const char *marker,
 			       const char *rundir, void *ctx, char *err);
 
 /* A model over a fresh temporary state directory and a fake world. */

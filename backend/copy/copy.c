@@ -13,8 +13,8 @@
 
 #include <openssl/evp.h>
 
-#include "../lib/log.h"
-#include "../lib/util.h"
+#include "../../lib/log.h"
+#include "../../lib/util.h"
 
 const char *copy_area_name(enum copy_area a)
 {
@@ -472,24 +472,6 @@ int copy_list_local(const char *dir, enum copy_area a, struct strbuf *out,
 }
 
 /* ---- the agent's ends ---- */
-
-static int write_all(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 static void send_error(int out, int code, const char *msg)
 {

@@ -14,8 +14,8 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "../lib/log.h"
-#include "../lib/util.h"
+#include "../../lib/log.h"
+#include "../../lib/util.h"
 
 #ifndef NSFS_MAGIC
 #define NSFS_MAGIC 0x6e736673

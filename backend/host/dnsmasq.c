@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../lib/log.h"
+#include "../../lib/log.h"
 
 #define DNSMASQ_START_MS 10000   /* a dnsmasq that is not up by then won't be */
 #define DNSMASQ_STOP_MS 3000

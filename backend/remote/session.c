@@ -1,4 +1,4 @@
-#include "xfer.h"
+#include "session.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,33 +12,33 @@
 
 #include <libssh/libssh.h>
 
-#include "../lib/log.h"
-#include "../lib/util.h"
-#include "netns.h"
+#include "../../lib/log.h"
+#include "../../lib/util.h"
+#include "../host/netns.h"
 
-void xfer_version(char *buf, size_t len)
+void sess_version(char *buf, size_t len)
 {
 	const char *v = ssh_version(0);
 
 	snprintf(buf, len, "libssh %.*s", (int)strcspn(v, "/"), v);
 }
 
-struct xfer_session {
+struct sess_session {
 	ssh_session ssh;
 	char host[256];
 };
 
-struct xfer_chan {
-	struct xfer_session *s;
+struct sess_chan {
+	struct sess_session *s;
 	ssh_channel ch;
 };
 
 /* The one place libssh's errors become errno. In the connect phase a
  * failure means the cloud cannot be reached; the text says why. */
-static int xfer_fail(ssh_session ssh, bool connecting, char *err,
+static int sess_fail(ssh_session ssh, bool connecting, char *err,
 		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static int xfer_fail(ssh_session ssh, bool connecting, char *err,
+static int sess_fail(ssh_session ssh, bool connecting, char *err,
 		     const char *fmt, ...)
 {
 	const char *why = ssh ? ssh_get_error(ssh) : "";
@@ -73,7 +73,7 @@ static int check_host_key(ssh_session ssh, const char *host, char *err)
 		return err_set(err, EACCES, "host key of %s is not in "
 			       "known_hosts: refused", host);
 	default:
-		return xfer_fail(ssh, false, err, "checking the host key of %s",
+		return sess_fail(ssh, false, err, "checking the host key of %s",
 				 host);
 	}
 }
@@ -106,10 +106,10 @@ static int connect_in_netns(ssh_session ssh, const char *netns, char *err)
 	return r;
 }
 
-int xfer_connect(const struct xfer_conf *c, struct xfer_session **out,
+int sess_connect(const struct sess_conf *c, struct sess_session **out,
 		 char *err)
 {
-	struct xfer_session *s = calloc(1, sizeof *s);
+	struct sess_session *s = calloc(1, sizeof *s);
 	ssh_key key = NULL;
 	long timeout = c->timeout_ms > 0 ? (c->timeout_ms + 999) / 1000 : 10;
 	int port = (int)c->port, one = 1, r;
@@ -133,7 +133,7 @@ int xfer_connect(const struct xfer_conf *c, struct xfer_session **out,
 	ssh_options_set(s->ssh, SSH_OPTIONS_PROCESS_CONFIG, &no);
 	r = connect_in_netns(s->ssh, c->netns, err);
 	if (r > 0)
-		r = xfer_fail(s->ssh, true, err, "ssh to %s:%u", c->host,
+		r = sess_fail(s->ssh, true, err, "ssh to %s:%u", c->host,
 			      c->port);
 	if (r)
 		goto fail;
@@ -147,7 +147,7 @@ int xfer_connect(const struct xfer_conf *c, struct xfer_session **out,
 		goto fail;
 	}
 	if (ssh_userauth_publickey(s->ssh, NULL, key) != SSH_AUTH_SUCCESS) {
-		r = xfer_fail(s->ssh, false, err, "key authentication as %s "
+		r = sess_fail(s->ssh, false, err, "key authentication as %s "
 			      "on %s", c->user, c->host);
 		if (r == -EIO)
 			r = err_set(err, EACCES, "key authentication as %s on "
@@ -159,11 +159,11 @@ int xfer_connect(const struct xfer_conf *c, struct xfer_session **out,
 	return 0;
 fail:
 	ssh_key_free(key);
-	xfer_close(s);
+	sess_close(s);
 	return r;
 }
 
-void xfer_close(struct xfer_session *s)
+void sess_close(struct sess_session *s)
 {
 	if (!s)
 		return;
@@ -173,10 +173,10 @@ void xfer_close(struct xfer_session *s)
 	free(s);
 }
 
-int xfer_exec(struct xfer_session *s, const char *cmd, struct xfer_chan **out,
+int sess_exec(struct sess_session *s, const char *cmd, struct sess_chan **out,
 	      char *err)
 {
-	struct xfer_chan *c = calloc(1, sizeof *c);
+	struct sess_chan *c = calloc(1, sizeof *c);
 
 	if (!c)
 		return err_set(err, ENOMEM, "out of memory");
@@ -184,16 +184,16 @@ int xfer_exec(struct xfer_session *s, const char *cmd, struct xfer_chan **out,
 	c->ch = ssh_channel_new(s->ssh);
 	if (!c->ch || ssh_channel_open_session(c->ch) != SSH_OK ||
 	    ssh_channel_request_exec(c->ch, cmd) != SSH_OK) {
-		int r = xfer_fail(s->ssh, false, err, "running '%.60s' on %s",
+		int r = sess_fail(s->ssh, false, err, "running '%.60s' on %s",
 				  cmd, s->host);
-		xfer_chan_close(c);
+		sess_chan_close(c);
 		return r;
 	}
 	*out = c;
 	return 0;
 }
 
-int xfer_write(struct xfer_chan *c, const void *buf, size_t len, char *err)
+int sess_write(struct sess_chan *c, const void *buf, size_t len, char *err)
 {
 	const char *p = buf;
 
@@ -201,7 +201,7 @@ int xfer_write(struct xfer_chan *c, const void *buf, size_t len, char *err)
 		int n = ssh_channel_write(c->ch, p, (uint32_t)(len > 65536 ? 65536
 								   : len));
 		if (n == SSH_ERROR || n <= 0)
-			return xfer_fail(c->s->ssh, false, err, "writing to %s",
+			return sess_fail(c->s->ssh, false, err, "writing to %s",
 					 c->s->host);
 		p += n;
 		len -= (size_t)n;
@@ -209,14 +209,14 @@ int xfer_write(struct xfer_chan *c, const void *buf, size_t len, char *err)
 	return 0;
 }
 
-ssize_t xfer_read(struct xfer_chan *c, void *buf, size_t len, int timeout_ms,
+ssize_t sess_read(struct sess_chan *c, void *buf, size_t len, int timeout_ms,
 		  char *err)
 {
 	int n = ssh_channel_read_timeout(c->ch, buf, (uint32_t)len, 0,
 					 timeout_ms);
 
 	if (n == SSH_ERROR)
-		return xfer_fail(c->s->ssh, false, err, "reading from %s",
+		return sess_fail(c->s->ssh, false, err, "reading from %s",
 				 c->s->host);
 	if (n > 0)
 		return n;
@@ -226,7 +226,7 @@ ssize_t xfer_read(struct xfer_chan *c, void *buf, size_t len, int timeout_ms,
 		       c->s->host, timeout_ms);
 }
 
-void xfer_chan_close(struct xfer_chan *c)
+void sess_chan_close(struct sess_chan *c)
 {
 	if (!c)
 		return;

@@ -26,8 +26,8 @@
 #include <netlink/route/neighbour.h>
 #include <netlink/version.h>
 
-#include "../lib/log.h"
-#include "../lib/util.h"
+#include "../../lib/log.h"
+#include "../../lib/util.h"
 #include "netns.h"
 
 #ifndef SOL_NETLINK

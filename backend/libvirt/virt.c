@@ -1,4 +1,4 @@
-#include "virt.h"
+#include "../virt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,8 +18,8 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
-#include "../lib/log.h"
-#include "netns.h"
+#include "../../lib/log.h"
+#include "../host/netns.h"
 
 #define META_NS "https://maasfs.invalid/xmlns/vm/1"
 #define META_PREFIX "maasfs"
@@ -626,7 +626,7 @@ static virDomainPtr lv_domain(virConnectPtr c, const char *uuid, char *err)
 }
 
 /* Nothing reaches the XML that is not of its exact grammar. */
-static int domain_check(const struct virt_domain *v, char *err)
+static int domdef_check(const struct virt_domain *v, char *err)
 {
 	if (!uuid_valid(v->uuid) || !word_safe(v->tenant) ||
 	    !word_safe(v->vm) || !word_safe(v->image) ||
@@ -689,7 +689,7 @@ static int lv_define(struct virtdrv *vd, const struct virt_domain *v,
 	virConnectPtr c;
 	virDomainPtr dom = NULL;
 	char *desc;
-	int r = domain_check(v, err);
+	int r = domdef_check(v, err);
 
 	if (r)
 		return r;
@@ -1291,7 +1291,7 @@ static int lv_settle(struct virtdrv *vd, const char *uuid, int timeout_ms,
 /* ---- live migration: libvirt's call runs in a thread of its own while
  * the caller's thread reports progress and watches for a cancel ---- */
 
-struct mig_run {
+struct lv_migration {
 	virDomainPtr dom;
 	virConnectPtr dconn;
 	virTypedParameterPtr params;
@@ -1307,7 +1307,7 @@ struct mig_run {
 
 static void *mig_thread(void *arg)
 {
-	struct mig_run *m = arg;
+	struct lv_migration *m = arg;
 	virDomainPtr ddom = virDomainMigrate3(m->dom, m->dconn, m->params,
 					      (unsigned)m->nparams, m->flags);
 	int r = 0;
@@ -1418,7 +1418,7 @@ static int lv_migrate(struct virtdrv *vd, struct virtdrv *vdst,
 		      struct virt_migrated *out, char *err)
 {
 	struct libvirt_drv *d = lv_of(vd), *t = lv_of(vdst);
-	struct mig_run m = { .r = 0 };
+	struct lv_migration m = { .r = 0 };
 	struct strbuf x = STRBUF_INIT;
 	virConnectPtr c = NULL, dc = NULL;
 	char uri[64];
@@ -1431,7 +1431,7 @@ static int lv_migrate(struct virtdrv *vd, struct virtdrv *vdst,
 	out->bytes = 0;
 	out->total_ms = 0;
 	out->downtime_ms = -1;
-	if ((r = domain_check(mg->dom, err)))
+	if ((r = domdef_check(mg->dom, err)))
 		return r;
 	if (!word_safe(mg->host) || strlen(mg->host) > 40)
 		return err_set(err, EINVAL, "bad migration address");

@@ -13,7 +13,7 @@
 #include <sys/types.h>
 #include <stdint.h>
 
-#include "../lib/util.h"
+#include "../../lib/util.h"
 
 struct dhcp_host {
 	const char *mac;     /* 52:54:00:xx:xx:xx */

@@ -1,4 +1,4 @@
-#include "net.h"
+#include "../host.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../lib/log.h"
+#include "../../lib/log.h"
 #include "link.h"
 #include "netns.h"
 
@@ -77,8 +77,8 @@ struct sock_cache {
 	char ns[64];                  /* its name */
 };
 
-struct netdrv_local {
-	struct netdrv base;
+struct host_local {
+	struct hostdrv base;
 	char marker[LINK_ALIAS_MAX];
 	struct dnsmasq_site site;
 	char dnsmasq[PATH_MAX];
@@ -87,12 +87,12 @@ struct netdrv_local {
 	struct sock_cache cache;
 };
 
-static struct netdrv_local *local_of(struct netdrv *d)
+static struct host_local *local_of(struct hostdrv *d)
 {
-	return (struct netdrv_local *)d;
+	return (struct host_local *)d;
 }
 
-static int host_take(struct netdrv_local *l, struct linksock **ls,
+static int host_take(struct host_local *l, struct linksock **ls,
 		     char *err)
 {
 	pthread_mutex_lock(&l->cache.lock);
@@ -102,7 +102,7 @@ static int host_take(struct netdrv_local *l, struct linksock **ls,
 	return *ls ? 0 : link_sock_open(-1, ls, err);
 }
 
-static void host_give(struct netdrv_local *l, struct linksock *ls)
+static void host_give(struct host_local *l, struct linksock *ls)
 {
 	pthread_mutex_lock(&l->cache.lock);
 	if (!l->cache.host) {
@@ -134,7 +134,7 @@ static void tenant_ns_close(struct tenant_ns *tn)
 }
 
 /* Takes the kept namespace NS out of the cache, if it is kept. */
-static void cache_take(struct netdrv_local *l, const char *ns,
+static void cache_take(struct host_local *l, const char *ns,
 		       struct tenant_ns *tn)
 {
 	static const struct tenant_ns none = { .fd = -1 };
@@ -151,7 +151,7 @@ static void cache_take(struct netdrv_local *l, const char *ns,
 /* Opens the tenant's namespace and checks it is ours (its lo carries our
  * marker), or takes it from the cache. Whoever takes it, keeps it or closes
  * it: a namespace about to be deleted is taken and closed. */
-static int tenant_take(struct netdrv_local *l, const char *tenant,
+static int tenant_take(struct host_local *l, const char *tenant,
 		       struct tenant_ns *tn, char *err)
 {
 	struct link_info lo;
@@ -182,7 +182,7 @@ static int tenant_take(struct netdrv_local *l, const char *tenant,
 
 /* Keeps the namespace for the next call, in place of the one kept (the
  * next tenant_take checks it is still the one of that name). */
-static void tenant_give(struct netdrv_local *l, const char *tenant,
+static void tenant_give(struct host_local *l, const char *tenant,
 			struct tenant_ns *tn)
 {
 	struct tenant_ns old;
@@ -197,10 +197,10 @@ static void tenant_give(struct netdrv_local *l, const char *tenant,
 	tn->fd = -1;
 }
 
-static int local_tenant_ensure(struct netdrv *d, const char *tenant,
+static int local_tenant_ensure(struct hostdrv *d, const char *tenant,
 			       char *err)
 {
-	struct netdrv_local *l = local_of(d);
+	struct host_local *l = local_of(d);
 	struct link_change up = { .up = 1, .master = -1, .alias = l->marker,
 				  .forwarding = -1 };
 	struct tenant_ns tn;
@@ -239,10 +239,10 @@ undo:
 	return r;
 }
 
-static int local_tenant_remove(struct netdrv *d, const char *tenant,
+static int local_tenant_remove(struct hostdrv *d, const char *tenant,
 			       char *err)
 {
-	struct netdrv_local *l = local_of(d);
+	struct host_local *l = local_of(d);
 	struct tenant_ns tn;
 	char ns[64];
 	int r;
@@ -257,13 +257,13 @@ static int local_tenant_remove(struct netdrv *d, const char *tenant,
 	return netns_del(ns, err);
 }
 
-static bool link_ours(const struct netdrv_local *l, const struct link_info *i)
+static bool link_ours(const struct host_local *l, const struct link_info *i)
 {
 	return !strcmp(i->alias, l->marker);
 }
 
 /* Bridge in the host namespace, up, with the subnet MTU. */
-static int ensure_bridge(struct netdrv_local *l, struct linksock *host,
+static int ensure_bridge(struct host_local *l, struct linksock *host,
 			 const char *name, unsigned mtu, struct link_info *br,
 			 bool *created, char *err)
 {
@@ -299,7 +299,7 @@ static int ensure_bridge(struct netdrv_local *l, struct linksock *host,
 /* The veth from the bridge to the tenant namespace; the gateway end is
  * created directly in the namespace (moving a link costs an RCU grace
  * period). */
-static int ensure_veth(struct netdrv_local *l, struct linksock *host,
+static int ensure_veth(struct host_local *l, struct linksock *host,
 		       struct linksock *tns, int nsfd, uint32_t vni,
 		       const struct link_info *br, bool fresh, unsigned mtu,
 		       bool *created, char *err)
@@ -359,7 +359,7 @@ static int ensure_veth(struct netdrv_local *l, struct linksock *host,
 
 /* The VXLAN device of a stretched subnet, on the bridge, with exactly
  * one flood entry per other cloud's VTEP. */
-static int ensure_vxlan(struct netdrv_local *l, struct linksock *host,
+static int ensure_vxlan(struct host_local *l, struct linksock *host,
 			const struct net_subnet *s, const struct link_info *br,
 			bool *created, char *err)
 {
@@ -413,13 +413,13 @@ static int ensure_vxlan(struct netdrv_local *l, struct linksock *host,
 	return r;
 }
 
-static int del_ours(struct netdrv_local *l, struct linksock *ls,
+static int del_ours(struct host_local *l, struct linksock *ls,
 		    const char *name, char *err);
 
-static int local_subnet_ensure(struct netdrv *d, const struct net_subnet *s,
+static int local_subnet_ensure(struct hostdrv *d, const struct net_subnet *s,
 			       char *err)
 {
-	struct netdrv_local *l = local_of(d);
+	struct host_local *l = local_of(d);
 	struct linksock *host = NULL, *tns;
 	struct link_change gwch = { .up = -1, .master = -1, .forwarding = -1 };
 	char bname[NET_IFNAMSIZ], hname[NET_IFNAMSIZ], gname[NET_IFNAMSIZ];
@@ -480,7 +480,7 @@ static int local_subnet_ensure(struct netdrv *d, const struct net_subnet *s,
 }
 
 /* Deletes a link of ours by name; leaves other people's alone. */
-static int del_ours(struct netdrv_local *l, struct linksock *ls,
+static int del_ours(struct host_local *l, struct linksock *ls,
 		    const char *name, char *err)
 {
 	struct link_info i;
@@ -498,10 +498,10 @@ static int del_ours(struct netdrv_local *l, struct linksock *ls,
 	return link_del(ls, name, err);
 }
 
-static int local_subnet_remove(struct netdrv *d, const char *tenant,
+static int local_subnet_remove(struct hostdrv *d, const char *tenant,
 			       uint32_t vni, char *err)
 {
-	struct netdrv_local *l = local_of(d);
+	struct host_local *l = local_of(d);
 	struct linksock *host = NULL;
 	char bname[NET_IFNAMSIZ], hname[NET_IFNAMSIZ], gname[NET_IFNAMSIZ];
 	char xname[NET_IFNAMSIZ];
@@ -528,10 +528,10 @@ static int local_subnet_remove(struct netdrv *d, const char *tenant,
 	return r;
 }
 
-static int local_dhcp_ensure(struct netdrv *d, const struct net_dhcp *c,
+static int local_dhcp_ensure(struct hostdrv *d, const struct net_dhcp *c,
 			     int *pid, char *err)
 {
-	struct netdrv_local *l = local_of(d);
+	struct host_local *l = local_of(d);
 	char gname[NET_IFNAMSIZ];
 	struct dnsmasq_conf dc = {
 		.binary = l->dnsmasq,
@@ -562,24 +562,24 @@ static int local_dhcp_ensure(struct netdrv *d, const struct net_dhcp *c,
 	return r;
 }
 
-static int local_dhcp_remove(struct netdrv *d, uint32_t vni, bool purge,
+static int local_dhcp_remove(struct hostdrv *d, uint32_t vni, bool purge,
 			     char *err)
 {
 	return dnsmasq_stop(&local_of(d)->site, vni, purge, err);
 }
 
-static int local_dhcp_pid(struct netdrv *d, uint32_t vni)
+static int local_dhcp_pid(struct hostdrv *d, uint32_t vni)
 {
 	return dnsmasq_pid(&local_of(d)->site, vni);
 }
 
-static int local_dhcp_leases(struct netdrv *d, uint32_t vni,
+static int local_dhcp_leases(struct hostdrv *d, uint32_t vni,
 			     struct strbuf *out)
 {
 	return dnsmasq_leases(&local_of(d)->site, vni, out);
 }
 
-static int local_dhcp_fetch(struct netdrv *d, uint32_t vni,
+static int local_dhcp_fetch(struct hostdrv *d, uint32_t vni,
 			    struct strbuf *out, char *err)
 {
 	int r = dnsmasq_leases(&local_of(d)->site, vni, out);
@@ -588,12 +588,12 @@ static int local_dhcp_fetch(struct netdrv *d, uint32_t vni,
 			   strerror(-r)) : 0;
 }
 
-static const char *area_dir(struct netdrv_local *l, enum copy_area a)
+static const char *area_dir(struct host_local *l, enum copy_area a)
 {
 	return a == COPY_IMAGES ? l->images : l->disks;
 }
 
-static int local_file_source(struct netdrv *d, enum copy_area a,
+static int local_file_source(struct hostdrv *d, enum copy_area a,
 			     const char *name, struct copy_src **out,
 			     char *err)
 {
@@ -602,11 +602,11 @@ static int local_file_source(struct netdrv *d, enum copy_area a,
 	return copy_src_local(area_dir(local_of(d), a), name, out, err);
 }
 
-static int local_file_sink(struct netdrv *d, enum copy_area a,
+static int local_file_sink(struct hostdrv *d, enum copy_area a,
 			   const char *name, uint64_t size,
 			   struct copy_dst **out, char *err)
 {
-	struct netdrv_local *l = local_of(d);
+	struct host_local *l = local_of(d);
 	int r;
 
 	if (!copy_name_valid(a, name))
@@ -619,7 +619,7 @@ static int local_file_sink(struct netdrv *d, enum copy_area a,
 			      a == COPY_IMAGES ? 0644 : 0600, out, err);
 }
 
-static int local_file_remove(struct netdrv *d, enum copy_area a,
+static int local_file_remove(struct hostdrv *d, enum copy_area a,
 			     const char *name, char *err)
 {
 	if (!copy_name_valid(a, name))
@@ -627,7 +627,7 @@ static int local_file_remove(struct netdrv *d, enum copy_area a,
 	return copy_remove_local(area_dir(local_of(d), a), name, err);
 }
 
-static int local_file_list(struct netdrv *d, enum copy_area a,
+static int local_file_list(struct hostdrv *d, enum copy_area a,
 			   struct strbuf *out, char *err)
 {
 	return copy_list_local(area_dir(local_of(d), a), a, out, err);
@@ -635,7 +635,7 @@ static int local_file_list(struct netdrv *d, enum copy_area a,
 
 /* Sweep: what we made and the state no longer lists goes. */
 struct sweep {
-	struct netdrv_local *l;
+	struct host_local *l;
 	const struct net_keep *keep;
 	struct linksock *ls;
 	const char *tenant;      /* the namespace being swept, if any */
@@ -760,7 +760,7 @@ static void sweep_dnsmasq(uint32_t vni, void *ctx)
 		s->error = EIO;
 }
 
-static int local_sweep(struct netdrv *d, const struct net_keep *keep,
+static int local_sweep(struct hostdrv *d, const struct net_keep *keep,
 		       char *err)
 {
 	struct sweep s = { .l = local_of(d), .keep = keep, .err = err };
@@ -777,7 +777,7 @@ static int local_sweep(struct netdrv *d, const struct net_keep *keep,
 	return s.error ? -s.error : s.removed;
 }
 
-static int local_status(struct netdrv *d, struct strbuf *out)
+static int local_status(struct hostdrv *d, struct strbuf *out)
 {
 	(void)d;
 	return sb_puts(out, "up");
@@ -785,10 +785,10 @@ static int local_status(struct netdrv *d, struct strbuf *out)
 
 /* The last lines of a console log, printable text only, from a whole line
  * on. */
-static int local_console(struct netdrv *d, const char *uuid,
+static int local_console(struct hostdrv *d, const char *uuid,
 			 struct strbuf *out)
 {
-	struct netdrv_local *l = local_of(d);
+	struct host_local *l = local_of(d);
 	char path[PATH_MAX + 64], buf[CONSOLE_TAIL];
 	const char *start;
 	struct stat st;
@@ -822,9 +822,9 @@ static int local_console(struct netdrv *d, const char *uuid,
 	return 0;
 }
 
-static void local_free(struct netdrv *d)
+static void local_free(struct hostdrv *d)
 {
-	struct netdrv_local *l = local_of(d);
+	struct host_local *l = local_of(d);
 
 	dnsmasq_site_tidy(&l->site);
 	tenant_ns_close(&l->cache.tenant);
@@ -833,7 +833,7 @@ static void local_free(struct netdrv *d)
 	free(l);
 }
 
-static const struct netdrv_ops local_ops = {
+static const struct hostdrv_ops local_ops = {
 	.tenant_ensure = local_tenant_ensure,
 	.tenant_remove = local_tenant_remove,
 	.subnet_ensure = local_subnet_ensure,
@@ -853,10 +853,10 @@ static const struct netdrv_ops local_ops = {
 	.free = local_free,
 };
 
-struct netdrv *netdrv_local_new(const struct netdrv_local_conf *c,
+struct hostdrv *host_local_new(const struct host_local_conf *c,
 				char *err)
 {
-	struct netdrv_local *l = calloc(1, sizeof *l);
+	struct host_local *l = calloc(1, sizeof *l);
 
 	if (!l) {
 		err_set(err, ENOMEM, "out of memory");
@@ -881,7 +881,7 @@ struct netdrv *netdrv_local_new(const struct netdrv_local_conf *c,
 	return &l->base;
 }
 
-void netdrv_free(struct netdrv *d)
+void hostdrv_free(struct hostdrv *d)
 {
 	if (d)
 		d->ops->free(d);

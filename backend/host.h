@@ -11,8 +11,8 @@
 #include <stdint.h>
 
 #include "../lib/util.h"
-#include "copy.h"
-#include "dnsmasq.h"
+#include "copy/copy.h"
+#include "host/dnsmasq.h"
 
 /* Kernel names: every object carries the prefix (DESIGN §7), interface
  * names are derived from the VNI and fit IFNAMSIZ. */
@@ -74,66 +74,66 @@ struct net_keep {
 	size_t nsubnets;
 };
 
-struct netdrv;
+struct hostdrv;
 
-struct netdrv_ops {
-	int (*tenant_ensure)(struct netdrv *d, const char *tenant, char *err);
-	int (*tenant_remove)(struct netdrv *d, const char *tenant, char *err);
-	int (*subnet_ensure)(struct netdrv *d, const struct net_subnet *s,
+struct hostdrv_ops {
+	int (*tenant_ensure)(struct hostdrv *d, const char *tenant, char *err);
+	int (*tenant_remove)(struct hostdrv *d, const char *tenant, char *err);
+	int (*subnet_ensure)(struct hostdrv *d, const struct net_subnet *s,
 			     char *err);
-	int (*subnet_remove)(struct netdrv *d, const char *tenant,
+	int (*subnet_remove)(struct hostdrv *d, const char *tenant,
 			     uint32_t vni, char *err);
 	/* Starts, adopts or restarts the subnet's dnsmasq; *pid on success. */
-	int (*dhcp_ensure)(struct netdrv *d, const struct net_dhcp *c,
+	int (*dhcp_ensure)(struct hostdrv *d, const struct net_dhcp *c,
 			   int *pid, char *err);
 	/* purge: forget its leases and files too (the subnet is going). */
-	int (*dhcp_remove)(struct netdrv *d, uint32_t vni, bool purge,
+	int (*dhcp_remove)(struct hostdrv *d, uint32_t vni, bool purge,
 			   char *err);
 	/* Never block: answered from local files or a cache. */
-	int (*dhcp_pid)(struct netdrv *d, uint32_t vni);
-	int (*dhcp_leases)(struct netdrv *d, uint32_t vni, struct strbuf *out);
+	int (*dhcp_pid)(struct hostdrv *d, uint32_t vni);
+	int (*dhcp_leases)(struct hostdrv *d, uint32_t vni, struct strbuf *out);
 	/* Removes every object of ours that keep does not list; returns how
 	 * many were removed or -errno. */
-	int (*sweep)(struct netdrv *d, const struct net_keep *keep, char *err);
+	int (*sweep)(struct hostdrv *d, const struct net_keep *keep, char *err);
 	/* The lease file, read now (blocking): for a server that moves. */
-	int (*dhcp_fetch)(struct netdrv *d, uint32_t vni, struct strbuf *out,
+	int (*dhcp_fetch)(struct hostdrv *d, uint32_t vni, struct strbuf *out,
 			  char *err);
 	/* Copies between clouds (copy.h): a file of the cloud's disk or
 	 * image directory as a source, a sink for one of size bytes, or
 	 * removed (with what a cut-short copy left). */
-	int (*file_source)(struct netdrv *d, enum copy_area a,
+	int (*file_source)(struct hostdrv *d, enum copy_area a,
 			   const char *name, struct copy_src **out, char *err);
-	int (*file_sink)(struct netdrv *d, enum copy_area a, const char *name,
+	int (*file_sink)(struct hostdrv *d, enum copy_area a, const char *name,
 			 uint64_t size, struct copy_dst **out, char *err);
-	int (*file_remove)(struct netdrv *d, enum copy_area a,
+	int (*file_remove)(struct hostdrv *d, enum copy_area a,
 			   const char *name, char *err);
 	/* The area's files (copy_list_local): what a sweep looks at. */
-	int (*file_list)(struct netdrv *d, enum copy_area a,
+	int (*file_list)(struct hostdrv *d, enum copy_area a,
 			 struct strbuf *out, char *err);
 	/* "up", or "down: why". Never blocks. */
-	int (*status)(struct netdrv *d, struct strbuf *out);
+	int (*status)(struct hostdrv *d, struct strbuf *out);
 	/* The tail of a VM's serial console log on this host. Never blocks. */
-	int (*console)(struct netdrv *d, const char *uuid, struct strbuf *out);
-	void (*free)(struct netdrv *d);
+	int (*console)(struct hostdrv *d, const char *uuid, struct strbuf *out);
+	void (*free)(struct hostdrv *d);
 };
 
-struct netdrv {
-	const struct netdrv_ops *ops;
+struct hostdrv {
+	const struct hostdrv_ops *ops;
 };
 
 /* The host this process runs on. marker goes into the alias of every
  * link and namespace made, so that only those are ever swept; rundir
  * holds the dnsmasq files; disks the VMs' disks and console logs, images
  * the images (both for copies to and from other clouds). */
-struct netdrv_local_conf {
+struct host_local_conf {
 	const char *marker;
 	const char *rundir;
 	const char *dnsmasq;
 	const char *disks;
 	const char *images;
 };
-struct netdrv *netdrv_local_new(const struct netdrv_local_conf *c,
+struct hostdrv *host_local_new(const struct host_local_conf *c,
 				char *err);
-void netdrv_free(struct netdrv *d);
+void hostdrv_free(struct hostdrv *d);
 
 #endif

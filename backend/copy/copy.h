@@ -4,7 +4,7 @@
  * only once the SHA-256 of what landed on the target's disk matches the
  * source's. On this host the reader and the writer are plain files; to or
  * from a remote cloud the same frames cross an SSH exec channel to
- * `maasfs agent send|receive` (backend/agent.c):
+ * `maasfs agent send|receive` (backend/agent/main.c):
  *
  *     sender:   "info SIZE DATA\n", then "data OFF LEN\n<LEN bytes>" ...,
  *               then "end SHA256\n"; or "error ENAME MESSAGE\n"
@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../lib/util.h"
+#include "../../lib/util.h"
 
 #define COPY_SUM_LEN 32
 #define COPY_SUM_HEX (2 * COPY_SUM_LEN + 1)

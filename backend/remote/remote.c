@@ -10,8 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../lib/log.h"
-#include "agent.h"
+#include "../../lib/log.h"
+#include "../agent/proto.h"
+#include "remote.h"
 
 #define AGENT_OP_MS 60000       /* dnsmasq starts, sweeps */
 #define AGENT_PING_MS 3000
@@ -29,7 +30,7 @@ struct console_state {
 };
 
 struct agent_drv {
-	struct netdrv base;
+	struct hostdrv base;
 	char cloud[64], host[256], user[64], key[PATH_MAX];
 	char known_hosts[PATH_MAX], netns[64], agent[PATH_MAX];
 	char statedir[PATH_MAX], disks[PATH_MAX], images[PATH_MAX];
@@ -39,8 +40,8 @@ struct agent_drv {
 
 	pthread_mutex_t io;          /* one request at a time */
 	/* protected by io: */
-	struct xfer_session *ssh;
-	struct xfer_chan *ch;
+	struct sess_session *ssh;
+	struct sess_chan *ch;
 	struct strbuf in;
 
 	pthread_mutex_t spare_lock;
@@ -49,8 +50,8 @@ struct agent_drv {
 	 * is set, `maasfs agent copy` started ahead, waiting for the line
 	 * that says which copy it serves (the remote shell's start, which
 	 * reads the user's rc files, costs too) */
-	struct xfer_session *spare;
-	struct xfer_chan *spare_ch;
+	struct sess_session *spare;
+	struct sess_chan *spare_ch;
 
 	pthread_mutex_t cache;
 	/* protected by cache: what reads are answered from */
@@ -67,7 +68,7 @@ struct agent_drv {
 	bool thread_started;
 };
 
-static struct agent_drv *ag_of(struct netdrv *d)
+static struct agent_drv *ag_of(struct hostdrv *d)
 {
 	return (struct agent_drv *)d;
 }
@@ -86,8 +87,8 @@ static void set_status(struct agent_drv *a, bool up, const char *why)
 /* The caller holds io. */
 static void drop_session(struct agent_drv *a)
 {
-	xfer_chan_close(a->ch);
-	xfer_close(a->ssh);
+	sess_chan_close(a->ch);
+	sess_close(a->ssh);
 	a->ch = NULL;
 	a->ssh = NULL;
 	sb_reset(&a->in);
@@ -103,7 +104,7 @@ static int roundtrip(struct agent_drv *a, const struct agent_msg *req,
 
 	r = amsg_encode(req, &out);
 	if (r == 0)
-		r = xfer_write(a->ch, out.s, out.len, err);
+		r = sess_write(a->ch, out.s, out.len, err);
 	sb_free(&out);
 	while (r == 0) {
 		ssize_t n;
@@ -119,7 +120,7 @@ static int roundtrip(struct agent_drv *a, const struct agent_msg *req,
 			return err_set(err, ETIMEDOUT, "cloud %s: no answer to "
 				       "%s within %d ms", a->cloud, req->verb,
 				       timeout_ms);
-		n = xfer_read(a->ch, chunk, sizeof chunk, left, err);
+		n = sess_read(a->ch, chunk, sizeof chunk, left, err);
 		if (n == 0)
 			return err_set(err, EHOSTUNREACH, "cloud %s: the agent "
 				       "went away", a->cloud);
@@ -137,7 +138,7 @@ static void agent_cmd(const struct agent_drv *a, char *buf, size_t len)
 		 a->agent, a->statedir, a->disks, a->images);
 }
 
-static void ssh_conf(const struct agent_drv *a, struct xfer_conf *c)
+static void ssh_conf(const struct agent_drv *a, struct sess_conf *c)
 {
 	memset(c, 0, sizeof *c);
 	c->host = a->host;
@@ -152,7 +153,7 @@ static void ssh_conf(const struct agent_drv *a, struct xfer_conf *c)
 /* The caller holds io. */
 static int ensure_session(struct agent_drv *a, char *err)
 {
-	struct xfer_conf c;
+	struct sess_conf c;
 	struct agent_msg hello, ans;
 	char cmd[4 * PATH_MAX + 64];
 	int r;
@@ -160,11 +161,11 @@ static int ensure_session(struct agent_drv *a, char *err)
 	if (a->ch)
 		return 0;
 	ssh_conf(a, &c);
-	r = xfer_connect(&c, &a->ssh, err);
+	r = sess_connect(&c, &a->ssh, err);
 	if (r)
 		return r;
 	agent_cmd(a, cmd, sizeof cmd);
-	r = xfer_exec(a->ssh, cmd, &a->ch, err);
+	r = sess_exec(a->ssh, cmd, &a->ch, err);
 	if (r) {
 		drop_session(a);
 		return r;
@@ -285,25 +286,25 @@ static void refresh_console(struct agent_drv *a, const char *uuid)
 }
 
 /* Does a channel whose other end has not written yet still stand? */
-static bool chan_alive(struct xfer_chan *ch)
+static bool chan_alive(struct sess_chan *ch)
 {
 	char c;
 
-	return xfer_read(ch, &c, 1, 0, NULL) == -ETIMEDOUT;
+	return sess_read(ch, &c, 1, 0, NULL) == -ETIMEDOUT;
 }
 
 /* Puts session s in the spare slot with a copy agent started on it (the
  * exec request returns at once; the remote shell starts meanwhile), or
  * closes it: the slot is taken, or s is dead. */
-static void spare_put(struct agent_drv *a, struct xfer_session *s)
+static void spare_put(struct agent_drv *a, struct sess_session *s)
 {
-	struct xfer_chan *ch = NULL;
+	struct sess_chan *ch = NULL;
 	char cmd[4 * PATH_MAX + 80];
 
 	agent_cmd(a, cmd, sizeof cmd);
 	strcat(cmd, " copy");
-	if (xfer_exec(s, cmd, &ch, NULL)) {
-		xfer_close(s);
+	if (sess_exec(s, cmd, &ch, NULL)) {
+		sess_close(s);
 		return;
 	}
 	pthread_mutex_lock(&a->spare_lock);
@@ -314,8 +315,8 @@ static void spare_put(struct agent_drv *a, struct xfer_session *s)
 		ch = NULL;
 	}
 	pthread_mutex_unlock(&a->spare_lock);
-	xfer_chan_close(ch);
-	xfer_close(s);
+	sess_chan_close(ch);
+	sess_close(s);
 }
 
 /* A session and a copy agent for the next copy, made ahead: an SSH
@@ -324,9 +325,9 @@ static void spare_put(struct agent_drv *a, struct xfer_session *s)
  * two copies. Called by the checker while the cloud answers. */
 static void keep_spare(struct agent_drv *a)
 {
-	struct xfer_session *s;
-	struct xfer_chan *ch;
-	struct xfer_conf c;
+	struct sess_session *s;
+	struct sess_chan *ch;
+	struct sess_conf c;
 
 	pthread_mutex_lock(&a->spare_lock);
 	s = a->spare;
@@ -339,13 +340,13 @@ static void keep_spare(struct agent_drv *a)
 	a->spare_ch = NULL;
 	pthread_mutex_unlock(&a->spare_lock);
 	if (ch) {   /* its agent or session died */
-		xfer_chan_close(ch);
-		xfer_close(s);
+		sess_chan_close(ch);
+		sess_close(s);
 		s = NULL;
 	}
 	if (!s) {
 		ssh_conf(a, &c);
-		if (xfer_connect(&c, &s, NULL))
+		if (sess_connect(&c, &s, NULL))
 			return;
 	}
 	spare_put(a, s);
@@ -391,7 +392,7 @@ static void *checker(void *arg)
 	}
 }
 
-static int ag_tenant(struct netdrv *d, const char *verb, const char *tenant,
+static int ag_tenant(struct hostdrv *d, const char *verb, const char *tenant,
 		     char *err)
 {
 	struct agent_msg req;
@@ -401,17 +402,17 @@ static int ag_tenant(struct netdrv *d, const char *verb, const char *tenant,
 	return call_simple(ag_of(d), &req, err);
 }
 
-static int ag_tenant_ensure(struct netdrv *d, const char *t, char *err)
+static int ag_tenant_ensure(struct hostdrv *d, const char *t, char *err)
 {
 	return ag_tenant(d, "tenant_ensure", t, err);
 }
 
-static int ag_tenant_remove(struct netdrv *d, const char *t, char *err)
+static int ag_tenant_remove(struct hostdrv *d, const char *t, char *err)
 {
 	return ag_tenant(d, "tenant_remove", t, err);
 }
 
-static int ag_subnet_ensure(struct netdrv *d, const struct net_subnet *s,
+static int ag_subnet_ensure(struct hostdrv *d, const struct net_subnet *s,
 			    char *err)
 {
 	struct agent_msg req;
@@ -442,7 +443,7 @@ static int ag_subnet_ensure(struct netdrv *d, const struct net_subnet *s,
 	return r;
 }
 
-static int ag_subnet_remove(struct netdrv *d, const char *tenant,
+static int ag_subnet_remove(struct hostdrv *d, const char *tenant,
 			    uint32_t vni, char *err)
 {
 	struct agent_msg req;
@@ -453,7 +454,7 @@ static int ag_subnet_remove(struct netdrv *d, const char *tenant,
 	return call_simple(ag_of(d), &req, err);
 }
 
-static int ag_dhcp_ensure(struct netdrv *d, const struct net_dhcp *c,
+static int ag_dhcp_ensure(struct hostdrv *d, const struct net_dhcp *c,
 			  int *pid, char *err)
 {
 	struct agent_drv *a = ag_of(d);
@@ -497,7 +498,7 @@ static int ag_dhcp_ensure(struct netdrv *d, const struct net_dhcp *c,
 	return r;
 }
 
-static int ag_dhcp_remove(struct netdrv *d, uint32_t vni, bool purge,
+static int ag_dhcp_remove(struct hostdrv *d, uint32_t vni, bool purge,
 			  char *err)
 {
 	struct agent_drv *a = ag_of(d);
@@ -513,7 +514,7 @@ static int ag_dhcp_remove(struct netdrv *d, uint32_t vni, bool purge,
 	return r;
 }
 
-static int ag_dhcp_pid(struct netdrv *d, uint32_t vni)
+static int ag_dhcp_pid(struct hostdrv *d, uint32_t vni)
 {
 	struct agent_drv *a = ag_of(d);
 	struct vni_state *v;
@@ -526,7 +527,7 @@ static int ag_dhcp_pid(struct netdrv *d, uint32_t vni)
 	return pid;
 }
 
-static int ag_dhcp_leases(struct netdrv *d, uint32_t vni, struct strbuf *out)
+static int ag_dhcp_leases(struct hostdrv *d, uint32_t vni, struct strbuf *out)
 {
 	struct agent_drv *a = ag_of(d);
 	struct vni_state *v;
@@ -539,7 +540,7 @@ static int ag_dhcp_leases(struct netdrv *d, uint32_t vni, struct strbuf *out)
 	return 0;
 }
 
-static int ag_dhcp_fetch(struct netdrv *d, uint32_t vni, struct strbuf *out,
+static int ag_dhcp_fetch(struct hostdrv *d, uint32_t vni, struct strbuf *out,
 			 char *err)
 {
 	struct agent_msg req, ans;
@@ -554,7 +555,7 @@ static int ag_dhcp_fetch(struct netdrv *d, uint32_t vni, struct strbuf *out,
 	return r;
 }
 
-static int ag_file_remove(struct netdrv *d, enum copy_area area,
+static int ag_file_remove(struct hostdrv *d, enum copy_area area,
 			  const char *name, char *err)
 {
 	struct agent_msg req;
@@ -567,7 +568,7 @@ static int ag_file_remove(struct netdrv *d, enum copy_area area,
 	return call_simple(ag_of(d), &req, err);
 }
 
-static int ag_file_list(struct netdrv *d, enum copy_area area,
+static int ag_file_list(struct hostdrv *d, enum copy_area area,
 			struct strbuf *out, char *err)
 {
 	struct agent_msg req, ans;
@@ -585,20 +586,20 @@ static int ag_file_list(struct netdrv *d, enum copy_area area,
 /* ---- copies: an SSH session of their own, `maasfs agent send|receive`
  * at the other end of an exec channel ---- */
 
-struct copy_link {
+struct copy_chan {
 	struct agent_drv *a;
-	struct xfer_session *ssh;
-	struct xfer_chan *ch;
+	struct sess_session *ssh;
+	struct sess_chan *ch;
 	bool ahead;               /* ch runs `maasfs agent copy`: reusable */
 	struct strbuf in;         /* bytes read but not consumed */
 };
 
-static int link_open(struct agent_drv *a, const char *verb,
+static int chan_open(struct agent_drv *a, const char *verb,
 		     enum copy_area area, const char *name, uint64_t size,
-		     struct copy_link *l, char *err)
+		     struct copy_chan *l, char *err)
 {
-	struct xfer_conf c;
-	struct xfer_chan *ch;
+	struct sess_conf c;
+	struct sess_chan *ch;
 	char cmd[5 * PATH_MAX + 128], words[NAME_MAXLEN + 128];
 	size_t n;
 	int r;
@@ -624,7 +625,7 @@ static int link_open(struct agent_drv *a, const char *verb,
 	if (ch && chan_alive(ch)) {
 		n = strlen(words);
 		words[n] = '\n';
-		r = xfer_write(ch, words, n + 1, NULL);
+		r = sess_write(ch, words, n + 1, NULL);
 		words[n] = '\0';
 		if (r == 0) {
 			l->ch = ch;
@@ -633,25 +634,25 @@ static int link_open(struct agent_drv *a, const char *verb,
 		}
 	}
 	if (ch) {
-		xfer_chan_close(ch);
-		xfer_close(l->ssh);
+		sess_chan_close(ch);
+		sess_close(l->ssh);
 		l->ssh = NULL;
 	}
 	agent_cmd(a, cmd, sizeof cmd);
 	n = strlen(cmd);
 	snprintf(cmd + n, sizeof cmd - n, " %s", words);
 	/* A kept session may have died since: then a new one. */
-	r = l->ssh ? xfer_exec(l->ssh, cmd, &l->ch, err) : -ENOTCONN;
+	r = l->ssh ? sess_exec(l->ssh, cmd, &l->ch, err) : -ENOTCONN;
 	if (r) {
-		xfer_close(l->ssh);
-		l->ssh = NULL;   /* xfer_connect leaves it as it is on failure */
+		sess_close(l->ssh);
+		l->ssh = NULL;   /* sess_connect leaves it as it is on failure */
 		ssh_conf(a, &c);
-		r = xfer_connect(&c, &l->ssh, err);
+		r = sess_connect(&c, &l->ssh, err);
 		if (r == 0)
-			r = xfer_exec(l->ssh, cmd, &l->ch, err);
+			r = sess_exec(l->ssh, cmd, &l->ch, err);
 	}
 	if (r) {
-		xfer_close(l->ssh);
+		sess_close(l->ssh);
 		l->ssh = NULL;
 	}
 	return r;
@@ -659,7 +660,7 @@ static int link_open(struct agent_drv *a, const char *verb,
 
 /* keep: the copy ended cleanly, its session (and its agent, if it was
  * started ahead: it serves one copy after another) can serve the next. */
-static void link_close(struct copy_link *l, bool keep)
+static void chan_close(struct copy_chan *l, bool keep)
 {
 	struct agent_drv *a = l->a;
 
@@ -674,24 +675,24 @@ static void link_close(struct copy_link *l, bool keep)
 		}
 		pthread_mutex_unlock(&a->spare_lock);
 	}
-	xfer_chan_close(l->ch);
+	sess_chan_close(l->ch);
 	if (keep && l->ssh) {
 		spare_put(a, l->ssh);
 		l->ssh = NULL;
 	}
-	xfer_close(l->ssh);
+	sess_close(l->ssh);
 	sb_free(&l->in);
 	l->ch = NULL;
 	l->ssh = NULL;
 }
 
 /* Makes at least want bytes available in l->in. */
-static int link_fill(struct copy_link *l, size_t want, char *err)
+static int chan_fill(struct copy_chan *l, size_t want, char *err)
 {
 	char chunk[65536];
 
 	while (l->in.len < want) {
-		ssize_t n = xfer_read(l->ch, chunk, sizeof chunk,
+		ssize_t n = sess_read(l->ch, chunk, sizeof chunk,
 				      AGENT_OP_MS, err);
 
 		if (n == 0)
@@ -705,7 +706,7 @@ static int link_fill(struct copy_link *l, size_t want, char *err)
 	return 0;
 }
 
-static void link_consume(struct copy_link *l, size_t n)
+static void chan_consume(struct copy_chan *l, size_t n)
 {
 	memmove(l->in.s, l->in.s + n, l->in.len - n);
 	l->in.len -= n;
@@ -713,7 +714,7 @@ static void link_consume(struct copy_link *l, size_t n)
 }
 
 /* One line of the peer, without its newline, into buf. */
-static int link_line(struct copy_link *l, char *buf, size_t len, char *err)
+static int chan_line(struct copy_chan *l, char *buf, size_t len, char *err)
 {
 	char *nl;
 	int r;
@@ -727,12 +728,12 @@ static int link_line(struct copy_link *l, char *buf, size_t len, char *err)
 				break;
 			memcpy(buf, l->in.s, n);
 			buf[n] = '\0';
-			link_consume(l, n + 1);
+			chan_consume(l, n + 1);
 			return 0;
 		}
 		if (l->in.len >= len)
 			break;
-		r = link_fill(l, l->in.len + 1, err);
+		r = chan_fill(l, l->in.len + 1, err);
 		if (r)
 			return r;
 	}
@@ -741,7 +742,7 @@ static int link_line(struct copy_link *l, char *buf, size_t len, char *err)
 }
 
 /* "error ENAME MESSAGE" from the peer, as its errno. */
-static int link_error(struct copy_link *l, const char *line, char *err)
+static int chan_error(struct copy_chan *l, const char *line, char *err)
 {
 	char name[24] = "EIO";
 	const char *msg = "";
@@ -759,7 +760,7 @@ static int link_error(struct copy_link *l, const char *line, char *err)
 
 struct agent_src {
 	struct copy_src base;
-	struct copy_link l;
+	struct copy_chan l;
 	uint64_t off, left;       /* of the frame being read */
 };
 
@@ -777,7 +778,7 @@ static ssize_t asrc_read(struct copy_src *cs, uint64_t *off, void *buf,
 		unsigned long long o, len;
 		char hex[COPY_SUM_HEX + 1], extra;
 
-		r = link_line(&s->l, line, sizeof line, err);
+		r = chan_line(&s->l, line, sizeof line, err);
 		if (r)
 			return r;
 		if (sscanf(line, "data %llu %llu%c", &o, &len, &extra) == 2 &&
@@ -789,19 +790,19 @@ static ssize_t asrc_read(struct copy_src *cs, uint64_t *off, void *buf,
 			cs->ended = true;
 			return 0;
 		} else {
-			return link_error(&s->l, line, err);
+			return chan_error(&s->l, line, err);
 		}
 	}
 	n = cap < s->left ? cap : (size_t)s->left;
 	if (s->l.in.len == 0) {
-		r = link_fill(&s->l, 1, err);
+		r = chan_fill(&s->l, 1, err);
 		if (r)
 			return r;
 	}
 	if (n > s->l.in.len)
 		n = s->l.in.len;
 	memcpy(buf, s->l.in.s, n);
-	link_consume(&s->l, n);
+	chan_consume(&s->l, n);
 	*off = s->off;
 	s->off += n;
 	s->left -= n;
@@ -812,7 +813,7 @@ static void asrc_close(struct copy_src *cs)
 {
 	struct agent_src *s = (struct agent_src *)cs;
 
-	link_close(&s->l, cs->ended);
+	chan_close(&s->l, cs->ended);
 	free(s);
 }
 
@@ -821,7 +822,7 @@ static const struct copy_src_ops agent_src_ops = {
 	.close = asrc_close,
 };
 
-static int ag_file_source(struct netdrv *d, enum copy_area area,
+static int ag_file_source(struct hostdrv *d, enum copy_area area,
 			  const char *name, struct copy_src **out, char *err)
 {
 	struct agent_src *s = calloc(1, sizeof *s);
@@ -832,9 +833,9 @@ static int ag_file_source(struct netdrv *d, enum copy_area area,
 	if (!s)
 		return err_set(err, ENOMEM, "out of memory");
 	s->base.ops = &agent_src_ops;
-	r = link_open(ag_of(d), "send", area, name, 0, &s->l, err);
+	r = chan_open(ag_of(d), "send", area, name, 0, &s->l, err);
 	if (r == 0)
-		r = link_line(&s->l, line, sizeof line, err);
+		r = chan_line(&s->l, line, sizeof line, err);
 	if (r == 0 && sscanf(line, "info %llu %llu%c", &size, &data,
 			     &extra) == 2 && data <= size) {
 		s->base.size = size;
@@ -843,15 +844,15 @@ static int ag_file_source(struct netdrv *d, enum copy_area area,
 		return 0;
 	}
 	if (r == 0)
-		r = link_error(&s->l, line, err);
-	link_close(&s->l, false);
+		r = chan_error(&s->l, line, err);
+	chan_close(&s->l, false);
 	free(s);
 	return r;
 }
 
 struct agent_dst {
 	struct copy_dst base;
-	struct copy_link l;
+	struct copy_chan l;
 };
 
 static int adst_write(struct copy_dst *cd, uint64_t off, const void *buf,
@@ -866,9 +867,9 @@ static int adst_write(struct copy_dst *cd, uint64_t off, const void *buf,
 
 		snprintf(head, sizeof head, "data %llu %zu\n",
 			 (unsigned long long)off, n);
-		r = xfer_write(d->l.ch, head, strlen(head), err);
+		r = sess_write(d->l.ch, head, strlen(head), err);
 		if (r == 0)
-			r = xfer_write(d->l.ch, buf, n, err);
+			r = sess_write(d->l.ch, buf, n, err);
 		if (r)
 			return r;
 		buf = (const char *)buf + n;
@@ -882,7 +883,7 @@ static void adst_end(struct copy_dst *cd, bool clean)
 {
 	struct agent_dst *d = (struct agent_dst *)cd;
 
-	link_close(&d->l, clean);
+	chan_close(&d->l, clean);
 	free(d);
 }
 
@@ -900,11 +901,11 @@ static int adst_finish(struct copy_dst *cd, const unsigned char *sum,
 
 	copy_sum_hex(sum, hex);
 	snprintf(end, sizeof end, "end %s\n", hex);
-	r = xfer_write(d->l.ch, end, strlen(end), err);
+	r = sess_write(d->l.ch, end, strlen(end), err);
 	if (r == 0)
-		r = link_line(&d->l, line, sizeof line, err);
+		r = chan_line(&d->l, line, sizeof line, err);
 	if (r == 0 && strcmp(line, "ok"))
-		r = link_error(&d->l, line, err);
+		r = chan_error(&d->l, line, err);
 	adst_end(cd, r == 0);
 	return r;
 }
@@ -915,7 +916,7 @@ static const struct copy_dst_ops agent_dst_ops = {
 	.abort = adst_abort,
 };
 
-static int ag_file_sink(struct netdrv *d, enum copy_area area,
+static int ag_file_sink(struct hostdrv *d, enum copy_area area,
 			const char *name, uint64_t size, struct copy_dst **out,
 			char *err)
 {
@@ -926,13 +927,13 @@ static int ag_file_sink(struct netdrv *d, enum copy_area area,
 	if (!t)
 		return err_set(err, ENOMEM, "out of memory");
 	t->base.ops = &agent_dst_ops;
-	r = link_open(ag_of(d), "receive", area, name, size, &t->l, err);
+	r = chan_open(ag_of(d), "receive", area, name, size, &t->l, err);
 	if (r == 0)
-		r = link_line(&t->l, line, sizeof line, err);
+		r = chan_line(&t->l, line, sizeof line, err);
 	if (r == 0 && strcmp(line, "ready"))
-		r = link_error(&t->l, line, err);
+		r = chan_error(&t->l, line, err);
 	if (r) {
-		link_close(&t->l, false);
+		chan_close(&t->l, false);
 		free(t);
 		return r;
 	}
@@ -940,7 +941,7 @@ static int ag_file_sink(struct netdrv *d, enum copy_area area,
 	return 0;
 }
 
-static int ag_sweep(struct netdrv *d, const struct net_keep *keep, char *err)
+static int ag_sweep(struct hostdrv *d, const struct net_keep *keep, char *err)
 {
 	struct agent_msg req, ans;
 	struct strbuf t = STRBUF_INIT, s = STRBUF_INIT;
@@ -965,7 +966,7 @@ static int ag_sweep(struct netdrv *d, const struct net_keep *keep, char *err)
 	return r;
 }
 
-static int ag_status(struct netdrv *d, struct strbuf *out)
+static int ag_status(struct hostdrv *d, struct strbuf *out)
 {
 	struct agent_drv *a = ag_of(d);
 
@@ -981,7 +982,7 @@ static int ag_status(struct netdrv *d, struct strbuf *out)
 
 /* A console is fetched by the background check once someone has asked
  * for it; the first read may come before the first fetch. */
-static int ag_console(struct netdrv *d, const char *uuid, struct strbuf *out)
+static int ag_console(struct hostdrv *d, const char *uuid, struct strbuf *out)
 {
 	struct agent_drv *a = ag_of(d);
 	struct console_state *c;
@@ -1008,7 +1009,7 @@ static int ag_console(struct netdrv *d, const char *uuid, struct strbuf *out)
 	return 0;
 }
 
-static void ag_free(struct netdrv *d)
+static void ag_free(struct hostdrv *d)
 {
 	struct agent_drv *a = ag_of(d);
 	size_t i;
@@ -1023,8 +1024,8 @@ static void ag_free(struct netdrv *d)
 	pthread_mutex_lock(&a->io);
 	drop_session(a);
 	pthread_mutex_unlock(&a->io);
-	xfer_chan_close(a->spare_ch);
-	xfer_close(a->spare);
+	sess_chan_close(a->spare_ch);
+	sess_close(a->spare);
 	pthread_mutex_destroy(&a->spare_lock);
 	for (i = 0; i < a->nvnis; i++)
 		sb_free(&a->vnis[i].leases);
@@ -1039,7 +1040,7 @@ static void ag_free(struct netdrv *d)
 	free(a);
 }
 
-static const struct netdrv_ops agent_ops = {
+static const struct hostdrv_ops agent_ops = {
 	.tenant_ensure = ag_tenant_ensure,
 	.tenant_remove = ag_tenant_remove,
 	.subnet_ensure = ag_subnet_ensure,
@@ -1059,7 +1060,7 @@ static const struct netdrv_ops agent_ops = {
 	.free = ag_free,
 };
 
-struct netdrv *netdrv_agent_new(const struct agent_conf *c, char *err)
+struct hostdrv *remote_new(const struct remote_conf *c, char *err)
 {
 	struct agent_drv *a;
 

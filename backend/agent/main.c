@@ -3,7 +3,7 @@
  * The work of a remote cloud, run there over SSH by the maasfs that
  * manages it: without a command, its network work (a request/response
  * protocol on stdin/stdout); send and receive are the two ends of a file
- * copy between clouds (backend/copy.h); copy serves copies one after
+ * copy between clouds (backend/copy/copy.h); copy serves copies one after
  * another, each named by a line on stdin ("send AREA NAME" or "receive
  * AREA NAME SIZE"): started ahead, so that a copy does not wait for an
  * SSH session and the remote shell to start. */
@@ -14,10 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../backend/agent.h"
-#include "../backend/copy.h"
-#include "../lib/log.h"
-#include "model.h"
+#include "agent.h"
+#include "../copy/copy.h"
+#include "../../lib/log.h"
 
 static int usage(void)
 {

@@ -11,9 +11,9 @@
 #include <sys/types.h>
 
 /* "libssh 0.10.6" into buf. */
-void xfer_version(char *buf, size_t len);
+void sess_version(char *buf, size_t len);
 
-struct xfer_conf {
+struct sess_conf {
 	const char *host;
 	unsigned port;
 	const char *user;
@@ -23,23 +23,23 @@ struct xfer_conf {
 	int timeout_ms;            /* connect and read timeout */
 };
 
-struct xfer_session;
-struct xfer_chan;
+struct sess_session;
+struct sess_chan;
 
 /* Connects, checks the host key (an unknown or changed key is refused:
  * -EACCES with the reason), authenticates with the key. An unreachable
  * host is -EHOSTUNREACH, a slow one -ETIMEDOUT. */
-int xfer_connect(const struct xfer_conf *c, struct xfer_session **out,
+int sess_connect(const struct sess_conf *c, struct sess_session **out,
 		 char *err);
-void xfer_close(struct xfer_session *s);
+void sess_close(struct sess_session *s);
 /* Runs cmd on the host; its stdin and stdout are the channel. */
-int xfer_exec(struct xfer_session *s, const char *cmd, struct xfer_chan **out,
+int sess_exec(struct sess_session *s, const char *cmd, struct sess_chan **out,
 	      char *err);
-int xfer_write(struct xfer_chan *ch, const void *buf, size_t len, char *err);
+int sess_write(struct sess_chan *ch, const void *buf, size_t len, char *err);
 /* Up to len bytes within timeout_ms: the count, 0 at end of file, -errno
  * (-ETIMEDOUT when nothing came). */
-ssize_t xfer_read(struct xfer_chan *ch, void *buf, size_t len,
+ssize_t sess_read(struct sess_chan *ch, void *buf, size_t len,
 		  int timeout_ms, char *err);
-void xfer_chan_close(struct xfer_chan *ch);
+void sess_chan_close(struct sess_chan *ch);
 
 #endif

@@ -7,14 +7,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lib/log.h"
+#include "../../lib/log.h"
+#include "../host.h"
 #include "agent.h"
+#include "proto.h"
 
 #define AGENT_HOSTS_MAX 4096
 #define AGENT_VTEPS_MAX 64
 
 struct agentd {
-	struct netdrv *net;
+	struct hostdrv *host;
 	char statedir[PATH_MAX];
 	char dnsmasq[PATH_MAX];
 	char disks[PATH_MAX];
@@ -108,7 +110,7 @@ static int do_subnet_ensure(struct agentd *a, const struct agent_msg *m,
 	s.prefix = (unsigned)prefix;
 	s.mtu = (unsigned)mtu;
 	s.home = home;
-	return a->net->ops->subnet_ensure(a->net, &s, err);
+	return a->host->ops->subnet_ensure(a->host, &s, err);
 }
 
 /* "MAC IP NAME" lines: the reservations. */
@@ -198,7 +200,7 @@ static int do_dhcp_ensure(struct agentd *a, const struct agent_msg *m,
 	c.mtu = (unsigned)mtu;
 	c.hosts = hosts;
 	c.forget = forget && *forget ? forget : NULL;
-	r = a->net->ops->dhcp_ensure(a->net, &c, &pid, err);
+	r = a->host->ops->dhcp_ensure(a->host, &c, &pid, err);
 	if (r == 0)
 		amsg_put(ans, "pid", "%d", pid);
 out:
@@ -283,7 +285,7 @@ static int do_sweep(struct agentd *a, const struct agent_msg *m,
 	keep.ntenants = nt;
 	keep.subnets = subnets;
 	keep.nsubnets = ns;
-	r = a->net->ops->sweep(a->net, &keep, err);
+	r = a->host->ops->sweep(a->host, &keep, err);
 	if (r >= 0) {
 		amsg_put(ans, "removed", "%d", r);
 		r = 0;
@@ -301,7 +303,7 @@ static int do_hello(struct agentd *a, const struct agent_msg *m,
 {
 	const char *marker = amsg_get(m, "marker");
 	char rundir[PATH_MAX + 8];
-	struct netdrv_local_conf c;
+	struct host_local_conf c;
 
 	if (!marker || strncmp(marker, "maasfs:", 7) || !word_safe(marker + 7))
 		return bad(err, "marker");
@@ -311,9 +313,9 @@ static int do_hello(struct agentd *a, const struct agent_msg *m,
 	c.dnsmasq = a->dnsmasq;
 	c.disks = a->disks;
 	c.images = a->images;
-	netdrv_free(a->net);
-	a->net = netdrv_local_new(&c, err);
-	if (!a->net)
+	hostdrv_free(a->host);
+	a->host = host_local_new(&c, err);
+	if (!a->host)
 		return -ENOMEM;
 	amsg_put(ans, "proto", "%d", AGENT_PROTO);
 	return 0;
@@ -331,7 +333,7 @@ static int dispatch(struct agentd *a, const struct agent_msg *m,
 		return do_hello(a, m, ans, err);
 	if (!strcmp(m->verb, "ping"))
 		return 0;
-	if (!a->net)
+	if (!a->host)
 		return err_set(err, EPROTO, "hello first");
 	if (!strcmp(m->verb, "tenant_ensure") ||
 	    !strcmp(m->verb, "tenant_remove")) {
@@ -339,8 +341,8 @@ static int dispatch(struct agentd *a, const struct agent_msg *m,
 		if (r)
 			return r;
 		return m->verb[7] == 'e'
-			       ? a->net->ops->tenant_ensure(a->net, s, err)
-			       : a->net->ops->tenant_remove(a->net, s, err);
+			       ? a->host->ops->tenant_ensure(a->host, s, err)
+			       : a->host->ops->tenant_remove(a->host, s, err);
 	}
 	if (!strcmp(m->verb, "subnet_ensure"))
 		return do_subnet_ensure(a, m, err);
@@ -348,7 +350,7 @@ static int dispatch(struct agentd *a, const struct agent_msg *m,
 		if ((r = get_name(m, "tenant", &s, err)) ||
 		    (r = get_uint(m, "vni", 1, 16777215, &vni, err)))
 			return r;
-		return a->net->ops->subnet_remove(a->net, s, (uint32_t)vni, err);
+		return a->host->ops->subnet_remove(a->host, s, (uint32_t)vni, err);
 	}
 	if (!strcmp(m->verb, "dhcp_ensure"))
 		return do_dhcp_ensure(a, m, ans, err);
@@ -356,7 +358,7 @@ static int dispatch(struct agentd *a, const struct agent_msg *m,
 		if ((r = get_uint(m, "vni", 1, 16777215, &vni, err)) ||
 		    (r = get_uint(m, "purge", 0, 1, &purge, err)))
 			return r;
-		return a->net->ops->dhcp_remove(a->net, (uint32_t)vni, purge,
+		return a->host->ops->dhcp_remove(a->host, (uint32_t)vni, purge,
 						err);
 	}
 	if (!strcmp(m->verb, "dhcp_state")) {
@@ -364,8 +366,8 @@ static int dispatch(struct agentd *a, const struct agent_msg *m,
 		if (r)
 			return r;
 		amsg_put(ans, "pid", "%d",
-			 a->net->ops->dhcp_pid(a->net, (uint32_t)vni));
-		a->net->ops->dhcp_leases(a->net, (uint32_t)vni, &text);
+			 a->host->ops->dhcp_pid(a->host, (uint32_t)vni));
+		a->host->ops->dhcp_leases(a->host, (uint32_t)vni, &text);
 		amsg_put(ans, "leases", "%s", sb_str(&text));
 		sb_free(&text);
 		return 0;
@@ -374,7 +376,7 @@ static int dispatch(struct agentd *a, const struct agent_msg *m,
 		s = amsg_get(m, "uuid");
 		if (!s || !uuid_valid(s))
 			return bad(err, "uuid");
-		a->net->ops->console(a->net, s, &text);
+		a->host->ops->console(a->host, s, &text);
 		amsg_put(ans, "text", "%s", sb_str(&text));
 		sb_free(&text);
 		return 0;
@@ -384,7 +386,7 @@ static int dispatch(struct agentd *a, const struct agent_msg *m,
 	if (!strcmp(m->verb, "dhcp_fetch")) {
 		r = get_uint(m, "vni", 1, 16777215, &vni, err);
 		if (r == 0)
-			r = a->net->ops->dhcp_fetch(a->net, (uint32_t)vni,
+			r = a->host->ops->dhcp_fetch(a->host, (uint32_t)vni,
 						    &text, err);
 		if (r == 0)
 			amsg_put(ans, "leases", "%s", sb_str(&text));
@@ -400,7 +402,7 @@ static int dispatch(struct agentd *a, const struct agent_msg *m,
 			return bad(err, "area");
 		if (!s || !copy_name_valid(area, s))
 			return bad(err, "name");
-		return a->net->ops->file_remove(a->net, area, s, err);
+		return a->host->ops->file_remove(a->host, area, s, err);
 	}
 	if (!strcmp(m->verb, "file_list")) {
 		enum copy_area area;
@@ -408,7 +410,7 @@ static int dispatch(struct agentd *a, const struct agent_msg *m,
 
 		if (!av || copy_area_parse(av, &area))
 			return bad(err, "area");
-		r = a->net->ops->file_list(a->net, area, &text, err);
+		r = a->host->ops->file_list(a->host, area, &text, err);
 		if (r == 0 && text.len > AGENT_VALUE_MAX / 2)
 			r = err_set(err, E2BIG, "too many files in %s",
 				    copy_area_name(area));
@@ -418,21 +420,6 @@ static int dispatch(struct agentd *a, const struct agent_msg *m,
 		return r;
 	}
 	return err_set(err, EOPNOTSUPP, "unknown request '%s'", m->verb);
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 int agent_serve(int in, int out, const struct agent_dirs *dirs)
@@ -491,7 +478,7 @@ int agent_serve(int in, int out, const struct agent_dirs *dirs)
 		if (r)
 			break;
 	}
-	netdrv_free(a.net);
+	hostdrv_free(a.host);
 	sb_free(&inbuf);
 	sb_free(&outbuf);
 	return r;

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent.h"
+#include "proto.h"
 
 void amsg_init(struct agent_msg *m, const char *verb)
 {
