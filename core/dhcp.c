@@ -5,75 +5,9 @@
 #include <string.h>
 
 #include "../lib/log.h"
-#include "model.h"
+#include "dhcp.h"
 #include "state.h"
-
-/* The strings of one reservation, kept after the array of entries. */
-struct host_strings {
-	char mac[MAC_STRLEN];
-	char name[64];
-};
-
-int dhcp_net(const struct subnet *s, const struct dhcp *d,
-	     struct net_dhcp *out)
-{
-	const struct vm *v;
-	struct dhcp_host *hosts;
-	struct host_strings *str;
-	size_t i, n = 0;
-
-	memset(out, 0, sizeof *out);
-	out->tenant = s->tenant->name;
-	out->vni = s->vni;
-	out->server = cidr_gateway(&s->cidr);
-	out->prefix = s->cidr.prefix;
-	out->first = d->first;
-	out->last = d->last;
-	out->domain = d->domain;
-	out->mtu = SUBNET_MTU;
-	objset_each(&s->tenant->vms, i, v)
-		n += v->state != OBJ_DELETING && v->conf.ip &&
-		     !strcmp(v->conf.subnet, s->name);
-	if (n == 0)
-		return 0;
-	hosts = calloc(1, n * (sizeof *hosts + sizeof *str));
-	if (!hosts)
-		return -ENOMEM;
-	str = (struct host_strings *)(void *)(hosts + n);
-	n = 0;
-	objset_each(&s->tenant->vms, i, v) {
-		if (v->state == OBJ_DELETING || !v->conf.ip ||
-		    strcmp(v->conf.subnet, s->name))
-			continue;
-		memcpy(str[n].mac, v->mac, MAC_STRLEN);
-		dns_label_of(v->name, strlen(v->name), str[n].name,
-			     sizeof str[n].name);
-		hosts[n].mac = str[n].mac;
-		hosts[n].ip = v->conf.ip;
-		hosts[n].name = str[n].name;
-		n++;
-	}
-	out->hosts = hosts;
-	out->nhosts = n;
-	return 0;
-}
-
-void dhcp_net_free(struct net_dhcp *n)
-{
-	free((void *)n->hosts);
-	n->hosts = NULL;
-	n->nhosts = 0;
-}
-
-void subnet_lock(struct model *m, uint32_t vni)
-{
-	pthread_mutex_lock(&m->subnet_locks[vni % ARRAY_SIZE(m->subnet_locks)]);
-}
-
-void subnet_unlock(struct model *m, uint32_t vni)
-{
-	pthread_mutex_unlock(&m->subnet_locks[vni % ARRAY_SIZE(m->subnet_locks)]);
-}
+#include "render.h"
 
 /* Whether a dnsmasq lease file gives ip to a MAC other than mac. */
 static bool leased_to_other(const char *leases, uint32_t ip, const char *mac)

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "../lib/log.h"
+#include "sweep.h"
 
 #define JANITOR_TICK_MS 1000
 #define JANITOR_RETRY_MS 10000   /* after a sweep that left work */
@@ -72,7 +73,7 @@ static void tick(struct janitor *j)
 		j->up = up ? j->up | bit : j->up & ~bit;
 		if (!go)
 			continue;
-		if (model_sweep_cloud(m, m->clouds[i]) == 0)
+		if (sweep_cloud(m, m->clouds[i]) == 0)
 			continue;
 		pthread_mutex_lock(&j->lock);
 		j->wanted |= bit;

@@ -2,7 +2,7 @@
  * reach (the disk a cut-short migration copied there, a domain) goes once
  * the cloud is back. A thread looks at every cloud's status once a
  * second; a cloud that comes up, or that an operation asked for
- * (janitor_poke), is swept: model_sweep_cloud. */
+ * (janitor_poke), is swept (sweep.h). */
 #ifndef MAAS_JANITOR_H
 #define MAAS_JANITOR_H
 
@@ -16,13 +16,5 @@ void janitor_stop(struct janitor *j);
 void janitor_free(struct janitor *j);
 /* Cloud c holds leftovers: sweep it as soon as it is up. */
 void janitor_poke(struct janitor *j, const struct cloud *c);
-
-/* reconcile.c: removes from c the domains and disk files of ours the
- * state does not want there: 0 when nothing is left to do, 1 when
- * something must wait (a VM busy, the cloud or the VM's home out of
- * reach). Never a disk whose VM's location does not hold its own, never
- * a file of a VM the state does not know (a disk directory may be
- * shared), never a domain that runs. */
-int model_sweep_cloud(struct model *m, struct cloud *c);
 
 #endif

@@ -20,44 +20,16 @@
 
 #include "../lib/log.h"
 #include "janitor.h"
-#include "model.h"
+#include "mig.h"
 #include "state.h"
+#include "subnet.h"
+#include "render.h"
+#include "vm.h"
 
 /* Room a disk needs on the target beyond its bytes. */
 #define MIG_ROOM_MARGIN (64ull << 20)
 #define MIG_SETTLE_MS 30000
 #define MIG_COPY_CHUNK (1u << 20)
-
-static const char *const phase_names[] = {
-	[MIG_NONE] = "none",         [MIG_CHECK] = "check",
-	[MIG_STRETCH] = "stretch",   [MIG_PREPARE] = "prepare",
-	[MIG_TRANSFER] = "transfer", [MIG_LAND] = "land",
-	[MIG_VERIFY] = "verify",     [MIG_COMMIT] = "commit",
-	[MIG_CLEANUP] = "cleanup",   [MIG_DONE] = "done",
-	[MIG_FAILED] = "failed",
-};
-
-const char *mig_phase_name(enum mig_phase p)
-{
-	return (size_t)p < ARRAY_SIZE(phase_names) ? phase_names[p] : "?";
-}
-
-int mig_phase_parse(const char *s, enum mig_phase *out)
-{
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(phase_names); i++)
-		if (!strcmp(s, phase_names[i])) {
-			*out = (enum mig_phase)i;
-			return 0;
-		}
-	return -EINVAL;
-}
-
-bool mig_running(enum mig_phase p)
-{
-	return p >= MIG_CHECK && p <= MIG_CLEANUP;
-}
 
 enum mig_event {
 	MIG_EV_GO,        /* the previous step succeeded (or the start) */
@@ -942,4 +914,34 @@ int mig_show(const struct vm *v, struct strbuf *out)
 	if (g->sum[0])
 		sb_printf(out, "checksum: %s\n", g->sum);
 	return 0;
+}
+
+/* A VM that has run migrates; one that never did is simply defined on
+ * cloud instead (its disk is made at its first start, wherever that is). */
+int vm_relocate(struct model *m, const char *tname, const char *name,
+		const char *cloud, const char *mode, char *err)
+{
+	struct vm *v;
+	bool moves = false;
+	int r;
+
+	r = name_check(cloud, "cloud", err);
+	if (r)
+		return r;
+	pthread_mutex_lock(&m->lock);
+	v = tenant_find_visible(m, tname) ?
+	    vm_find_visible(tenant_find_visible(m, tname), name) : NULL;
+	if (!v)
+		r = err_set(err, ENOENT, "no VM %s in tenant %s", name, tname);
+	else if (v->state != OBJ_READY && v->state != OBJ_ERROR)
+		r = err_set(err, EBUSY, "VM %s is %s", name,
+			    obj_state_name(v->state));
+	else
+		moves = v->disk_made || v->power != VIRT_POWER_STOPPED;
+	pthread_mutex_unlock(&m->lock);
+	if (r)
+		return r;
+	if (moves)
+		return vm_migrate(m, tname, name, cloud, mode, err);
+	return vm_set(m, tname, name, "location", cloud, err);
 }

@@ -29,53 +29,6 @@ void obj_error_set(struct obj_error *e, const char *op, int code,
 	snprintf(e->msg, sizeof e->msg, "%s", msg);
 }
 
-int name_check(const char *name, const char *what, char *err)
-{
-	switch (name_fault(name)) {
-	case NAME_OK:
-		return 0;
-	case NAME_EMPTY:
-		return err_set(err, EINVAL, "%s name is empty", what);
-	case NAME_LONG:
-		return err_set(err, EINVAL, "%s name '%.40s...' is longer than "
-			       "%d characters", what, name, NAME_MAXLEN);
-	case NAME_START:
-		return err_set(err, EINVAL, "%s name '%s' starts with '%c'",
-			       what, name, name[0]);
-	default:
-		return err_set(err, EINVAL, "%s name '%.40s' has a character "
-			       "outside [A-Za-z0-9_.-]", what, name);
-	}
-}
-
-int domain_check(const char *s, char *err)
-{
-	if (!dns_name_valid(s))
-		return err_set(err, EINVAL, "'%.60s' is not a DNS domain "
-			       "(labels of letters, digits and '-' joined by "
-			       "dots)", s);
-	return 0;
-}
-
-void dns_label_of(const char *name, size_t n, char *buf, size_t len)
-{
-	size_t i, out = 0;
-
-	for (i = 0; i < n && name[i] && out + 1 < len && out < 63; i++) {
-		char c = (char)tolower((unsigned char)name[i]);
-		if (c == '_' || c == '.')
-			c = '-';
-		if (c == '-' && out == 0)
-			continue;
-		buf[out++] = c;
-	}
-	while (out > 0 && buf[out - 1] == '-')
-		out--;
-	buf[out] = '\0';
-	if (out == 0)
-		snprintf(buf, len, "vm");
-}
-
 /* The default domain is the tenant's name made a DNS name, one label per
  * '.'-separated part, then ".maas". */
 static void default_domain(const struct tenant *t, char *buf, size_t len)
@@ -263,3 +216,72 @@ struct vm *vm_find_uuid(const struct model *m, const char *uuid)
 	return NULL;
 }
 
+static const char *const phase_names[] = {
+	[MIG_NONE] = "none",         [MIG_CHECK] = "check",
+	[MIG_STRETCH] = "stretch",   [MIG_PREPARE] = "prepare",
+	[MIG_TRANSFER] = "transfer", [MIG_LAND] = "land",
+	[MIG_VERIFY] = "verify",     [MIG_COMMIT] = "commit",
+	[MIG_CLEANUP] = "cleanup",   [MIG_DONE] = "done",
+	[MIG_FAILED] = "failed",
+};
+
+const char *mig_phase_name(enum mig_phase p)
+{
+	return (size_t)p < ARRAY_SIZE(phase_names) ? phase_names[p] : "?";
+}
+
+int mig_phase_parse(const char *s, enum mig_phase *out)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(phase_names); i++)
+		if (!strcmp(s, phase_names[i])) {
+			*out = (enum mig_phase)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+bool mig_running(enum mig_phase p)
+{
+	return p >= MIG_CHECK && p <= MIG_CLEANUP;
+}
+
+size_t cloud_index(const struct model *m, const struct cloud *c)
+{
+	size_t i;
+
+	for (i = 0; i < m->nclouds; i++)
+		if (m->clouds[i] == c)
+			return i;
+	abort();   /* a cloud the model does not have */
+}
+
+uint64_t subnet_presence(const struct model *m, const struct subnet *s)
+{
+	uint64_t mask = 1ull << cloud_index(m, s->home);
+	const struct vm *v;
+	size_t i;
+
+	if (s->moving_to)
+		mask |= 1ull << cloud_index(m, s->moving_to);
+	objset_each(&s->tenant->vms, i, v) {
+		if (v->state == OBJ_DELETING || strcmp(v->conf.subnet, s->name))
+			continue;
+		mask |= 1ull << cloud_index(m, v->conf.location);
+		/* a migrating VM needs its network on both ends */
+		if (mig_running(v->mig.phase) && v->mig.to)
+			mask |= 1ull << cloud_index(m, v->mig.to);
+	}
+	return mask;
+}
+
+void subnet_lock(struct model *m, uint32_t vni)
+{
+	pthread_mutex_lock(&m->subnet_locks[vni % ARRAY_SIZE(m->subnet_locks)]);
+}
+
+void subnet_unlock(struct model *m, uint32_t vni)
+{
+	pthread_mutex_unlock(&m->subnet_locks[vni % ARRAY_SIZE(m->subnet_locks)]);
+}

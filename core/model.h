@@ -17,9 +17,9 @@
 #include "../lib/util.h"
 #include "alloc.h"
 #include "cidr.h"
+#include "names.h"
 #include "units.h"
 
-#define DOMAIN_MAXLEN 253
 #define INSTANCE_LEN 16
 /* Directories the model names (state, images, disks): short enough that
  * every file below them fits PATH_MAX. */
@@ -242,15 +242,6 @@ struct model {
 	struct obj_error error;       /* the last failure at the root (lock) */
 };
 
-/* "libnl 3.7.0, libvirt 9.0.0, libyaml 0.2.5, libssh 0.10.6" */
-void model_versions(char *buf, size_t len);
-
-int model_open(const struct model_opts *o, struct model **out, char *err);
-void model_free(struct model *m);
-/* Makes the kernel and dnsmasq match the loaded state, then removes what
- * is ours but not in it. Problems go to the objects' status. */
-void model_reconcile(struct model *m);
-
 /* Lookups; the caller holds m->lock. Objects still being created are not
  * found by the _visible variants. */
 struct cloud *model_cloud(const struct model *m, const char *name);
@@ -278,103 +269,16 @@ void vm_free(struct vm *v);
 /* Drops every tenant (a failed load, or the end). */
 void model_clear(struct model *m);
 
-/* Tenants: mkdir and rmdir of /<tenant>. */
-int tenant_create(struct model *m, const char *name, char *err);
-int tenant_delete(struct model *m, const char *name, char *err);
-/* chown of /<tenant>: with -o allow_other its owner manages everything
- * inside it. (uint32_t)-1 leaves uid or gid as it is. */
-int tenant_chown(struct model *m, const char *name, uint32_t uid,
-		 uint32_t gid, char *err);
-
-/* Subnets: "CIDR [name=NAME] [cloud=CLOUD] [dhcp=on|off]" written to
- * subnets/new; rmdir; a write to cloud. */
-int subnet_create(struct model *m, const char *tenant, const char *line,
-		  char *err);
-int subnet_delete(struct model *m, const char *tenant, const char *subnet,
-		  char *err);
-int subnet_set_cloud(struct model *m, const char *tenant, const char *subnet,
-		     const char *cloud, char *err);
 /* Clouds by index, for presence masks (64 at most). */
 #define CLOUDS_MAX 64
 size_t cloud_index(const struct model *m, const struct cloud *c);
 /* The clouds a subnet must be on: its home, and wherever one of its VMs
  * is placed. Caller holds the lock. */
 uint64_t subnet_presence(const struct model *m, const struct subnet *s);
-/* A subnet's part on cloud c, for the backend, given the clouds it is on
- * (remotes receives their VTEPs but c's). Caller holds the lock; the
- * strings point into the model. */
-void subnet_net(const struct model *m, const struct subnet *s,
-		const struct cloud *c, uint64_t present,
-		uint32_t remotes[CLOUDS_MAX], struct net_subnet *out);
-/* Removes a tenant's router namespace from a cloud no gateway of it
- * needs any more. */
-void tenant_tidy(struct model *m, const char *tenant, struct cloud *c);
-/* Brings the subnet onto every cloud of its presence (bridge, VXLAN, flood
- * entries to the others) and off the clouds that no longer need it. */
-int subnet_spread(struct model *m, const char *tenant, const char *subnet,
-		  char *err);
-/* Re-writes the subnet's reservations into its dnsmasq (SIGHUP); forget,
- * if not NULL, is the MAC of a VM that left: its lease goes too. */
-int subnet_dhcp_refresh(struct model *m, const char *tenant,
-			const char *subnet, const char *forget, char *err);
-/* A free address of the subnet for a VM: in the DHCP pool, not reserved
- * by another VM, not leased to another MAC. 0 if none is left. The
- * caller holds the lock. */
-uint32_t subnet_free_ip(const struct subnet *s, const char *mac);
-
-/* DHCP: mkdir/rmdir of dhcp/, writes to range and domain. */
-int dhcp_enable(struct model *m, const char *tenant, const char *subnet,
-		char *err);
-int dhcp_disable(struct model *m, const char *tenant, const char *subnet,
-		 char *err);
-int dhcp_set_range(struct model *m, const char *tenant, const char *subnet,
-		   const char *value, char *err);
-int dhcp_set_domain(struct model *m, const char *tenant, const char *subnet,
-		    const char *value, char *err);
 /* Defaults for a subnet whose DHCP is turned on. */
 void dhcp_defaults(const struct subnet *s, struct dhcp *d);
-/* The dnsmasq configuration of a subnet, with its VMs' reservations;
- * caller holds the lock, and frees it with dhcp_net_free. */
-int dhcp_net(const struct subnet *s, const struct dhcp *d,
-	     struct net_dhcp *out);
-void dhcp_net_free(struct net_dhcp *n);
 /* dnsmasq changes of one subnet never overlap. */
 void subnet_lock(struct model *m, uint32_t vni);
 void subnet_unlock(struct model *m, uint32_t vni);
-
-/* VMs: mkdir and rmdir of vms/<vm>; writes to its attributes. */
-int vm_create(struct model *m, const char *tenant, const char *name,
-	      char *err);
-int vm_delete(struct model *m, const char *tenant, const char *name,
-	      char *err);
-int vm_set(struct model *m, const char *tenant, const char *name,
-	   const char *attr, const char *value, char *err);
-/* Lifecycle events from libvirt (the event thread), of cloud's domains. */
-void vm_power_event(void *model, const char *cloud, const char *uuid,
-		    enum virt_power power);
-/* Migrations: a write of "CLOUD [mode=live|cold]" to the location of a VM
- * that has run; a subnet's VMs when it moves. Synchronous. */
-int vm_migrate(struct model *m, const char *tenant, const char *name,
-	       const char *cloud, const char *mode, char *err);
-/* At mount, for a VM whose migration was cut off: finishes or rolls back,
- * as the clouds say. */
-void mig_recover(struct model *m, struct vm *v);
-/* The migration file. Caller holds the lock. */
-int mig_show(const struct vm *v, struct strbuf *out);
-/* "running", "stopped", "migrating" or "error". */
-const char *vm_state_word(const struct vm *v);
-/* The domain of VM v configured as c (v's own conf or a new one), on
- * subnet s (NULL: no network); the strings point into v and c. */
-void vm_domain(const struct vm *v, const struct vm_conf *c,
-	       const struct subnet *s, struct virt_domain *out,
-	       char bridge[NET_IFNAMSIZ]);
-/* A DNS label for a maasfs name: lower case, '_' and '.' as '-', no '-'
- * at either end ("vm" if nothing is left). */
-void dns_label_of(const char *name, size_t n, char *buf, size_t len);
-
-/* Names: 1-32 of [A-Za-z0-9_.-], not starting with '.' or '-'. */
-int name_check(const char *name, const char *what, char *err);
-/* A DNS domain dnsmasq can serve. */
-int domain_check(const char *s, char *err);
 
 #endif

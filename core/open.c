@@ -19,6 +19,8 @@
 #include "janitor.h"
 #include "model.h"
 #include "state.h"
+#include "open.h"
+#include "vm.h"
 
 #define DEFAULT_STATEDIR "/var/lib/maasfs"
 #define DEFAULT_DNSMASQ "/usr/sbin/dnsmasq"

@@ -11,6 +11,7 @@
 #include "state.h"
 #include "tree.h"
 #include "yamlio.h"
+#include "vm.h"
 
 /* ---- reading ---- */
 
@@ -436,7 +437,7 @@ static int parse_tenant(const struct model *m, struct ydoc *d,
 	memset(t, 0, sizeof *t);
 	if (name_check(v, "tenant", why))
 		return bad(d, key, EINVAL, err, "%s", why);
-	if (tree_name_reserved(NODE_ROOT, v))
+	if (names_reserved(NAMES_ROOT, v))
 		return bad(d, key, EINVAL, err, "'%s' is a name maasfs uses "
 			   "at the root", v);
 	snprintf(t->name, sizeof t->name, "%s", v);

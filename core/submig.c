@@ -15,8 +15,12 @@
 #include <string.h>
 
 #include "../lib/log.h"
-#include "model.h"
+#include "submig.h"
 #include "state.h"
+#include "render.h"
+#include "tenant.h"
+#include "mig.h"
+#include "subnet.h"
 
 static void set_move(struct model *m, struct subnet *s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -239,7 +243,7 @@ int subnet_set_cloud(struct model *m, const char *tname, const char *name,
 		}
 		set_move(m, s, "moving to %s: VM %s (%zu of %zu)", to->name,
 			 names[i], i + 1, n);
-		r = vm_set(m, tname, names[i], "location", cloud, err);
+		r = vm_relocate(m, tname, names[i], cloud, "", err);
 		if (r) {
 			char why[ERRLEN];
 

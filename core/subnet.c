@@ -4,9 +4,11 @@
 #include <string.h>
 
 #include "../lib/log.h"
-#include "model.h"
+#include "subnet.h"
 #include "state.h"
-#include "tree.h"
+#include "names.h"
+#include "render.h"
+#include "tenant.h"
 
 struct subnet_req {
 	struct cidr cidr;
@@ -75,56 +77,6 @@ static int subnet_parse(const char *line, struct subnet_req *req, char *err)
 	if (!seen_name)
 		cidr_dirname(&req->cidr, req->name);
 	return 0;
-}
-
-size_t cloud_index(const struct model *m, const struct cloud *c)
-{
-	size_t i;
-
-	for (i = 0; i < m->nclouds; i++)
-		if (m->clouds[i] == c)
-			return i;
-	abort();   /* a cloud the model does not have */
-}
-
-uint64_t subnet_presence(const struct model *m, const struct subnet *s)
-{
-	uint64_t mask = 1ull << cloud_index(m, s->home);
-	const struct vm *v;
-	size_t i;
-
-	if (s->moving_to)
-		mask |= 1ull << cloud_index(m, s->moving_to);
-	objset_each(&s->tenant->vms, i, v) {
-		if (v->state == OBJ_DELETING || strcmp(v->conf.subnet, s->name))
-			continue;
-		mask |= 1ull << cloud_index(m, v->conf.location);
-		/* a migrating VM needs its network on both ends */
-		if (mig_running(v->mig.phase) && v->mig.to)
-			mask |= 1ull << cloud_index(m, v->mig.to);
-	}
-	return mask;
-}
-
-void subnet_net(const struct model *m, const struct subnet *s,
-		const struct cloud *c, uint64_t present,
-		uint32_t remotes[CLOUDS_MAX], struct net_subnet *out)
-{
-	size_t i;
-
-	memset(out, 0, sizeof *out);
-	out->tenant = s->tenant->name;
-	out->vni = s->vni;
-	out->gateway = cidr_gateway(&s->cidr);
-	out->prefix = s->cidr.prefix;
-	out->mtu = SUBNET_MTU;
-	out->home = c == s->home;
-	out->vtep = c->vtep_ip;
-	out->remotes = remotes;
-	for (i = 0; i < m->nclouds; i++)
-		if ((present & (1ull << i)) && m->clouds[i] != c &&
-		    m->clouds[i]->vtep_ip)
-			remotes[out->nremotes++] = m->clouds[i]->vtep_ip;
 }
 
 int subnet_spread(struct model *m, const char *tname, const char *sname,
@@ -253,27 +205,6 @@ static size_t subnet_users(const struct subnet *s, char *names, size_t len)
 	return n;
 }
 
-/* A tenant's namespace leaves a cloud (not its default one) where none of
- * its subnets lives any more. */
-void tenant_tidy(struct model *m, const char *tname, struct cloud *c)
-{
-	struct tenant *t;
-	struct subnet *s;
-	bool needed = c == model_default_cloud(m);
-	char err[ERRLEN];
-	size_t i;
-
-	pthread_mutex_lock(&m->lock);
-	t = tenant_find(m, tname);
-	if (t)
-		objset_each(&t->subnets, i, s)
-			needed |= s->home == c;
-	pthread_mutex_unlock(&m->lock);
-	if (t && !needed && c->host->ops->tenant_remove(c->host, tname, err))
-		log_warnx("tenant %s stays on cloud %s: %s", tname, c->name,
-			  err);
-}
-
 static int subnet_reserve(struct model *m, const char *tname,
 			  const struct subnet_req *req, struct subnet **out,
 			  char *err)
@@ -295,7 +226,7 @@ static int subnet_reserve(struct model *m, const char *tname,
 			     : model_default_cloud(m);
 	if (!home)
 		return err_set(err, ENOENT, "no cloud %s", req->cloud);
-	if (tree_name_reserved(NODE_SUBNETS, req->name))
+	if (names_reserved(NAMES_SUBNETS, req->name))
 		return err_set(err, EEXIST, "'%s' is a name maasfs uses in "
 			       "subnets/", req->name);
 	if (subnet_find(t, req->name))

@@ -3,9 +3,9 @@
 #include <string.h>
 
 #include "../lib/log.h"
-#include "model.h"
+#include "tenant.h"
 #include "state.h"
-#include "tree.h"
+#include "names.h"
 
 /* A tenant lives on the default cloud from mkdir on (its router namespace
  * maas-<tenant>), and on any other cloud that holds a part of it. */
@@ -19,7 +19,7 @@ int tenant_create(struct model *m, const char *name, char *err)
 	r = name_check(name, "tenant", err);
 	if (r)
 		return r;
-	if (tree_name_reserved(NODE_ROOT, name))
+	if (names_reserved(NAMES_ROOT, name))
 		return err_set(err, EEXIST, "'%s' is a name maasfs uses at "
 			       "the top of the tree", name);
 	pthread_mutex_lock(&m->lock);
@@ -150,4 +150,25 @@ int tenant_chown(struct model *m, const char *name, uint32_t uid,
 	if (r == 0)
 		log_info("tenant %s now belongs to %u:%u", name, t->uid, t->gid);
 	return r;
+}
+
+/* A tenant's namespace leaves a cloud (not its default one) where none of
+ * its subnets lives any more. */
+void tenant_tidy(struct model *m, const char *tname, struct cloud *c)
+{
+	struct tenant *t;
+	struct subnet *s;
+	bool needed = c == model_default_cloud(m);
+	char err[ERRLEN];
+	size_t i;
+
+	pthread_mutex_lock(&m->lock);
+	t = tenant_find(m, tname);
+	if (t)
+		objset_each(&t->subnets, i, s)
+			needed |= s->home == c;
+	pthread_mutex_unlock(&m->lock);
+	if (t && !needed && c->host->ops->tenant_remove(c->host, tname, err))
+		log_warnx("tenant %s stays on cloud %s: %s", tname, c->name,
+			  err);
 }

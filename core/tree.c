@@ -7,6 +7,12 @@
 #include "../lib/log.h"
 #include "events.h"
 #include "spec.h"
+#include "vm.h"
+#include "tenant.h"
+#include "subnet.h"
+#include "dhcp.h"
+#include "mig.h"
+#include "submig.h"
 
 /* The objects a node names, looked up under the lock. */
 struct objref {
@@ -498,6 +504,21 @@ static int store_vm(struct model *m, const struct node *n, const char *value,
 	return vm_set(m, n->tenant, n->vm, n->attr->name, value, err);
 }
 
+/* "CLOUD [mode=live|cold]" */
+static int store_vm_location(struct model *m, const struct node *n,
+			     const char *value, char *err)
+{
+	char cloud[NAME_MAXLEN + 2] = "", mode[16] = "", extra;
+	int k = sscanf(value, "%33s mode=%15s %c", cloud, mode, &extra);
+
+	if (k < 1 || k > 2 || strlen(cloud) > NAME_MAXLEN ||
+	    (k == 1 && strchr(value, ' ')) ||
+	    (k == 2 && strcmp(mode, "live") && strcmp(mode, "cold")))
+		return err_set(err, EINVAL, "location takes \"CLOUD "
+			       "[mode=live|cold]\", not '%.60s'", value);
+	return vm_relocate(m, n->tenant, n->vm, cloud, mode, err);
+}
+
 /* ---- the tree ---- */
 
 static const struct attr cloud_attrs[] = {
@@ -558,7 +579,7 @@ static const struct attr vm_attrs[] = {
 	{ "mac", 0444, show_vm_mac, NULL, false },
 	{ "ip", 0444, show_vm_ip, NULL, false },
 	{ "state", 0644, show_vm_state, store_vm, true },
-	{ "location", 0644, show_vm_location, store_vm, true },
+	{ "location", 0644, show_vm_location, store_vm_location, true },
 	{ "migration", 0444, show_vm_migration, NULL, true },
 	{ "console", 0444, show_vm_console, NULL, OUTSIDE },
 	{ "xml", 0444, show_vm_xml, NULL, true },

@@ -9,8 +9,12 @@
 #include <sys/random.h>
 
 #include "../lib/log.h"
-#include "model.h"
+#include "vm.h"
 #include "state.h"
+#include "render.h"
+#include "subnet.h"
+#include "dhcp.h"
+#include "mig.h"
 
 const char *vm_state_word(const struct vm *v)
 {
@@ -26,25 +30,6 @@ const char *vm_state_word(const struct vm *v)
 	default:
 		return "error";
 	}
-}
-
-void vm_domain(const struct vm *v, const struct vm_conf *c,
-	       const struct subnet *s, struct virt_domain *out,
-	       char bridge[NET_IFNAMSIZ])
-{
-	memset(out, 0, sizeof *out);
-	bridge[0] = '\0';
-	if (s)
-		net_bridge_name(s->vni, bridge);
-	out->uuid = v->uuid;
-	out->tenant = v->tenant->name;
-	out->vm = v->name;
-	out->vcpus = c->vcpus;
-	out->memory_mib = c->memory;
-	out->image = c->image;
-	out->bridge = bridge;
-	out->mac = v->mac;
-	out->mtu = SUBNET_MTU;
 }
 
 static int random_fill(void *buf, size_t n)
@@ -401,7 +386,7 @@ static int vm_edit(struct model *m, const struct vm *v, struct vm_conf *c,
 			return err_set(err, ENOENT, "no cloud %s", value);
 		if (to == v->conf.location)
 			return 0;
-		/* Only a VM that has never run comes here (vm_locate). */
+		/* Only a VM that has never run comes here (vm_relocate). */
 		if (v->disk_made || v->power != VIRT_POWER_STOPPED)
 			return err_set(err, EBUSY, "VM %s has run: it "
 				       "migrates", v->name);
@@ -659,44 +644,11 @@ static int vm_power_op(struct model *m, const char *tname, const char *name,
 	return r;
 }
 
-/* "CLOUD [mode=live|cold]": a VM that has run migrates; one that never
- * did is simply defined there instead (its disk is made at its first
- * start, wherever that is). */
-static int vm_locate(struct model *m, const char *tname, const char *name,
-		     const char *value, char *err)
-{
-	char cloud[NAME_MAXLEN + 2] = "", mode[16] = "", extra;
-	struct vm *v;
-	bool moves;
-	int r, n;
-
-	n = sscanf(value, "%33s mode=%15s %c", cloud, mode, &extra);
-	if (n < 1 || n > 2 || strlen(cloud) > NAME_MAXLEN ||
-	    (n == 1 && strchr(value, ' ')) ||
-	    (n == 2 && strcmp(mode, "live") && strcmp(mode, "cold")))
-		return err_set(err, EINVAL, "location takes \"CLOUD "
-			       "[mode=live|cold]\", not '%.60s'", value);
-	r = name_check(cloud, "cloud", err);
-	if (r)
-		return r;
-	pthread_mutex_lock(&m->lock);
-	r = vm_get(m, tname, name, &v, err);
-	moves = r == 0 && (v->disk_made || v->power != VIRT_POWER_STOPPED);
-	pthread_mutex_unlock(&m->lock);
-	if (r)
-		return r;
-	if (moves)
-		return vm_migrate(m, tname, name, cloud, mode, err);
-	return vm_configure(m, tname, name, "location", cloud, err);
-}
-
 int vm_set(struct model *m, const char *tname, const char *name,
 	   const char *attr, const char *value, char *err)
 {
 	if (!strcmp(attr, "state"))
 		return vm_power_op(m, tname, name, value, err);
-	if (!strcmp(attr, "location"))
-		return vm_locate(m, tname, name, value, err);
 	return vm_configure(m, tname, name, attr, value, err);
 }
 

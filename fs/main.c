@@ -18,6 +18,8 @@
 #include "../backend/agent/agent.h"
 #include "../core/model.h"
 #include "../lib/log.h"
+#include "../core/reconcile.h"
+#include "../core/open.h"
 
 #ifndef MAASFS_VERSION
 #define MAASFS_VERSION "0.0.0"

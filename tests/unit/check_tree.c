@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../core/names.h"
 #include "../../core/spec.h"
 #include "../../core/tree.h"
 #include "fakenet.h"
@@ -95,6 +96,45 @@ START_TEST(test_steps)
 	ck_assert(tree_name_reserved(NODE_ROOT, "clouds"));
 	ck_assert(tree_name_reserved(NODE_SUBNETS, "new"));
 	ck_assert(!tree_name_reserved(NODE_ROOT, "tenantA"));
+}
+END_TEST
+
+/* What readdir lists of a directory with no objects yet is exactly what
+ * names.c keeps there: the verbs below the tree refuse those names. */
+static void fill_reserved(void *ctx, const char *name, bool dir)
+{
+	const enum names_dir *d = ctx;
+
+	(void)dir;
+	ck_assert_msg(names_reserved(*d, name), "%s is not reserved", name);
+}
+
+static void check_reserved(const char *path, enum names_dir d,
+			   const char *const *all)
+{
+	struct node n;
+	char buf[256];
+
+	ck_assert_int_eq(walk(path, &n, buf), 0);
+	ck_assert_int_eq(tree_readdir(m, &n, fill_reserved, &d), 0);
+	for (; *all; all++) {
+		ck_assert_msg(names_reserved(d, *all), "%s", *all);
+		ck_assert_msg(tree_name_reserved(n.kind, *all), "%s", *all);
+	}
+}
+
+START_TEST(test_reserved_names)
+{
+	static const char *const root[] = { "spec.yaml", "events",
+		"topology.dot", "status", "clouds", NULL };
+	static const char *const subnets[] = { "new", NULL };
+	static const char *const vms[] = { NULL };
+
+	check_reserved("/", NAMES_ROOT, root);
+	ck_assert_int_eq(dirop("/t", tree_mkdir), 0);
+	check_reserved("/t/subnets", NAMES_SUBNETS, subnets);
+	check_reserved("/t/vms", NAMES_VMS, vms);
+	ck_assert(!names_reserved(NAMES_ROOT, "t"));
 }
 END_TEST
 
@@ -325,6 +365,7 @@ Suite *unit_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_steps);
 	tcase_add_test(tc, test_files);
+	tcase_add_test(tc, test_reserved_names);
 	tcase_add_test(tc, test_whole_values);
 	tcase_add_test(tc, test_dir_errnos);
 	tcase_add_test(tc, test_readdir);

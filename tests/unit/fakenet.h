@@ -8,6 +8,14 @@
 #include <stdint.h>
 
 #include "../../core/model.h"
+#include "../../core/dhcp.h"
+#include "../../core/mig.h"
+#include "../../core/open.h"
+#include "../../core/reconcile.h"
+#include "../../core/submig.h"
+#include "../../core/subnet.h"
+#include "../../core/tenant.h"
+#include "../../core/vm.h"
 
 enum fake_op {
 	FAKE_TENANT_ENSURE,

@@ -1,0 +1,18 @@
+/* Subnets (a verb): made, removed, spread over the clouds their VMs are on */
+#ifndef MAAS_SUBNET_H
+#define MAAS_SUBNET_H
+
+#include "model.h"
+
+/* Subnets: "CIDR [name=NAME] [cloud=CLOUD] [dhcp=on|off]" written to
+ * subnets/new; rmdir (a write to cloud: submig.h). */
+int subnet_create(struct model *m, const char *tenant, const char *line,
+		  char *err);
+int subnet_delete(struct model *m, const char *tenant, const char *subnet,
+		  char *err);
+/* Brings the subnet onto every cloud of its presence (bridge, VXLAN, flood
+ * entries to the others) and off the clouds that no longer need it. */
+int subnet_spread(struct model *m, const char *tenant, const char *subnet,
+		  char *err);
+
+#endif

@@ -1,0 +1,19 @@
+/* Tenants (a verb): mkdir, rmdir and chown of /<tenant> */
+#ifndef MAAS_TENANT_H
+#define MAAS_TENANT_H
+
+#include "model.h"
+
+/* Tenants: mkdir and rmdir of /<tenant>. */
+int tenant_create(struct model *m, const char *name, char *err);
+int tenant_delete(struct model *m, const char *name, char *err);
+/* chown of /<tenant>: with -o allow_other its owner manages everything
+ * inside it. (uint32_t)-1 leaves uid or gid as it is. */
+int tenant_chown(struct model *m, const char *name, uint32_t uid,
+		 uint32_t gid, char *err);
+
+/* Removes a tenant's router namespace from a cloud no gateway of it
+ * needs any more. */
+void tenant_tidy(struct model *m, const char *tenant, struct cloud *c);
+
+#endif
