@@ -9,9 +9,13 @@
 
 #include "../lib/log.h"
 #include "state.h"
-#include "tree.h"
+#include "ops.h"
 #include "yamlio.h"
 #include "vm.h"
+#include "dhcp.h"
+#include "submig.h"
+#include "subnet.h"
+#include "mig.h"
 
 /* ---- reading ---- */
 
@@ -515,12 +519,20 @@ static int parse(const struct model *m, struct ydoc *d, const char *only,
 }
 
 /* ---- applying it: one object at a time, the next step it needs decided
- * under the lock from what the model is now, then done without it through
- * the tree, exactly as the matching file operation ---- */
+ * under the lock from what the model is now, then done without it as a
+ * typed call of the verb a user's file operation reaches, ended as that
+ * operation is (ops.h: its event, a failure in the nearest status) ---- */
+
+struct step;
+typedef int (*step_fn)(struct model *m, const struct node *n,
+		       const char *value, char *err);
 
 struct step {
 	const char *op;             /* "mkdir", "rmdir", "write" */
-	char path[256];
+	step_fn call;
+	struct node node;           /* what it is done to; names below */
+	char tenant[NAME_MAXLEN + 1], subnet[NAME_MAXLEN + 1];
+	char vm[NAME_MAXLEN + 1];
 	char value[160];
 };
 
@@ -534,26 +546,90 @@ struct run {
 typedef bool (*next_fn)(const struct model *m, const struct run *x,
 			const void *a, const void *b, struct step *s);
 
-static bool set_step(struct step *s, const char *op, const char *value,
-		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static bool set_step(struct step *s, const char *op, const char *value,
-		     const char *fmt, ...)
-{
-	va_list ap;
+/* The node of a step: kind, tenant, then a subnet or a VM, and a file. */
+struct where {
+	enum node_kind kind;
+	const char *tenant, *subnet, *vm, *file;
+};
 
+static bool set_step(struct step *s, const char *op, step_fn call,
+		     const char *value, struct where w)
+{
+	memset(s, 0, sizeof *s);
 	s->op = op;
-	va_start(ap, fmt);
-	vsnprintf(s->path, sizeof s->path, fmt, ap);
-	va_end(ap);
+	s->call = call;
+	snprintf(s->tenant, sizeof s->tenant, "%s", w.tenant);
+	snprintf(s->subnet, sizeof s->subnet, "%s", w.subnet ? w.subnet : "");
+	snprintf(s->vm, sizeof s->vm, "%s", w.vm ? w.vm : "");
 	snprintf(s->value, sizeof s->value, "%s", value ? value : "");
+	s->node.kind = w.kind;
+	s->node.tenant = s->tenant;
+	s->node.subnet = w.subnet ? s->subnet : NULL;
+	s->node.vm = w.vm ? s->vm : NULL;
+	s->node.file = w.file;
 	return true;
 }
+
+static int do_mkdir(struct model *m, const struct node *n, const char *v,
+		    char *err)
+{
+	(void)v;
+	return op_mkdir(m, n, err);
+}
+
+static int do_rmdir(struct model *m, const struct node *n, const char *v,
+		    char *err)
+{
+	(void)v;
+	return op_rmdir(m, n, err);
+}
+
+static int do_subnet_new(struct model *m, const struct node *n,
+			 const char *v, char *err)
+{
+	return subnet_create(m, n->tenant, v, err);
+}
+
+static int do_subnet_cloud(struct model *m, const struct node *n,
+			   const char *v, char *err)
+{
+	return subnet_set_cloud(m, n->tenant, n->subnet, v, err);
+}
+
+static int do_dhcp_range(struct model *m, const struct node *n,
+			 const char *v, char *err)
+{
+	return dhcp_set_range(m, n->tenant, n->subnet, v, err);
+}
+
+static int do_dhcp_domain(struct model *m, const struct node *n,
+			  const char *v, char *err)
+{
+	return dhcp_set_domain(m, n->tenant, n->subnet, v, err);
+}
+
+static int do_vm_set(struct model *m, const struct node *n, const char *v,
+		     char *err)
+{
+	return vm_set(m, n->tenant, n->vm, n->file, v, err);
+}
+
+static int do_vm_location(struct model *m, const struct node *n,
+			  const char *v, char *err)
+{
+	return vm_relocate(m, n->tenant, n->vm, v, "", err);
+}
+
+#define TENANT(t) ((struct where){ NODE_TENANT, (t), NULL, NULL, NULL })
+#define SUBNET(t, s, f) ((struct where){ NODE_SUBNET, (t), (s), NULL, (f) })
+#define DHCP(t, s, f) ((struct where){ NODE_DHCP, (t), (s), NULL, (f) })
+#define VM(t, v, f) ((struct where){ NODE_VM, (t), NULL, (v), (f) })
 
 /* Runs the steps object a (and b) needs until it needs none. */
 static int converge(struct run *x, next_fn next, const void *a, const void *b)
 {
 	struct step s;
-	char why[ERRLEN];
+	char why[ERRLEN], path[512];
 	bool need;
 	int i, r;
 
@@ -563,22 +639,24 @@ static int converge(struct run *x, next_fn next, const void *a, const void *b)
 		pthread_mutex_unlock(&x->m->lock);
 		if (!need)
 			return 0;
+		node_path(&s.node, path, sizeof path);
 		/* Ctrl-C, unmount or SIGTERM: the steps done stay done */
 		if (x->m->interrupted && x->m->interrupted())
 			return err_set(x->err, EINTR, "interrupted before %s "
 				       "%s, after %d change(s), which stay "
-				       "done", s.op, s.path, x->changes);
+				       "done", s.op, path, x->changes);
 		why[0] = '\0';
-		r = tree_op(x->m, s.path, s.op, s.value[0] ? s.value : NULL,
-			    why);
+		r = s.call(x->m, &s.node, s.value, why);
+		op_done(x->m, &s.node, s.op, s.value[0] ? s.value : NULL,
+			strlen(s.value), r, why);
 		if (r < 0)
 			return err_set(x->err, -r, "%s %s%s%s: %s", s.op,
-				       s.path, s.value[0] ? " " : "", s.value,
+				       path, s.value[0] ? " " : "", s.value,
 				       why[0] ? why : strerror(-r));
 		x->changes++;
 	}
 	return err_set(x->err, EIO, "%s does not reach the state the "
-		       "document asks for", s.path);
+		       "document asks for", path);
 }
 
 static const struct sp_tenant *sp_tenant(const struct spec *sp,
@@ -620,7 +698,7 @@ static bool next_tenant(const struct model *m, const struct run *x,
 	(void)x;
 	(void)b;
 	if (!tenant_find_visible(m, t->name))
-		return set_step(s, "mkdir", NULL, "/%s", t->name);
+		return set_step(s, "mkdir", do_mkdir, NULL, TENANT(t->name));
 	return false;
 }
 
@@ -643,25 +721,26 @@ static bool next_subnet(const struct model *m, const struct run *x,
 			 n->name, n->cloud[0] ? n->cloud
 					      : model_default_cloud(m)->name,
 			 n->dhcp != 0 ? "on" : "off");
-		return set_step(s, "write", line, "/%s/subnets/new", t->name);
+		return set_step(s, "write", do_subnet_new, line,
+				(struct where){ NODE_SUBNETS, t->name, NULL,
+						NULL, "new" });
 	}
 	if (n->dhcp == 0 && cur->dhcp.on)
-		return set_step(s, "rmdir", NULL, "/%s/subnets/%s/dhcp",
-				t->name, n->name);
+		return set_step(s, "rmdir", do_rmdir, NULL,
+				DHCP(t->name, n->name, NULL));
 	if (n->dhcp == 1 && !cur->dhcp.on)
-		return set_step(s, "mkdir", NULL, "/%s/subnets/%s/dhcp",
-				t->name, n->name);
+		return set_step(s, "mkdir", do_mkdir, NULL,
+				DHCP(t->name, n->name, NULL));
 	if (cur->dhcp.on && n->has_range &&
 	    (cur->dhcp.first != n->first || cur->dhcp.last != n->last)) {
 		ip_format_range(n->first, n->last, line);
-		return set_step(s, "write", line, "/%s/subnets/%s/dhcp/range",
-				t->name, n->name);
+		return set_step(s, "write", do_dhcp_range, line,
+				DHCP(t->name, n->name, "range"));
 	}
 	if (cur->dhcp.on && n->has_domain && strcmp(cur->dhcp.domain,
 						    n->domain))
-		return set_step(s, "write", n->domain,
-				"/%s/subnets/%s/dhcp/domain", t->name,
-				n->name);
+		return set_step(s, "write", do_dhcp_domain, n->domain,
+				DHCP(t->name, n->name, "domain"));
 	return false;
 }
 
@@ -676,8 +755,8 @@ static bool next_move(const struct model *m, const struct run *x,
 
 	(void)x;
 	if (cur && n->cloud[0] && strcmp(cur->home->name, n->cloud))
-		return set_step(s, "write", n->cloud, "/%s/subnets/%s/cloud",
-				t->name, n->name);
+		return set_step(s, "write", do_subnet_cloud, n->cloud,
+				SUBNET(t->name, n->name, "cloud"));
 	return false;
 }
 
@@ -699,10 +778,9 @@ static bool next_vm_gone(const struct model *m, const struct run *x,
 	if (!v)
 		return false;
 	if (v->power != VIRT_POWER_STOPPED)
-		return set_step(s, "write", "stop", "/%s/vms/%s/state",
-				(const char *)a, (const char *)b);
-	return set_step(s, "rmdir", NULL, "/%s/vms/%s", (const char *)a,
-			(const char *)b);
+		return set_step(s, "write", do_vm_set, "stop",
+				VM(a, b, "state"));
+	return set_step(s, "rmdir", do_rmdir, NULL, VM(a, b, NULL));
 }
 
 static bool next_vm_stop(const struct model *m, const struct run *x,
@@ -714,8 +792,8 @@ static bool next_vm_stop(const struct model *m, const struct run *x,
 
 	(void)x;
 	if (v && n->running == 0 && v->power != VIRT_POWER_STOPPED)
-		return set_step(s, "write", "stop", "/%s/vms/%s/state",
-				t->name, n->name);
+		return set_step(s, "write", do_vm_set, "stop",
+				VM(t->name, n->name, "state"));
 	return false;
 }
 
@@ -729,10 +807,10 @@ static bool next_vm(const struct model *m, const struct run *x,
 
 	(void)x;
 	if (!v)
-		return set_step(s, "mkdir", NULL, "/%s/vms/%s", t->name,
-				n->name);
+		return set_step(s, "mkdir", do_mkdir, NULL,
+				VM(t->name, n->name, NULL));
 #define VM_STEP(attr, value) \
-	set_step(s, "write", value, "/%s/vms/%s/" attr, t->name, n->name)
+	set_step(s, "write", do_vm_set, value, VM(t->name, n->name, attr))
 	if (n->subnet[0] && strcmp(n->subnet, v->conf.subnet))
 		return VM_STEP("subnet", n->subnet);
 	if (n->vcpus && n->vcpus != v->conf.vcpus) {
@@ -750,7 +828,8 @@ static bool next_vm(const struct model *m, const struct run *x,
 	if (n->image[0] && strcmp(n->image, v->conf.image))
 		return VM_STEP("image", n->image);
 	if (n->location[0] && strcmp(n->location, v->conf.location->name))
-		return VM_STEP("location", n->location);
+		return set_step(s, "write", do_vm_location, n->location,
+				VM(t->name, n->name, "location"));
 #undef VM_STEP
 	return false;
 }
@@ -764,8 +843,8 @@ static bool next_vm_start(const struct model *m, const struct run *x,
 
 	(void)x;
 	if (v && n->running == 1 && v->power != VIRT_POWER_RUNNING)
-		return set_step(s, "write", "start", "/%s/vms/%s/state",
-				t->name, n->name);
+		return set_step(s, "write", do_vm_set, "start",
+				VM(t->name, n->name, "state"));
 	return false;
 }
 
@@ -779,10 +858,10 @@ static bool next_gone(const struct model *m, const struct run *x,
 	if (!ten)
 		return false;
 	if (!b)
-		return set_step(s, "rmdir", NULL, "/%s", (const char *)a);
+		return set_step(s, "rmdir", do_rmdir, NULL, TENANT(a));
 	if (subnet_find_visible(ten, b))
-		return set_step(s, "rmdir", NULL, "/%s/subnets/%s",
-				(const char *)a, (const char *)b);
+		return set_step(s, "rmdir", do_rmdir, NULL,
+				SUBNET(a, b, NULL));
 	return false;
 }
 

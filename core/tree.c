@@ -13,31 +13,7 @@
 #include "dhcp.h"
 #include "mig.h"
 #include "submig.h"
-
-/* The objects a node names, looked up under the lock. */
-struct objref {
-	struct cloud *cloud;
-	struct tenant *tenant;
-	struct subnet *subnet;
-	struct vm *vm;
-};
-
-struct attr {
-	const char *name;
-	unsigned mode;   /* 0444 read, 0644 read-write, 0200 write-only */
-	/* Called with m->lock held; never blocks (DESIGN §4 "Reads"). */
-	int (*show)(const struct model *m, const struct objref *o,
-		    struct strbuf *out);
-	/* Called without the lock: does the whole operation. */
-	int (*store)(struct model *m, const struct node *n, const char *value,
-		     char *err);
-	/* false: the value changes only by an operation on its tenant;
-	 * true: also with none (a VM's state, a migration's progress, a
-	 * cloud's status); OUTSIDE: another program writes it (dnsmasq its
-	 * leases, a guest its console) and nothing tells maasfs when. */
-	int changes;
-};
-#define OUTSIDE 2
+#include "ops.h"
 
 struct group {
 	const char *name;
@@ -635,6 +611,7 @@ int tree_step(const struct node *parent, const char *name,
 	for (a = d->attrs; a->name; a++)
 		if (!strcmp(a->name, name)) {
 			child->attr = a;
+			child->file = a->name;
 			return 0;
 		}
 	for (g = d->groups; g->name; g++)
@@ -716,65 +693,6 @@ bool tree_name_reserved(enum node_kind kind, const char *name)
 	return false;
 }
 
-void tree_path(const struct node *n, char *buf, size_t len)
-{
-	struct strbuf sb = STRBUF_INIT;
-	enum node_kind k = n->kind;
-
-	if (k == NODE_CLOUDS || k == NODE_CLOUD)
-		sb_puts(&sb, "/clouds");
-	if (k == NODE_CLOUD)
-		sb_printf(&sb, "/%s", n->cloud);
-	if (k >= NODE_TENANT)
-		sb_printf(&sb, "/%s", n->tenant);
-	if (k == NODE_SUBNETS || k == NODE_SUBNET || k == NODE_DHCP)
-		sb_puts(&sb, "/subnets");
-	if (k == NODE_SUBNET || k == NODE_DHCP)
-		sb_printf(&sb, "/%s", n->subnet);
-	if (k == NODE_DHCP)
-		sb_puts(&sb, "/dhcp");
-	if (k == NODE_VMS || k == NODE_VM)
-		sb_puts(&sb, "/vms");
-	if (k == NODE_VM)
-		sb_printf(&sb, "/%s", n->vm);
-	if (n->attr)
-		sb_printf(&sb, "/%s", n->attr->name);
-	snprintf(buf, len, "%s", sb.len ? sb_str(&sb) : "/");
-	sb_free(&sb);
-}
-
-/* Looks up the objects of a node; the caller holds m->lock. */
-static int resolve(const struct model *m, const struct node *n,
-		   struct objref *o)
-{
-	memset(o, 0, sizeof *o);
-	switch (n->kind) {
-	case NODE_ROOT:
-	case NODE_CLOUDS:
-		return 0;
-	case NODE_CLOUD:
-		o->cloud = model_cloud(m, n->cloud);
-		return o->cloud ? 0 : -ENOENT;
-	default:
-		break;
-	}
-	o->tenant = tenant_find_visible(m, n->tenant);
-	if (!o->tenant)
-		return -ENOENT;
-	if (n->kind == NODE_VM) {
-		o->vm = vm_find_visible(o->tenant, n->vm);
-		return o->vm ? 0 : -ENOENT;
-	}
-	if (n->kind != NODE_SUBNET && n->kind != NODE_DHCP)
-		return 0;
-	o->subnet = subnet_find_visible(o->tenant, n->subnet);
-	if (!o->subnet)
-		return -ENOENT;
-	if (n->kind == NODE_DHCP && !o->subnet->dhcp.on)
-		return -ENOENT;
-	return 0;
-}
-
 static time_t node_mtime(const struct model *m, const struct objref *o)
 {
 	if (o->vm)
@@ -784,55 +702,6 @@ static time_t node_mtime(const struct model *m, const struct objref *o)
 	if (o->tenant)
 		return o->tenant->mtime;
 	return m->started;
-}
-
-/* Records a failed operation in the nearest status file, and the log. */
-static void record_error(struct model *m, const struct node *n,
-			 const char *verb, int code, const char *msg)
-{
-	struct obj_error *e = NULL;
-	struct objref o;
-	char path[512], op[48];
-
-	tree_path(n, path, sizeof path);
-	log_warnx("%s %s: %s: %s", verb, path, errno_name(code), msg);
-	snprintf(op, sizeof op, "%s %s", verb,
-		 n->attr ? n->attr->name : strrchr(path, '/') + 1);
-	pthread_mutex_lock(&m->lock);
-	resolve(m, n, &o);
-	if (!o.tenant && n->tenant)
-		o.tenant = tenant_find_visible(m, n->tenant);
-	if (!o.subnet && o.tenant && n->subnet)
-		o.subnet = subnet_find_visible(o.tenant, n->subnet);
-	if (!o.vm && o.tenant && n->vm)
-		o.vm = vm_find_visible(o.tenant, n->vm);
-	if (o.vm)
-		e = &o.vm->error;
-	else if (n->kind == NODE_DHCP && o.subnet && o.subnet->dhcp.on)
-		e = &o.subnet->dhcp.error;
-	else if (o.subnet)
-		e = &o.subnet->error;
-	else if (o.tenant)
-		e = &o.tenant->error;
-	else if (!n->tenant)
-		e = &m->error;
-	if (e)
-		obj_error_set(e, op, code, msg);
-	pthread_mutex_unlock(&m->lock);
-}
-
-/* The end of every operation: a failure goes to the nearest status, and
- * an event tells either way. */
-static int done(struct model *m, const struct node *n, const char *verb,
-		const char *value, size_t len, int r, const char *err)
-{
-	char path[512];
-
-	tree_path(n, path, sizeof path);
-	if (r < 0)
-		record_error(m, n, verb, -r, err[0] ? err : strerror(-r));
-	events_op(m->events, path, verb, value, len, r, err);
-	return r;
 }
 
 enum tree_file tree_file_kind(const struct node *n)
@@ -860,7 +729,7 @@ int tree_stat(struct model *m, const struct node *n, struct tree_stat *st)
 
 	memset(st, 0, sizeof *st);
 	pthread_mutex_lock(&m->lock);
-	r = resolve(m, n, &o);
+	r = node_resolve(m, n, &o);
 	if (r == 0) {
 		st->mtime = node_mtime(m, &o);
 		if (o.tenant) {
@@ -904,7 +773,7 @@ int tree_open(struct model *m, const struct node *n, bool rd, bool wr)
 	int r;
 
 	pthread_mutex_lock(&m->lock);
-	r = resolve(m, n, &o);
+	r = node_resolve(m, n, &o);
 	if (r == 0 && wr && n->attr)
 		busy = busy_for_writers(n, &o);
 	pthread_mutex_unlock(&m->lock);
@@ -927,7 +796,7 @@ int tree_read(struct model *m, const struct node *n, struct strbuf *out)
 	if (!n->attr->show)
 		return -EACCES;
 	pthread_mutex_lock(&m->lock);
-	r = resolve(m, n, &o);
+	r = node_resolve(m, n, &o);
 	if (r == 0)
 		r = n->attr->show(m, &o, out);
 	pthread_mutex_unlock(&m->lock);
@@ -970,7 +839,7 @@ static int do_write(struct model *m, const struct node *n, const char *buf,
 		char path[512];
 
 		r = spec_apply(m, n->tenant, buf, len, err);
-		tree_path(n, path, sizeof path);
+		node_path(n, path, sizeof path);
 		if (r > 0)
 			events_emit(m->events, path, "applied: %d changes", r);
 		return r < 0 ? r : 0;
@@ -992,7 +861,7 @@ int tree_write(struct model *m, const struct node *n, const char *buf,
 
 	/* a document is not an event's one value; its steps were events */
 	if (!spec || r < 0)
-		done(m, n, "write", spec ? NULL : buf, len, r, err);
+		op_done(m, n, "write", spec ? NULL : buf, len, r, err);
 	return r < 0 ? r : (int)len;
 }
 
@@ -1005,98 +874,18 @@ int tree_truncate(struct model *m, const struct node *n, size_t size)
 	return r;
 }
 
-static int do_mkdir(struct model *m, const struct node *n, char *err)
-{
-	int r;
-
-	if (n->attr)
-		return -EEXIST;
-	switch (n->kind) {
-	case NODE_TENANT:
-		r = tenant_create(m, n->tenant, err);
-		break;
-	case NODE_DHCP:
-		r = dhcp_enable(m, n->tenant, n->subnet, err);
-		break;
-	case NODE_SUBNET:
-		r = err_set(err, EPERM, "subnets are made by writing \"CIDR "
-			    "[name=NAME]\" to subnets/new");
-		break;
-	case NODE_VM:
-		r = vm_create(m, n->tenant, n->vm, err);
-		break;
-	case NODE_CLOUD:
-		r = err_set(err, EPERM, "clouds come from the configuration "
-			    "file");
-		break;
-	default:
-		r = -EEXIST;   /* default directories always exist */
-		break;
-	}
-	return r;
-}
-
 int tree_mkdir(struct model *m, const struct node *n)
 {
 	char err[ERRLEN] = "";
 
-	return done(m, n, "mkdir", NULL, 0, do_mkdir(m, n, err), err);
-}
-
-static int do_rmdir(struct model *m, const struct node *n, char *err)
-{
-	int r;
-
-	if (n->attr)
-		return -ENOTDIR;
-	switch (n->kind) {
-	case NODE_TENANT:
-		r = tenant_delete(m, n->tenant, err);
-		break;
-	case NODE_SUBNET:
-		r = subnet_delete(m, n->tenant, n->subnet, err);
-		break;
-	case NODE_DHCP:
-		r = dhcp_disable(m, n->tenant, n->subnet, err);
-		break;
-	case NODE_VM:
-		r = vm_delete(m, n->tenant, n->vm, err);
-		break;
-	case NODE_ROOT:
-		r = -EBUSY;
-		break;
-	default:
-		r = err_set(err, EPERM, "default directories cannot be "
-			    "removed");
-		break;
-	}
-	return r;
+	return op_done(m, n, "mkdir", NULL, 0, op_mkdir(m, n, err), err);
 }
 
 int tree_rmdir(struct model *m, const struct node *n)
 {
 	char err[ERRLEN] = "";
 
-	return done(m, n, "rmdir", NULL, 0, do_rmdir(m, n, err), err);
-}
-
-int tree_op(struct model *m, const char *path, const char *op,
-	    const char *value, char *err)
-{
-	char buf[512];
-	struct node n;
-	int r = tree_walk(path, buf, sizeof buf, &n);
-
-	if (r)
-		return err_set(err, -r, "%s: %s", path, strerror(-r));
-	if (!strcmp(op, "mkdir"))
-		return done(m, &n, op, NULL, 0, do_mkdir(m, &n, err), err);
-	if (!strcmp(op, "rmdir"))
-		return done(m, &n, op, NULL, 0, do_rmdir(m, &n, err), err);
-	if (!strcmp(op, "write") && value)
-		return done(m, &n, op, value, strlen(value),
-			    do_write(m, &n, value, strlen(value), err), err);
-	return err_set(err, EINVAL, "no operation %s", op);
+	return op_done(m, n, "rmdir", NULL, 0, op_rmdir(m, n, err), err);
 }
 
 int tree_unlink(struct model *m, const struct node *n)
@@ -1108,7 +897,7 @@ int tree_unlink(struct model *m, const struct node *n)
 		return r;
 	if (!n->attr)
 		return -EISDIR;
-	record_error(m, n, "unlink", EPERM,
+	op_record_error(m, n, "unlink", EPERM,
 		     "attribute files cannot be removed");
 	return -EPERM;
 }
@@ -1123,7 +912,7 @@ int tree_chown(struct model *m, const struct node *n, uint32_t uid,
 		r = tenant_chown(m, n->tenant, uid, gid, err);
 	else
 		r = err_set(err, EPERM, "only a tenant directory changes owner");
-	return done(m, n, "chown", NULL, 0, r, err);
+	return op_done(m, n, "chown", NULL, 0, r, err);
 }
 
 int tree_readdir(struct model *m, const struct node *n, tree_fill_fn fill,
@@ -1142,7 +931,7 @@ int tree_readdir(struct model *m, const struct node *n, tree_fill_fn fill,
 	if (n->attr)
 		return -ENOTDIR;
 	pthread_mutex_lock(&m->lock);
-	r = resolve(m, n, &o);
+	r = node_resolve(m, n, &o);
 	if (r)
 		goto out;
 	for (a = d->attrs; a->name; a++)

@@ -11,31 +11,8 @@
 #include <time.h>
 
 #include "../lib/util.h"
-#include "model.h"
+#include "node.h"
 
-enum node_kind {
-	NODE_NONE,
-	NODE_ROOT,
-	NODE_CLOUDS,
-	NODE_CLOUD,
-	NODE_TENANT,
-	NODE_SUBNETS,
-	NODE_SUBNET,
-	NODE_DHCP,
-	NODE_VMS,
-	NODE_VM,
-	NODE_KINDS
-};
-
-struct attr;
-
-/* A path, resolved by names: the objects are looked up again under the
- * lock by every call, so a node never holds a pointer into the model. */
-struct node {
-	enum node_kind kind;
-	const char *cloud, *tenant, *subnet, *vm;
-	const struct attr *attr;   /* an attribute file of kind; NULL: dir */
-};
 
 struct tree_stat {
 	bool dir;
@@ -102,13 +79,5 @@ enum tree_file {
 };
 enum tree_file tree_file_kind(const struct node *n);
 struct events *tree_events(struct model *m);
-
-/* One operation by path, as a user's ("mkdir", "rmdir", "write" VALUE):
- * spec.yaml's steps. The reason of a failure goes to err too. */
-int tree_op(struct model *m, const char *path, const char *op,
-	    const char *value, char *err);
-
-/* The node's path ("/tenantA/subnets/web/cidr"). */
-void tree_path(const struct node *n, char *buf, size_t len);
 
 #endif

@@ -1,0 +1,63 @@
+#include "node.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+int node_resolve(const struct model *m, const struct node *n,
+		 struct objref *o)
+{
+	memset(o, 0, sizeof *o);
+	switch (n->kind) {
+	case NODE_ROOT:
+	case NODE_CLOUDS:
+		return 0;
+	case NODE_CLOUD:
+		o->cloud = model_cloud(m, n->cloud);
+		return o->cloud ? 0 : -ENOENT;
+	default:
+		break;
+	}
+	o->tenant = tenant_find_visible(m, n->tenant);
+	if (!o->tenant)
+		return -ENOENT;
+	if (n->kind == NODE_VM) {
+		o->vm = vm_find_visible(o->tenant, n->vm);
+		return o->vm ? 0 : -ENOENT;
+	}
+	if (n->kind != NODE_SUBNET && n->kind != NODE_DHCP)
+		return 0;
+	o->subnet = subnet_find_visible(o->tenant, n->subnet);
+	if (!o->subnet)
+		return -ENOENT;
+	if (n->kind == NODE_DHCP && !o->subnet->dhcp.on)
+		return -ENOENT;
+	return 0;
+}
+
+void node_path(const struct node *n, char *buf, size_t len)
+{
+	struct strbuf sb = STRBUF_INIT;
+	enum node_kind k = n->kind;
+
+	if (k == NODE_CLOUDS || k == NODE_CLOUD)
+		sb_puts(&sb, "/clouds");
+	if (k == NODE_CLOUD)
+		sb_printf(&sb, "/%s", n->cloud);
+	if (k >= NODE_TENANT)
+		sb_printf(&sb, "/%s", n->tenant);
+	if (k == NODE_SUBNETS || k == NODE_SUBNET || k == NODE_DHCP)
+		sb_puts(&sb, "/subnets");
+	if (k == NODE_SUBNET || k == NODE_DHCP)
+		sb_printf(&sb, "/%s", n->subnet);
+	if (k == NODE_DHCP)
+		sb_puts(&sb, "/dhcp");
+	if (k == NODE_VMS || k == NODE_VM)
+		sb_puts(&sb, "/vms");
+	if (k == NODE_VM)
+		sb_printf(&sb, "/%s", n->vm);
+	if (n->file)
+		sb_printf(&sb, "/%s", n->file);
+	snprintf(buf, len, "%s", sb.len ? sb_str(&sb) : "/");
+	sb_free(&sb);
+}

@@ -1,0 +1,73 @@
+/* The tree's vocabulary (the front door's bottom): the kinds of
+ * directories, a node (a path resolved by names), the objects it names,
+ * and an attribute file as configfs declares one {name, mode, show,
+ * store}. The tables of attributes are per kind, in attr_*.c; the tree
+ * (tree.c) walks them, the operations (ops.c) record what became of a
+ * user's request. */
+#ifndef MAAS_NODE_H
+#define MAAS_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../lib/util.h"
+#include "model.h"
+
+enum node_kind {
+	NODE_NONE,
+	NODE_ROOT,
+	NODE_CLOUDS,
+	NODE_CLOUD,
+	NODE_TENANT,
+	NODE_SUBNETS,
+	NODE_SUBNET,
+	NODE_DHCP,
+	NODE_VMS,
+	NODE_VM,
+	NODE_KINDS
+};
+
+struct attr;
+
+/* A path, resolved by names: the objects are looked up again under the
+ * lock by every call, so a node never holds a pointer into the model. */
+struct node {
+	enum node_kind kind;
+	const char *cloud, *tenant, *subnet, *vm;
+	const struct attr *attr;   /* an attribute file of kind; NULL: dir */
+	const char *file;          /* its name (a spec.yaml step sets only this) */
+};
+
+/* The objects a node names, looked up under the lock. */
+struct objref {
+	struct cloud *cloud;
+	struct tenant *tenant;
+	struct subnet *subnet;
+	struct vm *vm;
+};
+
+struct attr {
+	const char *name;
+	unsigned mode;   /* 0444 read, 0644 read-write, 0200 write-only */
+	/* Called with m->lock held; never blocks (DESIGN §4 "Reads"). */
+	int (*show)(const struct model *m, const struct objref *o,
+		    struct strbuf *out);
+	/* Called without the lock: does the whole operation. */
+	int (*store)(struct model *m, const struct node *n, const char *value,
+		     char *err);
+	/* false: the value changes only by an operation on its tenant;
+	 * true: also with none (a VM's state, a migration's progress, a
+	 * cloud's status); OUTSIDE: another program writes it (dnsmasq its
+	 * leases, a guest its console) and nothing tells maasfs when. */
+	int changes;
+};
+#define OUTSIDE 2
+
+/* Looks up the objects of a node; the caller holds m->lock. ENOENT when
+ * one is missing (or still being created). */
+int node_resolve(const struct model *m, const struct node *n,
+		 struct objref *o);
+/* The node's path ("/tenantA/subnets/web/cidr"). */
+void node_path(const struct node *n, char *buf, size_t len);
+
+#endif
