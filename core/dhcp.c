@@ -6,8 +6,8 @@
 
 #include "../lib/log.h"
 #include "dhcp.h"
-#include "state.h"
 #include "render.h"
+#include "state.h"
 
 /* Whether a dnsmasq lease file gives ip to a MAC other than mac. */
 static bool leased_to_other(const char *leases, uint32_t ip, const char *mac)

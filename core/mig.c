@@ -21,9 +21,9 @@
 #include "../lib/log.h"
 #include "janitor.h"
 #include "mig.h"
+#include "render.h"
 #include "state.h"
 #include "subnet.h"
-#include "render.h"
 #include "vm.h"
 
 /* Room a disk needs on the target beyond its bytes. */

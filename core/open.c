@@ -10,16 +10,16 @@
 
 #include <yaml.h>
 
-#include "../backend/remote/remote.h"
 #include "../backend/host/link.h"
-#include "../backend/virt.h"
+#include "../backend/remote/remote.h"
 #include "../backend/remote/session.h"
+#include "../backend/virt.h"
 #include "config.h"
 #include "events.h"
 #include "janitor.h"
 #include "model.h"
-#include "state.h"
 #include "open.h"
+#include "state.h"
 #include "vm.h"
 
 #define DEFAULT_STATEDIR "/var/lib/maasfs"

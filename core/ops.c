@@ -6,11 +6,11 @@
 #include <string.h>
 
 #include "../lib/log.h"
-#include "events.h"
 #include "dhcp.h"
-#include "vm.h"
+#include "events.h"
 #include "subnet.h"
 #include "tenant.h"
+#include "vm.h"
 
 /* Records a failed operation in the nearest status file, and the log. */
 void op_record_error(struct model *m, const struct node *n,

@@ -9,10 +9,10 @@
 
 #include "../lib/log.h"
 #include "janitor.h"
-#include "reconcile.h"
-#include "state.h"
-#include "render.h"
 #include "mig.h"
+#include "reconcile.h"
+#include "render.h"
+#include "state.h"
 #include "sweep.h"
 
 static void fail(struct obj_error *e, enum obj_state *state, const char *what,

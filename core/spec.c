@@ -8,14 +8,14 @@
 #include <time.h>
 
 #include "../lib/log.h"
-#include "state.h"
-#include "ops.h"
-#include "yamlio.h"
-#include "vm.h"
 #include "dhcp.h"
+#include "mig.h"
+#include "ops.h"
+#include "state.h"
 #include "submig.h"
 #include "subnet.h"
-#include "mig.h"
+#include "vm.h"
+#include "yamlio.h"
 
 /* ---- reading ---- */
 

@@ -15,12 +15,12 @@
 #include <string.h>
 
 #include "../lib/log.h"
-#include "submig.h"
-#include "state.h"
-#include "render.h"
-#include "tenant.h"
 #include "mig.h"
+#include "render.h"
+#include "state.h"
+#include "submig.h"
 #include "subnet.h"
+#include "tenant.h"
 
 static void set_move(struct model *m, struct subnet *s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -4,10 +4,10 @@
 #include <string.h>
 
 #include "../lib/log.h"
-#include "subnet.h"
-#include "state.h"
 #include "names.h"
 #include "render.h"
+#include "state.h"
+#include "subnet.h"
 #include "tenant.h"
 
 struct subnet_req {

@@ -3,9 +3,9 @@
 #include <string.h>
 
 #include "../lib/log.h"
-#include "tenant.h"
-#include "state.h"
 #include "names.h"
+#include "state.h"
+#include "tenant.h"
 
 /* A tenant lives on the default cloud from mkdir on (its router namespace
  * maas-<tenant>), and on any other cloud that holds a part of it. */

@@ -5,15 +5,15 @@
 #include <string.h>
 
 #include "../lib/log.h"
-#include "events.h"
-#include "spec.h"
-#include "vm.h"
-#include "tenant.h"
-#include "subnet.h"
 #include "dhcp.h"
+#include "events.h"
 #include "mig.h"
-#include "submig.h"
 #include "ops.h"
+#include "spec.h"
+#include "submig.h"
+#include "subnet.h"
+#include "tenant.h"
+#include "vm.h"
 
 struct group {
 	const char *name;

@@ -9,12 +9,11 @@
 #include <sys/random.h>
 
 #include "../lib/log.h"
-#include "vm.h"
-#include "state.h"
-#include "render.h"
-#include "subnet.h"
 #include "dhcp.h"
-#include "mig.h"
+#include "render.h"
+#include "state.h"
+#include "subnet.h"
+#include "vm.h"
 
 const char *vm_state_word(const struct vm *v)
 {

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "../core/tree.h"
 #include "../lib/log.h"
 #include "../lib/util.h"
-#include "../core/tree.h"
 
 /* What the kernel was given for a path. The path is allocated in front
  * of it, so that an entry is an objset member (name first). */

@@ -17,9 +17,9 @@
 
 #include "../backend/agent/agent.h"
 #include "../core/model.h"
-#include "../lib/log.h"
-#include "../core/reconcile.h"
 #include "../core/open.h"
+#include "../core/reconcile.h"
+#include "../lib/log.h"
 
 #ifndef MAASFS_VERSION
 #define MAASFS_VERSION "0.0.0"

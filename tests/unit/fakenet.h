@@ -7,9 +7,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../../core/model.h"
 #include "../../core/dhcp.h"
 #include "../../core/mig.h"
+#include "../../core/model.h"
 #include "../../core/open.h"
 #include "../../core/reconcile.h"
 #include "../../core/submig.h"
