@@ -27,7 +27,6 @@
 
 /* Subnet MTU: a 1500-byte underlay less the 50 bytes of VXLAN. */
 #define SUBNET_MTU 1450
-#define VNI_MAX 16777215u
 
 enum obj_state {
 	OBJ_READY,
@@ -190,27 +189,6 @@ struct vm {
 };
 
 struct model;
-
-/* Make the drivers of a cloud; tests pass fake ones. */
-typedef struct hostdrv *(*hostdrv_factory)(const struct cloud *c,
-					 const char *marker,
-					 const char *rundir, void *ctx,
-					 char *err);
-typedef struct virtdrv *(*virtdrv_factory)(const struct cloud *c,
-					   const struct virtdrv_conf *conf,
-					   void *ctx, char *err);
-
-struct model_opts {
-	const char *statedir;       /* default /var/lib/maasfs */
-	const char *config;         /* clouds file; NULL: one local cloud */
-	uint32_t vni_min, vni_max;  /* 0: 1..VNI_MAX */
-	const char *dnsmasq;        /* default /usr/sbin/dnsmasq */
-	uint64_t bandwidth_mib;     /* migrations' cap in MiB/s, 0: none */
-	hostdrv_factory hostdrv_new;  /* NULL: the real drivers */
-	void *hostdrv_ctx;
-	virtdrv_factory virtdrv_new;
-	void *virtdrv_ctx;
-};
 
 struct model {
 	pthread_mutex_t lock;

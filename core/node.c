@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "model.h"
+
 int node_resolve(const struct model *m, const struct node *n,
 		 struct objref *o)
 {

@@ -11,7 +11,13 @@
 #include <stddef.h>
 
 #include "../lib/util.h"
-#include "model.h"
+#include <stdint.h>
+
+struct cloud;
+struct model;
+struct subnet;
+struct tenant;
+struct vm;
 
 enum node_kind {
 	NODE_NONE,

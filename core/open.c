@@ -212,3 +212,18 @@ void model_free(struct model *m)
 	state_saver_free(m);
 	free(m);
 }
+
+const char *model_statedir(const struct model *m)
+{
+	return m->statedir;
+}
+
+const char *model_instance(const struct model *m)
+{
+	return m->instance;
+}
+
+void model_set_interrupt(struct model *m, bool (*interrupted)(void))
+{
+	m->interrupted = interrupted;
+}

@@ -4,12 +4,46 @@
 #ifndef MAAS_OPEN_H
 #define MAAS_OPEN_H
 
-#include "model.h"
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cloud;
+struct hostdrv;
+struct model;
+struct virtdrv;
+struct virtdrv_conf;
+
+/* Make the drivers of a cloud; tests pass fake ones. */
+typedef struct hostdrv *(*hostdrv_factory)(const struct cloud *c,
+					 const char *marker,
+					 const char *rundir, void *ctx,
+					 char *err);
+typedef struct virtdrv *(*virtdrv_factory)(const struct cloud *c,
+					   const struct virtdrv_conf *conf,
+					   void *ctx, char *err);
+
+struct model_opts {
+	const char *statedir;       /* default /var/lib/maasfs */
+	const char *config;         /* clouds file; NULL: one local cloud */
+	uint32_t vni_min, vni_max;  /* 0: 1..VNI_MAX */
+	const char *dnsmasq;        /* default /usr/sbin/dnsmasq */
+	uint64_t bandwidth_mib;     /* migrations' cap in MiB/s, 0: none */
+	hostdrv_factory hostdrv_new;  /* NULL: the real drivers */
+	void *hostdrv_ctx;
+	virtdrv_factory virtdrv_new;
+	void *virtdrv_ctx;
+};
 
 /* "libnl 3.7.0, libvirt 9.0.0, libyaml 0.2.5, libssh 0.10.6" */
 void model_versions(char *buf, size_t len);
 
 int model_open(const struct model_opts *o, struct model **out, char *err);
 void model_free(struct model *m);
+/* What fs/ needs of an open model: where its state is, its instance id,
+ * and the question long operations ask (did the caller give up?). */
+const char *model_statedir(const struct model *m);
+const char *model_instance(const struct model *m);
+void model_set_interrupt(struct model *m, bool (*interrupted)(void));
 
 #endif

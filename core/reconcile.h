@@ -2,7 +2,7 @@
 #ifndef MAAS_RECONCILE_H
 #define MAAS_RECONCILE_H
 
-#include "model.h"
+struct model;
 
 /* Makes the kernel and dnsmasq match the loaded state, then removes what
  * is ours but not in it. Problems go to the objects' status. */

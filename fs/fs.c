@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../core/events.h"
+#include "../core/open.h"
 #include "../core/tree.h"
 #include "kcache.h"
 #include "scratch.h"
@@ -90,7 +91,7 @@ void fs_begin(struct model *m, kc_inval_fn inval, bool (*interrupted)(void))
 {
 	model = m;
 	fs_interrupted = interrupted;
-	m->interrupted = interrupted;
+	model_set_interrupt(m, interrupted);
 	events_on_new(tree_events(m), fs_events_new, NULL);
 	kc_start(inval, stat_path);
 }

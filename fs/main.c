@@ -16,10 +16,10 @@
 #include "fs.h"   /* first: it sets FUSE_USE_VERSION */
 
 #include "../backend/agent/agent.h"
-#include "../core/model.h"
 #include "../core/open.h"
 #include "../core/reconcile.h"
 #include "../lib/log.h"
+#include "../lib/util.h"
 
 #ifndef MAASFS_VERSION
 #define MAASFS_VERSION "0.0.0"
@@ -399,7 +399,7 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "%s: %s\n", argv[0], err);
 		goto out;
 	}
-	snprintf(logpath, sizeof logpath, "%s/maasfs.log", m->statedir);
+	snprintf(logpath, sizeof logpath, "%s/maasfs.log", model_statedir(m));
 	if (o.log || !c.foreground)
 		log_init("maasfs", 1, o.log ? o.log : logpath);
 	model_reconcile(m);
@@ -419,7 +419,7 @@ int main(int argc, char *argv[])
 		log_init("maasfs", 0, o.log ? o.log : logpath);
 	}
 	log_info("maasfs %s mounted on %s (state %s, instance %s)",
-		 MAASFS_VERSION, c.mountpoint, m->statedir, m->instance);
+		 MAASFS_VERSION, c.mountpoint, model_statedir(m), model_instance(m));
 	if (fuse_set_signal_handlers(se) != 0)
 		goto out_unmount;
 	mount_watch_start(&watch, se, c.mountpoint);

@@ -100,6 +100,9 @@ bool word_safe(const char *s);
 int ip_parse(const char *s, uint32_t *out);
 void ip_format(uint32_t ip, char buf[IP_STRLEN]);
 
+/* The largest VXLAN network identifier (24 bits). */
+#define VNI_MAX 16777215u
+
 /* A maasfs name: 1-32 of [A-Za-z0-9_.-], not starting with '.' or '-'. */
 #define NAME_MAXLEN 32
 bool name_valid(const char *s);
