@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../backend/copy/relay.h"
 #include "../lib/log.h"
 #include "janitor.h"
 #include "mig.h"
@@ -29,7 +30,6 @@
 /* Room a disk needs on the target beyond its bytes. */
 #define MIG_ROOM_MARGIN (64ull << 20)
 #define MIG_SETTLE_MS 30000
-#define MIG_COPY_CHUNK (1u << 20)
 
 enum mig_event {
 	MIG_EV_GO,        /* the previous step succeeded (or the start) */
@@ -110,175 +110,41 @@ static void progress_cb(void *ctx, const struct virt_progress *p)
 	progress(ctx, p->done, p->total, p->rate);
 }
 
-/* The relay of a copy: a reader thread takes frames from the source into
- * RELAY_SLOTS buffers while the caller's thread writes them to the target,
- * so that the two SSH connections work at once. The source belongs to the
- * reader until it ends (join), the target to the caller. */
-#define RELAY_SLOTS 4
-
-struct relay {
-	struct copy_src *s;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	/* protected by lock: */
-	unsigned char *buf[RELAY_SLOTS];
-	uint64_t off[RELAY_SLOTS];
-	size_t len[RELAY_SLOTS];
-	size_t head, count;          /* filled slots: head .. head+count-1 */
-	bool ended;                  /* the reader is done: r says how */
-	bool stop;                   /* the writer gave up */
-	ssize_t r;                   /* 0 at the end of the file, or -errno */
-	char err[ERRLEN];
-};
-
-static void *relay_reader(void *arg)
-{
-	struct relay *rl = arg;
-	char err[ERRLEN] = "";
-	ssize_t n;
-
-	for (;;) {
-		size_t slot;
-		uint64_t off;
-
-		pthread_mutex_lock(&rl->lock);
-		while (!rl->stop && rl->count == RELAY_SLOTS)
-			pthread_cond_wait(&rl->cond, &rl->lock);
-		if (rl->stop) {
-			rl->ended = true;
-			pthread_cond_broadcast(&rl->cond);
-			pthread_mutex_unlock(&rl->lock);
-			return NULL;
-		}
-		slot = (rl->head + rl->count) % RELAY_SLOTS;
-		pthread_mutex_unlock(&rl->lock);
-		/* the slot is the reader's until counted in */
-		n = copy_src_read(rl->s, &off, rl->buf[slot], MIG_COPY_CHUNK,
-				  err);
-		pthread_mutex_lock(&rl->lock);
-		if (n <= 0) {
-			rl->r = n;
-			snprintf(rl->err, sizeof rl->err, "%s", err);
-			rl->ended = true;
-			pthread_cond_broadcast(&rl->cond);
-			pthread_mutex_unlock(&rl->lock);
-			return NULL;
-		}
-		rl->off[slot] = off;
-		rl->len[slot] = (size_t)n;
-		rl->count++;
-		pthread_cond_broadcast(&rl->cond);
-		pthread_mutex_unlock(&rl->lock);
-	}
-}
-
 /* Copies one file of the source's disk or image directory to the
  * target's, verified; counted: its bytes are the migration's progress.
  * -ENOENT if the source has no such file. */
+static void relay_progress(void *ctx, uint64_t done, uint64_t total,
+			   uint64_t rate)
+{
+	progress(ctx, done, total, rate);
+}
+
 static int copy_file(struct migctx *x, enum copy_area area, const char *name,
 		     bool counted, char *sum_hex)
 {
 	struct hostdrv *src = x->from->host, *dst = x->to->host;
-	struct relay rl = { .r = 0 };
+	struct relay_opts o = {
+		.bandwidth = x->m->bandwidth_mib << 20,
+		.progress = counted ? relay_progress : NULL,
+		.cancelled = cancelled_cb,
+		.ctx = x,
+	};
 	struct copy_src *s = NULL;
 	struct copy_dst *d = NULL;
-	uint64_t done = 0, bw = x->m->bandwidth_mib << 20;
-	int64_t t0 = clock_ms(), last = 0;
-	pthread_t th;
-	bool started = false;
-	size_t i;
 	int r;
 
 	r = src->ops->file_source(src, area, name, &s, x->err);
 	if (r)
 		return r;
-	/* buffers on the heap: a buffer in TLS is zeroed at every start of
-	 * a FUSE worker thread */
-	for (i = 0; i < RELAY_SLOTS && r == 0; i++)
-		if (!(rl.buf[i] = malloc(MIG_COPY_CHUNK)))
-			r = fail(x, ENOMEM, "out of memory");
+	r = dst->ops->file_sink(dst, area, name, s->size, &d, x->err);
 	if (r == 0)
-		r = dst->ops->file_sink(dst, area, name, s->size, &d, x->err);
-	if (r) {
-		copy_src_close(s);
-		for (i = 0; i < RELAY_SLOTS; i++)
-			free(rl.buf[i]);
-		return r;
-	}
-	if (counted)
-		progress(x, 0, s->data, 0);
-	rl.s = s;
-	pthread_mutex_init(&rl.lock, NULL);
-	pthread_cond_init(&rl.cond, NULL);
-	r = pthread_create(&th, NULL, relay_reader, &rl);
-	if (r)
-		r = fail(x, r, "copy thread: %s", strerror(r));
-	else
-		started = true;
-	while (r == 0) {
-		size_t slot;
-		int64_t now;
-
-		pthread_mutex_lock(&rl.lock);
-		while (rl.count == 0 && !rl.ended)
-			pthread_cond_wait(&rl.cond, &rl.lock);
-		if (rl.count == 0) {   /* ended, all written */
-			pthread_mutex_unlock(&rl.lock);
-			break;
-		}
-		slot = rl.head;
-		pthread_mutex_unlock(&rl.lock);
-		r = copy_dst_write(d, rl.off[slot], rl.buf[slot], rl.len[slot],
-				   x->err);
-		done += rl.len[slot];
-		pthread_mutex_lock(&rl.lock);
-		rl.head = (rl.head + 1) % RELAY_SLOTS;
-		rl.count--;
-		pthread_cond_broadcast(&rl.cond);
-		pthread_mutex_unlock(&rl.lock);
-		if (r)
-			break;
-		/* the cap on bandwidth: ahead of it, wait (and listen) */
-		while (bw && !cancelled(x) &&
-		       (int64_t)(done * 1000 / bw) > clock_ms() - t0)
-			usleep(20000);
-		if (cancelled(x)) {
-			r = fail(x, EINTR, "cancelled by the caller while "
-				 "copying %s", name);
-			break;
-		}
-		now = clock_ms();
-		if (counted && now - last >= 100) {
-			last = now;
-			progress(x, done, s->data, now > t0 ? done * 1000 /
-				 (uint64_t)(now - t0) : 0);
-		}
-	}
-	pthread_mutex_lock(&rl.lock);
-	rl.stop = true;
-	pthread_cond_broadcast(&rl.cond);
-	pthread_mutex_unlock(&rl.lock);
-	if (started)
-		pthread_join(th, NULL);   /* the source is ours again */
-	if (r == 0 && rl.r < 0) {
-		r = (int)rl.r;
-		snprintf(x->err, sizeof x->err, "%s", rl.err);
-	}
-	if (r == 0) {
-		r = copy_dst_finish(d, s->sum, x->err);
-		d = NULL;
-	}
+		r = copy_relay(s, d, &o, x->err);
+	if (r == -EINTR)
+		fail(x, EINTR, "cancelled by the caller while copying %s",
+		     name);
 	if (r == 0 && sum_hex)
 		copy_sum_hex(s->sum, sum_hex);
-	if (r == 0 && counted)
-		progress(x, done, s->data, clock_ms() > t0 ? done * 1000 /
-			 (uint64_t)(clock_ms() - t0) : 0);
-	copy_dst_abort(d);
 	copy_src_close(s);
-	pthread_mutex_destroy(&rl.lock);
-	pthread_cond_destroy(&rl.cond);
-	for (i = 0; i < RELAY_SLOTS; i++)
-		free(rl.buf[i]);
 	return r;
 }
 
