@@ -1,0 +1,121 @@
+/* The libvirt driver's insides, shared by its files: conn.c (the
+ * connection, its thread and events, the driver), domain.c (domain XML and
+ * the domains' life), storage.c (pools, images, disks), migrate.c (live
+ * migration). No libvirt type leaves this folder. */
+#ifndef MAAS_LV_H
+#define MAAS_LV_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "../virt.h"
+
+#define META_NS "https://maasfs.invalid/xmlns/vm/1"
+#define META_PREFIX "maasfs"
+#define RECONNECT_MS 2000
+/* A libvirtd that stops answering: a connection is closed after
+ * KEEPALIVE_S * (KEEPALIVE_COUNT + 1) s without an answer to keepalives
+ * (every call waiting on it fails then), and a caller waits at most
+ * CONNECT_WAIT_MS for a connection being opened. */
+#define KEEPALIVE_S 3
+#define KEEPALIVE_COUNT 3
+#define CONNECT_WAIT_MS 8000
+
+struct libvirt_drv {
+	struct virtdrv base;
+	char cloud[64];
+	char uri[256];
+	char domtype[8];
+	char images[PATH_MAX];
+	char disks[PATH_MAX];
+	char instance[64];
+	char netns[64];
+	virt_power_fn on_power;
+	void *ctx;
+	char pool_images[64];
+	char pool_disks[64];
+
+	/* libvirt calls close_cb holding its own locks, and we call libvirt
+	 * holding lock: the callback takes only why_lock, and sets dead
+	 * atomically, so that no lock order can run both ways */
+	pthread_mutex_t why_lock;
+	char why[ERRLEN];          /* why there is no connection */
+	bool dead;                 /* atomic: the connection closed under us */
+
+	pthread_mutex_t lock;
+	pthread_cond_t opened;     /* a connector ended */
+	/* protected by lock: */
+	virConnectPtr conn;
+	int event_id;
+	bool wanted;               /* someone needed it: keep it up */
+	bool connecting;           /* a connector thread is opening one */
+	int64_t connecting_since;  /* clock_ms() */
+	bool freed;                /* lv_free ran: the last ref frees */
+	int refs;                  /* the owner, and a running connector */
+	virConnectPtr reach_conn;  /* QEMU reached our folders on it */
+	int timer;
+};
+
+static inline struct libvirt_drv *lv_of(struct virtdrv *d)
+{
+	return (struct libvirt_drv *)d;
+}
+
+/* conn.c: libvirt's errors as errno (and their message in err), the
+ * connection of a request (opened by the connector thread; EHOSTUNREACH
+ * after CONNECT_WAIT_MS), a domain's power from libvirt's state. */
+int lv_fail(char *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+virConnectPtr lv_conn(struct libvirt_drv *d, char *err);
+enum virt_power lv_power_of(int state);
+
+/* domain.c */
+virDomainPtr lv_domain(virConnectPtr c, const char *uuid, char *err);
+int lv_domain_check(const struct virt_domain *v, char *err);
+void lv_domain_xml(const struct libvirt_drv *d, const struct virt_domain *v,
+		   struct strbuf *x);
+int lv_reach(struct libvirt_drv *d, virConnectPtr c, char *err);
+int lv_define(struct virtdrv *vd, const struct virt_domain *v,
+	      struct strbuf *xml, char *err);
+int lv_undefine(struct virtdrv *vd, const char *uuid, char *err);
+int lv_start(struct virtdrv *vd, const char *uuid, char *err);
+int lv_stop(struct virtdrv *vd, const char *uuid, int grace_ms,
+	    char *err);
+int lv_power(struct virtdrv *vd, const char *uuid,
+	     enum virt_power *out, char *err);
+int lv_settle(struct virtdrv *vd, const char *uuid, int timeout_ms,
+	      struct virt_settled *out, char *err);
+int lv_list(struct virtdrv *vd,
+	    void (*fn)(void *ctx, const struct virt_seen *seen),
+	    void *ctx, char *err);
+
+/* storage.c */
+void lv_pool_name(const char *kind, const char *dir, char *buf,
+		  size_t len);
+int lv_pool_ensure(virConnectPtr conn, const char *name, const char *dir,
+		   char *err);
+void lv_pool_drop(virConnectPtr c, const char *name);
+int lv_image_check(struct virtdrv *vd, const char *image, char *err);
+int lv_disk_create(struct virtdrv *vd, const char *uuid,
+		   const char *image, uint64_t mib, char *err);
+int lv_disk_resize(struct virtdrv *vd, const char *uuid,
+		   uint64_t mib, char *err);
+int lv_disk_delete(struct virtdrv *vd, const char *uuid, char *err);
+int lv_disk_exists(struct virtdrv *vd, const char *uuid, char *err);
+int lv_disk_info(struct virtdrv *vd, const char *uuid,
+		 uint64_t *capacity, uint64_t *allocation, char *err);
+int lv_disk_room(struct virtdrv *vd, uint64_t *avail, char *err);
+int lv_disk_prepare(struct virtdrv *vd, const char *uuid,
+		    uint64_t capacity, char *err);
+
+/* migrate.c */
+int lv_migrate(struct virtdrv *vd, struct virtdrv *vdst,
+	       const struct virt_migration *mg,
+	       struct virt_migrated *out, char *err);
+
+#endif

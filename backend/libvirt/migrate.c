@@ -1,0 +1,256 @@
+/* Live migration (lv.h) of a domain to another cloud's libvirt. */
+#include "lv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../lib/log.h"
+#include "../host/netns.h"
+
+/* Live migration: libvirt's call runs in a thread of its own while the
+ * caller's thread reports progress and watches for a cancel. */
+
+/* The longest pause QEMU may give the guest to send what is left: short
+ * first (QEMU's own default is 300 ms), then doubled after every
+ * MIG_PASSES_PER_STEP passes over memory that did not get there, up to
+ * Nova's limit, so that a guest writing its memory fast still moves. */
+#define MIG_DOWNTIME_FIRST_MS 30
+#define MIG_DOWNTIME_LAST_MS 500
+#define MIG_PASSES_PER_STEP 3
+
+struct lv_migration {
+	virDomainPtr dom;
+	virConnectPtr dconn;
+	virTypedParameterPtr params;
+	int nparams;
+	unsigned flags;
+	virDomainPtr ddom;        /* the result */
+	int r;
+	char err[ERRLEN];
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+};
+
+static void *mig_thread(void *arg)
+{
+	struct lv_migration *m = arg;
+	virDomainPtr ddom = virDomainMigrate3(m->dom, m->dconn, m->params,
+					      (unsigned)m->nparams, m->flags);
+	int r = 0;
+
+	if (!ddom)
+		r = lv_fail(m->err, "live migration");
+	pthread_mutex_lock(&m->lock);
+	m->ddom = ddom;
+	m->r = r;
+	m->done = true;
+	pthread_cond_signal(&m->cond);
+	pthread_mutex_unlock(&m->lock);
+	return NULL;
+}
+
+static uint64_t param_ull(virTypedParameterPtr p, int n, const char *name)
+{
+	unsigned long long v = 0;
+
+	if (virTypedParamsGetULLong(p, n, name, &v) != 1)
+		v = 0;
+	return v;
+}
+
+static void mig_downtime(virDomainPtr dom, uint64_t passes,
+			 unsigned *downtime)
+{
+	unsigned want = MIG_DOWNTIME_FIRST_MS;
+	uint64_t k;
+
+	for (k = MIG_PASSES_PER_STEP; k < passes && want < MIG_DOWNTIME_LAST_MS;
+	     k += MIG_PASSES_PER_STEP)
+		want *= 2;
+	if (want > MIG_DOWNTIME_LAST_MS)
+		want = MIG_DOWNTIME_LAST_MS;
+	if (want == *downtime)
+		return;
+	if (virDomainMigrateSetMaxDowntime(dom, want, 0) < 0) {
+		virResetLastError();
+		return;
+	}
+	if (*downtime)
+		log_info("live migration: %llu passes over memory, pauses up "
+			 "to %u ms now", (unsigned long long)passes, want);
+	*downtime = want;
+}
+
+static void mig_progress(virDomainPtr dom, const struct virt_migration *mg,
+			 unsigned *downtime)
+{
+	virTypedParameterPtr p = NULL;
+	struct virt_progress pr = { 0 };
+	int type, n = 0;
+
+	if (virDomainGetJobStats(dom, &type, &p, &n, 0) < 0) {
+		virResetLastError();
+		return;
+	}
+	if (type != VIR_DOMAIN_JOB_NONE)
+		mig_downtime(dom, param_ull(p, n,
+					    VIR_DOMAIN_JOB_MEMORY_ITERATION),
+			     downtime);
+	if (type != VIR_DOMAIN_JOB_NONE && mg->progress) {
+		pr.done = param_ull(p, n, VIR_DOMAIN_JOB_DATA_PROCESSED);
+		pr.total = param_ull(p, n, VIR_DOMAIN_JOB_DATA_TOTAL);
+		pr.rate = param_ull(p, n, VIR_DOMAIN_JOB_MEMORY_BPS) +
+			  param_ull(p, n, VIR_DOMAIN_JOB_DISK_BPS);
+		mg->progress(mg->ctx, &pr);
+	}
+	virTypedParamsFree(p, n);
+}
+
+/* What the finished job says: bytes, time, downtime. */
+static bool mig_completed(virDomainPtr dom, struct virt_migrated *out)
+{
+	virTypedParameterPtr p = NULL;
+	unsigned long long v;
+	int type, n = 0;
+	bool ok = false;
+
+	if (dom && virDomainGetJobStats(dom, &type, &p, &n,
+					VIR_DOMAIN_JOB_STATS_COMPLETED) == 0 &&
+	    type == VIR_DOMAIN_JOB_COMPLETED) {
+		out->bytes = param_ull(p, n, VIR_DOMAIN_JOB_DATA_PROCESSED);
+		if (virTypedParamsGetULLong(p, n, VIR_DOMAIN_JOB_TIME_ELAPSED,
+					    &v) == 1)
+			out->total_ms = (int64_t)v;
+		if (virTypedParamsGetULLong(p, n, VIR_DOMAIN_JOB_DOWNTIME,
+					    &v) == 1)
+			out->downtime_ms = (int64_t)v;
+		ok = true;
+	}
+	virTypedParamsFree(p, n);
+	virResetLastError();
+	return ok;
+}
+
+int lv_migrate(struct virtdrv *vd, struct virtdrv *vdst,
+	       const struct virt_migration *mg,
+	       struct virt_migrated *out, char *err)
+{
+	struct libvirt_drv *d = lv_of(vd), *t = lv_of(vdst);
+	struct lv_migration m = { .r = 0 };
+	struct strbuf x = STRBUF_INIT;
+	virConnectPtr c = NULL, dc = NULL;
+	char uri[64];
+	int maxp = 0, r;
+	int64_t started = clock_ms();
+	bool aborted = false;
+	unsigned downtime = 0;
+	pthread_t th;
+
+	out->bytes = 0;
+	out->total_ms = 0;
+	out->downtime_ms = -1;
+	if ((r = lv_domain_check(mg->dom, err)))
+		return r;
+	if (!word_safe(mg->host) || strlen(mg->host) > 40)
+		return err_set(err, EINVAL, "bad migration address");
+	c = lv_conn(d, err);
+	if (!c)
+		return -EHOSTUNREACH;
+	dc = lv_conn(t, err);
+	if (!dc) {
+		virConnectClose(c);
+		return -EHOSTUNREACH;
+	}
+	m.dom = lv_domain(c, mg->uuid, err);
+	if (!m.dom) {
+		r = -ENOENT;
+		goto out;
+	}
+	lv_domain_xml(t, mg->dom, &x);
+	snprintf(uri, sizeof uri, "tcp://%s", mg->host);
+	if (virTypedParamsAddString(&m.params, &m.nparams, &maxp,
+				    VIR_MIGRATE_PARAM_URI, uri) < 0 ||
+	    virTypedParamsAddString(&m.params, &m.nparams, &maxp,
+				    VIR_MIGRATE_PARAM_DISKS_URI, uri) < 0 ||
+	    virTypedParamsAddString(&m.params, &m.nparams, &maxp,
+				    VIR_MIGRATE_PARAM_DEST_XML,
+				    sb_str(&x)) < 0 ||
+	    virTypedParamsAddString(&m.params, &m.nparams, &maxp,
+				    VIR_MIGRATE_PARAM_PERSIST_XML,
+				    sb_str(&x)) < 0 ||
+	    (mg->bandwidth_mib &&
+	     virTypedParamsAddULLong(&m.params, &m.nparams, &maxp,
+				     VIR_MIGRATE_PARAM_BANDWIDTH,
+				     mg->bandwidth_mib) < 0)) {
+		r = lv_fail(err, "migration parameters");
+		goto out;
+	}
+	m.dconn = dc;
+	m.flags = VIR_MIGRATE_LIVE | VIR_MIGRATE_PERSIST_DEST |
+		  VIR_MIGRATE_NON_SHARED_DISK | VIR_MIGRATE_ABORT_ON_ERROR;
+	mig_downtime(m.dom, 0, &downtime);   /* set before: it is QEMU's */
+	pthread_mutex_init(&m.lock, NULL);
+	cond_init_monotonic(&m.cond);
+	r = pthread_create(&th, NULL, mig_thread, &m);
+	if (r) {
+		r = err_set(err, r, "migration thread: %s", strerror(r));
+		goto destroy;
+	}
+	pthread_mutex_lock(&m.lock);
+	while (!m.done) {
+		struct timespec until;
+
+		deadline_in(&until, 250);
+		pthread_cond_timedwait(&m.cond, &m.lock, &until);
+		if (m.done)
+			break;
+		pthread_mutex_unlock(&m.lock);
+		mig_progress(m.dom, mg, &downtime);
+		if (!aborted && mg->cancelled && mg->cancelled(mg->ctx)) {
+			log_info("cloud %s: cancelling the migration of %s",
+				 d->cloud, mg->uuid);
+			aborted = true;
+			if (virDomainAbortJob(m.dom) < 0)
+				virResetLastError();
+		}
+		pthread_mutex_lock(&m.lock);
+	}
+	pthread_mutex_unlock(&m.lock);
+	pthread_join(th, NULL);
+	r = m.r;
+	if (r == 0) {
+		if (!mig_completed(m.ddom, out))
+			mig_completed(m.dom, out);
+		if (!out->total_ms)
+			out->total_ms = clock_ms() - started;
+		virDomainFree(m.ddom);
+	} else if (aborted) {
+		r = err_set(err, EINTR, "migration cancelled: %s", m.err);
+	} else if (err) {
+		snprintf(err, ERRLEN, "%s", m.err);
+	}
+destroy:
+	pthread_mutex_destroy(&m.lock);
+	pthread_cond_destroy(&m.cond);
+out:
+	virTypedParamsFree(m.params, m.nparams);
+	if (m.dom)
+		virDomainFree(m.dom);
+	sb_free(&x);
+	virConnectClose(dc);
+	virConnectClose(c);
+	return r;
+}
