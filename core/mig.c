@@ -554,7 +554,9 @@ static void mig_run(struct migctx *x, enum mig_phase phase,
 		else
 			r = st->action(x);
 		if (r && ev != MIG_EV_FAIL) {
-			if (x->r == 0) {
+			/* from the commit on the VM is the target's: what
+			 * fails then is a leftover, noted, not the result */
+			if (x->r == 0 && phase < MIG_CLEANUP) {
 				x->r = r;
 				snprintf(saved, sizeof saved, "%s", x->err);
 			}

@@ -9,13 +9,81 @@
 
 #include "../../lib/util.h"
 
-/* Objects are kept as tiny sets keyed by name or VNI. */
+/* ---- the world and its gate ---- */
+
+struct fake_cloud *fake_cloud(struct fake_world *w, const char *name)
+{
+	int i;
+
+	for (i = 0; i < w->nclouds; i++)
+		if (!strcmp(w->clouds[i].name, name))
+			return &w->clouds[i];
+	if (w->nclouds == FAKE_CLOUDS)
+		return NULL;
+	snprintf(w->clouds[w->nclouds].name, sizeof w->clouds[0].name, "%s",
+		 name);
+	return &w->clouds[w->nclouds++];
+}
+
+struct fake_dom *fake_dom(struct fake_cloud *c, const char *uuid)
+{
+	int i;
+
+	for (i = 0; i < FAKE_DOMS; i++)
+		if (!strcmp(c->doms[i].uuid, uuid))
+			return &c->doms[i];
+	return NULL;
+}
+
+/* The domain of uuid, made (empty) if new. */
+static struct fake_dom *dom_make(struct fake_cloud *c, const char *uuid)
+{
+	struct fake_dom *d = fake_dom(c, uuid);
+	int i;
+
+	for (i = 0; !d && i < FAKE_DOMS; i++)
+		if (!c->doms[i].uuid[0]) {
+			d = &c->doms[i];
+			snprintf(d->uuid, sizeof d->uuid, "%s", uuid);
+		}
+	return d;
+}
+
+/* Every call of either driver passes here first: counted, shown to
+ * on_call, failed if its cloud is down or a fault is set for it. */
+static int gate(struct fake_world *w, const char *cloud, enum fake_op op,
+		const char *name, char *err)
+{
+	struct fake_cloud *c = fake_cloud(w, cloud);
+	int code;
+
+	w->ncalls++;
+	if (getenv("FAKE_TRACE"))   /* FAKE_TRACE=1: every call, numbered */
+		fprintf(stderr, "call %ld: %s on %s\n", w->ncalls, name,
+			cloud);
+	w->calls[op]++;
+	if (w->on_call)
+		w->on_call(w, cloud, name);
+	if (c && c->down)
+		return err_set(err, EHOSTUNREACH, "cloud %s is down (fake)",
+			       cloud);
+	if (w->fault_at && w->ncalls == w->fault_at)
+		return err_set(err, w->fault_errno ? w->fault_errno : EIO,
+			       "injected failure at call %ld (%s on %s)",
+			       w->ncalls, name, cloud);
+	code = op == FAKE_OTHER ? 0 : w->fail[op];
+	if (!code)
+		return 0;
+	w->fail[op] = 0;
+	return err_set(err, code, "injected failure");
+}
+
+/* ---- the host driver ---- */
+
 struct fake_drv {
 	struct hostdrv base;
 	struct fake_world *w;
-	char tenants[64][40];
-	bool subnet[64];
-	bool dhcp[64];
+	char cloud[NAME_MAXLEN + 1];
 };
 
 static struct fake_drv *fake_of(struct hostdrv *d)
@@ -23,23 +91,23 @@ static struct fake_drv *fake_of(struct hostdrv *d)
 	return (struct fake_drv *)d;
 }
 
-static int fake_call(struct fake_drv *f, enum fake_op op, char *err)
+static struct fake_cloud *host_cloud(struct hostdrv *d)
 {
-	int code = f->w->fail[op];
-
-	f->w->calls[op]++;
-	if (!code)
-		return 0;
-	f->w->fail[op] = 0;
-	return err_set(err, code, "injected failure");
+	return fake_cloud(fake_of(d)->w, fake_of(d)->cloud);
 }
 
-static int find_tenant(struct fake_drv *f, const char *name)
+static int host_gate(struct hostdrv *d, enum fake_op op, const char *name,
+		     char *err)
+{
+	return gate(fake_of(d)->w, fake_of(d)->cloud, op, name, err);
+}
+
+static int find_tenant(struct fake_cloud *c, const char *name)
 {
 	int i;
 
 	for (i = 0; i < 64; i++)
-		if (!strcmp(f->tenants[i], name))
+		if (!strcmp(c->tenants[i], name))
 			return i;
 	return -1;
 }
@@ -47,29 +115,29 @@ static int find_tenant(struct fake_drv *f, const char *name)
 static int fake_tenant_ensure(struct hostdrv *d, const char *tenant,
 			      char *err)
 {
-	struct fake_drv *f = fake_of(d);
-	int r = fake_call(f, FAKE_TENANT_ENSURE, err), i;
+	struct fake_cloud *c = host_cloud(d);
+	int r = host_gate(d, FAKE_TENANT_ENSURE, "tenant_ensure", err), i;
 
-	if (r || find_tenant(f, tenant) >= 0)
+	if (r || find_tenant(c, tenant) >= 0)
 		return r;
-	i = find_tenant(f, "");
-	snprintf(f->tenants[i], sizeof f->tenants[i], "%s", tenant);
-	f->w->tenants++;
+	i = find_tenant(c, "");
+	snprintf(c->tenants[i], sizeof c->tenants[i], "%s", tenant);
+	fake_of(d)->w->tenants++;
 	return 0;
 }
 
 static int fake_tenant_remove(struct hostdrv *d, const char *tenant,
 			      char *err)
 {
-	struct fake_drv *f = fake_of(d);
-	int r = fake_call(f, FAKE_TENANT_REMOVE, err), i;
+	struct fake_cloud *c = host_cloud(d);
+	int r = host_gate(d, FAKE_TENANT_REMOVE, "tenant_remove", err), i;
 
 	if (r)
 		return r;
-	i = find_tenant(f, tenant);
+	i = find_tenant(c, tenant);
 	if (i >= 0) {
-		f->tenants[i][0] = '\0';
-		f->w->tenants--;
+		c->tenants[i][0] = '\0';
+		fake_of(d)->w->tenants--;
 	}
 	return 0;
 }
@@ -77,62 +145,71 @@ static int fake_tenant_remove(struct hostdrv *d, const char *tenant,
 static int fake_subnet_ensure(struct hostdrv *d, const struct net_subnet *s,
 			      char *err)
 {
-	struct fake_drv *f = fake_of(d);
-	int r = fake_call(f, FAKE_SUBNET_ENSURE, err);
+	struct fake_cloud *c = host_cloud(d);
+	int r = host_gate(d, FAKE_SUBNET_ENSURE, "subnet_ensure", err);
 
 	if (r)
 		return r;
-	if (find_tenant(f, s->tenant) < 0)
+	if (s->home && find_tenant(c, s->tenant) < 0)
 		return err_set(err, ENOENT, "no namespace");
-	if (s->vni >= 64)
+	if (s->vni >= FAKE_VNIS)
 		return err_set(err, ERANGE, "fake VNIs stop at 63");
-	if (!f->subnet[s->vni]) {
-		f->subnet[s->vni] = true;
-		f->w->subnets++;
+	if (!c->subnet[s->vni]) {
+		c->subnet[s->vni] = true;
+		fake_of(d)->w->subnets++;
 	}
+	c->gateway[s->vni] = s->home;
 	return 0;
 }
 
 static int fake_subnet_remove(struct hostdrv *d, const char *tenant,
 			      uint32_t vni, char *err)
 {
-	struct fake_drv *f = fake_of(d);
-	int r = fake_call(f, FAKE_SUBNET_REMOVE, err);
+	struct fake_cloud *c = host_cloud(d);
+	int r = host_gate(d, FAKE_SUBNET_REMOVE, "subnet_remove", err);
 
 	(void)tenant;
 	if (r)
 		return r;
-	if (vni < 64 && f->subnet[vni]) {
-		f->subnet[vni] = false;
-		f->w->subnets--;
+	if (vni < FAKE_VNIS && c->subnet[vni]) {
+		c->subnet[vni] = false;
+		c->gateway[vni] = false;
+		fake_of(d)->w->subnets--;
 	}
 	return 0;
+}
+
+static void note_hosts(struct fake_world *w, const struct net_dhcp *c)
+{
+	char *h = w->hosts[c->vni];
+	size_t i;
+
+	h[0] = '\0';
+	for (i = 0; i < c->nhosts; i++)
+		snprintf(h + strlen(h), sizeof w->hosts[0] - strlen(h),
+			 "%s %u.%u.%u.%u %s;", c->hosts[i].mac,
+			 c->hosts[i].ip >> 24, (c->hosts[i].ip >> 16) & 255,
+			 (c->hosts[i].ip >> 8) & 255, c->hosts[i].ip & 255,
+			 c->hosts[i].name);
 }
 
 static int fake_dhcp_ensure(struct hostdrv *d, const struct net_dhcp *c,
 			    int *pid, char *err)
 {
-	struct fake_drv *f = fake_of(d);
-	int r = fake_call(f, FAKE_DHCP_ENSURE, err);
+	struct fake_cloud *fc = host_cloud(d);
+	struct fake_world *w = fake_of(d)->w;
+	int r = host_gate(d, FAKE_DHCP_ENSURE, "dhcp_ensure", err);
 
 	if (r)
 		return r;
-	if (c->vni >= 64 || !f->subnet[c->vni])
+	if (c->vni >= FAKE_VNIS || !fc->subnet[c->vni])
 		return err_set(err, ENOENT, "no subnet for dnsmasq");
-	if (!f->dhcp[c->vni]) {
-		f->dhcp[c->vni] = true;
-		f->w->dhcp++;
+	if (!fc->dhcp[c->vni]) {
+		fc->dhcp[c->vni] = true;
+		w->dhcp++;
 	}
-	f->w->dhcp_first[c->vni] = c->first;
-	f->w->hosts[c->vni][0] = '\0';
-	for (size_t i = 0; i < c->nhosts; i++) {
-		char *h = f->w->hosts[c->vni];
-		snprintf(h + strlen(h), sizeof f->w->hosts[0] - strlen(h),
-			 "%s %u.%u.%u.%u %s;", c->hosts[i].mac,
-			 c->hosts[i].ip >> 24, (c->hosts[i].ip >> 16) & 255,
-			 (c->hosts[i].ip >> 8) & 255, c->hosts[i].ip & 255,
-			 c->hosts[i].name);
-	}
+	w->dhcp_first[c->vni] = c->first;
+	note_hosts(w, c);
 	*pid = 1000 + (int)c->vni;
 	return 0;
 }
@@ -140,23 +217,25 @@ static int fake_dhcp_ensure(struct hostdrv *d, const struct net_dhcp *c,
 static int fake_dhcp_remove(struct hostdrv *d, uint32_t vni, bool purge,
 			    char *err)
 {
-	struct fake_drv *f = fake_of(d);
-	int r = fake_call(f, FAKE_DHCP_REMOVE, err);
+	struct fake_cloud *c = host_cloud(d);
+	int r = host_gate(d, FAKE_DHCP_REMOVE, "dhcp_remove", err);
 
 	(void)purge;
 	if (r)
 		return r;
-	if (vni < 64 && f->dhcp[vni]) {
-		f->dhcp[vni] = false;
-		f->w->dhcp--;
-		f->w->dhcp_first[vni] = 0;
+	if (vni < FAKE_VNIS && c->dhcp[vni]) {
+		c->dhcp[vni] = false;
+		fake_of(d)->w->dhcp--;
+		fake_of(d)->w->dhcp_first[vni] = 0;
 	}
 	return 0;
 }
 
+/* Reads that never block or fail: not gated. */
 static int fake_dhcp_pid(struct hostdrv *d, uint32_t vni)
 {
-	return vni < 64 && fake_of(d)->dhcp[vni] ? 1000 + (int)vni : 0;
+	return vni < FAKE_VNIS && host_cloud(d)->dhcp[vni] ? 1000 + (int)vni
+							  : 0;
 }
 
 static int fake_dhcp_leases(struct hostdrv *d, uint32_t vni,
@@ -166,18 +245,61 @@ static int fake_dhcp_leases(struct hostdrv *d, uint32_t vni,
 	return sb_printf(out, "lease of %u\n", vni);
 }
 
+static int fake_dhcp_fetch(struct hostdrv *d, uint32_t vni,
+			   struct strbuf *out, char *err)
+{
+	int r = host_gate(d, FAKE_OTHER, "dhcp_fetch", err);
+
+	return r ? r : fake_dhcp_leases(d, vni, out);
+}
+
+static const struct net_keep_subnet *kept(const struct net_keep *k,
+					  uint32_t vni)
+{
+	size_t i;
+
+	for (i = 0; i < k->nsubnets; i++)
+		if (k->subnets[i].vni == vni)
+			return &k->subnets[i];
+	return NULL;
+}
+
+/* As the host driver's: what keep does not list goes, a gateway where
+ * the subnet is no longer at home, a dnsmasq that should not run. */
 static int fake_sweep(struct hostdrv *d, const struct net_keep *keep,
 		      char *err)
 {
-	(void)keep;
-	(void)err;
-	fake_of(d)->w->swept++;
-	return 0;
+	struct fake_cloud *c = host_cloud(d);
+	struct fake_world *w = fake_of(d)->w;
+	int r = host_gate(d, FAKE_OTHER, "sweep", err), n = 0;
+	uint32_t vni;
+
+	if (r)
+		return r;
+	w->swept++;
+	for (vni = 0; vni < FAKE_VNIS; vni++) {
+		const struct net_keep_subnet *k = kept(keep, vni);
+
+		if (c->dhcp[vni] && (!k || !k->dhcp)) {
+			c->dhcp[vni] = false;
+			w->dhcp--;
+			n++;
+		}
+		if (c->subnet[vni] && !k) {
+			c->subnet[vni] = c->gateway[vni] = false;
+			w->subnets--;
+			n++;
+		}
+		if (k && c->gateway[vni] && !k->home)
+			c->gateway[vni] = false;
+	}
+	return n;
 }
 
 static int fake_status(struct hostdrv *d, struct strbuf *out)
 {
-	(void)d;
+	if (host_cloud(d)->down)
+		return sb_puts(out, "down: fake");
 	return sb_puts(out, "up");
 }
 
@@ -186,6 +308,217 @@ static int fake_console(struct hostdrv *d, const char *uuid,
 {
 	(void)d;
 	return sb_printf(out, "console of %s\n", uuid);
+}
+
+/* ---- files: a VM's disk and console log, as copies see them ---- */
+
+#define FAKE_FRAME (64u << 10)
+#define FAKE_FILE_SIZE (3ull * FAKE_FRAME)
+
+/* A name of the disks area: the domain's uuid and which file. */
+static int disk_file(enum copy_area a, const char *name, char *uuid,
+		     bool *console)
+{
+	const char *dot = strchr(name, '.');
+
+	if (a != COPY_DISKS || !dot || dot - name != VIRT_UUID_LEN)
+		return -ENOENT;
+	memcpy(uuid, name, VIRT_UUID_LEN);
+	uuid[VIRT_UUID_LEN] = '\0';
+	*console = !strcmp(dot, ".console");
+	return *console || !strcmp(dot, ".qcow2") ? 0 : -ENOENT;
+}
+
+struct fake_src {
+	struct copy_src base;
+	uint64_t off;
+};
+
+static ssize_t src_read(struct copy_src *s, uint64_t *off, void *buf,
+			size_t cap, char *err)
+{
+	struct fake_src *f = (struct fake_src *)s;
+	size_t n = cap < FAKE_FRAME ? cap : FAKE_FRAME;
+
+	(void)err;
+	if (f->off >= s->size) {
+		s->ended = true;
+		memset(s->sum, 0x5a, sizeof s->sum);
+		return 0;
+	}
+	memset(buf, 0x5a, n);
+	*off = f->off;
+	f->off += n;
+	return (ssize_t)n;
+}
+
+static void src_close(struct copy_src *s)
+{
+	free(s);
+}
+
+static const struct copy_src_ops fake_src_ops = { src_read, src_close };
+
+static int fake_file_source(struct hostdrv *d, enum copy_area a,
+			    const char *name, struct copy_src **out,
+			    char *err)
+{
+	struct fake_src *f;
+	struct fake_dom *dom;
+	char uuid[VIRT_UUID_LEN + 1];
+	bool console;
+	int r = host_gate(d, FAKE_OTHER, "file_source", err);
+
+	if (r)
+		return r;
+	if (disk_file(a, name, uuid, &console) ||
+	    !(dom = fake_dom(host_cloud(d), uuid)) ||
+	    !(console ? dom->console : dom->disk))
+		return err_set(err, ENOENT, "no file %s", name);
+	f = calloc(1, sizeof *f);
+	if (!f)
+		return err_set(err, ENOMEM, "out of memory");
+	f->base.ops = &fake_src_ops;
+	f->base.size = f->base.data = FAKE_FILE_SIZE;
+	*out = &f->base;
+	return 0;
+}
+
+struct fake_dst {
+	struct copy_dst base;
+	struct fake_world *w;
+	char cloud[NAME_MAXLEN + 1];
+	char uuid[VIRT_UUID_LEN + 1];
+	bool console;
+	uint64_t got;
+};
+
+static struct fake_dom *dst_dom(struct fake_dst *f)
+{
+	struct fake_cloud *c = fake_cloud(f->w, f->cloud);
+
+	return c ? fake_dom(c, f->uuid) : NULL;
+}
+
+static int dst_write(struct copy_dst *d, uint64_t off, const void *buf,
+		     size_t len, char *err)
+{
+	(void)off;
+	(void)buf;
+	(void)err;
+	((struct fake_dst *)d)->got += len;
+	return 0;
+}
+
+static int dst_finish(struct copy_dst *d, const unsigned char *sum,
+		      char *err)
+{
+	struct fake_dst *f = (struct fake_dst *)d;
+	struct fake_dom *dom;
+	int r = gate(f->w, f->cloud, FAKE_OTHER, "file_finish", err);
+
+	dom = dst_dom(f);
+	if (r == 0 && (f->got != FAKE_FILE_SIZE || sum[0] != 0x5a))
+		r = err_set(err, EIO, "checksum mismatch");
+	if (dom && !f->console)
+		dom->part = false;
+	if (r == 0 && dom) {
+		if (f->console) {
+			dom->console = true;
+		} else {
+			f->w->disks += !dom->disk;
+			dom->disk = true;
+		}
+	}
+	free(f);
+	return r;
+}
+
+static void dst_abort(struct copy_dst *d)
+{
+	struct fake_dst *f = (struct fake_dst *)d;
+	struct fake_dom *dom = dst_dom(f);
+
+	if (dom && !f->console)
+		dom->part = false;
+	free(f);
+}
+
+static const struct copy_dst_ops fake_dst_ops = {
+	dst_write, dst_finish, dst_abort,
+};
+
+static int fake_file_sink(struct hostdrv *d, enum copy_area a,
+			  const char *name, uint64_t size,
+			  struct copy_dst **out, char *err)
+{
+	struct fake_dst *f;
+	struct fake_dom *dom;
+	char uuid[VIRT_UUID_LEN + 1];
+	bool console;
+	int r = host_gate(d, FAKE_OTHER, "file_sink", err);
+
+	(void)size;
+	if (r)
+		return r;
+	if (disk_file(a, name, uuid, &console) ||
+	    !(dom = dom_make(host_cloud(d), uuid)))
+		return err_set(err, EINVAL, "fake: no room for %s", name);
+	f = calloc(1, sizeof *f);
+	if (!f)
+		return err_set(err, ENOMEM, "out of memory");
+	f->base.ops = &fake_dst_ops;
+	f->w = fake_of(d)->w;
+	snprintf(f->cloud, sizeof f->cloud, "%s", fake_of(d)->cloud);
+	snprintf(f->uuid, sizeof f->uuid, "%s", uuid);
+	f->console = console;
+	if (!console)
+		dom->part = true;
+	*out = &f->base;
+	return 0;
+}
+
+static int fake_file_remove(struct hostdrv *d, enum copy_area a,
+			    const char *name, char *err)
+{
+	struct fake_dom *dom;
+	char uuid[VIRT_UUID_LEN + 1];
+	bool console;
+	int r = host_gate(d, FAKE_OTHER, "file_remove", err);
+
+	if (r)
+		return r;
+	if (disk_file(a, name, uuid, &console) ||
+	    !(dom = fake_dom(host_cloud(d), uuid)))
+		return 0;
+	if (console) {
+		dom->console = false;
+		return 0;
+	}
+	fake_of(d)->w->disks -= dom->disk;
+	dom->disk = dom->part = false;
+	return 0;
+}
+
+static int fake_file_list(struct hostdrv *d, enum copy_area a,
+			  struct strbuf *out, char *err)
+{
+	struct fake_cloud *c = host_cloud(d);
+	int r = host_gate(d, FAKE_OTHER, "file_list", err), i;
+
+	if (r || a != COPY_DISKS)
+		return r;
+	for (i = 0; i < FAKE_DOMS; i++) {
+		const struct fake_dom *dom = &c->doms[i];
+
+		if (dom->disk)
+			sb_printf(out, "%s.qcow2\n", dom->uuid);
+		if (dom->part)
+			sb_printf(out, ".%s.qcow2.part\n", dom->uuid);
+		if (dom->console)
+			sb_printf(out, "%s.console\n", dom->uuid);
+	}
+	return 0;
 }
 
 static void fake_free(struct hostdrv *d)
@@ -203,39 +536,40 @@ static const struct hostdrv_ops fake_ops = {
 	.dhcp_pid = fake_dhcp_pid,
 	.dhcp_leases = fake_dhcp_leases,
 	.sweep = fake_sweep,
+	.dhcp_fetch = fake_dhcp_fetch,
+	.file_source = fake_file_source,
+	.file_sink = fake_file_sink,
+	.file_remove = fake_file_remove,
+	.file_list = fake_file_list,
 	.status = fake_status,
 	.console = fake_console,
 	.free = fake_free,
 };
 
 struct hostdrv *fake_hostdrv_new(const struct cloud *c, const char *marker,
-			       const char *rundir, void *ctx, char *err)
+				 const char *rundir, void *ctx, char *err)
 {
 	struct fake_drv *f = calloc(1, sizeof *f);
 
-	(void)c;
 	(void)marker;
 	(void)rundir;
-	if (!f) {
+	if (!f || !fake_cloud(ctx, c->name)) {
+		free(f);
 		err_set(err, ENOMEM, "out of memory");
 		return NULL;
 	}
 	f->base.ops = &fake_ops;
 	f->w = ctx;
+	snprintf(f->cloud, sizeof f->cloud, "%s", c->name);
 	return &f->base;
 }
 
-/* ---- the fake hypervisor ---- */
-
-struct fake_dom {
-	char uuid[VIRT_UUID_LEN + 1];
-	bool defined, running, disk;
-};
+/* ---- the hypervisor ---- */
 
 struct fake_virt {
 	struct virtdrv base;
 	struct fake_world *w;
-	struct fake_dom doms[16];
+	char cloud[NAME_MAXLEN + 1];
 	virt_power_fn on_power;
 	void *ctx;
 };
@@ -245,53 +579,42 @@ static struct fake_virt *fv_of(struct virtdrv *d)
 	return (struct fake_virt *)d;
 }
 
-static int fv_call(struct fake_virt *f, enum fake_op op, char *err)
+static struct fake_cloud *fv_cloud(struct virtdrv *d)
 {
-	int code = f->w->fail[op];
-
-	f->w->calls[op]++;
-	if (!code)
-		return 0;
-	f->w->fail[op] = 0;
-	return err_set(err, code, "injected failure");
+	return fake_cloud(fv_of(d)->w, fv_of(d)->cloud);
 }
 
-static struct fake_dom *fv_dom(struct fake_virt *f, const char *uuid,
-			       bool make)
+static int fv_gate(struct virtdrv *d, enum fake_op op, const char *name,
+		   char *err)
 {
-	int i;
+	return gate(fv_of(d)->w, fv_of(d)->cloud, op, name, err);
+}
 
-	for (i = 0; i < 16; i++)
-		if (!strcmp(f->doms[i].uuid, uuid))
-			return &f->doms[i];
-	if (!make)
-		return NULL;
-	for (i = 0; i < 16; i++)
-		if (!f->doms[i].uuid[0]) {
-			snprintf(f->doms[i].uuid, sizeof f->doms[i].uuid, "%s",
-				 uuid);
-			return &f->doms[i];
-		}
-	return NULL;
+static bool image_known(const char *image)
+{
+	return !strcmp(image, "tiny") || !strcmp(image, "other");
 }
 
 static int fv_define(struct virtdrv *d, const struct virt_domain *v,
 		     struct strbuf *xml, char *err)
 {
-	struct fake_virt *f = fv_of(d);
+	struct fake_cloud *c = fv_cloud(d);
 	struct fake_dom *dom;
-	int r = fv_call(f, FAKE_DEFINE, err);
+	int r = fv_gate(d, FAKE_DEFINE, "define", err);
 
 	if (r)
 		return r;
-	if (strcmp(v->image, "tiny") && strcmp(v->image, "other"))
+	if (!image_known(v->image))
 		return err_set(err, ENOENT, "no image");
-	dom = fv_dom(f, v->uuid, true);
+	dom = dom_make(c, v->uuid);
+	if (!dom)
+		return err_set(err, ENOSPC, "fake: no room");
 	if (!dom->defined) {
 		dom->defined = true;
-		f->w->domains++;
+		fv_of(d)->w->domains++;
 	}
-	f->w->vcpus[dom - f->doms] = v->vcpus;
+	dom->vcpus = v->vcpus;
+	fv_of(d)->w->vcpus[dom - c->doms] = v->vcpus;
 	if (xml) {
 		sb_reset(xml);
 		sb_printf(xml, "<domain><name>maas:%s:%s</name><vcpu>%u</vcpu>"
@@ -303,38 +626,36 @@ static int fv_define(struct virtdrv *d, const struct virt_domain *v,
 
 static int fv_undefine(struct virtdrv *d, const char *uuid, char *err)
 {
-	struct fake_virt *f = fv_of(d);
 	struct fake_dom *dom;
-	int r = fv_call(f, FAKE_UNDEFINE, err);
+	int r = fv_gate(d, FAKE_UNDEFINE, "undefine", err);
 
 	if (r)
 		return r;
-	dom = fv_dom(f, uuid, false);
+	dom = fake_dom(fv_cloud(d), uuid);
 	if (!dom || !dom->defined)
 		return 0;
 	if (dom->running)
 		return err_set(err, EBUSY, "running");
 	dom->defined = false;
-	f->w->domains--;
+	fv_of(d)->w->domains--;
 	return 0;
 }
 
 static int fv_start(struct virtdrv *d, const char *uuid, char *err)
 {
-	struct fake_virt *f = fv_of(d);
 	struct fake_dom *dom;
-	int r = fv_call(f, FAKE_START, err);
+	int r = fv_gate(d, FAKE_START, "start", err);
 
 	if (r)
 		return r;
-	dom = fv_dom(f, uuid, false);
+	dom = fake_dom(fv_cloud(d), uuid);
 	if (!dom || !dom->defined)
 		return err_set(err, ENOENT, "no domain");
 	if (!dom->disk)
 		return err_set(err, EIO, "no disk");
 	if (!dom->running) {
 		dom->running = true;
-		f->w->running++;
+		fv_of(d)->w->running++;
 	}
 	return 0;
 }
@@ -342,17 +663,16 @@ static int fv_start(struct virtdrv *d, const char *uuid, char *err)
 static int fv_stop(struct virtdrv *d, const char *uuid, int grace_ms,
 		   char *err)
 {
-	struct fake_virt *f = fv_of(d);
 	struct fake_dom *dom;
-	int r = fv_call(f, FAKE_STOP, err);
+	int r = fv_gate(d, FAKE_STOP, "stop", err);
 
 	(void)grace_ms;
 	if (r)
 		return r;
-	dom = fv_dom(f, uuid, false);
+	dom = fake_dom(fv_cloud(d), uuid);
 	if (dom && dom->running) {
 		dom->running = false;
-		f->w->running--;
+		fv_of(d)->w->running--;
 	}
 	return 0;
 }
@@ -360,8 +680,12 @@ static int fv_stop(struct virtdrv *d, const char *uuid, int grace_ms,
 static int fv_power(struct virtdrv *d, const char *uuid,
 		    enum virt_power *out, char *err)
 {
-	struct fake_dom *dom = fv_dom(fv_of(d), uuid, false);
+	struct fake_dom *dom;
+	int r = fv_gate(d, FAKE_OTHER, "power", err);
 
+	if (r)
+		return r;
+	dom = fake_dom(fv_cloud(d), uuid);
 	if (!dom || !dom->defined)
 		return err_set(err, ENOENT, "no domain");
 	*out = dom->running ? VIRT_POWER_RUNNING : VIRT_POWER_STOPPED;
@@ -370,88 +694,194 @@ static int fv_power(struct virtdrv *d, const char *uuid,
 
 static int fv_image_check(struct virtdrv *d, const char *image, char *err)
 {
-	(void)d;
-	if (strcmp(image, "tiny") && strcmp(image, "other"))
-		return err_set(err, ENOENT, "no image %s", image);
-	return 0;
+	int r = fv_gate(d, FAKE_OTHER, "image_check", err);
+
+	if (r == 0 && !image_known(image))
+		r = err_set(err, ENOENT, "no image %s", image);
+	return r;
 }
 
 static int fv_disk_create(struct virtdrv *d, const char *uuid,
 			  const char *image, uint64_t mib, char *err)
 {
-	struct fake_virt *f = fv_of(d);
+	struct fake_cloud *c = fv_cloud(d);
 	struct fake_dom *dom;
-	int r = fv_call(f, FAKE_DISK_CREATE, err);
+	int r = fv_gate(d, FAKE_DISK_CREATE, "disk_create", err);
 
 	if (r)
 		return r;
-	if (fv_image_check(d, image, err))
-		return -ENOENT;
-	dom = fv_dom(f, uuid, true);
+	if (!image_known(image))
+		return err_set(err, ENOENT, "no image %s", image);
+	dom = dom_make(c, uuid);
+	if (!dom)
+		return err_set(err, ENOSPC, "fake: no room");
 	if (!dom->disk) {
 		dom->disk = true;
-		f->w->disks++;
+		fv_of(d)->w->disks++;
 	}
-	f->w->disk_mib[dom - f->doms] = mib;
+	dom->disk_mib = mib;
+	fv_of(d)->w->disk_mib[dom - c->doms] = mib;
 	return 0;
 }
 
 static int fv_disk_resize(struct virtdrv *d, const char *uuid, uint64_t mib,
 			  char *err)
 {
-	struct fake_virt *f = fv_of(d);
+	struct fake_cloud *c = fv_cloud(d);
 	struct fake_dom *dom;
-	int r = fv_call(f, FAKE_DISK_RESIZE, err);
+	int r = fv_gate(d, FAKE_DISK_RESIZE, "disk_resize", err);
 
 	if (r)
 		return r;
-	dom = fv_dom(f, uuid, false);
-	if (dom && dom->disk)
-		f->w->disk_mib[dom - f->doms] = mib;
+	dom = fake_dom(c, uuid);
+	if (dom && dom->disk) {
+		dom->disk_mib = mib;
+		fv_of(d)->w->disk_mib[dom - c->doms] = mib;
+	}
 	return 0;
 }
 
 static int fv_disk_delete(struct virtdrv *d, const char *uuid, char *err)
 {
-	struct fake_virt *f = fv_of(d);
 	struct fake_dom *dom;
-	int r = fv_call(f, FAKE_DISK_DELETE, err);
+	int r = fv_gate(d, FAKE_DISK_DELETE, "disk_delete", err);
 
 	if (r)
 		return r;
-	dom = fv_dom(f, uuid, false);
+	dom = fake_dom(fv_cloud(d), uuid);
 	if (dom && dom->disk) {
 		dom->disk = false;
-		f->w->disks--;
+		fv_of(d)->w->disks--;
 	}
+	if (dom)
+		dom->console = dom->part = false;
 	return 0;
 }
 
 static int fv_disk_exists(struct virtdrv *d, const char *uuid, char *err)
 {
-	struct fake_dom *dom = fv_dom(fv_of(d), uuid, false);
+	struct fake_dom *dom;
+	int r = fv_gate(d, FAKE_OTHER, "disk_exists", err);
 
-	(void)err;
+	if (r)
+		return r;
+	dom = fake_dom(fv_cloud(d), uuid);
 	return dom && dom->disk;
+}
+
+static int fv_disk_info(struct virtdrv *d, const char *uuid,
+			uint64_t *capacity, uint64_t *allocation, char *err)
+{
+	struct fake_dom *dom;
+	int r = fv_gate(d, FAKE_OTHER, "disk_info", err);
+
+	if (r)
+		return r;
+	dom = fake_dom(fv_cloud(d), uuid);
+	if (!dom || !dom->disk)
+		return err_set(err, ENOENT, "no disk");
+	*capacity = dom->disk_mib << 20;
+	*allocation = FAKE_FILE_SIZE;
+	return 0;
+}
+
+static int fv_disk_room(struct virtdrv *d, uint64_t *avail, char *err)
+{
+	int r = fv_gate(d, FAKE_OTHER, "disk_room", err);
+
+	if (r == 0)
+		*avail = 1ull << 40;
+	return r;
+}
+
+static int fv_disk_prepare(struct virtdrv *d, const char *uuid,
+			   uint64_t capacity, char *err)
+{
+	struct fake_dom *dom;
+	int r = fv_gate(d, FAKE_OTHER, "disk_prepare", err);
+
+	if (r)
+		return r;
+	dom = dom_make(fv_cloud(d), uuid);
+	if (!dom)
+		return err_set(err, ENOSPC, "fake: no room");
+	fv_of(d)->w->disks += !dom->disk;
+	dom->disk = true;
+	dom->disk_mib = capacity >> 20;
+	return 0;
+}
+
+static int fv_settle(struct virtdrv *d, const char *uuid, int timeout_ms,
+		     struct virt_settled *out, char *err)
+{
+	struct fake_dom *dom;
+	int r = fv_gate(d, FAKE_OTHER, "settle", err);
+
+	(void)timeout_ms;
+	if (r)
+		return r;
+	dom = fake_dom(fv_cloud(d), uuid);
+	if (!dom || !dom->defined)
+		return err_set(err, ENOENT, "no domain %s", uuid);
+	out->power = dom->running ? VIRT_POWER_RUNNING : VIRT_POWER_STOPPED;
+	out->paused = false;
+	return 0;
+}
+
+/* libvirt's live migration: the domain runs on the target, defined
+ * there with its disk copied; here it stays defined, shut off. */
+static int fv_migrate(struct virtdrv *d, struct virtdrv *dst,
+		      const struct virt_migration *mg,
+		      struct virt_migrated *out, char *err)
+{
+	struct virt_progress p = { FAKE_FILE_SIZE, FAKE_FILE_SIZE, 1 << 20 };
+	struct fake_dom *from, *to;
+	int r = fv_gate(d, FAKE_OTHER, "migrate", err);
+
+	if (r)
+		return r;
+	from = fake_dom(fv_cloud(d), mg->uuid);
+	if (!from || !from->defined || !from->running)
+		return err_set(err, EINVAL, "domain not running");
+	if (fv_cloud(dst)->down)
+		return err_set(err, EHOSTUNREACH, "target down (fake)");
+	if (mg->cancelled && mg->cancelled(mg->ctx))
+		return err_set(err, EINTR, "cancelled");
+	to = dom_make(fv_cloud(dst), mg->uuid);
+	if (!to)
+		return err_set(err, ENOSPC, "fake: no room");
+	if (mg->progress)
+		mg->progress(mg->ctx, &p);
+	fv_of(d)->w->domains += !to->defined;
+	fv_of(d)->w->disks += !to->disk;
+	to->defined = to->running = to->disk = true;
+	to->disk_mib = from->disk_mib;
+	to->vcpus = from->vcpus;
+	from->running = false;
+	out->bytes = FAKE_FILE_SIZE;
+	out->total_ms = 1;
+	out->downtime_ms = 5;
+	return 0;
 }
 
 static int fv_list(struct virtdrv *d,
 		   void (*fn)(void *ctx, const struct virt_seen *seen),
 		   void *ctx, char *err)
 {
-	struct fake_virt *f = fv_of(d);
-	int i;
+	struct fake_cloud *c = fv_cloud(d);
+	int r = fv_gate(d, FAKE_OTHER, "list", err), i;
 
-	(void)err;
-	for (i = 0; i < 16; i++) {
+	if (r)
+		return r;
+	for (i = 0; i < FAKE_DOMS; i++) {
 		struct virt_seen s = {
-			.uuid = f->doms[i].uuid,
+			.uuid = c->doms[i].uuid,
 			.name = "fake",
-			.power = f->doms[i].running ? VIRT_POWER_RUNNING
+			.power = c->doms[i].running ? VIRT_POWER_RUNNING
 						    : VIRT_POWER_STOPPED,
 			.ours = true,
 		};
-		if (f->doms[i].defined)
+		if (c->doms[i].defined)
 			fn(ctx, &s);
 	}
 	return 0;
@@ -473,6 +903,11 @@ static const struct virtdrv_ops fake_virt_ops = {
 	.disk_resize = fv_disk_resize,
 	.disk_delete = fv_disk_delete,
 	.disk_exists = fv_disk_exists,
+	.disk_info = fv_disk_info,
+	.disk_room = fv_disk_room,
+	.disk_prepare = fv_disk_prepare,
+	.settle = fv_settle,
+	.migrate = fv_migrate,
 	.list = fv_list,
 	.free = fv_free,
 };
@@ -483,22 +918,28 @@ struct virtdrv *fake_virtdrv_new(const struct cloud *c,
 {
 	struct fake_virt *f = calloc(1, sizeof *f);
 
-	(void)c;
-	if (!f) {
+	if (!f || !fake_cloud(ctx, c->name)) {
+		free(f);
 		err_set(err, ENOMEM, "out of memory");
 		return NULL;
 	}
 	f->base.ops = &fake_virt_ops;
 	f->w = ctx;
+	snprintf(f->cloud, sizeof f->cloud, "%s", c->name);
 	f->on_power = conf->on_power;
 	f->ctx = conf->ctx;
 	return &f->base;
 }
 
-struct model *fake_model(struct fake_world *w, uint32_t vni_min,
-			 uint32_t vni_max, char statedir[64])
+/* ---- models over fakes ---- */
+
+static struct model *open_fake(struct fake_world *w, const char *statedir,
+			       const char *config, uint32_t vni_min,
+			       uint32_t vni_max)
 {
 	struct model_opts o = {
+		.statedir = statedir,
+		.config = config,
 		.vni_min = vni_min,
 		.vni_max = vni_max,
 		.hostdrv_new = fake_hostdrv_new,
@@ -509,15 +950,42 @@ struct model *fake_model(struct fake_world *w, uint32_t vni_min,
 	struct model *m = NULL;
 	char err[ERRLEN];
 
-	snprintf(statedir, 64, "/tmp/maasfs-unit.XXXXXX");
-	if (!mkdtemp(statedir))
-		return NULL;
-	o.statedir = statedir;
 	if (model_open(&o, &m, err)) {
 		fprintf(stderr, "model_open: %s\n", err);
 		return NULL;
 	}
 	return m;
+}
+
+struct model *fake_model(struct fake_world *w, uint32_t vni_min,
+			 uint32_t vni_max, char statedir[64])
+{
+	snprintf(statedir, 64, "/tmp/maasfs-unit.XXXXXX");
+	if (!mkdtemp(statedir))
+		return NULL;
+	return open_fake(w, statedir, NULL, vni_min, vni_max);
+}
+
+struct model *fake_model_clouds(struct fake_world *w, const char *clouds,
+				char statedir[64])
+{
+	char path[128];
+
+	snprintf(statedir, 64, "/tmp/maasfs-unit.XXXXXX");
+	if (!mkdtemp(statedir))
+		return NULL;
+	snprintf(path, sizeof path, "%s/clouds.yaml", statedir);
+	if (file_write_atomic(path, clouds, strlen(clouds), 0644))
+		return NULL;
+	return open_fake(w, statedir, path, 1, 60);
+}
+
+struct model *fake_model_reopen(struct fake_world *w, const char *statedir)
+{
+	char path[128];
+
+	snprintf(path, sizeof path, "%s/clouds.yaml", statedir);
+	return open_fake(w, statedir, access(path, F_OK) ? NULL : path, 1, 60);
 }
 
 static int remove_one(const char *path, const struct stat *st, int flag,

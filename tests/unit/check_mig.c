@@ -1,0 +1,354 @@
+/* The migration engine over fake clouds (DESIGN §5): a VM's migration,
+ * live and cold, and a subnet's, driven through every phase with a failure
+ * injected at each call the clouds see in turn, and with a crash (the
+ * clouds as they were at that call, the state file as it was, a new mount)
+ * at each call in turn. Each run must end with every VM whole (domain and
+ * disk) on exactly one cloud, nothing of it on the other, and the state
+ * file saying where. */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../core/janitor.h"
+#include "../../core/sweep.h"
+#include "fakenet.h"
+
+static const char *const clouds =
+	"clouds:\n"
+	"  c1: {vtep: 192.0.2.11}\n"
+	"  c2: {vtep: 192.0.2.12, ssh: {host: h, key: /k, "
+	"known_hosts: /kh}}\n";
+
+#define NVMS 2
+
+/* One run: a world, a model over it, what the run is about. */
+struct run {
+	struct fake_world w;
+	struct model *m;
+	char statedir[64];
+	int nvms;
+	char uuid[NVMS][VIRT_UUID_LEN + 1];   /* vm1, vm2 */
+	bool ran[NVMS];                       /* running before */
+	/* the crash: at call crash_at, the clouds and the state file */
+	long crash_at;
+	bool crashed;
+	struct fake_world at_crash;
+	char *state_at_crash;
+};
+
+#define OK(call)                                                        \
+	do {                                                            \
+		char err[ERRLEN] = "";                                  \
+		int r_ = (call);                                        \
+		ck_assert_msg(r_ == 0, "%s: %d %s", #call, r_, err);    \
+	} while (0)
+
+static const char *vm_name(int i)
+{
+	return i ? "vm2" : "vm1";
+}
+
+static void uuid_of(struct model *m, const char *vm, char *out)
+{
+	struct vm *v;
+
+	pthread_mutex_lock(&m->lock);
+	v = vm_find(tenant_find(m, "t"), vm);
+	ck_assert_ptr_nonnull(v);
+	snprintf(out, VIRT_UUID_LEN + 1, "%s", v->uuid);
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* A tenant, a subnet at home on c1, vm1 (running or stopped) and, for
+ * two, vm2 stopped; both have run, so both have their disks. */
+static void setup(struct run *x, bool vm1_runs, int nvms)
+{
+	int i;
+
+	memset(x, 0, sizeof *x);
+	x->nvms = nvms;
+	x->m = fake_model_clouds(&x->w, clouds, x->statedir);
+	ck_assert_ptr_nonnull(x->m);
+	OK(tenant_create(x->m, "t", err));
+	OK(subnet_create(x->m, "t", "10.0.1.0/24 name=web cloud=c1", err));
+	for (i = 0; i < nvms; i++) {
+		OK(vm_create(x->m, "t", vm_name(i), err));
+		OK(vm_set(x->m, "t", vm_name(i), "state", "start", err));
+		x->ran[i] = i == 0 && vm1_runs;
+		if (!x->ran[i])
+			OK(vm_set(x->m, "t", vm_name(i), "state", "stop", err));
+		uuid_of(x->m, vm_name(i), x->uuid[i]);
+	}
+}
+
+static void teardown(struct run *x)
+{
+	if (x->m)
+		fake_model_free(x->m, x->statedir);
+	free(x->state_at_crash);
+	x->m = NULL;
+	x->state_at_crash = NULL;
+}
+
+/* What the janitor does once a cloud is up: its leftovers go. */
+static void janitor_pass(struct run *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->m->nclouds; i++)
+		sweep_cloud(x->m, x->m->clouds[i]);
+}
+
+/* The VM's line of the state file says where it is. */
+static void state_says(struct run *x, const char *vm, const char *cloud)
+{
+	char *s = fake_state_file(x->statedir), *line, want[64];
+
+	ck_assert_ptr_nonnull(s);
+	snprintf(want, sizeof want, "\n      %s:", vm);
+	line = strstr(s, want);
+	ck_assert_msg(line, "%s not in the state file", vm);
+	line = strchr(line + 1, '\n');
+	snprintf(want, sizeof want, "location: %s\n", cloud);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_msg(strstr(line, want) && strstr(line, want) <
+		      (strstr(line + 1, ":\n") ? strstr(line + 1, ":\n")
+					       : line + strlen(line)),
+		      "the state file does not put %s on %s:\n%s", vm, cloud,
+		      s);
+	free(s);
+}
+
+/* Every VM whole on exactly one cloud, the one the model and the state
+ * file name, running if it ran; nothing of it anywhere else. */
+static void check_whole(struct run *x, const char *why)
+{
+	int i, k;
+
+	for (i = 0; i < x->nvms; i++) {
+		const char *loc;
+		struct vm *v;
+
+		pthread_mutex_lock(&x->m->lock);
+		v = vm_find(tenant_find(x->m, "t"), vm_name(i));
+		ck_assert_ptr_nonnull(v);
+		loc = v->conf.location->name;
+		ck_assert_msg(!mig_running(v->mig.phase), "%s: %s migrating",
+			      why, vm_name(i));
+		ck_assert_msg(v->state != OBJ_ERROR, "%s: %s in error: %s",
+			      why, vm_name(i), v->error.msg);
+		pthread_mutex_unlock(&x->m->lock);
+		for (k = 0; k < x->w.nclouds; k++) {
+			struct fake_cloud *c = &x->w.clouds[k];
+			struct fake_dom *d = fake_dom(c, x->uuid[i]);
+			bool here = !strcmp(c->name, loc);
+
+			if (here) {
+				ck_assert_msg(d && d->defined && d->disk &&
+					      !d->part, "%s: %s not whole on "
+					      "%s", why, vm_name(i), loc);
+				ck_assert_msg(d->running == x->ran[i], "%s: %s "
+					      "%s on %s", why, vm_name(i),
+					      d->running ? "runs" : "is off",
+					      loc);
+			} else {
+				ck_assert_msg(!d || (!d->defined && !d->disk &&
+						     !d->part && !d->console),
+					      "%s: %s left on %s", why,
+					      vm_name(i), c->name);
+			}
+		}
+		state_says(x, vm_name(i), loc);
+	}
+}
+
+/* A run with the call numbered n (counted from the operation's start)
+ * failing: returns false once the operation makes fewer calls than n. */
+typedef int (*op_fn)(struct run *x, char *err);
+
+static bool fault_run(op_fn op, bool vm1_runs, int nvms, long n,
+		      bool *failed)
+{
+	struct run x;
+	char err[ERRLEN] = "", why[96];
+	long base;
+	int r;
+
+	setup(&x, vm1_runs, nvms);
+	base = x.w.ncalls;
+	x.w.fault_at = base + n;
+	r = op(&x, err);
+	x.w.fault_at = 0;
+	if (x.w.ncalls < base + n) {
+		ck_assert_msg(r == 0, "no fault, yet %d: %s", r, err);
+		check_whole(&x, "no fault");
+		teardown(&x);
+		return false;
+	}
+	*failed |= r != 0;
+	snprintf(why, sizeof why, "fault at call %ld (%s)", n,
+		 r ? err : "ok");
+	/* A failure rolls back by itself, with every cloud up; a fault
+	 * after the commit leaves the source's leftovers to the janitor. */
+	if (r == 0)
+		janitor_pass(&x);
+	check_whole(&x, why);
+	teardown(&x);
+	return true;
+}
+
+static void crash_hook(struct fake_world *w, const char *cloud,
+		       const char *op)
+{
+	struct run *x = w->ctx;
+
+	(void)cloud;
+	(void)op;
+	if (w->ncalls != x->crash_at || x->crashed)
+		return;
+	x->crashed = true;
+	x->at_crash = *w;
+	x->at_crash.on_call = NULL;
+	x->state_at_crash = fake_state_file(x->statedir);
+}
+
+/* A run cut off by a crash just before the call numbered n, then the next
+ * mount (the state file and the clouds as the crash left them): false
+ * once the operation makes fewer calls than n. */
+static bool crash_run(op_fn op, bool vm1_runs, int nvms, long n)
+{
+	struct run x;
+	char err[ERRLEN] = "", why[64], path[128];
+
+	setup(&x, vm1_runs, nvms);
+	x.crash_at = x.w.ncalls + n;
+	x.w.ctx = &x;
+	x.w.on_call = crash_hook;
+	op(&x, err);
+	x.w.on_call = NULL;
+	if (!x.crashed) {
+		teardown(&x);
+		return false;
+	}
+	model_free(x.m);
+	x.w = x.at_crash;
+	snprintf(path, sizeof path, "%s/state.yaml", x.statedir);
+	ck_assert_int_eq(file_write_atomic(path, x.state_at_crash,
+					   strlen(x.state_at_crash), 0600), 0);
+	x.m = fake_model_reopen(&x.w, x.statedir);
+	ck_assert_ptr_nonnull(x.m);
+	model_reconcile(x.m);
+	janitor_stop(x.m->janitor);
+	snprintf(why, sizeof why, "crash at call %ld", n);
+	check_whole(&x, why);
+	teardown(&x);
+	return true;
+}
+
+static int migrate_vm1(struct run *x, char *err)
+{
+	return vm_relocate(x->m, "t", "vm1", "c2", "", err);
+}
+
+static int migrate_vm1_cold(struct run *x, char *err)
+{
+	return vm_relocate(x->m, "t", "vm1", "c2", "cold", err);
+}
+
+static int move_subnet(struct run *x, char *err)
+{
+	return subnet_set_cloud(x->m, "t", "web", "c2", err);
+}
+
+/* Walks the fault over every call of op; returns how many runs failed. */
+static long walk_faults(op_fn op, bool vm1_runs, int nvms)
+{
+	bool failed = false;
+	long n;
+
+	for (n = 1; fault_run(op, vm1_runs, nvms, n, &failed); n++)
+		;
+	ck_assert_msg(failed, "no injected fault made the operation fail");
+	return n;
+}
+
+static long walk_crashes(op_fn op, bool vm1_runs, int nvms)
+{
+	long n;
+
+	for (n = 1; crash_run(op, vm1_runs, nvms, n); n++)
+		;
+	return n;
+}
+
+START_TEST(test_migrate_ok)
+{
+	struct run x;
+
+	setup(&x, true, 1);
+	OK(migrate_vm1(&x, err));
+	check_whole(&x, "live");
+	ck_assert_str_eq(x.m->clouds[1]->name, "c2");
+	state_says(&x, "vm1", "c2");
+	teardown(&x);
+}
+END_TEST
+
+START_TEST(test_live_faults)
+{
+	ck_assert_int_gt(walk_faults(migrate_vm1, true, 1), 10);
+}
+END_TEST
+
+START_TEST(test_cold_faults)
+{
+	ck_assert_int_gt(walk_faults(migrate_vm1, false, 1), 10);
+	ck_assert_int_gt(walk_faults(migrate_vm1_cold, true, 1), 10);
+}
+END_TEST
+
+START_TEST(test_live_crashes)
+{
+	ck_assert_int_gt(walk_crashes(migrate_vm1, true, 1), 10);
+}
+END_TEST
+
+START_TEST(test_cold_crashes)
+{
+	ck_assert_int_gt(walk_crashes(migrate_vm1, false, 1), 10);
+	ck_assert_int_gt(walk_crashes(migrate_vm1_cold, true, 1), 10);
+}
+END_TEST
+
+START_TEST(test_subnet_faults)
+{
+	ck_assert_int_gt(walk_faults(move_subnet, true, 2), 20);
+}
+END_TEST
+
+START_TEST(test_subnet_crashes)
+{
+	ck_assert_int_gt(walk_crashes(move_subnet, true, 2), 20);
+}
+END_TEST
+
+Suite *unit_suite(void);
+
+Suite *unit_suite(void)
+{
+	Suite *s = suite_create("mig");
+	TCase *tc = tcase_create("mig");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_migrate_ok);
+	tcase_add_test(tc, test_live_faults);
+	tcase_add_test(tc, test_cold_faults);
+	tcase_add_test(tc, test_live_crashes);
+	tcase_add_test(tc, test_cold_crashes);
+	tcase_add_test(tc, test_subnet_faults);
+	tcase_add_test(tc, test_subnet_crashes);
+	suite_add_tcase(s, tc);
+	return s;
+}
