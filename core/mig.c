@@ -811,5 +811,5 @@ int vm_relocate(struct model *m, const char *tname, const char *name,
 		return r;
 	if (moves)
 		return vm_migrate(m, tname, name, cloud, mode, err);
-	return vm_set(m, tname, name, "location", cloud, err);
+	return vm_place(m, tname, name, cloud, err);
 }

@@ -63,3 +63,16 @@ void node_path(const struct node *n, char *buf, size_t len)
 	snprintf(buf, len, "%s", sb.len ? sb_str(&sb) : "/");
 	sb_free(&sb);
 }
+
+void obj_error_show(const struct obj_error *e, struct strbuf *out)
+{
+	char when[32];
+	struct tm tm;
+
+	if (!e->code)
+		return;
+	gmtime_r(&e->when, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	sb_printf(out, "last error: %s %s: %s: %s\n", when, e->op,
+		  errno_name(e->code), e->msg);
+}

@@ -73,6 +73,9 @@ struct attr {
  * one is missing (or still being created). */
 int node_resolve(const struct model *m, const struct node *n,
 		 struct objref *o);
+/* "last error: TIME OP: ENAME: why" of a status file, if there was one. */
+struct obj_error;
+void obj_error_show(const struct obj_error *e, struct strbuf *out);
 /* The node's path ("/tenantA/subnets/web/cidr"). */
 void node_path(const struct node *n, char *buf, size_t len);
 

@@ -524,8 +524,7 @@ static int parse(const struct model *m, struct ydoc *d, const char *only,
  * operation is (ops.h: its event, a failure in the nearest status) ---- */
 
 struct step;
-typedef int (*step_fn)(struct model *m, const struct node *n,
-		       const char *value, char *err);
+typedef int (*step_fn)(struct model *m, const struct step *s, char *err);
 
 struct step {
 	const char *op;             /* "mkdir", "rmdir", "write" */
@@ -533,7 +532,8 @@ struct step {
 	struct node node;           /* what it is done to; names below */
 	char tenant[NAME_MAXLEN + 1], subnet[NAME_MAXLEN + 1];
 	char vm[NAME_MAXLEN + 1];
-	char value[160];
+	char value[160];            /* as the event shows it */
+	uint64_t num;               /* a number's value (value shows it) */
 };
 
 struct run {
@@ -570,54 +570,74 @@ static bool set_step(struct step *s, const char *op, step_fn call,
 	return true;
 }
 
-static int do_mkdir(struct model *m, const struct node *n, const char *v,
-		    char *err)
+static int do_mkdir(struct model *m, const struct step *s, char *err)
 {
-	(void)v;
-	return op_mkdir(m, n, err);
+	return op_mkdir(m, &s->node, err);
 }
 
-static int do_rmdir(struct model *m, const struct node *n, const char *v,
-		    char *err)
+static int do_rmdir(struct model *m, const struct step *s, char *err)
 {
-	(void)v;
-	return op_rmdir(m, n, err);
+	return op_rmdir(m, &s->node, err);
 }
 
-static int do_subnet_new(struct model *m, const struct node *n,
-			 const char *v, char *err)
+static int do_subnet_new(struct model *m, const struct step *s, char *err)
 {
-	return subnet_create(m, n->tenant, v, err);
+	return subnet_create(m, s->tenant, s->value, err);
 }
 
-static int do_subnet_cloud(struct model *m, const struct node *n,
-			   const char *v, char *err)
+static int do_subnet_cloud(struct model *m, const struct step *s, char *err)
 {
-	return subnet_set_cloud(m, n->tenant, n->subnet, v, err);
+	return subnet_set_cloud(m, s->tenant, s->subnet, s->value, err);
 }
 
-static int do_dhcp_range(struct model *m, const struct node *n,
-			 const char *v, char *err)
+static int do_dhcp_range(struct model *m, const struct step *s, char *err)
 {
-	return dhcp_set_range(m, n->tenant, n->subnet, v, err);
+	return dhcp_set_range(m, s->tenant, s->subnet, s->value, err);
 }
 
-static int do_dhcp_domain(struct model *m, const struct node *n,
-			  const char *v, char *err)
+static int do_dhcp_domain(struct model *m, const struct step *s, char *err)
 {
-	return dhcp_set_domain(m, n->tenant, n->subnet, v, err);
+	return dhcp_set_domain(m, s->tenant, s->subnet, s->value, err);
 }
 
-static int do_vm_set(struct model *m, const struct node *n, const char *v,
-		     char *err)
+static int do_vm_start(struct model *m, const struct step *s, char *err)
 {
-	return vm_set(m, n->tenant, n->vm, n->file, v, err);
+	return vm_power(m, s->tenant, s->vm, VM_START, err);
 }
 
-static int do_vm_location(struct model *m, const struct node *n,
-			  const char *v, char *err)
+static int do_vm_stop(struct model *m, const struct step *s, char *err)
 {
-	return vm_relocate(m, n->tenant, n->vm, v, "", err);
+	return vm_power(m, s->tenant, s->vm, VM_STOP, err);
+}
+
+static int do_vm_subnet(struct model *m, const struct step *s, char *err)
+{
+	return vm_set_subnet(m, s->tenant, s->vm, s->value, err);
+}
+
+static int do_vm_vcpus(struct model *m, const struct step *s, char *err)
+{
+	return vm_set_vcpus(m, s->tenant, s->vm, (unsigned)s->num, err);
+}
+
+static int do_vm_memory(struct model *m, const struct step *s, char *err)
+{
+	return vm_set_memory(m, s->tenant, s->vm, s->num, err);
+}
+
+static int do_vm_disk(struct model *m, const struct step *s, char *err)
+{
+	return vm_set_disk(m, s->tenant, s->vm, s->num, err);
+}
+
+static int do_vm_image(struct model *m, const struct step *s, char *err)
+{
+	return vm_set_image(m, s->tenant, s->vm, s->value, err);
+}
+
+static int do_vm_location(struct model *m, const struct step *s, char *err)
+{
+	return vm_relocate(m, s->tenant, s->vm, s->value, "", err);
 }
 
 #define TENANT(t) ((struct where){ NODE_TENANT, (t), NULL, NULL, NULL })
@@ -646,7 +666,7 @@ static int converge(struct run *x, next_fn next, const void *a, const void *b)
 				       "%s, after %d change(s), which stay "
 				       "done", s.op, path, x->changes);
 		why[0] = '\0';
-		r = s.call(x->m, &s.node, s.value, why);
+		r = s.call(x->m, &s, why);
 		op_done(x->m, &s.node, s.op, s.value[0] ? s.value : NULL,
 			strlen(s.value), r, why);
 		if (r < 0)
@@ -778,7 +798,7 @@ static bool next_vm_gone(const struct model *m, const struct run *x,
 	if (!v)
 		return false;
 	if (v->power != VIRT_POWER_STOPPED)
-		return set_step(s, "write", do_vm_set, "stop",
+		return set_step(s, "write", do_vm_stop, "stop",
 				VM(a, b, "state"));
 	return set_step(s, "rmdir", do_rmdir, NULL, VM(a, b, NULL));
 }
@@ -792,7 +812,7 @@ static bool next_vm_stop(const struct model *m, const struct run *x,
 
 	(void)x;
 	if (v && n->running == 0 && v->power != VIRT_POWER_STOPPED)
-		return set_step(s, "write", do_vm_set, "stop",
+		return set_step(s, "write", do_vm_stop, "stop",
 				VM(t->name, n->name, "state"));
 	return false;
 }
@@ -809,27 +829,32 @@ static bool next_vm(const struct model *m, const struct run *x,
 	if (!v)
 		return set_step(s, "mkdir", do_mkdir, NULL,
 				VM(t->name, n->name, NULL));
-#define VM_STEP(attr, value) \
-	set_step(s, "write", do_vm_set, value, VM(t->name, n->name, attr))
+#define VM_STEP(attr, fn, value) \
+	set_step(s, "write", fn, value, VM(t->name, n->name, attr))
 	if (n->subnet[0] && strcmp(n->subnet, v->conf.subnet))
-		return VM_STEP("subnet", n->subnet);
+		return VM_STEP("subnet", do_vm_subnet, n->subnet);
 	if (n->vcpus && n->vcpus != v->conf.vcpus) {
 		snprintf(buf, sizeof buf, "%u", n->vcpus);
-		return VM_STEP("vcpus", buf);
+		VM_STEP("vcpus", do_vm_vcpus, buf);
+		s->num = n->vcpus;
+		return true;
 	}
 	if (n->memory && n->memory != v->conf.memory) {
 		size_format(n->memory, buf, sizeof buf);
-		return VM_STEP("memory", buf);
+		VM_STEP("memory", do_vm_memory, buf);
+		s->num = n->memory;
+		return true;
 	}
 	if (n->disk && n->disk != v->conf.disk) {
 		size_format(n->disk, buf, sizeof buf);
-		return VM_STEP("disk", buf);
+		VM_STEP("disk", do_vm_disk, buf);
+		s->num = n->disk;
+		return true;
 	}
 	if (n->image[0] && strcmp(n->image, v->conf.image))
-		return VM_STEP("image", n->image);
+		return VM_STEP("image", do_vm_image, n->image);
 	if (n->location[0] && strcmp(n->location, v->conf.location->name))
-		return set_step(s, "write", do_vm_location, n->location,
-				VM(t->name, n->name, "location"));
+		return VM_STEP("location", do_vm_location, n->location);
 #undef VM_STEP
 	return false;
 }
@@ -843,7 +868,7 @@ static bool next_vm_start(const struct model *m, const struct run *x,
 
 	(void)x;
 	if (v && n->running == 1 && v->power != VIRT_POWER_RUNNING)
-		return set_step(s, "write", do_vm_set, "start",
+		return set_step(s, "write", do_vm_start, "start",
 				VM(t->name, n->name, "state"));
 	return false;
 }

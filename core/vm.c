@@ -272,21 +272,6 @@ int vm_delete(struct model *m, const char *tname, const char *name,
 	return 0;
 }
 
-static int parse_uint(const char *s, unsigned long min, unsigned long max,
-		      const char *what, unsigned *out, char *err)
-{
-	unsigned long n;
-	char *end;
-
-	errno = 0;
-	n = strtoul(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end || errno || n < min || n > max)
-		return err_set(err, EINVAL, "%s must be a number from %lu to "
-			       "%lu, not '%.40s'", what, min, max, s);
-	*out = (unsigned)n;
-	return 0;
-}
-
 static int not_running(const struct vm *v, const char *attr, char *err)
 {
 	if (v->power == VIRT_POWER_STOPPED)
@@ -295,104 +280,131 @@ static int not_running(const struct vm *v, const char *attr, char *err)
 		       "(it is %s)", attr, vm_state_word(v));
 }
 
-/* A change of one attribute, validated against the model; the caller
- * holds the lock. Syntax first (EINVAL), then state (EBUSY). */
-static int vm_edit(struct model *m, const struct vm *v, struct vm_conf *c,
-		   const char *attr, const char *value, char *err)
+/* The change of one attribute: validated against the model (the caller
+ * holds the lock) into the new configuration c; EINVAL for a value out of
+ * bounds, then EBUSY for a VM in no state to take it. */
+struct vm_change {
+	const char *attr;
+	int (*edit)(struct model *m, const struct vm *v, struct vm_conf *c,
+		    const struct vm_change *ch, char *err);
+	uint64_t num;
+	const char *str;
+};
+
+static int edit_vcpus(struct model *m, const struct vm *v, struct vm_conf *c,
+		      const struct vm_change *ch, char *err)
+{
+	(void)m;
+	if (ch->num < 1 || ch->num > VM_VCPUS_MAX)
+		return err_set(err, EINVAL, "vcpus must be a number from 1 to "
+			       "%d, not %llu", VM_VCPUS_MAX,
+			       (unsigned long long)ch->num);
+	c->vcpus = (unsigned)ch->num;
+	return not_running(v, ch->attr, err);
+}
+
+static int edit_memory(struct model *m, const struct vm *v, struct vm_conf *c,
+		       const struct vm_change *ch, char *err)
 {
 	char a[16], b[16];
-	uint64_t mib;
+
+	(void)m;
+	if (ch->num < VM_MEMORY_MIN || ch->num > VM_MEMORY_MAX) {
+		size_format(VM_MEMORY_MIN, a, sizeof a);
+		size_format(VM_MEMORY_MAX, b, sizeof b);
+		return err_set(err, EINVAL, "memory must be from %s to %s", a,
+			       b);
+	}
+	c->memory = ch->num;
+	return not_running(v, ch->attr, err);
+}
+
+static int edit_disk(struct model *m, const struct vm *v, struct vm_conf *c,
+		     const struct vm_change *ch, char *err)
+{
+	char a[16], b[16];
+
+	(void)m;
+	size_format(v->conf.disk, a, sizeof a);
+	size_format(VM_DISK_MIN, b, sizeof b);
+	/* A disk not made yet has nothing to lose: any size. */
+	if (ch->num < v->conf.disk && v->disk_made)
+		return err_set(err, EINVAL, "disks only grow (it is %s)", a);
+	if (ch->num < VM_DISK_MIN)
+		return err_set(err, EINVAL, "disk smaller than %s", b);
+	if (ch->num > VM_DISK_MAX)
+		return err_set(err, EINVAL, "disk larger than 16T");
+	c->disk = ch->num;
+	return ch->num == v->conf.disk ? 0 : not_running(v, ch->attr, err);
+}
+
+/* name and presence on the VM's cloud were checked by vm_set_image */
+static int edit_image(struct model *m, const struct vm *v, struct vm_conf *c,
+		      const struct vm_change *ch, char *err)
+{
 	int r;
 
-	if (!strcmp(attr, "vcpus")) {
-		r = parse_uint(value, 1, VM_VCPUS_MAX, "vcpus", &c->vcpus,
-			       err);
-		return r ? r : not_running(v, attr, err);
-	}
-	if (!strcmp(attr, "memory")) {
-		r = size_parse(value, &mib, err);
-		if (r)
-			return r;
-		if (mib < VM_MEMORY_MIN || mib > VM_MEMORY_MAX) {
-			size_format(VM_MEMORY_MIN, a, sizeof a);
-			size_format(VM_MEMORY_MAX, b, sizeof b);
-			return err_set(err, EINVAL, "memory must be from %s to "
-				       "%s", a, b);
-		}
-		c->memory = mib;
-		return not_running(v, attr, err);
-	}
-	if (!strcmp(attr, "disk")) {
-		r = size_parse(value, &mib, err);
-		if (r)
-			return r;
-		size_format(v->conf.disk, a, sizeof a);
-		size_format(VM_DISK_MIN, b, sizeof b);
-		/* A disk not made yet has nothing to lose: any size. */
-		if (mib < v->conf.disk && v->disk_made)
-			return err_set(err, EINVAL, "disks only grow (it is "
-				       "%s)", a);
-		if (mib < VM_DISK_MIN)
-			return err_set(err, EINVAL, "disk smaller than %s", b);
-		if (mib > VM_DISK_MAX)
-			return err_set(err, EINVAL, "disk larger than 16T");
-		c->disk = mib;
-		return mib == v->conf.disk ? 0 : not_running(v, attr, err);
-	}
-	if (!strcmp(attr, "image")) {
-		/* name and presence were checked by vm_configure */
-		snprintf(c->image, sizeof c->image, "%s", value);
-		if (!strcmp(value, v->conf.image))
-			return 0;
-		r = not_running(v, attr, err);
-		if (r == 0 && v->disk_made)
-			r = err_set(err, EBUSY, "the VM's disk is made from "
-				    "image %s already", v->conf.image);
+	(void)m;
+	snprintf(c->image, sizeof c->image, "%s", ch->str);
+	if (!strcmp(ch->str, v->conf.image))
+		return 0;
+	r = not_running(v, ch->attr, err);
+	if (r == 0 && v->disk_made)
+		r = err_set(err, EBUSY, "the VM's disk is made from image %s "
+			    "already", v->conf.image);
+	return r;
+}
+
+static int edit_subnet(struct model *m, const struct vm *v, struct vm_conf *c,
+		       const struct vm_change *ch, char *err)
+{
+	struct subnet *s;
+	int r;
+
+	(void)m;
+	r = name_check(ch->str, "subnet", err);
+	if (r)
 		return r;
-	}
-	if (!strcmp(attr, "subnet")) {
-		struct subnet *s;
-
-		r = name_check(value, "subnet", err);
-		if (r)
-			return r;
-		s = subnet_find_visible(v->tenant, value);
-		if (!s || s->state == OBJ_DELETING)
-			return err_set(err, ENOENT, "no subnet %s in tenant %s",
-				       value, v->tenant->name);
-		if (!strcmp(value, v->conf.subnet))
-			return 0;
-		r = not_running(v, attr, err);
-		if (r)
-			return r;
-		snprintf(c->subnet, sizeof c->subnet, "%s", value);
-		if (!v->disk_made)   /* a VM that never ran goes with it */
-			c->location = s->home;
-		c->ip = subnet_free_ip(s, v->mac);
-		if (!c->ip)
-			return err_set(err, ENOSPC, "no free address in subnet "
-				       "%s", value);
+	s = subnet_find_visible(v->tenant, ch->str);
+	if (!s || s->state == OBJ_DELETING)
+		return err_set(err, ENOENT, "no subnet %s in tenant %s",
+			       ch->str, v->tenant->name);
+	if (!strcmp(ch->str, v->conf.subnet))
 		return 0;
-	}
-	if (!strcmp(attr, "location")) {
-		struct cloud *to;
+	r = not_running(v, ch->attr, err);
+	if (r)
+		return r;
+	snprintf(c->subnet, sizeof c->subnet, "%s", ch->str);
+	if (!v->disk_made)   /* a VM that never ran goes with it */
+		c->location = s->home;
+	c->ip = subnet_free_ip(s, v->mac);
+	if (!c->ip)
+		return err_set(err, ENOSPC, "no free address in subnet %s",
+			       ch->str);
+	return 0;
+}
 
-		r = name_check(value, "cloud", err);
-		if (r)
-			return r;
-		to = model_cloud(m, value);
-		if (!to)
-			return err_set(err, ENOENT, "no cloud %s", value);
-		if (to == v->conf.location)
-			return 0;
-		/* Only a VM that has never run comes here (vm_relocate). */
-		if (v->disk_made || v->power != VIRT_POWER_STOPPED)
-			return err_set(err, EBUSY, "VM %s has run: it "
-				       "migrates", v->name);
-		c->location = to;
+static int edit_location(struct model *m, const struct vm *v,
+			 struct vm_conf *c, const struct vm_change *ch,
+			 char *err)
+{
+	struct cloud *to;
+	int r;
+
+	r = name_check(ch->str, "cloud", err);
+	if (r)
+		return r;
+	to = model_cloud(m, ch->str);
+	if (!to)
+		return err_set(err, ENOENT, "no cloud %s", ch->str);
+	if (to == v->conf.location)
 		return 0;
-	}
-	return err_set(err, EACCES, "%s is read-only", attr);
+	/* Only a VM that has never run is placed (vm_relocate). */
+	if (v->disk_made || v->power != VIRT_POWER_STOPPED)
+		return err_set(err, EBUSY, "VM %s has run: it migrates",
+			       v->name);
+	c->location = to;
+	return 0;
 }
 
 static bool conf_same(const struct vm_conf *a, const struct vm_conf *b)
@@ -488,7 +500,7 @@ static int vm_apply(struct model *m, struct vm *v, const struct vm_conf *old,
 }
 
 static int vm_configure(struct model *m, const char *tname, const char *name,
-			const char *attr, const char *value, char *err)
+			const struct vm_change *ch, char *err)
 {
 	struct strbuf xml = STRBUF_INIT;
 	struct virt_domain dnew, dold;
@@ -496,31 +508,15 @@ static int vm_configure(struct model *m, const char *tname, const char *name,
 	char snew[NAME_MAXLEN + 1], sold[NAME_MAXLEN + 1];
 	struct vm_conf old, new;
 	enum obj_state prev = OBJ_READY;
-	struct virtdrv *virt = NULL;
 	struct vm *v = NULL;
 	bool disk_made = false;
 	int r;
 
-	/* An image must exist on the VM's cloud: asked before anything, and
-	 * without the lock (it is a libvirt call). */
-	if (!strcmp(attr, "image")) {
-		r = name_check(value, "image", err);
-		if (r)
-			return r;
-		pthread_mutex_lock(&m->lock);
-		r = vm_get(m, tname, name, &v, err);
-		virt = r ? NULL : v->conf.location->virt;
-		pthread_mutex_unlock(&m->lock);
-		if (r == 0)
-			r = virt->ops->image_check(virt, value, err);
-		if (r)
-			return r;
-	}
 	pthread_mutex_lock(&m->lock);
 	r = vm_get(m, tname, name, &v, err);
 	if (r == 0) {
 		old = new = v->conf;
-		r = vm_edit(m, v, &new, attr, value, err);
+		r = ch->edit(m, v, &new, ch, err);
 	}
 	if (r || conf_same(&old, &new)) {
 		pthread_mutex_unlock(&m->lock);
@@ -546,13 +542,20 @@ static int vm_configure(struct model *m, const char *tname, const char *name,
 	v->state = prev;
 	pthread_mutex_unlock(&m->lock);
 	sb_free(&xml);
-	if (r == 0)
-		log_info("VM %s/%s: %s = %s", tname, name, attr, value);
+	if (r == 0 && ch->str)
+		log_info("VM %s/%s: %s = %s", tname, name, ch->attr, ch->str);
+	else if (r == 0)
+		log_info("VM %s/%s: %s = %llu", tname, name, ch->attr,
+			 (unsigned long long)ch->num);
 	return r;
 }
 
-static int vm_power_op(struct model *m, const char *tname, const char *name,
-		       const char *value, char *err)
+static const char *const power_words[] = {
+	[VM_START] = "start", [VM_STOP] = "stop", [VM_RESTART] = "restart",
+};
+
+int vm_power(struct model *m, const char *tname, const char *name,
+	     enum vm_power_op op, char *err)
 {
 	struct strbuf xml = STRBUF_INIT;
 	struct virt_domain dom;
@@ -566,20 +569,15 @@ static int vm_power_op(struct model *m, const char *tname, const char *name,
 	int r;
 
 	memset(&dom, 0, sizeof dom);
-	start = !strcmp(value, "start") || !strcmp(value, "restart");
-	stop = !strcmp(value, "stop") || !strcmp(value, "restart");
-	if (!start && !stop)
-		return err_set(err, EINVAL, "state takes start, stop or "
-			       "restart, not '%.40s'", value);
+	start = op == VM_START || op == VM_RESTART;
+	stop = op == VM_STOP || op == VM_RESTART;
 	pthread_mutex_lock(&m->lock);
 	r = vm_get(m, tname, name, &v, err);
-	if (r == 0 && !strcmp(value, "start") &&
-	    v->power == VIRT_POWER_RUNNING) {
+	if (r == 0 && op == VM_START && v->power == VIRT_POWER_RUNNING) {
 		pthread_mutex_unlock(&m->lock);
 		return 0;
 	}
-	if (r == 0 && !strcmp(value, "stop") &&
-	    v->power == VIRT_POWER_STOPPED) {
+	if (r == 0 && op == VM_STOP && v->power == VIRT_POWER_STOPPED) {
 		pthread_mutex_unlock(&m->lock);
 		return 0;
 	}
@@ -638,17 +636,70 @@ static int vm_power_op(struct model *m, const char *tname, const char *name,
 	sb_free(&xml);
 	if (r == 0) {
 		state_save(m, NULL);
-		log_info("VM %s/%s: %s", tname, name, value);
+		log_info("VM %s/%s: %s", tname, name, power_words[op]);
 	}
 	return r;
 }
 
-int vm_set(struct model *m, const char *tname, const char *name,
-	   const char *attr, const char *value, char *err)
+int vm_set_vcpus(struct model *m, const char *tenant, const char *name,
+		 unsigned n, char *err)
 {
-	if (!strcmp(attr, "state"))
-		return vm_power_op(m, tname, name, value, err);
-	return vm_configure(m, tname, name, attr, value, err);
+	struct vm_change ch = { "vcpus", edit_vcpus, n, NULL };
+
+	return vm_configure(m, tenant, name, &ch, err);
+}
+
+int vm_set_memory(struct model *m, const char *tenant, const char *name,
+		  uint64_t mib, char *err)
+{
+	struct vm_change ch = { "memory", edit_memory, mib, NULL };
+
+	return vm_configure(m, tenant, name, &ch, err);
+}
+
+int vm_set_disk(struct model *m, const char *tenant, const char *name,
+		uint64_t mib, char *err)
+{
+	struct vm_change ch = { "disk", edit_disk, mib, NULL };
+
+	return vm_configure(m, tenant, name, &ch, err);
+}
+
+/* An image must exist on the VM's cloud: asked before anything, and
+ * without the lock (it is a libvirt call). */
+int vm_set_image(struct model *m, const char *tenant, const char *name,
+		 const char *image, char *err)
+{
+	struct vm_change ch = { "image", edit_image, 0, image };
+	struct virtdrv *virt = NULL;
+	struct vm *v = NULL;
+	int r = name_check(image, "image", err);
+
+	if (r)
+		return r;
+	pthread_mutex_lock(&m->lock);
+	r = vm_get(m, tenant, name, &v, err);
+	virt = r ? NULL : v->conf.location->virt;
+	pthread_mutex_unlock(&m->lock);
+	if (r == 0)
+		r = virt->ops->image_check(virt, image, err);
+	return r ? r : vm_configure(m, tenant, name, &ch, err);
+}
+
+int vm_set_subnet(struct model *m, const char *tenant, const char *name,
+		  const char *subnet, char *err)
+{
+	struct vm_change ch = { "subnet", edit_subnet, 0, subnet };
+
+	return vm_configure(m, tenant, name, &ch, err);
+}
+
+int vm_place(struct model *m, const char *tenant, const char *name,
+	     const char *cloud, char *err)
+{
+	struct vm_change ch = { "location", edit_location, 0, cloud };
+
+	return vm_configure(m, tenant, name, &ch, err);
 }
 
 void vm_power_event(void *model, const char *cloud, const char *uuid,

@@ -9,8 +9,25 @@ int vm_create(struct model *m, const char *tenant, const char *name,
 	      char *err);
 int vm_delete(struct model *m, const char *tenant, const char *name,
 	      char *err);
-int vm_set(struct model *m, const char *tenant, const char *name,
-	   const char *attr, const char *value, char *err);
+/* One attribute each (DESIGN §4: the VM stopped for all but a disk that
+ * does not change; sizes in MiB); the reason of a refusal in err. */
+int vm_set_vcpus(struct model *m, const char *tenant, const char *name,
+		 unsigned n, char *err);
+int vm_set_memory(struct model *m, const char *tenant, const char *name,
+		  uint64_t mib, char *err);
+int vm_set_disk(struct model *m, const char *tenant, const char *name,
+		uint64_t mib, char *err);
+int vm_set_image(struct model *m, const char *tenant, const char *name,
+		 const char *image, char *err);
+int vm_set_subnet(struct model *m, const char *tenant, const char *name,
+		  const char *subnet, char *err);
+/* Places a VM that has never run on cloud (one that has run migrates:
+ * mig.h's vm_relocate). */
+int vm_place(struct model *m, const char *tenant, const char *name,
+	     const char *cloud, char *err);
+enum vm_power_op { VM_START, VM_STOP, VM_RESTART };
+int vm_power(struct model *m, const char *tenant, const char *name,
+	     enum vm_power_op op, char *err);
 /* Lifecycle events from libvirt (the event thread), of cloud's domains. */
 void vm_power_event(void *model, const char *cloud, const char *uuid,
 		    enum virt_power power);

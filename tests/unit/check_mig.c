@@ -13,6 +13,7 @@
 
 #include "../../core/janitor.h"
 #include "../../core/sweep.h"
+#include "../../core/attr.h"
 #include "fakenet.h"
 
 static const char *const clouds =
@@ -75,10 +76,10 @@ static void setup(struct run *x, bool vm1_runs, int nvms)
 	OK(subnet_create(x->m, "t", "10.0.1.0/24 name=web cloud=c1", err));
 	for (i = 0; i < nvms; i++) {
 		OK(vm_create(x->m, "t", vm_name(i), err));
-		OK(vm_set(x->m, "t", vm_name(i), "state", "start", err));
+		OK(attr_vm_write(x->m, "t", vm_name(i), "state", "start", err));
 		x->ran[i] = i == 0 && vm1_runs;
 		if (!x->ran[i])
-			OK(vm_set(x->m, "t", vm_name(i), "state", "stop", err));
+			OK(attr_vm_write(x->m, "t", vm_name(i), "state", "stop", err));
 		uuid_of(x->m, vm_name(i), x->uuid[i]);
 	}
 }

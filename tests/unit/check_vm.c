@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../../core/state.h"
+#include "../../core/attr.h"
 #include "fakenet.h"
 
 static struct fake_world world;
@@ -159,40 +160,40 @@ END_TEST
 START_TEST(test_attributes)
 {
 	OK(vm_create(m, "t", "vm1", err));
-	OK(vm_set(m, "t", "vm1", "vcpus", "2", err));
+	OK(attr_vm_write(m, "t", "vm1", "vcpus", "2", err));
 	ck_assert_uint_eq(vm("vm1")->conf.vcpus, 2);
 	ck_assert_uint_eq(world.vcpus[0], 2);
-	OK(vm_set(m, "t", "vm1", "memory", "128M", err));
+	OK(attr_vm_write(m, "t", "vm1", "memory", "128M", err));
 	ck_assert_uint_eq(vm("vm1")->conf.memory, 128);
-	OK(vm_set(m, "t", "vm1", "disk", "2G", err));
-	OK(vm_set(m, "t", "vm1", "image", "other", err));
-	OK(vm_set(m, "t", "vm1", "location", "local", err));
-	EXPECT_FAIL(EINVAL, "from 1 to 64", vm_set(m, "t", "vm1", "vcpus", "0", err));
+	OK(attr_vm_write(m, "t", "vm1", "disk", "2G", err));
+	OK(attr_vm_write(m, "t", "vm1", "image", "other", err));
+	OK(attr_vm_write(m, "t", "vm1", "location", "local", err));
+	EXPECT_FAIL(EINVAL, "from 1 to 64", attr_vm_write(m, "t", "vm1", "vcpus", "0", err));
 	EXPECT_FAIL(EINVAL, "from 1 to 64",
-		    vm_set(m, "t", "vm1", "vcpus", "1000", err));
+		    attr_vm_write(m, "t", "vm1", "vcpus", "1000", err));
 	EXPECT_FAIL(EINVAL, "not a size",
-		    vm_set(m, "t", "vm1", "memory", "abc", err));
+		    attr_vm_write(m, "t", "vm1", "memory", "abc", err));
 	EXPECT_FAIL(EINVAL, "memory must be",
-		    vm_set(m, "t", "vm1", "memory", "4M", err));
+		    attr_vm_write(m, "t", "vm1", "memory", "4M", err));
 	/* not made yet: any size from the minimum up */
-	OK(vm_set(m, "t", "vm1", "disk", "1G", err));
+	OK(attr_vm_write(m, "t", "vm1", "disk", "1G", err));
 	EXPECT_FAIL(EINVAL, "smaller than 64M",
-		    vm_set(m, "t", "vm1", "disk", "32M", err));
-	OK(vm_set(m, "t", "vm1", "disk", "2G", err));
+		    attr_vm_write(m, "t", "vm1", "disk", "32M", err));
+	OK(attr_vm_write(m, "t", "vm1", "disk", "2G", err));
 	EXPECT_FAIL(ENOENT, "no image",
-		    vm_set(m, "t", "vm1", "image", "nope", err));
+		    attr_vm_write(m, "t", "vm1", "image", "nope", err));
 	EXPECT_FAIL(EINVAL, "outside",
-		    vm_set(m, "t", "vm1", "image", "a/b", err));
+		    attr_vm_write(m, "t", "vm1", "image", "a/b", err));
 	EXPECT_FAIL(EINVAL, "starts with",
-		    vm_set(m, "t", "vm1", "image", "../etc", err));
+		    attr_vm_write(m, "t", "vm1", "image", "../etc", err));
 	EXPECT_FAIL(ENOENT, "no subnet",
-		    vm_set(m, "t", "vm1", "subnet", "nope", err));
+		    attr_vm_write(m, "t", "vm1", "subnet", "nope", err));
 	EXPECT_FAIL(ENOENT, "no cloud",
-		    vm_set(m, "t", "vm1", "location", "mars", err));
-	EXPECT_FAIL(EACCES, "read-only", vm_set(m, "t", "vm1", "mac", "x", err));
+		    attr_vm_write(m, "t", "vm1", "location", "mars", err));
+	EXPECT_FAIL(EACCES, "read-only", attr_vm_write(m, "t", "vm1", "mac", "x", err));
 	EXPECT_FAIL(EINVAL, "start, stop or restart",
-		    vm_set(m, "t", "vm1", "state", "go", err));
-	EXPECT_FAIL(ENOENT, "no VM", vm_set(m, "t", "nope", "vcpus", "1", err));
+		    attr_vm_write(m, "t", "vm1", "state", "go", err));
+	EXPECT_FAIL(ENOENT, "no VM", attr_vm_write(m, "t", "nope", "vcpus", "1", err));
 	ck_assert_str_eq(vm("vm1")->conf.image, "other");
 	ck_assert_uint_eq(vm("vm1")->conf.disk, 2048);
 }
@@ -206,13 +207,13 @@ START_TEST(test_subnet_change_moves_reservation)
 	OK(subnet_create(m, "t", "10.0.2.0/24 name=db", err));
 	web = subnet_find(tenant_find(m, "t"), "web")->vni;
 	db = subnet_find(tenant_find(m, "t"), "db")->vni;
-	OK(vm_set(m, "t", "vm1", "subnet", "db", err));
+	OK(attr_vm_write(m, "t", "vm1", "subnet", "db", err));
 	ck_assert_uint_eq(vm("vm1")->conf.ip, 0x0a00020a);
 	ck_assert_str_eq(world.hosts[web], "");
 	ck_assert_ptr_nonnull(strstr(world.hosts[db], "10.0.2.10 vm1;"));
 	/* dnsmasq refusing: the old subnet and reservation come back */
 	world.fail[FAKE_DHCP_ENSURE] = EIO;
-	EXPECT_FAIL(EIO, "injected", vm_set(m, "t", "vm1", "subnet", "web", err));
+	EXPECT_FAIL(EIO, "injected", attr_vm_write(m, "t", "vm1", "subnet", "web", err));
 	ck_assert_str_eq(vm("vm1")->conf.subnet, "db");
 	ck_assert_ptr_nonnull(strstr(world.hosts[db], "10.0.2.10 vm1;"));
 	ck_assert_str_eq(world.hosts[web], "");
@@ -225,30 +226,30 @@ START_TEST(test_power)
 
 	OK(vm_create(m, "t", "vm1", err));
 	v = vm("vm1");
-	OK(vm_set(m, "t", "vm1", "state", "start", err));
+	OK(attr_vm_write(m, "t", "vm1", "state", "start", err));
 	ck_assert_int_eq(v->power, VIRT_POWER_RUNNING);
 	ck_assert(v->disk_made);
 	ck_assert_int_eq(world.disks, 1);
 	ck_assert_int_eq(world.running, 1);
 	ck_assert_uint_eq(world.disk_mib[0], 1024);
-	OK(vm_set(m, "t", "vm1", "state", "start", err));   /* idempotent */
+	OK(attr_vm_write(m, "t", "vm1", "state", "start", err));   /* idempotent */
 	EXPECT_FAIL(EBUSY, "only while the VM is stopped",
-		    vm_set(m, "t", "vm1", "vcpus", "2", err));
+		    attr_vm_write(m, "t", "vm1", "vcpus", "2", err));
 	EXPECT_FAIL(EBUSY, "only while the VM is stopped",
-		    vm_set(m, "t", "vm1", "disk", "2G", err));
+		    attr_vm_write(m, "t", "vm1", "disk", "2G", err));
 	EXPECT_FAIL(EBUSY, "stop it first", vm_delete(m, "t", "vm1", err));
 	EXPECT_FAIL(EBUSY, "used by 1 VM(s): vm1",
 		    subnet_delete(m, "t", "web", err));
 	EXPECT_FAIL(ENOTEMPTY, "1 VM(s)", tenant_delete(m, "t", err));
-	OK(vm_set(m, "t", "vm1", "state", "stop", err));
+	OK(attr_vm_write(m, "t", "vm1", "state", "stop", err));
 	ck_assert_int_eq(v->power, VIRT_POWER_STOPPED);
 	EXPECT_FAIL(EBUSY, "made from image tiny",
-		    vm_set(m, "t", "vm1", "image", "other", err));
-	OK(vm_set(m, "t", "vm1", "disk", "3G", err));
+		    attr_vm_write(m, "t", "vm1", "image", "other", err));
+	OK(attr_vm_write(m, "t", "vm1", "disk", "3G", err));
 	EXPECT_FAIL(EINVAL, "only grow",
-		    vm_set(m, "t", "vm1", "disk", "2G", err));
+		    attr_vm_write(m, "t", "vm1", "disk", "2G", err));
 	ck_assert_uint_eq(world.disk_mib[0], 3072);
-	OK(vm_set(m, "t", "vm1", "state", "restart", err));
+	OK(attr_vm_write(m, "t", "vm1", "state", "restart", err));
 	ck_assert_int_eq(world.calls[FAKE_DISK_CREATE], 1);   /* kept */
 	ck_assert_int_eq(v->power, VIRT_POWER_RUNNING);
 	/* The guest powers itself off: libvirt's event, no write. */
@@ -281,20 +282,20 @@ START_TEST(test_power_failures_undo)
 	OK(subnet_create(m, "t", "10.0.2.0/24 name=db", err));
 	OK(vm_create(m, "t", "vm3", err));   /* two subnets: none taken */
 	EXPECT_FAIL(EINVAL, "no subnet",
-		    vm_set(m, "t", "vm3", "state", "start", err));
+		    attr_vm_write(m, "t", "vm3", "state", "start", err));
 	world.fail[FAKE_START] = EIO;
-	EXPECT_FAIL(EIO, "injected", vm_set(m, "t", "vm1", "state", "start", err));
+	EXPECT_FAIL(EIO, "injected", attr_vm_write(m, "t", "vm1", "state", "start", err));
 	ck_assert(!vm("vm1")->disk_made);   /* the disk made for it went */
 	ck_assert_int_eq(world.calls[FAKE_DISK_DELETE], 1);
 	world.fail[FAKE_DISK_CREATE] = ENOENT;
 	EXPECT_FAIL(ENOENT, "injected",
-		    vm_set(m, "t", "vm1", "state", "start", err));
-	OK(vm_set(m, "t", "vm1", "state", "start", err));
+		    attr_vm_write(m, "t", "vm1", "state", "start", err));
+	OK(attr_vm_write(m, "t", "vm1", "state", "start", err));
 	world.fail[FAKE_STOP] = ETIMEDOUT;
 	EXPECT_FAIL(ETIMEDOUT, "injected",
-		    vm_set(m, "t", "vm1", "state", "stop", err));
+		    attr_vm_write(m, "t", "vm1", "state", "stop", err));
 	ck_assert_int_eq(vm("vm1")->power, VIRT_POWER_RUNNING);
-	OK(vm_set(m, "t", "vm1", "state", "stop", err));
+	OK(attr_vm_write(m, "t", "vm1", "state", "stop", err));
 	world.fail[FAKE_DISK_DELETE] = EIO;
 	EXPECT_FAIL(EIO, "injected", vm_delete(m, "t", "vm1", err));
 	ck_assert_ptr_nonnull(vm("vm1"));
@@ -317,7 +318,7 @@ START_TEST(test_reload)
 	char e2[ERRLEN];
 
 	OK(vm_create(m, "t", "vm1", err));
-	OK(vm_set(m, "t", "vm1", "state", "start", err));
+	OK(attr_vm_write(m, "t", "vm1", "state", "start", err));
 	state_serialize(m, &a);
 	model_free(m);
 	m = NULL;

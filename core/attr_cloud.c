@@ -1,0 +1,66 @@
+/* A cloud's files: uri, vtep, status (never a blocking read), vms */
+#include "attr.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "model.h"
+
+static int show_cloud_uri(const struct model *m, const struct objref *o,
+			  struct strbuf *out)
+{
+	(void)m;
+	return sb_printf(out, "%s\n", o->cloud->uri);
+}
+
+static int show_cloud_vtep(const struct model *m, const struct objref *o,
+			   struct strbuf *out)
+{
+	(void)m;
+	return sb_printf(out, "%s\n", o->cloud->vtep[0] ? o->cloud->vtep
+							: "none");
+}
+
+/* From the cloud's background check: never a blocking read. */
+static int show_cloud_status(const struct model *m, const struct objref *o,
+			     struct strbuf *out)
+{
+	struct hostdrv *d = o->cloud->host;
+	struct virtdrv *v = o->cloud->virt;
+	struct strbuf why = STRBUF_INIT;
+	size_t at = out->len;
+
+	(void)m;
+	d->ops->status(d, out);
+	if (!strncmp(sb_str(out) + at, "up", 2) && v->ops->status &&
+	    v->ops->status(v, &why)) {
+		out->len = at;
+		sb_printf(out, "down: %s", sb_str(&why));
+	}
+	sb_free(&why);
+	return sb_puts(out, "\n");
+}
+
+static int show_cloud_vms(const struct model *m, const struct objref *o,
+			  struct strbuf *out)
+{
+	const struct tenant *t;
+	const struct vm *v;
+	size_t i, j;
+
+	objset_each(&m->tenants, i, t)
+		objset_each(&t->vms, j, v)
+			if (v->conf.location == o->cloud &&
+			    v->state != OBJ_CREATING)
+				sb_printf(out, "%s/%s\n", t->name, v->name);
+	return 0;
+}
+
+const struct attr attrs_cloud[] = {
+	{ "uri", 0444, show_cloud_uri, NULL, false },
+	{ "vtep", 0444, show_cloud_vtep, NULL, false },
+	{ "status", 0444, show_cloud_status, NULL, true },
+	{ "vms", 0444, show_cloud_vms, NULL, true },
+	{ NULL, 0, NULL, NULL, false },
+};

@@ -1,0 +1,61 @@
+/* The root's files: spec.yaml, events (streamed by fs/), topology.dot,
+ * status */
+#include "attr.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "model.h"
+#include "spec.h"
+
+/* spec.yaml: its store is special (a document, applied at close). */
+static int show_root_spec(const struct model *m, const struct objref *o,
+			  struct strbuf *out)
+{
+	(void)o;
+	return spec_show(m, NULL, out);
+}
+
+static int show_topology(const struct model *m, const struct objref *o,
+			 struct strbuf *out)
+{
+	(void)o;
+	return topology_show(m, out);
+}
+
+static int show_root_status(const struct model *m, const struct objref *o,
+			    struct strbuf *out)
+{
+	const struct tenant *t;
+	size_t i, subnets = 0, vms = 0;
+
+	(void)o;
+	objset_each(&m->tenants, i, t) {
+		subnets += t->subnets.n;
+		vms += t->vms.n;
+	}
+	sb_printf(out, "ready\ninstance: %s\nclouds: %zu\ntenants: %zu\n"
+		  "subnets: %zu\nvms: %zu\n", m->instance, m->nclouds,
+		  m->tenants.n, subnets, vms);
+	obj_error_show(&m->error, out);
+	return 0;
+}
+
+/* Streamed by fs/ from the events ring; a plain read shows nothing. */
+static int show_events(const struct model *m, const struct objref *o,
+		       struct strbuf *out)
+{
+	(void)m;
+	(void)o;
+	(void)out;
+	return 0;
+}
+
+const struct attr attrs_root[] = {
+	{ "spec.yaml", 0644, show_root_spec, NULL, true },
+	{ "events", 0444, show_events, NULL, true },
+	{ "topology.dot", 0444, show_topology, NULL, true },
+	{ "status", 0444, show_root_status, NULL, true },
+	{ NULL, 0, NULL, NULL, false },
+};

@@ -1,0 +1,253 @@
+/* A VM's files: subnet, vcpus, memory, disk, image, mac, ip, state,
+ * location, migration, console, xml, status; one store per attribute, which
+ * parses what the user wrote and calls the typed verb */
+#include "attr.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "model.h"
+#include "units.h"
+#include "mig.h"
+#include "vm.h"
+
+static int show_vm_subnet(const struct model *m, const struct objref *o,
+			  struct strbuf *out)
+{
+	(void)m;
+	return sb_printf(out, "%s\n", o->vm->conf.subnet);
+}
+
+static int show_vm_vcpus(const struct model *m, const struct objref *o,
+			 struct strbuf *out)
+{
+	(void)m;
+	return sb_printf(out, "%u\n", o->vm->conf.vcpus);
+}
+
+static int show_vm_size(uint64_t mib, struct strbuf *out)
+{
+	char buf[32];
+
+	size_format(mib, buf, sizeof buf);
+	return sb_printf(out, "%s\n", buf);
+}
+
+static int show_vm_memory(const struct model *m, const struct objref *o,
+			  struct strbuf *out)
+{
+	(void)m;
+	return show_vm_size(o->vm->conf.memory, out);
+}
+
+static int show_vm_disk(const struct model *m, const struct objref *o,
+			struct strbuf *out)
+{
+	(void)m;
+	return show_vm_size(o->vm->conf.disk, out);
+}
+
+static int show_vm_image(const struct model *m, const struct objref *o,
+			 struct strbuf *out)
+{
+	(void)m;
+	return sb_printf(out, "%s\n", o->vm->conf.image);
+}
+
+static int show_vm_mac(const struct model *m, const struct objref *o,
+		       struct strbuf *out)
+{
+	(void)m;
+	return sb_printf(out, "%s\n", o->vm->mac);
+}
+
+static int show_vm_ip(const struct model *m, const struct objref *o,
+		      struct strbuf *out)
+{
+	char ip[IP_STRLEN] = "";
+
+	(void)m;
+	if (o->vm->conf.ip)
+		ip_format(o->vm->conf.ip, ip);
+	return sb_printf(out, "%s\n", ip);
+}
+
+static int show_vm_state(const struct model *m, const struct objref *o,
+			 struct strbuf *out)
+{
+	(void)m;
+	return sb_printf(out, "%s\n", vm_state_word(o->vm));
+}
+
+static int show_vm_location(const struct model *m, const struct objref *o,
+			    struct strbuf *out)
+{
+	(void)m;
+	return sb_printf(out, "%s\n", o->vm->conf.location->name);
+}
+
+static int show_vm_migration(const struct model *m, const struct objref *o,
+			     struct strbuf *out)
+{
+	(void)m;
+	return mig_show(o->vm, out);
+}
+
+static int show_vm_console(const struct model *m, const struct objref *o,
+			   struct strbuf *out)
+{
+	struct hostdrv *d = o->vm->conf.location->host;
+
+	(void)m;
+	return d->ops->console(d, o->vm->uuid, out);
+}
+
+static int show_vm_xml(const struct model *m, const struct objref *o,
+		       struct strbuf *out)
+{
+	(void)m;
+	return sb_puts(out, sb_str(&o->vm->xml));
+}
+
+static int show_vm_status(const struct model *m, const struct objref *o,
+			  struct strbuf *out)
+{
+	const struct vm *v = o->vm;
+	char name[128], ip[IP_STRLEN] = "none", size[32];
+
+	(void)m;
+	virt_domain_name(v->tenant->name, v->name, name, sizeof name);
+	if (v->conf.ip)
+		ip_format(v->conf.ip, ip);
+	size_format(v->conf.disk, size, sizeof size);
+	sb_printf(out, "%s\n", vm_state_word(v));
+	sb_printf(out, "cloud: %s\n", v->conf.location->name);
+	sb_printf(out, "domain: %s %s\n", name, v->uuid);
+	if (v->conf.subnet[0])
+		sb_printf(out, "network: subnet %s, ip %s, mac %s\n",
+			  v->conf.subnet, ip, v->mac);
+	else
+		sb_printf(out, "network: no subnet yet, mac %s\n", v->mac);
+	sb_printf(out, "disk: %s from image %s, %s\n", size, v->conf.image,
+		  v->disk_made ? "made" : "made at the first start");
+	if (v->power == VIRT_POWER_UNKNOWN)
+		sb_puts(out, "libvirt: unreachable, state unknown\n");
+	obj_error_show(&v->error, out);
+	return 0;
+}
+
+static int store_vm_subnet(struct model *m, const struct node *n,
+			   const char *value, char *err)
+{
+	return vm_set_subnet(m, n->tenant, n->vm, value, err);
+}
+
+static int store_vm_vcpus(struct model *m, const struct node *n,
+			  const char *value, char *err)
+{
+	unsigned long k;
+	char *end;
+
+	errno = 0;
+	k = strtoul(value, &end, 10);
+	if (*value < '0' || *value > '9' || *end || errno || k < 1 ||
+	    k > VM_VCPUS_MAX)
+		return err_set(err, EINVAL, "vcpus must be a number from 1 to "
+			       "%d, not '%.40s'", VM_VCPUS_MAX, value);
+	return vm_set_vcpus(m, n->tenant, n->vm, (unsigned)k, err);
+}
+
+static int store_vm_memory(struct model *m, const struct node *n,
+			   const char *value, char *err)
+{
+	uint64_t mib;
+	int r = size_parse(value, &mib, err);
+
+	return r ? r : vm_set_memory(m, n->tenant, n->vm, mib, err);
+}
+
+static int store_vm_disk(struct model *m, const struct node *n,
+			 const char *value, char *err)
+{
+	uint64_t mib;
+	int r = size_parse(value, &mib, err);
+
+	return r ? r : vm_set_disk(m, n->tenant, n->vm, mib, err);
+}
+
+static int store_vm_image(struct model *m, const struct node *n,
+			  const char *value, char *err)
+{
+	return vm_set_image(m, n->tenant, n->vm, value, err);
+}
+
+static int store_vm_state(struct model *m, const struct node *n,
+			  const char *value, char *err)
+{
+	enum vm_power_op op;
+
+	if (!strcmp(value, "start"))
+		op = VM_START;
+	else if (!strcmp(value, "stop"))
+		op = VM_STOP;
+	else if (!strcmp(value, "restart"))
+		op = VM_RESTART;
+	else
+		return err_set(err, EINVAL, "state takes start, stop or "
+			       "restart, not '%.40s'", value);
+	return vm_power(m, n->tenant, n->vm, op, err);
+}
+
+/* "CLOUD [mode=live|cold]" */
+static int store_vm_location(struct model *m, const struct node *n,
+			     const char *value, char *err)
+{
+	char cloud[NAME_MAXLEN + 2] = "", mode[16] = "", extra;
+	int k = sscanf(value, "%33s mode=%15s %c", cloud, mode, &extra);
+
+	if (k < 1 || k > 2 || strlen(cloud) > NAME_MAXLEN ||
+	    (k == 1 && strchr(value, ' ')) ||
+	    (k == 2 && strcmp(mode, "live") && strcmp(mode, "cold")))
+		return err_set(err, EINVAL, "location takes \"CLOUD "
+			       "[mode=live|cold]\", not '%.60s'", value);
+	return vm_relocate(m, n->tenant, n->vm, cloud, mode, err);
+}
+
+const struct attr attrs_vm[] = {
+	{ "subnet", 0644, show_vm_subnet, store_vm_subnet,
+	  false },
+	{ "vcpus", 0644, show_vm_vcpus, store_vm_vcpus,
+	  false },
+	{ "memory", 0644, show_vm_memory, store_vm_memory,
+	  false },
+	{ "disk", 0644, show_vm_disk, store_vm_disk,
+	  false },
+	{ "image", 0644, show_vm_image, store_vm_image,
+	  false },
+	{ "mac", 0444, show_vm_mac, NULL, false },
+	{ "ip", 0444, show_vm_ip, NULL, false },
+	{ "state", 0644, show_vm_state, store_vm_state, true },
+	{ "location", 0644, show_vm_location, store_vm_location, true },
+	{ "migration", 0444, show_vm_migration, NULL, true },
+	{ "console", 0444, show_vm_console, NULL, OUTSIDE },
+	{ "xml", 0444, show_vm_xml, NULL, true },
+	{ "status", 0444, show_vm_status, NULL, true },
+	{ NULL, 0, NULL, NULL, false },
+};
+
+int attr_vm_write(struct model *m, const char *tenant, const char *vm,
+		  const char *attr, const char *value, char *err)
+{
+	struct node n = { .kind = NODE_VM, .tenant = tenant, .vm = vm };
+	const struct attr *a;
+
+	for (a = attrs_vm; a->name; a++)
+		if (!strcmp(a->name, attr) && a->store) {
+			n.attr = a;
+			n.file = a->name;
+			return a->store(m, &n, value, err);
+		}
+	return err_set(err, EACCES, "%s is read-only", attr);
+}
