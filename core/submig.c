@@ -48,18 +48,13 @@ struct handover {
 	struct strbuf leases;
 };
 
-/* The gateway and the DHCP server from old to to, or nowhere moved. */
-static int move_home(struct model *m, struct subnet *s, struct cloud *old,
-		     struct cloud *to, char *err)
+/* What the handover needs of the subnet, taken under the lock. */
+static int handover_take(struct model *m, struct subnet *s, struct cloud *old,
+			 struct cloud *to, struct handover *h)
 {
-	struct hostdrv *on = old->host, *nn = to->host;
-	struct handover *h = calloc(1, sizeof *h);
-	struct strbuf raw = STRBUF_INIT;
 	uint64_t present;
-	int r, step = 0, pid = 0;
+	int r;
 
-	if (!h)
-		return err_set(err, ENOMEM, "out of memory");
 	pthread_mutex_lock(&m->lock);
 	snprintf(h->tenant, sizeof h->tenant, "%s", s->tenant->name);
 	h->vni = s->vni;
@@ -72,69 +67,111 @@ static int move_home(struct model *m, struct subnet *s, struct cloud *old,
 	h->at_new.home = true;
 	r = h->dhcp ? dhcp_net(s, &s->dhcp, &h->nd) : 0;
 	pthread_mutex_unlock(&m->lock);
-	if (r) {
-		free(h);
-		return err_set(err, ENOMEM, "out of memory");
-	}
 	h->nd.tenant = h->tenant;
+	return r;
+}
 
-	subnet_lock(m, h->vni);
+/* The steps, in order; *step says how far they got. */
+static int handover_do(struct handover *h, struct hostdrv *on,
+		       struct hostdrv *nn, int *step, int *pid, char *err)
+{
+	struct strbuf raw = STRBUF_INIT;
+	int r = 0;
+
 	/* 1: the old server stops; its lease file, final now, goes along */
 	if (h->dhcp) {
 		r = on->ops->dhcp_remove(on, h->vni, false, err);
 		if (r == 0)
-			step = 1;
+			*step = 1;
 		if (r == 0)
 			r = on->ops->dhcp_fetch(on, h->vni, &raw, err);
 		dnsmasq_leases_filter(sb_str(&raw), &h->leases);
+		sb_free(&raw);
 	}
 	/* 2: the gateway leaves the old cloud, 3: and comes to the new */
 	if (r == 0 && (r = on->ops->subnet_ensure(on, &h->at_old, err)) == 0)
-		step = 2;
+		*step = 2;
 	if (r == 0)
 		r = nn->ops->tenant_ensure(nn, h->tenant, err);
 	if (r == 0 && (r = nn->ops->subnet_ensure(nn, &h->at_new, err)) == 0)
-		step = 3;
+		*step = 3;
 	/* 4: the new server, from the old leases */
 	if (r == 0 && h->dhcp) {
 		h->nd.leases = sb_str(&h->leases);
-		r = nn->ops->dhcp_ensure(nn, &h->nd, &pid, err);
+		r = nn->ops->dhcp_ensure(nn, &h->nd, pid, err);
 		h->nd.leases = NULL;
 		if (r == 0)
-			step = 4;
+			*step = 4;
 	}
-	if (r == 0) {
+	return r;
+}
+
+/* Back as it was, in reverse, from step. */
+static void handover_undo(struct model *m, struct subnet *s,
+			  struct handover *h, struct hostdrv *on,
+			  struct hostdrv *nn, int step)
+{
+	int pid = 0;
+
+	if (step >= 4)
+		nn->ops->dhcp_remove(nn, h->vni, true, NULL);
+	if (step >= 3) {
+		h->at_new.home = false;
+		nn->ops->subnet_ensure(nn, &h->at_new, NULL);
+	}
+	if (step >= 2) {
+		h->at_old.home = true;
+		on->ops->subnet_ensure(on, &h->at_old, NULL);
+	}
+	if (step >= 1 && on->ops->dhcp_ensure(on, &h->nd, &pid, NULL) == 0) {
 		pthread_mutex_lock(&m->lock);
-		s->home = to;
 		s->dhcp.pid = pid;
 		pthread_mutex_unlock(&m->lock);
-		r = state_save(m, err);
-		if (r) {
-			pthread_mutex_lock(&m->lock);
-			s->home = old;
-			pthread_mutex_unlock(&m->lock);
-		}
 	}
+}
+
+/* The subnet's home is to from now on, on disk too. */
+static int handover_commit(struct model *m, struct subnet *s,
+			   struct cloud *old, struct cloud *to, int pid,
+			   char *err)
+{
+	int r;
+
+	pthread_mutex_lock(&m->lock);
+	s->home = to;
+	s->dhcp.pid = pid;
+	pthread_mutex_unlock(&m->lock);
+	r = state_save(m, err);
 	if (r) {
-		/* Back as it was, in reverse. */
+		pthread_mutex_lock(&m->lock);
+		s->home = old;
+		pthread_mutex_unlock(&m->lock);
+	}
+	return r;
+}
+
+/* The gateway and the DHCP server from old to to, or nowhere moved. */
+static int move_home(struct model *m, struct subnet *s, struct cloud *old,
+		     struct cloud *to, char *err)
+{
+	struct hostdrv *on = old->host, *nn = to->host;
+	struct handover *h = calloc(1, sizeof *h);
+	int r, step = 0, pid = 0;
+
+	if (!h)
+		return err_set(err, ENOMEM, "out of memory");
+	if (handover_take(m, s, old, to, h)) {
+		free(h);
+		return err_set(err, ENOMEM, "out of memory");
+	}
+	subnet_lock(m, h->vni);
+	r = handover_do(h, on, nn, &step, &pid, err);
+	if (r == 0)
+		r = handover_commit(m, s, old, to, pid, err);
+	if (r) {
 		log_warnx("subnet %s/%s stays on %s: %s", h->tenant, s->name,
 			  old->name, err);
-		if (step >= 4)
-			nn->ops->dhcp_remove(nn, h->vni, true, NULL);
-		if (step >= 3) {
-			h->at_new.home = false;
-			nn->ops->subnet_ensure(nn, &h->at_new, NULL);
-		}
-		if (step >= 2) {
-			h->at_old.home = true;
-			on->ops->subnet_ensure(on, &h->at_old, NULL);
-		}
-		if (step >= 1 && on->ops->dhcp_ensure(on, &h->nd, &pid,
-						      NULL) == 0) {
-			pthread_mutex_lock(&m->lock);
-			s->dhcp.pid = pid;
-			pthread_mutex_unlock(&m->lock);
-		}
+		handover_undo(m, s, h, on, nn, step);
 	} else if (h->dhcp) {
 		on->ops->dhcp_remove(on, h->vni, true, NULL);
 	}
@@ -142,7 +179,6 @@ static int move_home(struct model *m, struct subnet *s, struct cloud *old,
 	tenant_tidy(m, h->tenant, r ? to : old);
 	dhcp_net_free(&h->nd);
 	sb_free(&h->leases);
-	sb_free(&raw);
 	free(h);
 	return r;
 }
@@ -164,129 +200,169 @@ static size_t vms_elsewhere(const struct subnet *s, const struct cloud *to,
 
 #define MOVE_VMS_MAX 4096
 
-int subnet_set_cloud(struct model *m, const char *tname, const char *name,
-		     const char *cloud, char *err)
-{
-	char (*names)[NAME_MAXLEN + 1] = NULL;
-	enum obj_state prev = OBJ_READY;
-	struct strbuf st = STRBUF_INIT;
-	struct tenant *t;
-	struct subnet *s = NULL;
-	struct cloud *to = NULL, *old = NULL;
-	int64_t t0 = clock_ms();
-	size_t i, n = 0;
-	int r;
+/* One subnet's move: what its steps share. */
+struct move {
+	struct model *m;
+	const char *tenant, *name;
+	struct subnet *s;
+	struct cloud *to, *old;
+	enum obj_state prev;
+	char (*names)[NAME_MAXLEN + 1];  /* its VMs not on to yet */
+	size_t n;
+	int64_t t0;
+};
 
-	r = name_check(cloud, "cloud", err);
-	if (r)
-		return r;
-	names = calloc(MOVE_VMS_MAX, sizeof *names);
-	if (!names)
-		return err_set(err, ENOMEM, "out of memory");
-	pthread_mutex_lock(&m->lock);
-	t = tenant_find_visible(m, tname);
-	if (t)
-		s = subnet_find_visible(t, name);
-	to = model_cloud(m, cloud);
+/* Takes the subnet for the move, under the lock: 1 when there is nothing
+ * to move (all there already), 0 when it is taken, or -errno. */
+static int move_take(struct move *mv, const char *cloud, char *err)
+{
+	struct model *m = mv->m;
+	struct tenant *t = tenant_find_visible(m, mv->tenant);
+	struct subnet *s = t ? subnet_find_visible(t, mv->name) : NULL;
+	struct cloud *to = model_cloud(m, cloud);
+
 	if (!s)
-		r = err_set(err, ENOENT, "no subnet %s in tenant %s", name,
-			    tname);
-	else if (!to)
-		r = err_set(err, ENOENT, "no cloud %s", cloud);
-	else if (s->state != OBJ_READY && s->state != OBJ_ERROR)
-		r = err_set(err, EBUSY, "subnet %s is %s", name,
-			    obj_state_name(s->state));
-	else if (s->home != to && (!to->vtep_ip || !s->home->vtep_ip))
-		r = err_set(err, EINVAL, "clouds %s and %s need a vtep to "
-			    "move a subnet between them", s->home->name,
-			    to->name);
-	if (r == 0) {
-		n = vms_elsewhere(s, to, names, MOVE_VMS_MAX);
-		if (s->home == to && n == 0) {
-			pthread_mutex_unlock(&m->lock);
-			free(names);
-			return 0;   /* all there already */
-		}
-		old = s->home;
-		prev = s->state;
-		s->state = OBJ_CHANGING;
-		s->moving_to = to;
-	}
-	pthread_mutex_unlock(&m->lock);
-	if (r) {
-		free(names);
-		return r;
-	}
+		return err_set(err, ENOENT, "no subnet %s in tenant %s",
+			       mv->name, mv->tenant);
+	if (!to)
+		return err_set(err, ENOENT, "no cloud %s", cloud);
+	if (s->state != OBJ_READY && s->state != OBJ_ERROR)
+		return err_set(err, EBUSY, "subnet %s is %s", mv->name,
+			       obj_state_name(s->state));
+	if (s->home != to && (!to->vtep_ip || !s->home->vtep_ip))
+		return err_set(err, EINVAL, "clouds %s and %s need a vtep to "
+			       "move a subnet between them", s->home->name,
+			       to->name);
+	mv->n = vms_elsewhere(s, to, mv->names, MOVE_VMS_MAX);
+	if (s->home == to && mv->n == 0)
+		return 1;   /* all there already */
+	mv->s = s;
+	mv->to = to;
+	mv->old = s->home;
+	mv->prev = s->state;
+	s->state = OBJ_CHANGING;
+	s->moving_to = to;
+	return 0;
+}
+
+/* The network first: the subnet onto the target, then its gateway and
+ * DHCP server there. */
+static int move_network(struct move *mv, char *err)
+{
+	struct strbuf st = STRBUF_INIT;
+	struct cloud *to = mv->to;
+	int r = 0;
+
 	to->host->ops->status(to->host, &st);
 	if (strncmp(sb_str(&st), "up", 2))
 		r = err_set(err, EHOSTUNREACH, "cloud %s is %s", to->name,
 			    sb_str(&st));
 	sb_free(&st);
+	if (r || mv->old == to)
+		return r;
+	set_move(mv->m, mv->s, "moving to %s: the network", to->name);
+	r = subnet_spread(mv->m, mv->tenant, mv->name, err);
+	if (r)
+		return r;
+	set_move(mv->m, mv->s, "moving to %s: gateway and DHCP", to->name);
+	return move_home(mv->m, mv->s, mv->old, to, err);
+}
 
-	/* The network first: the subnet onto the target, then its
-	 * gateway and DHCP server there. */
-	if (r == 0 && old != to) {
-		set_move(m, s, "moving to %s: the network", to->name);
-		r = subnet_spread(m, tname, name, err);
-		if (r == 0) {
-			set_move(m, s, "moving to %s: gateway and DHCP",
-				 to->name);
-			r = move_home(m, s, old, to, err);
-		}
-	}
-	/* Then its VMs, one by one. */
-	for (i = 0; r == 0 && i < n; i++) {
-		if (m->interrupted && m->interrupted()) {
-			r = err_set(err, EINTR, "cancelled by the caller "
-				    "before VM %s", names[i]);
-			break;
-		}
-		set_move(m, s, "moving to %s: VM %s (%zu of %zu)", to->name,
-			 names[i], i + 1, n);
-		r = vm_relocate(m, tname, names[i], cloud, "", err);
+/* Then its VMs, one by one. */
+static int move_vms(struct move *mv, char *err)
+{
+	struct model *m = mv->m;
+	char why[ERRLEN];
+	size_t i;
+	int r = 0;
+
+	for (i = 0; r == 0 && i < mv->n; i++) {
+		if (m->interrupted && m->interrupted())
+			return err_set(err, EINTR, "cancelled by the caller "
+				       "before VM %s", mv->names[i]);
+		set_move(m, mv->s, "moving to %s: VM %s (%zu of %zu)",
+			 mv->to->name, mv->names[i], i + 1, mv->n);
+		r = vm_relocate(m, mv->tenant, mv->names[i], mv->to->name, "",
+				err);
 		if (r) {
-			char why[ERRLEN];
-
 			snprintf(why, sizeof why, "%s", err);
-			err_set(err, -r, "VM %s did not move: %.180s", names[i],
-				why);
+			err_set(err, -r, "VM %s did not move: %.180s",
+				mv->names[i], why);
 		}
 	}
+	return r;
+}
 
-	pthread_mutex_lock(&m->lock);
-	s->moving_to = NULL;
-	s->state = prev;
-	pthread_mutex_unlock(&m->lock);
-	/* What the old cloud no longer hosts leaves it. */
-	if (subnet_spread(m, tname, name, r ? NULL : err) && r == 0)
-		log_warnx("subnet %s/%s: left on a cloud: %s", tname, name,
-			  err);
-	pthread_mutex_lock(&m->lock);
+/* The subnet's move line: how it went, or what is not there yet. The
+ * caller holds the lock. */
+static void move_summary(struct move *mv, int r)
+{
+	struct subnet *s = mv->s;
+	size_t left, k, len;
+
 	if (r == 0) {
 		snprintf(s->move, sizeof s->move, "moved from %s to %s with "
-			 "%zu VM(s) in %lld ms", old->name, to->name, n,
-			 (long long)(clock_ms() - t0));
-	} else {
-		size_t left = vms_elsewhere(s, to, names, MOVE_VMS_MAX), k;
-		size_t len;
-
-		snprintf(s->move, sizeof s->move, "move to %s stopped (%s);"
-			 " not there yet:", to->name, errno_name(-r));
-		for (k = 0; k < left; k++) {
-			len = strlen(s->move);
-			snprintf(s->move + len, sizeof s->move - len, " %s",
-				 names[k]);
-		}
-		if (left == 0 && s->home != to) {
-			len = strlen(s->move);
-			snprintf(s->move + len, sizeof s->move - len,
-				 " gateway and DHCP");
-		}
+			 "%zu VM(s) in %lld ms", mv->old->name, mv->to->name,
+			 mv->n, (long long)(clock_ms() - mv->t0));
+		return;
 	}
-	s->mtime = time(NULL);
+	left = vms_elsewhere(s, mv->to, mv->names, MOVE_VMS_MAX);
+	snprintf(s->move, sizeof s->move, "move to %s stopped (%s); not "
+		 "there yet:", mv->to->name, errno_name(-r));
+	for (k = 0; k < left; k++) {
+		len = strlen(s->move);
+		snprintf(s->move + len, sizeof s->move - len, " %s",
+			 mv->names[k]);
+	}
+	if (left == 0 && s->home != mv->to) {
+		len = strlen(s->move);
+		snprintf(s->move + len, sizeof s->move - len,
+			 " gateway and DHCP");
+	}
+}
+
+/* The subnet free again; what the old cloud no longer hosts leaves it. */
+static void move_end(struct move *mv, int r, char *err)
+{
+	struct model *m = mv->m;
+
+	pthread_mutex_lock(&m->lock);
+	mv->s->moving_to = NULL;
+	mv->s->state = mv->prev;
 	pthread_mutex_unlock(&m->lock);
-	log_info("subnet %s/%s: %s", tname, name, s->move);
+	if (subnet_spread(m, mv->tenant, mv->name, r ? NULL : err) && r == 0)
+		log_warnx("subnet %s/%s: left on a cloud: %s", mv->tenant,
+			  mv->name, err);
+	pthread_mutex_lock(&m->lock);
+	move_summary(mv, r);
+	mv->s->mtime = time(NULL);
+	pthread_mutex_unlock(&m->lock);
+	log_info("subnet %s/%s: %s", mv->tenant, mv->name, mv->s->move);
 	state_save(m, NULL);
-	free(names);
-	return r;
+}
+
+int subnet_set_cloud(struct model *m, const char *tname, const char *name,
+		     const char *cloud, char *err)
+{
+	struct move mv = { .m = m, .tenant = tname, .name = name,
+			   .t0 = clock_ms() };
+	int r;
+
+	r = name_check(cloud, "cloud", err);
+	if (r)
+		return r;
+	mv.names = calloc(MOVE_VMS_MAX, sizeof *mv.names);
+	if (!mv.names)
+		return err_set(err, ENOMEM, "out of memory");
+	pthread_mutex_lock(&m->lock);
+	r = move_take(&mv, cloud, err);
+	pthread_mutex_unlock(&m->lock);
+	if (r == 0) {
+		r = move_network(&mv, err);
+		if (r == 0)
+			r = move_vms(&mv, err);
+		move_end(&mv, r, err);
+	}
+	free(mv.names);
+	return r > 0 ? 0 : r;
 }

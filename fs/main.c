@@ -326,18 +326,146 @@ static char *absolute(const char *path)
 	return out;
 }
 
+/* The command line: 0 to go on, 1 when it was all (--help, --version),
+ * -1 after a mistake was said. */
+static int parse_cmdline(struct fuse_args *args, struct maas_opts *o,
+			 struct fuse_cmdline_opts *c, const char *prog)
+{
+	if (fuse_opt_parse(args, o, maas_opt_spec, opt_proc) < 0)
+		return -1;
+	if (o->nnonopt && fuse_opt_add_arg(args, o->nonopt[o->nnonopt - 1]))
+		return -1;
+	if (o->help) {
+		usage(prog);
+		fuse_cmdline_help();
+		fuse_lowlevel_help();
+		return 1;
+	}
+	if (o->version) {
+		version();
+		return 1;
+	}
+	if (fuse_parse_cmdline(args, c) != 0)
+		return -1;
+	if (!c->mountpoint) {
+		fprintf(stderr, "%s: no mountpoint (see --help)\n", prog);
+		return -1;
+	}
+	return 0;
+}
+
+/* The model's options from ours: -1 after a bad value was said. */
+static int model_opts_of(const struct maas_opts *o, struct model_opts *mo,
+			 const char *prog)
+{
+	char *end;
+
+	if (o->vni && parse_vni(o->vni, &mo->vni_min, &mo->vni_max)) {
+		fprintf(stderr, "%s: vni=%s: expected FIRST-LAST within "
+			"1-%u\n", prog, o->vni, VNI_MAX);
+		return -1;
+	}
+	if (o->bandwidth) {
+		errno = 0;
+		mo->bandwidth_mib = strtoull(o->bandwidth, &end, 10);
+		if (*o->bandwidth < '0' || *o->bandwidth > '9' || *end ||
+		    errno || mo->bandwidth_mib > 1000000) {
+			fprintf(stderr, "%s: bandwidth=%s: expected MiB/s, a "
+				"number\n", prog, o->bandwidth);
+			return -1;
+		}
+	}
+	mo->statedir = absolute(o->state);
+	mo->config = absolute(o->config);
+	mo->dnsmasq = o->dnsmasq;
+	return 0;
+}
+
+/* Serves requests until the session ends (unmount, a signal). */
+static int serve(struct fuse_session *se, const struct fuse_cmdline_opts *c)
+{
+	struct fuse_loop_config *loop = NULL;
+	struct mount_watch watch;
+	int r;
+
+	if (fuse_set_signal_handlers(se) != 0)
+		return -1;
+	mount_watch_start(&watch, se, c->mountpoint);
+	if (c->singlethread) {
+		r = fuse_session_loop(se);
+	} else {
+		loop = fuse_loop_cfg_create();
+		fuse_loop_cfg_set_clone_fd(loop, c->clone_fd);
+		if (c->max_idle_threads != UINT_MAX)
+			fuse_loop_cfg_set_idle_threads(loop,
+						       c->max_idle_threads);
+		/* readers blocked on events hold threads: room for them */
+		fuse_loop_cfg_set_max_threads(loop, c->max_threads < 64 ? 64
+							       : c->max_threads);
+		r = fuse_session_loop_mt(se, loop);
+		fuse_loop_cfg_destroy(loop);
+	}
+	mount_watch_stop(&watch);
+	fuse_remove_signal_handlers(se);
+	log_info("unmounted %s; networks and dnsmasq keep running",
+		 c->mountpoint);
+	return r;
+}
+
+static void opts_free(struct maas_opts *o, struct model_opts *mo)
+{
+	free((char *)mo->statedir);
+	free((char *)mo->config);
+	free(o->config);
+	free(o->state);
+	free(o->vni);
+	free(o->dnsmasq);
+	free(o->log);
+	free(o->bandwidth);
+	free(o->nonopt[0]);
+	free(o->nonopt[1]);
+}
+
+/* The session over model m, mounted on c's mount point, served; detached
+ * (daemon_ready) once mounted unless in the foreground. */
+static int mount_and_serve(struct model *m, struct fuse_args *args,
+			   const struct fuse_cmdline_opts *c,
+			   const char *logpath, int *ready_fd)
+{
+	struct fuse_session *se;
+	int r = -1;
+
+	fuse_opt_add_arg(args, "-odefault_permissions,fsname=maasfs,"
+			       "subtype=maasfs");
+	se = fuse_session_new(args, ll_operations(), sizeof *ll_operations(),
+			      m);
+	if (!se)
+		return -1;
+	ll_session(se, c->debug);
+	clear_dead_mount(c->mountpoint);
+	if (fuse_session_mount(se, c->mountpoint) == 0) {
+		if (!c->foreground) {
+			daemon_ready(ready_fd);
+			log_init("maasfs", 0, logpath);
+		}
+		log_info("maasfs %s mounted on %s (state %s, instance %s)",
+			 MAASFS_VERSION, c->mountpoint, model_statedir(m),
+			 model_instance(m));
+		r = serve(se, c);
+		fuse_session_unmount(se);
+	}
+	fuse_session_destroy(se);
+	return r;
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct maas_opts o;
 	struct fuse_cmdline_opts c;
 	struct model_opts mo;
-	struct fuse_loop_config *loop = NULL;
 	struct model *m = NULL;
-	struct fuse_session *se = NULL;
-	struct mount_watch watch;
 	char err[ERRLEN] = "", logpath[PATH_MAX + 16];
-	char *statedir = NULL;
 	int r = 1, ready_fd = -1;
 
 	if (is_agent(argc, argv))
@@ -345,121 +473,33 @@ int main(int argc, char *argv[])
 	memset(&o, 0, sizeof o);
 	memset(&c, 0, sizeof c);
 	memset(&mo, 0, sizeof mo);
-	if (fuse_opt_parse(&args, &o, maas_opt_spec, opt_proc) < 0)
-		goto out;
-	if (o.nnonopt && fuse_opt_add_arg(&args, o.nonopt[o.nnonopt - 1]))
-		goto out;
-	if (o.help) {
-		usage(argv[0]);
-		fuse_cmdline_help();
-		fuse_lowlevel_help();
-		r = 0;
-		goto out;
-	}
-	if (o.version) {
-		version();
-		r = 0;
-		goto out;
-	}
-	if (fuse_parse_cmdline(&args, &c) != 0)
-		goto out;
-	if (!c.mountpoint) {
-		fprintf(stderr, "%s: no mountpoint (see --help)\n", argv[0]);
+	r = parse_cmdline(&args, &o, &c, argv[0]);
+	if (r) {
+		r = r > 0 ? 0 : -1;   /* --help, --version: done */
 		goto out;
 	}
 	log_init("maasfs", 1, NULL);
 	log_set_level(c.debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
-	if (o.vni && parse_vni(o.vni, &mo.vni_min, &mo.vni_max)) {
-		fprintf(stderr, "%s: vni=%s: expected FIRST-LAST within "
-			"1-%u\n", argv[0], o.vni, VNI_MAX);
-		goto out;
-	}
-	if (o.bandwidth) {
-		char *end;
-
-		errno = 0;
-		mo.bandwidth_mib = strtoull(o.bandwidth, &end, 10);
-		if (*o.bandwidth < '0' || *o.bandwidth > '9' || *end || errno ||
-		    mo.bandwidth_mib > 1000000) {
-			fprintf(stderr, "%s: bandwidth=%s: expected MiB/s, a "
-				"number\n", argv[0], o.bandwidth);
-			goto out;
-		}
-	}
-	statedir = absolute(o.state);
-	mo.statedir = statedir;
-	mo.config = absolute(o.config);
-	mo.dnsmasq = o.dnsmasq;
-	if (!c.foreground && daemon_start(&ready_fd)) {
+	r = model_opts_of(&o, &mo, argv[0]);
+	if (r == 0 && !c.foreground && daemon_start(&ready_fd)) {
 		fprintf(stderr, "%s: cannot fork: %s\n", argv[0],
 			strerror(errno));
-		goto out;
+		r = -1;
 	}
-	if (model_open(&mo, &m, err)) {
+	if (r == 0 && (r = model_open(&mo, &m, err)))
 		fprintf(stderr, "%s: %s\n", argv[0], err);
+	if (r)
 		goto out;
-	}
 	snprintf(logpath, sizeof logpath, "%s/maasfs.log", model_statedir(m));
 	if (o.log || !c.foreground)
 		log_init("maasfs", 1, o.log ? o.log : logpath);
 	model_reconcile(m);
-
-	fuse_opt_add_arg(&args, "-odefault_permissions,fsname=maasfs,"
-				"subtype=maasfs");
-	se = fuse_session_new(&args, ll_operations(),
-			      sizeof *ll_operations(), m);
-	if (!se)
-		goto out;
-	ll_session(se, c.debug);
-	clear_dead_mount(c.mountpoint);
-	if (fuse_session_mount(se, c.mountpoint) != 0)
-		goto out;
-	if (!c.foreground) {
-		daemon_ready(&ready_fd);
-		log_init("maasfs", 0, o.log ? o.log : logpath);
-	}
-	log_info("maasfs %s mounted on %s (state %s, instance %s)",
-		 MAASFS_VERSION, c.mountpoint, model_statedir(m), model_instance(m));
-	if (fuse_set_signal_handlers(se) != 0)
-		goto out_unmount;
-	mount_watch_start(&watch, se, c.mountpoint);
-	if (c.singlethread) {
-		r = fuse_session_loop(se);
-	} else {
-		loop = fuse_loop_cfg_create();
-		fuse_loop_cfg_set_clone_fd(loop, c.clone_fd);
-		if (c.max_idle_threads != UINT_MAX)
-			fuse_loop_cfg_set_idle_threads(loop,
-						       c.max_idle_threads);
-		/* readers blocked on events hold threads: room for them */
-		fuse_loop_cfg_set_max_threads(loop, c.max_threads < 64 ? 64
-							       : c.max_threads);
-		r = fuse_session_loop_mt(se, loop);
-	}
-	mount_watch_stop(&watch);
-	fuse_remove_signal_handlers(se);
-	log_info("unmounted %s; networks and dnsmasq keep running",
-		 c.mountpoint);
-out_unmount:
-	fuse_session_unmount(se);
+	r = mount_and_serve(m, &args, &c, o.log ? o.log : logpath, &ready_fd);
 out:
-	if (se)
-		fuse_session_destroy(se);
-	if (loop)
-		fuse_loop_cfg_destroy(loop);
 	model_free(m);
-	free(statedir);
-	free((char *)mo.config);
+	opts_free(&o, &mo);
 	free(c.mountpoint);
 	fuse_opt_free_args(&args);
-	free(o.config);
-	free(o.state);
-	free(o.vni);
-	free(o.dnsmasq);
-	free(o.log);
-	free(o.bandwidth);
-	free(o.nonopt[0]);
-	free(o.nonopt[1]);
 	log_close();
 	return r ? 1 : 0;
 }
