@@ -126,61 +126,58 @@ static int vm_get(struct model *m, const char *tname, const char *name,
 	return 0;
 }
 
-int vm_create(struct model *m, const char *tname, const char *name,
-	      char *err)
+/* A new VM, reserved (CREATING) in tenant t under the lock: its identity,
+ * its place (the tenant's one subnet, if it has exactly one, and its
+ * cloud) and an address there. */
+static int vm_reserve(struct model *m, const char *tname, const char *name,
+		      struct vm **out, char *err)
 {
-	struct strbuf xml = STRBUF_INIT;
-	struct virt_domain dom;
-	char bridge[NET_IFNAMSIZ], subnet[NAME_MAXLEN + 1] = "";
-	struct tenant *t;
-	struct subnet *s = NULL;
-	struct virtdrv *virt = NULL;
+	struct tenant *t = tenant_find_visible(m, tname);
+	struct subnet *s;
 	struct vm *v = NULL;
-	int r;
+	int r = 0;
 
-	r = name_check(name, "VM", err);
-	if (r)
-		return r;
-	pthread_mutex_lock(&m->lock);
-	t = tenant_find_visible(m, tname);
 	if (!t)
-		r = err_set(err, ENOENT, "no tenant %s", tname);
-	else if (t->state != OBJ_READY && t->state != OBJ_ERROR)
-		r = err_set(err, EBUSY, "tenant %s is %s", tname,
-			    obj_state_name(t->state));
-	else if (vm_find(t, name))
-		r = err_set(err, EEXIST, "VM %s exists in tenant %s", name,
-			    tname);
-	else if (!(v = vm_new(t, name)))
-		r = err_set(err, ENOMEM, "out of memory");
-	else if ((r = vm_identity(m, v)))
+		return err_set(err, ENOENT, "no tenant %s", tname);
+	if (t->state != OBJ_READY && t->state != OBJ_ERROR)
+		return err_set(err, EBUSY, "tenant %s is %s", tname,
+			       obj_state_name(t->state));
+	if (vm_find(t, name))
+		return err_set(err, EEXIST, "VM %s exists in tenant %s", name,
+			       tname);
+	if (!(v = vm_new(t, name)))
+		return err_set(err, ENOMEM, "out of memory");
+	if ((r = vm_identity(m, v)))
 		err_set(err, -r, "no identity for a new VM: %s", strerror(-r));
-	if (r == 0) {
-		s = only_subnet(t);
-		v->conf.location = s ? s->home : model_default_cloud(m);
-		if (s) {
-			snprintf(v->conf.subnet, sizeof v->conf.subnet, "%s",
-				 s->name);
-			snprintf(subnet, sizeof subnet, "%s", s->name);
-			v->conf.ip = subnet_free_ip(s, v->mac);
-			if (!v->conf.ip)
-				r = err_set(err, ENOSPC, "no free address in "
-					    "subnet %s", s->name);
-		}
+	s = only_subnet(t);
+	v->conf.location = s ? s->home : model_default_cloud(m);
+	if (r == 0 && s) {
+		snprintf(v->conf.subnet, sizeof v->conf.subnet, "%s", s->name);
+		v->conf.ip = subnet_free_ip(s, v->mac);
+		if (!v->conf.ip)
+			r = err_set(err, ENOSPC, "no free address in subnet %s",
+				    s->name);
 	}
 	if (r == 0 && (r = objset_add(&t->vms, v)))
 		err_set(err, -r, "out of memory");
 	if (r) {
-		pthread_mutex_unlock(&m->lock);
 		vm_free(v);
 		return r;
 	}
 	v->state = OBJ_CREATING;
-	vm_domain(v, &v->conf, s, &dom, bridge);
-	virt = v->conf.location->virt;
-	pthread_mutex_unlock(&m->lock);
+	*out = v;
+	return 0;
+}
 
-	r = virt->ops->define(virt, &dom, &xml, err);
+/* Defined in libvirt, its reservation in dnsmasq, on disk: or none. */
+static int vm_make(struct model *m, struct vm *v, struct virtdrv *virt,
+		   const struct virt_domain *dom, const char *subnet,
+		   char *err)
+{
+	struct strbuf xml = STRBUF_INIT;
+	const char *tname = v->tenant->name;
+	int r = virt->ops->define(virt, dom, &xml, err);
+
 	if (r == 0 && subnet[0]) {
 		r = subnet_dhcp_refresh(m, tname, subnet, NULL, err);
 		if (r)
@@ -197,14 +194,40 @@ int vm_create(struct model *m, const char *tname, const char *name,
 		if (r)
 			virt->ops->undefine(virt, v->uuid, NULL);
 	}
+	sb_free(&xml);
+	return r;
+}
+
+int vm_create(struct model *m, const char *tname, const char *name,
+	      char *err)
+{
+	struct virt_domain dom;
+	char bridge[NET_IFNAMSIZ], subnet[NAME_MAXLEN + 1];
+	struct virtdrv *virt;
+	struct vm *v = NULL;
+	int r;
+
+	r = name_check(name, "VM", err);
+	if (r)
+		return r;
+	pthread_mutex_lock(&m->lock);
+	r = vm_reserve(m, tname, name, &v, err);
+	if (r == 0) {
+		vm_domain(v, &v->conf, conf_subnet(v, &v->conf), &dom, bridge);
+		snprintf(subnet, sizeof subnet, "%s", v->conf.subnet);
+		virt = v->conf.location->virt;
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (r)
+		return r;
+	r = vm_make(m, v, virt, &dom, subnet, err);
 	if (r) {
 		pthread_mutex_lock(&m->lock);
-		objset_del(&t->vms, v);
+		objset_del(&v->tenant->vms, v);
 		pthread_mutex_unlock(&m->lock);
 		if (subnet[0])
 			subnet_dhcp_refresh(m, tname, subnet, NULL, NULL);
 		vm_free(v);
-		sb_free(&xml);
 		return r;
 	}
 	log_info("VM %s/%s defined (%s, %s%s)", tname, name, v->uuid,
@@ -554,75 +577,105 @@ static const char *const power_words[] = {
 	[VM_START] = "start", [VM_STOP] = "stop", [VM_RESTART] = "restart",
 };
 
+/* A power change: what it needs of the VM, taken under the lock. */
+struct power_job {
+	enum vm_power_op op;
+	bool start, stop;
+	struct vm *v;
+	enum obj_state prev;
+	struct virtdrv *virt;
+	bool disk_made;
+	uint64_t disk;
+	struct virt_domain dom;
+	char bridge[NET_IFNAMSIZ];
+};
+
+/* Takes the VM for job (CHANGING) under the lock: 1 when there is
+ * nothing to do (started or stopped already), 0, or -errno. */
+static int power_take(struct model *m, const char *tname, const char *name,
+		      struct power_job *j, char *err)
+{
+	struct subnet *s;
+	struct vm *v;
+	int r = vm_get(m, tname, name, &v, err);
+
+	if (r)
+		return r;
+	if ((j->op == VM_START && v->power == VIRT_POWER_RUNNING) ||
+	    (j->op == VM_STOP && v->power == VIRT_POWER_STOPPED))
+		return 1;
+	if (j->start) {
+		s = conf_subnet(v, &v->conf);
+		if (!v->conf.subnet[0])
+			return err_set(err, EINVAL, "VM %s has no subnet: "
+				       "write one to its subnet file", name);
+		if (!s || s->state == OBJ_CREATING || s->state == OBJ_DELETING)
+			return err_set(err, ENOENT, "no subnet %s",
+				       v->conf.subnet);
+		vm_domain(v, &v->conf, s, &j->dom, j->bridge);
+	}
+	j->v = v;
+	j->prev = v->state;
+	v->state = OBJ_CHANGING;
+	j->virt = v->conf.location->virt;
+	j->disk_made = v->disk_made;
+	j->disk = v->conf.disk;
+	return 0;
+}
+
+/* The slow part, without the lock: stop, then the disk (at the first
+ * start), the definition and the start; a disk made now goes again if
+ * the start fails. */
+static int power_do(struct model *m, struct power_job *j, struct strbuf *xml,
+		    char *err)
+{
+	struct virtdrv *virt = j->virt;
+	const char *uuid = j->v->uuid;
+	bool made_now = false;
+	int r = 0;
+
+	if (j->stop && j->v->power != VIRT_POWER_STOPPED)
+		r = virt->ops->stop(virt, uuid, VM_STOP_GRACE_MS, err);
+	if (r == 0 && j->stop) {
+		pthread_mutex_lock(&m->lock);
+		j->v->power = VIRT_POWER_STOPPED;
+		pthread_mutex_unlock(&m->lock);
+	}
+	if (r || !j->start)
+		return r;
+	if (!j->disk_made) {
+		r = virt->ops->disk_create(virt, uuid, j->dom.image, j->disk,
+					   err);
+		made_now = r == 0;
+	}
+	if (r == 0)
+		r = virt->ops->define(virt, &j->dom, xml, err);
+	if (r == 0)
+		r = virt->ops->start(virt, uuid, err);
+	if (r && made_now)
+		virt->ops->disk_delete(virt, uuid, NULL);
+	return r;
+}
+
 int vm_power(struct model *m, const char *tname, const char *name,
 	     enum vm_power_op op, char *err)
 {
+	struct power_job j = { .op = op };
 	struct strbuf xml = STRBUF_INIT;
-	struct virt_domain dom;
-	char bridge[NET_IFNAMSIZ];
-	enum obj_state prev = OBJ_READY;
-	struct virtdrv *virt = NULL;
-	struct subnet *s;
-	struct vm *v = NULL;
-	bool start, stop, made_now = false, disk_made = false;
-	uint64_t disk = 0;
+	struct vm *v;
 	int r;
 
-	memset(&dom, 0, sizeof dom);
-	start = op == VM_START || op == VM_RESTART;
-	stop = op == VM_STOP || op == VM_RESTART;
+	j.start = op == VM_START || op == VM_RESTART;
+	j.stop = op == VM_STOP || op == VM_RESTART;
 	pthread_mutex_lock(&m->lock);
-	r = vm_get(m, tname, name, &v, err);
-	if (r == 0 && op == VM_START && v->power == VIRT_POWER_RUNNING) {
-		pthread_mutex_unlock(&m->lock);
-		return 0;
-	}
-	if (r == 0 && op == VM_STOP && v->power == VIRT_POWER_STOPPED) {
-		pthread_mutex_unlock(&m->lock);
-		return 0;
-	}
-	if (r == 0 && start) {
-		s = conf_subnet(v, &v->conf);
-		if (!v->conf.subnet[0])
-			r = err_set(err, EINVAL, "VM %s has no subnet: write "
-				    "one to its subnet file", name);
-		else if (!s || s->state == OBJ_CREATING ||
-			 s->state == OBJ_DELETING)
-			r = err_set(err, ENOENT, "no subnet %s",
-				    v->conf.subnet);
-		else
-			vm_domain(v, &v->conf, s, &dom, bridge);
-	}
-	if (r == 0) {
-		prev = v->state;
-		v->state = OBJ_CHANGING;
-		virt = v->conf.location->virt;
-		disk_made = v->disk_made;
-		disk = v->conf.disk;
-	}
+	r = power_take(m, tname, name, &j, err);
 	pthread_mutex_unlock(&m->lock);
 	if (r)
-		return r;
-
-	if (stop && v->power != VIRT_POWER_STOPPED)
-		r = virt->ops->stop(virt, v->uuid, VM_STOP_GRACE_MS, err);
-	if (r == 0 && stop) {
-		pthread_mutex_lock(&m->lock);
-		v->power = VIRT_POWER_STOPPED;
-		pthread_mutex_unlock(&m->lock);
-	}
-	if (r == 0 && start && !disk_made) {
-		r = virt->ops->disk_create(virt, v->uuid, dom.image, disk, err);
-		made_now = r == 0;
-	}
-	if (r == 0 && start)
-		r = virt->ops->define(virt, &dom, &xml, err);
-	if (r == 0 && start)
-		r = virt->ops->start(virt, v->uuid, err);
-	if (r && made_now)
-		virt->ops->disk_delete(virt, v->uuid, NULL);
+		return r > 0 ? 0 : r;
+	r = power_do(m, &j, &xml, err);
+	v = j.v;
 	pthread_mutex_lock(&m->lock);
-	if (r == 0 && start) {
+	if (r == 0 && j.start) {
 		v->disk_made = true;
 		v->power = VIRT_POWER_RUNNING;
 		sb_free(&v->xml);
@@ -631,7 +684,7 @@ int vm_power(struct model *m, const char *tname, const char *name,
 	}
 	if (r == 0)
 		v->mtime = time(NULL);
-	v->state = prev == OBJ_ERROR && r == 0 ? OBJ_READY : prev;
+	v->state = j.prev == OBJ_ERROR && r == 0 ? OBJ_READY : j.prev;
 	pthread_mutex_unlock(&m->lock);
 	sb_free(&xml);
 	if (r == 0) {
