@@ -130,79 +130,90 @@ int subnet_dhcp_refresh(struct model *m, const char *tname,
 	return r;
 }
 
+/* A change of a subnet's DHCP: the old and the new configuration, and
+ * dnsmasq's for each. */
+struct dhcp_change {
+	struct subnet *s;
+	enum obj_state prev;
+	struct cloud *home;
+	struct dhcp old, new;
+	struct net_dhcp nold, nnew;
+};
+
+/* Validated under the lock, then the subnet taken (CHANGING): 1 when
+ * nothing changes, 0, or -errno. */
+static int dhcp_take(struct model *m, const char *tname, const char *sname,
+		     dhcp_edit_fn edit, const char *arg, struct dhcp_change *c,
+		     char *err)
+{
+	struct tenant *t = tenant_find_visible(m, tname);
+	struct subnet *s = t ? subnet_find_visible(t, sname) : NULL;
+	int r;
+
+	if (!s)
+		return err_set(err, ENOENT, "no subnet %s in tenant %s", sname,
+			       tname);
+	if (s->state != OBJ_READY && s->state != OBJ_ERROR)
+		return err_set(err, EBUSY, "subnet %s is %s", sname,
+			       obj_state_name(s->state));
+	c->old = c->new = s->dhcp;
+	r = edit(s, &c->new, arg, err);
+	if (r)
+		return r;
+	if (dhcp_same(&c->old, &c->new))
+		return 1;
+	r = dhcp_net(s, &c->old, &c->nold);
+	if (r == 0 && (r = dhcp_net(s, &c->new, &c->nnew)))
+		dhcp_net_free(&c->nold);
+	if (r)
+		return err_set(err, -r, "out of memory");
+	c->s = s;
+	c->prev = s->state;
+	c->home = s->home;
+	s->state = OBJ_CHANGING;
+	return 0;
+}
+
 /* A change of a subnet's DHCP: validate under the lock, make dnsmasq
  * match outside it, commit and save; on failure the old configuration is
  * put back, in dnsmasq and in the model. */
 static int dhcp_apply(struct model *m, const char *tname, const char *sname,
 		      dhcp_edit_fn edit, const char *arg, char *err)
 {
-	struct dhcp old, new;
-	struct net_dhcp nold, nnew;
-	enum obj_state prev = OBJ_READY;
-	struct tenant *t;
-	struct subnet *s = NULL;
-	struct cloud *home = NULL;
-	int r = 0, pid = 0;
+	struct dhcp_change c;
+	struct subnet *s;
+	int r, pid = 0;
 
-	memset(&old, 0, sizeof old);
-	memset(&new, 0, sizeof new);
+	memset(&c, 0, sizeof c);
 	pthread_mutex_lock(&m->lock);
-	t = tenant_find_visible(m, tname);
-	if (t)
-		s = subnet_find_visible(t, sname);
-	if (!s) {
-		r = err_set(err, ENOENT, "no subnet %s in tenant %s", sname,
-			    tname);
-	} else if (s->state != OBJ_READY && s->state != OBJ_ERROR) {
-		r = err_set(err, EBUSY, "subnet %s is %s", sname,
-			    obj_state_name(s->state));
-	} else {
-		old = new = s->dhcp;
-		r = edit(s, &new, arg, err);
-	}
-	if (r == 0 && dhcp_same(&old, &new)) {
-		pthread_mutex_unlock(&m->lock);
-		return 0;
-	}
-	if (r == 0) {
-		prev = s->state;
-		home = s->home;
-		r = dhcp_net(s, &old, &nold);
-		if (r == 0 && (r = dhcp_net(s, &new, &nnew)))
-			dhcp_net_free(&nold);
-		if (r)
-			err_set(err, -r, "out of memory");
-		else
-			s->state = OBJ_CHANGING;
-	}
+	r = dhcp_take(m, tname, sname, edit, arg, &c, err);
 	pthread_mutex_unlock(&m->lock);
 	if (r)
-		return r;
-
-	r = dhcp_realize(m, home, s, &new, &nnew, &pid, err);
+		return r > 0 ? 0 : r;
+	s = c.s;
+	r = dhcp_realize(m, c.home, s, &c.new, &c.nnew, &pid, err);
 	if (r == 0) {
 		pthread_mutex_lock(&m->lock);
-		s->dhcp = new;
+		s->dhcp = c.new;
 		s->dhcp.pid = pid;
 		s->mtime = time(NULL);
 		pthread_mutex_unlock(&m->lock);
 		r = state_save(m, err);
 	}
-	if (r) {
-		dhcp_realize(m, home, s, &old, &nold, &pid, NULL);
-		pthread_mutex_lock(&m->lock);
-		s->dhcp = old;
-		s->dhcp.pid = pid;
-		pthread_mutex_unlock(&m->lock);
-	}
+	if (r)
+		dhcp_realize(m, c.home, s, &c.old, &c.nold, &pid, NULL);
 	pthread_mutex_lock(&m->lock);
-	s->state = prev;
+	if (r) {
+		s->dhcp = c.old;
+		s->dhcp.pid = pid;
+	}
+	s->state = c.prev;
 	pthread_mutex_unlock(&m->lock);
-	dhcp_net_free(&nold);
-	dhcp_net_free(&nnew);
+	dhcp_net_free(&c.nold);
+	dhcp_net_free(&c.nnew);
 	if (r == 0)
 		log_info("subnet %s/%s: DHCP %s", tname, sname,
-			 new.on ? "configured" : "off");
+			 c.new.on ? "configured" : "off");
 	return r;
 }
 

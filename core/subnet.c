@@ -325,70 +325,81 @@ int subnet_create(struct model *m, const char *tname, const char *line,
 	return 0;
 }
 
-int subnet_delete(struct model *m, const char *tname, const char *name,
-		  char *err)
-{
+/* A subnet going: what its removal (and putting it back) needs. */
+struct subnet_gone {
+	struct subnet *s;
+	enum obj_state prev;
+	struct cloud *home;
+	bool dhcp_on;
+	uint64_t present;
 	struct net_subnet ns;
 	struct net_dhcp nd;
 	uint32_t remotes[CLOUDS_MAX];
-	enum obj_state prev = OBJ_READY;
-	struct tenant *t;
-	struct subnet *s = NULL;
-	struct cloud *home = NULL;
-	uint64_t present = 0;
-	bool dhcp_on = false;
+};
+
+/* Takes the subnet for its removal (DELETING), under the lock. */
+static int subnet_take_gone(struct model *m, const char *tname,
+			    const char *name, struct subnet_gone *g, char *err)
+{
+	struct tenant *t = tenant_find_visible(m, tname);
+	struct subnet *s = t ? subnet_find_visible(t, name) : NULL;
 	char users[128];
 	size_t n;
-	int r = 0, pid;
 
-	memset(&nd, 0, sizeof nd);
+	if (!s)
+		return err_set(err, ENOENT, "no subnet %s in tenant %s", name,
+			       tname);
+	if (s->state == OBJ_CHANGING || s->state == OBJ_DELETING)
+		return err_set(err, EBUSY, "subnet %s is %s", name,
+			       obj_state_name(s->state));
+	if ((n = subnet_users(s, users, sizeof users)))
+		return err_set(err, EBUSY, "subnet %s is used by %zu VM(s): "
+			       "%s", name, n, users);
+	g->s = s;
+	g->prev = s->state;
+	s->state = OBJ_DELETING;
+	g->home = s->home;
+	g->dhcp_on = s->dhcp.on;
+	g->present = s->present | (1ull << cloud_index(m, s->home));
+	subnet_net(m, s, s->home, 0, g->remotes, &g->ns);
+	dhcp_net(s, &s->dhcp, &g->nd);   /* no VMs: no hosts */
+	return 0;
+}
 
+int subnet_delete(struct model *m, const char *tname, const char *name,
+		  char *err)
+{
+	struct subnet_gone g;
+	int r, pid;
+
+	memset(&g, 0, sizeof g);
 	pthread_mutex_lock(&m->lock);
-	t = tenant_find_visible(m, tname);
-	if (t)
-		s = subnet_find_visible(t, name);
-	if (!s) {
-		r = err_set(err, ENOENT, "no subnet %s in tenant %s", name,
-			    tname);
-	} else if (s->state == OBJ_CHANGING || s->state == OBJ_DELETING) {
-		r = err_set(err, EBUSY, "subnet %s is %s", name,
-			    obj_state_name(s->state));
-	} else if ((n = subnet_users(s, users, sizeof users))) {
-		r = err_set(err, EBUSY, "subnet %s is used by %zu VM(s): %s",
-			    name, n, users);
-	} else {
-		prev = s->state;
-		s->state = OBJ_DELETING;
-		home = s->home;
-		dhcp_on = s->dhcp.on;
-		present = s->present | (1ull << cloud_index(m, s->home));
-		subnet_net(m, s, s->home, 0, remotes, &ns);
-		dhcp_net(s, &s->dhcp, &nd);   /* no VMs: no hosts */
-	}
+	r = subnet_take_gone(m, tname, name, &g, err);
 	pthread_mutex_unlock(&m->lock);
 	if (r)
 		return r;
-
-	r = state_save_tenant(m, t, err);
+	/* Off the state first: a crash from here leaves kernel objects the
+	 * next mount's sweep removes. */
+	r = state_save_tenant(m, g.s->tenant, err);
 	if (r == 0) {
-		r = subnet_unmake(m, home, present, tname, ns.vni, err);
+		r = subnet_unmake(m, g.home, g.present, tname, g.ns.vni, err);
 		/* Put back what went, so that a failed rmdir changes nothing. */
-		if (r && prev == OBJ_READY)
-			subnet_make(m, home, &ns, dhcp_on ? &nd : NULL, &pid,
-				    NULL);
+		if (r && g.prev == OBJ_READY)
+			subnet_make(m, g.home, &g.ns, g.dhcp_on ? &g.nd : NULL,
+				    &pid, NULL);
 	}
 	pthread_mutex_lock(&m->lock);
 	if (r)
-		s->state = prev;
+		g.s->state = g.prev;
 	else
-		subnet_unreserve(m, s);
+		subnet_unreserve(m, g.s);
 	pthread_mutex_unlock(&m->lock);
 	if (r) {
-		state_save_tenant(m, t, NULL);
+		state_save_tenant(m, g.s->tenant, NULL);
 		return r;
 	}
 	log_info("subnet %s/%s deleted", tname, name);
-	subnet_free(s);
-	tenant_tidy(m, tname, home);
+	subnet_free(g.s);
+	tenant_tidy(m, tname, g.home);
 	return 0;
 }
