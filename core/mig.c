@@ -626,44 +626,34 @@ static void ctx_end(struct migctx *x, enum obj_state prev, int64_t t0)
 	sb_free(&x->xml);
 }
 
-int vm_migrate(struct model *m, const char *tname, const char *name,
-	       const char *cloud, const char *mode, char *err)
+/* The VM taken for its migration to cloud (CHANGING, its record in phase
+ * CHECK), under the lock: 1 when it is there already, 0, or -errno. */
+static int mig_take(struct model *m, const char *tname, const char *name,
+		    const char *cloud, const char *mode, struct vm **out,
+		    enum obj_state *prev, char *err)
 {
-	struct tenant *t;
-	struct vm *v = NULL;
-	struct cloud *to;
-	struct migctx *x;
-	enum obj_state prev = OBJ_READY;
-	int64_t t0 = clock_ms();
-	int r = 0;
+	struct tenant *t = tenant_find_visible(m, tname);
+	struct vm *v = t ? vm_find_visible(t, name) : NULL;
+	struct cloud *to = model_cloud(m, cloud);
 
-	x = calloc(1, sizeof *x);
-	if (!x)
-		return err_set(err, ENOMEM, "out of memory");
-	pthread_mutex_lock(&m->lock);
-	t = tenant_find_visible(m, tname);
-	v = t ? vm_find_visible(t, name) : NULL;
-	to = model_cloud(m, cloud);
 	if (!v)
-		r = err_set(err, ENOENT, "no VM %s in tenant %s", name, tname);
-	else if (mig_running(v->mig.phase))
-		r = err_set(err, EBUSY, "VM %s is migrating to %s", name,
-			    v->mig.to->name);
-	else if (v->state != OBJ_READY && v->state != OBJ_ERROR)
-		r = err_set(err, EBUSY, "VM %s is %s", name,
-			    obj_state_name(v->state));
-	else if (!to)
-		r = err_set(err, ENOENT, "no cloud %s", cloud);
-	else if (v->power == VIRT_POWER_UNKNOWN)
-		r = err_set(err, EHOSTUNREACH, "the state of VM %s is unknown "
-			    "(cloud %s unreachable?)", name,
-			    v->conf.location->name);
-	if (r || to == v->conf.location) {
-		pthread_mutex_unlock(&m->lock);
-		free(x);
-		return r;
-	}
-	prev = v->state;
+		return err_set(err, ENOENT, "no VM %s in tenant %s", name,
+			       tname);
+	if (mig_running(v->mig.phase))
+		return err_set(err, EBUSY, "VM %s is migrating to %s", name,
+			       v->mig.to->name);
+	if (v->state != OBJ_READY && v->state != OBJ_ERROR)
+		return err_set(err, EBUSY, "VM %s is %s", name,
+			       obj_state_name(v->state));
+	if (!to)
+		return err_set(err, ENOENT, "no cloud %s", cloud);
+	if (v->power == VIRT_POWER_UNKNOWN)
+		return err_set(err, EHOSTUNREACH, "the state of VM %s is "
+			       "unknown (cloud %s unreachable?)", name,
+			       v->conf.location->name);
+	if (to == v->conf.location)
+		return 1;
+	*prev = v->state;
 	v->state = OBJ_CHANGING;
 	memset(&v->mig, 0, sizeof v->mig);
 	v->mig.phase = MIG_CHECK;
@@ -672,12 +662,35 @@ int vm_migrate(struct model *m, const char *tname, const char *name,
 	v->mig.was_running = v->power == VIRT_POWER_RUNNING;
 	v->mig.live = v->mig.was_running && strcmp(mode, "cold") != 0;
 	v->mig.started = time(NULL);
-	v->mig.t0_ms = t0;
 	v->mig.downtime_ms = v->mig.was_running ? -1 : 0;
-	ctx_init(x, m, v);
-	x->caller = true;
-	pthread_mutex_unlock(&m->lock);
+	*out = v;
+	return 0;
+}
 
+int vm_migrate(struct model *m, const char *tname, const char *name,
+	       const char *cloud, const char *mode, char *err)
+{
+	enum obj_state prev = OBJ_READY;
+	int64_t t0 = clock_ms();
+	struct migctx *x;
+	struct vm *v = NULL;
+	int r;
+
+	x = calloc(1, sizeof *x);
+	if (!x)
+		return err_set(err, ENOMEM, "out of memory");
+	pthread_mutex_lock(&m->lock);
+	r = mig_take(m, tname, name, cloud, mode, &v, &prev, err);
+	if (r == 0) {
+		v->mig.t0_ms = t0;
+		ctx_init(x, m, v);
+		x->caller = true;
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (r) {
+		free(x);
+		return r > 0 ? 0 : r;
+	}
 	log_info("VM %s/%s: %s migration from %s to %s", tname, name,
 		 x->live ? "live" : "cold", x->from->name, x->to->name);
 	r = state_save(m, x->err);
