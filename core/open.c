@@ -94,67 +94,18 @@ static int model_lock_statedir(struct model *m, char *err)
 	return 0;
 }
 
-int model_open(const struct model_opts *o, struct model **out, char *err)
+/* Each cloud's drivers, from the factories of o (or the real ones). */
+static int drivers_open(struct model *m, const struct model_opts *o,
+			char *err)
 {
-	const char *statedir = o->statedir ? o->statedir : DEFAULT_STATEDIR;
 	const char *dnsmasq = o->dnsmasq ? o->dnsmasq : DEFAULT_DNSMASQ;
 	hostdrv_factory factory = o->hostdrv_new ? o->hostdrv_new : real_hostdrv;
 	void *ctx = o->hostdrv_new ? o->hostdrv_ctx : (void *)dnsmasq;
 	virtdrv_factory vfactory = o->virtdrv_new ? o->virtdrv_new
 						  : real_virtdrv;
 	char marker[64], rundir[PATH_MAX];
-	struct model *m;
 	size_t i;
-	int r;
 
-	if (!path_safe(statedir) || strlen(statedir) > DIR_MAXLEN - 32)
-		return err_set(err, EINVAL, "state directory '%s' must be an "
-			       "absolute path of [A-Za-z0-9/_.-]", statedir);
-	if (!path_safe(dnsmasq))
-		return err_set(err, EINVAL, "bad dnsmasq path '%s'", dnsmasq);
-	m = calloc(1, sizeof *m);
-	if (!m)
-		return err_set(err, ENOMEM, "out of memory");
-	pthread_mutex_init(&m->lock, NULL);
-	for (i = 0; i < ARRAY_SIZE(m->subnet_locks); i++)
-		pthread_mutex_init(&m->subnet_locks[i], NULL);
-	m->lockfd = -1;
-	m->started = time(NULL);
-	m->events = events_new();
-	m->janitor = janitor_new(m);
-	if (!m->events || !m->janitor) {
-		events_free(m->events);
-		janitor_free(m->janitor);
-		free(m);
-		return err_set(err, ENOMEM, "out of memory");
-	}
-	m->vni_min = o->vni_min ? o->vni_min : 1;
-	m->vni_max = o->vni_max ? o->vni_max : VNI_MAX;
-	m->bandwidth_mib = o->bandwidth_mib;
-	snprintf(m->statedir, sizeof m->statedir, "%s", statedir);
-	if (m->vni_min > m->vni_max || m->vni_max > VNI_MAX) {
-		r = err_set(err, EINVAL, "bad VNI range %u-%u", m->vni_min,
-			    m->vni_max);
-		goto fail;
-	}
-	r = state_saver_start(m, err);
-	if (r)
-		goto fail;
-	r = mkdir_p(statedir, 0755);
-	if (r) {
-		err_set(err, -r, "cannot create %s: %s", statedir,
-			strerror(-r));
-		goto fail;
-	}
-	r = model_lock_statedir(m, err);
-	if (r)
-		goto fail;
-	r = config_load(m, o->config, err);
-	if (r)
-		goto fail;
-	r = state_load(m, err);
-	if (r)
-		goto fail;
 	snprintf(marker, sizeof marker, "maasfs:%s", m->instance);
 	snprintf(rundir, sizeof rundir, "%s/dhcp", m->statedir);
 	for (i = 0; i < m->nclouds; i++) {
@@ -174,16 +125,78 @@ int model_open(const struct model_opts *o, struct model **out, char *err)
 		c->host = factory(c, marker, rundir, ctx, err);
 		if (c->host)
 			c->virt = vfactory(c, &vc, o->virtdrv_ctx, err);
-		if (!c->host || !c->virt) {
-			r = -EIO;
-			goto fail;
-		}
+		if (!c->host || !c->virt)
+			return -EIO;
+	}
+	return 0;
+}
+
+/* An empty model: its locks, events ring, janitor and settings. */
+static struct model *model_new(const struct model_opts *o,
+			       const char *statedir)
+{
+	struct model *m = calloc(1, sizeof *m);
+	size_t i;
+
+	if (!m)
+		return NULL;
+	pthread_mutex_init(&m->lock, NULL);
+	for (i = 0; i < ARRAY_SIZE(m->subnet_locks); i++)
+		pthread_mutex_init(&m->subnet_locks[i], NULL);
+	m->lockfd = -1;
+	m->started = time(NULL);
+	m->events = events_new();
+	m->janitor = janitor_new(m);
+	if (!m->events || !m->janitor) {
+		events_free(m->events);
+		janitor_free(m->janitor);
+		free(m);
+		return NULL;
+	}
+	m->vni_min = o->vni_min ? o->vni_min : 1;
+	m->vni_max = o->vni_max ? o->vni_max : VNI_MAX;
+	m->bandwidth_mib = o->bandwidth_mib;
+	snprintf(m->statedir, sizeof m->statedir, "%s", statedir);
+	return m;
+}
+
+int model_open(const struct model_opts *o, struct model **out, char *err)
+{
+	const char *statedir = o->statedir ? o->statedir : DEFAULT_STATEDIR;
+	const char *dnsmasq = o->dnsmasq ? o->dnsmasq : DEFAULT_DNSMASQ;
+	struct model *m;
+	int r;
+
+	if (!path_safe(statedir) || strlen(statedir) > DIR_MAXLEN - 32)
+		return err_set(err, EINVAL, "state directory '%s' must be an "
+			       "absolute path of [A-Za-z0-9/_.-]", statedir);
+	if (!path_safe(dnsmasq))
+		return err_set(err, EINVAL, "bad dnsmasq path '%s'", dnsmasq);
+	m = model_new(o, statedir);
+	if (!m)
+		return err_set(err, ENOMEM, "out of memory");
+	if (m->vni_min > m->vni_max || m->vni_max > VNI_MAX)
+		r = err_set(err, EINVAL, "bad VNI range %u-%u", m->vni_min,
+			    m->vni_max);
+	else
+		r = state_saver_start(m, err);
+	if (r == 0 && (r = mkdir_p(statedir, 0755)))
+		err_set(err, -r, "cannot create %s: %s", statedir,
+			strerror(-r));
+	if (r == 0)
+		r = model_lock_statedir(m, err);
+	if (r == 0)
+		r = config_load(m, o->config, err);
+	if (r == 0)
+		r = state_load(m, err);
+	if (r == 0)
+		r = drivers_open(m, o, err);
+	if (r) {
+		model_free(m);
+		return r;
 	}
 	*out = m;
 	return 0;
-fail:
-	model_free(m);
-	return r;
 }
 
 void model_free(struct model *m)
