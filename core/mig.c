@@ -182,55 +182,35 @@ static bool holds(struct migctx *x, struct cloud *c, struct virt_settled *st)
 
 /* ---- the steps ---- */
 
-static int act_check(struct migctx *x)
+/* A copy on the target that a cut-off attempt left: it goes, as long as
+ * it does not run (the source holds the VM whole). */
+static int drop_stale_copy(struct migctx *x)
 {
-	struct virtdrv *tv = x->to->virt, *fv = x->from->virt;
-	struct strbuf st = STRBUF_INIT;
+	struct virtdrv *tv = x->to->virt;
 	struct virt_settled there;
-	uint64_t room = 0;
-	char name[NAME_MAXLEN + 16];
+	int r;
+
+	if (tv->ops->settle(tv, x->uuid, MIG_SETTLE_MS, &there, NULL))
+		return 0;
+	if (there.power != VIRT_POWER_STOPPED)
+		return fail(x, EBUSY, "a copy of %s runs on cloud %s", x->name,
+			    x->to->name);
+	if ((r = tv->ops->undefine(tv, x->uuid, x->err)))
+		return r;
+	log_info("migration of %s/%s: removed a stale copy on %s", x->tenant,
+		 x->name, x->to->name);
+	return 0;
+}
+
+/* The image: there, or sent along. */
+static int image_there(struct migctx *x)
+{
 	static const char *const parts[] = { "kernel", "initrd", "qcow2" };
+	struct virtdrv *tv = x->to->virt;
+	char name[NAME_MAXLEN + 16];
 	size_t i;
 	int r;
 
-	x->to->host->ops->status(x->to->host, &st);
-	if (strncmp(sb_str(&st), "up", 2)) {
-		r = fail(x, EHOSTUNREACH, "cloud %s is %s", x->to->name,
-			 sb_str(&st));
-		sb_free(&st);
-		return r;
-	}
-	sb_free(&st);
-	if (x->subnet[0] && (!x->to->vtep_ip || !x->from->vtep_ip))
-		return fail(x, EINVAL, "clouds %s and %s need a vtep to "
-			    "share a subnet", x->from->name, x->to->name);
-	r = fv->ops->disk_info(fv, x->uuid, &x->capacity, &x->allocation,
-			       x->err);
-	if (r)
-		return r == -ENOENT ? fail(x, EIO, "the disk of %s is missing "
-					   "on cloud %s", x->name,
-					   x->from->name) : r;
-	r = tv->ops->disk_room(tv, &room, x->err);
-	if (r)
-		return r;
-	if (room < x->allocation + MIG_ROOM_MARGIN)
-		return fail(x, ENOSPC, "cloud %s has %llu MiB free, the disk "
-			    "of %s needs %llu", x->to->name,
-			    (unsigned long long)(room >> 20), x->name,
-			    (unsigned long long)((x->allocation +
-						  MIG_ROOM_MARGIN) >> 20));
-	/* A copy on the target that a cut-off attempt left: it goes, as
-	 * long as it does not run (the source holds the VM whole). */
-	if (tv->ops->settle(tv, x->uuid, MIG_SETTLE_MS, &there, NULL) == 0) {
-		if (there.power != VIRT_POWER_STOPPED)
-			return fail(x, EBUSY, "a copy of %s runs on cloud %s",
-				    x->name, x->to->name);
-		if ((r = tv->ops->undefine(tv, x->uuid, x->err)))
-			return r;
-		log_info("migration of %s/%s: removed a stale copy on %s",
-			 x->tenant, x->name, x->to->name);
-	}
-	/* The image: there, or sent along. */
 	r = tv->ops->image_check(tv, x->image, x->err);
 	if (r != -ENOENT)
 		return r;
@@ -245,6 +225,49 @@ static int act_check(struct migctx *x)
 					    : r;
 	}
 	return tv->ops->image_check(tv, x->image, x->err);
+}
+
+/* The target reachable, with room for the disk. */
+static int target_ready(struct migctx *x)
+{
+	struct virtdrv *tv = x->to->virt, *fv = x->from->virt;
+	struct strbuf st = STRBUF_INIT;
+	uint64_t room = 0;
+	int r;
+
+	x->to->host->ops->status(x->to->host, &st);
+	r = strncmp(sb_str(&st), "up", 2) ?
+	    fail(x, EHOSTUNREACH, "cloud %s is %s", x->to->name, sb_str(&st))
+	    : 0;
+	sb_free(&st);
+	if (r)
+		return r;
+	if (x->subnet[0] && (!x->to->vtep_ip || !x->from->vtep_ip))
+		return fail(x, EINVAL, "clouds %s and %s need a vtep to "
+			    "share a subnet", x->from->name, x->to->name);
+	r = fv->ops->disk_info(fv, x->uuid, &x->capacity, &x->allocation,
+			       x->err);
+	if (r)
+		return r == -ENOENT ? fail(x, EIO, "the disk of %s is missing "
+					   "on cloud %s", x->name,
+					   x->from->name) : r;
+	r = tv->ops->disk_room(tv, &room, x->err);
+	if (r == 0 && room < x->allocation + MIG_ROOM_MARGIN)
+		r = fail(x, ENOSPC, "cloud %s has %llu MiB free, the disk of %s "
+			 "needs %llu", x->to->name,
+			 (unsigned long long)(room >> 20), x->name,
+			 (unsigned long long)((x->allocation +
+					       MIG_ROOM_MARGIN) >> 20));
+	return r;
+}
+
+static int act_check(struct migctx *x)
+{
+	int r = target_ready(x);
+
+	if (r == 0)
+		r = drop_stale_copy(x);
+	return r ? r : image_there(x);
 }
 
 static int act_stretch(struct migctx *x)
