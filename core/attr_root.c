@@ -8,6 +8,7 @@
 
 #include "model.h"
 #include "spec.h"
+#include "topology.h"
 
 /* spec.yaml: its store is special (a document, applied at close). */
 static int show_root_spec(const struct model *m, const struct objref *o,

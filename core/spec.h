@@ -21,8 +21,5 @@ int spec_show(const struct model *m, const char *tenant, struct strbuf *out);
  * (the steps before it stay done; the failure is in err). */
 int spec_apply(struct model *m, const char *tenant, const char *buf,
 	       size_t len, char *err);
-/* Graphviz: clouds, tenants, subnets with their VNI, VMs, tunnels. The
- * caller holds m->lock. */
-int topology_show(const struct model *m, struct strbuf *out);
 
 #endif
