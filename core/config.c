@@ -106,6 +106,50 @@ static int parse_ssh(struct ydoc *d, yaml_node_t *n, struct cloud *c,
 	return 0;
 }
 
+/* One key of a cloud but ssh: its value checked into c. */
+static int parse_cloud_key(struct ydoc *d, struct cloud *c, const char *k,
+			   yaml_node_t *vn, char *err)
+{
+	const char *name = c->name, *v = ydoc_scalar(vn);
+	char *dst;
+
+	if (!v)
+		return BAD(vn, "cloud %s: %s must be text", name, k);
+	if (!strcmp(k, "libvirt")) {
+		if (!uri_valid(v))
+			return BAD(vn, "cloud %s: bad libvirt URI", name);
+		snprintf(c->uri, sizeof c->uri, "%s", v);
+	} else if (!strcmp(k, "vtep")) {
+		if (ip_parse(v, &c->vtep_ip))
+			return BAD(vn, "cloud %s: vtep must be an IPv4 "
+				   "address", name);
+		snprintf(c->vtep, sizeof c->vtep, "%s", v);
+	} else if (!strcmp(k, "netns")) {
+		if (!name_valid(v))
+			return BAD(vn, "cloud %s: bad netns", name);
+		snprintf(c->netns, sizeof c->netns, "%s", v);
+	} else if (!strcmp(k, "accel")) {
+		if (strcmp(v, "kvm") && strcmp(v, "tcg") && strcmp(v, "auto"))
+			return BAD(vn, "cloud %s: accel must be kvm, tcg or "
+				   "auto", name);
+		snprintf(c->accel, sizeof c->accel, "%s", v);
+	} else if (!strcmp(k, "agent") && name_valid(v)) {
+		/* a command the host's PATH finds */
+		snprintf(c->agent, sizeof c->agent, "%s", v);
+	} else {
+		dst = !strcmp(k, "images") ? c->images
+		    : !strcmp(k, "disks") ? c->disks
+		    : !strcmp(k, "agent") ? c->agent : c->agent_state;
+		if (!dir_valid(v))
+			return BAD(vn, "cloud %s: %s must be an absolute path "
+				   "of [A-Za-z0-9/_.-]%s", name, k,
+				   strcmp(k, "agent") ? "" :
+				   ", or a command name");
+		snprintf(dst, DIR_MAXLEN + 1, "%s", v);
+	}
+	return 0;
+}
+
 static int parse_cloud(struct model *m, struct ydoc *d, yaml_node_t *key,
 		       yaml_node_t *n, bool *local_seen, char *err)
 {
@@ -142,48 +186,9 @@ static int parse_cloud(struct model *m, struct ydoc *d, yaml_node_t *key,
 	ydoc_map_each(n, p) {
 		const char *k = ydoc_scalar(ydoc_node(d, p->key));
 		yaml_node_t *vn = ydoc_node(d, p->value);
-		const char *v = ydoc_scalar(vn);
 
-		if (!strcmp(k, "ssh"))
-			continue;
-		if (!v)
-			return BAD(vn, "cloud %s: %s must be text", name, k);
-		if (!strcmp(k, "libvirt")) {
-			if (!uri_valid(v))
-				return BAD(vn, "cloud %s: bad libvirt URI",
-					   name);
-			snprintf(c->uri, sizeof c->uri, "%s", v);
-		} else if (!strcmp(k, "vtep")) {
-			if (ip_parse(v, &c->vtep_ip))
-				return BAD(vn, "cloud %s: vtep must be an "
-					   "IPv4 address", name);
-			snprintf(c->vtep, sizeof c->vtep, "%s", v);
-		} else if (!strcmp(k, "netns")) {
-			if (!name_valid(v))
-				return BAD(vn, "cloud %s: bad netns", name);
-			snprintf(c->netns, sizeof c->netns, "%s", v);
-		} else if (!strcmp(k, "accel")) {
-			if (strcmp(v, "kvm") && strcmp(v, "tcg") &&
-			    strcmp(v, "auto"))
-				return BAD(vn, "cloud %s: accel must be kvm, "
-					   "tcg or auto", name);
-			snprintf(c->accel, sizeof c->accel, "%s", v);
-		} else if (!strcmp(k, "agent") && name_valid(v)) {
-			/* a command the host's PATH finds */
-			snprintf(c->agent, sizeof c->agent, "%s", v);
-		} else {
-			char *dst = !strcmp(k, "images") ? c->images
-				  : !strcmp(k, "disks") ? c->disks
-				  : !strcmp(k, "agent") ? c->agent
-							: c->agent_state;
-
-			if (!dir_valid(v))
-				return BAD(vn, "cloud %s: %s must be an "
-					   "absolute path of [A-Za-z0-9/_.-]%s",
-					   name, k, strcmp(k, "agent") ? "" :
-					   ", or a command name");
-			snprintf(dst, DIR_MAXLEN + 1, "%s", v);
-		}
+		if (strcmp(k, "ssh") && parse_cloud_key(d, c, k, vn, err))
+			return -EINVAL;
 	}
 	return 0;
 }
