@@ -123,7 +123,6 @@ struct tenant {
 #define VM_DISK_MAX (16ull * 1024 * 1024)
 #define VM_IMAGE_DEFAULT "tiny"
 #define VM_STOP_GRACE_MS 20000   /* graceful shutdown, then destroy */
-#define MAC_STRLEN 18
 
 /* A VM's migration (DESIGN §5): the phase it is in, persisted in
  * state.yaml at every transition so that a maasfs killed mid-way finishes

@@ -15,6 +15,7 @@
 #include "submig.h"
 #include "subnet.h"
 #include "vm.h"
+#include "schema.h"
 #include "yamlio.h"
 
 /* ---- reading ---- */
@@ -96,222 +97,8 @@ int spec_show(const struct model *m, const char *tenant, struct strbuf *out)
 
 /* ---- the document written ---- */
 
-struct sp_subnet {
-	char name[NAME_MAXLEN + 1];
-	struct cidr cidr;
-	char cloud[NAME_MAXLEN + 1];   /* "": as it is (new: the default) */
-	int dhcp;                      /* -1 not said (new: on), 0, 1 */
-	bool has_range, has_domain;
-	uint32_t first, last;
-	char domain[DOMAIN_MAXLEN + 1];
-};
-
-/* Keys left out of a VM keep its value (a new VM's default). */
-struct sp_vm {
-	char name[NAME_MAXLEN + 1];
-	char subnet[NAME_MAXLEN + 1];  /* "": not said */
-	unsigned vcpus;                /* 0: not said */
-	uint64_t memory, disk;         /* MiB, 0: not said */
-	char image[NAME_MAXLEN + 1];
-	char location[NAME_MAXLEN + 1];
-	int running;                   /* -1 not said */
-};
-
-struct sp_tenant {
-	char name[NAME_MAXLEN + 1];
-	struct sp_subnet *subnets;
-	size_t nsubnets;
-	struct sp_vm *vms;
-	size_t nvms;
-};
-
-struct spec {
-	struct sp_tenant *tenants;
-	size_t n;
-};
-
-static void spec_free(struct spec *sp)
-{
-	size_t i;
-
-	for (i = 0; i < sp->n; i++) {
-		free(sp->tenants[i].subnets);
-		free(sp->tenants[i].vms);
-	}
-	free(sp->tenants);
-}
-
-/* A problem at node n of the document: "spec.yaml:LINE:COL: why". */
-static int bad(struct ydoc *d, yaml_node_t *n, int code, char *err,
-	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static int bad(struct ydoc *d, yaml_node_t *n, int code, char *err,
-	       const char *fmt, ...)
-{
-	char msg[ERRLEN];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	ydoc_err(d, n, err, "%s", msg);
-	return -code;
-}
-
-/* "subnets:" with nothing after it is an empty mapping. */
-static bool empty_node(const yaml_node_t *n)
-{
-	const char *s = ydoc_scalar(n);
-
-	return !n || (s && (!*s || !strcmp(s, "~") || !strcmp(s, "null")));
-}
-
-static size_t map_len(const yaml_node_t *n)
-{
-	if (!n || n->type != YAML_MAPPING_NODE)
-		return 0;
-	return (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
-}
-
-static int scalar_of(struct ydoc *d, yaml_node_t *n, const char *what,
-		     const char **out, char *err)
-{
-	*out = ydoc_scalar(n);
-	if (!*out)
-		return bad(d, n, EINVAL, err, "%s must be a plain value",
-			   what);
-	return 0;
-}
-
-static int parse_dhcp(struct ydoc *d, yaml_node_t *n, struct sp_subnet *s,
-		      char *err)
-{
-	static const char *const keys[] = { "range", "domain", NULL };
-	const char *v = ydoc_scalar(n);
-	yaml_node_t *range, *domain;
-	char why[ERRLEN];
-	int r;
-
-	if (v && (!strcmp(v, "on") || !strcmp(v, "off"))) {
-		s->dhcp = !strcmp(v, "on");
-		return 0;
-	}
-	if (v)
-		return bad(d, n, EINVAL, err, "subnet %s: dhcp is on, off or "
-			   "{range: FIRST LAST, domain: NAME}, not '%.40s'",
-			   s->name, v);
-	if (ydoc_check_map(d, n, "dhcp", keys, err))
-		return -EINVAL;
-	s->dhcp = 1;
-	range = ydoc_get(d, n, "range");
-	domain = ydoc_get(d, n, "domain");
-	if (range) {
-		r = scalar_of(d, range, "range", &v, err);
-		if (r)
-			return r;
-		if (cidr_parse_range(&s->cidr, v, &s->first, &s->last, why))
-			return bad(d, range, EINVAL, err, "subnet %s: %s",
-				   s->name, why);
-		s->has_range = true;
-	}
-	if (domain) {
-		r = scalar_of(d, domain, "domain", &v, err);
-		if (r)
-			return r;
-		if (domain_check(v, why))
-			return bad(d, domain, EINVAL, err, "subnet %s: %s",
-				   s->name, why);
-		snprintf(s->domain, sizeof s->domain, "%s", v);
-		s->has_domain = true;
-	}
-	return 0;
-}
-
-static int parse_subnet(const struct model *m, struct ydoc *d,
-			const struct tenant *cur, struct sp_tenant *t,
-			yaml_node_t *key, yaml_node_t *n, char *err)
-{
-	static const char *const keys[] = { "cidr", "cloud", "dhcp", NULL };
-	struct sp_subnet *s = &t->subnets[t->nsubnets];
-	yaml_node_t *cidr, *cloud, *dhcp;
-	const struct subnet *old;
-	const char *v;
-	char why[ERRLEN];
-	size_t i;
-	int r;
-
-	memset(s, 0, sizeof *s);
-	s->dhcp = -1;
-	v = ydoc_scalar(key);
-	if (name_check(v, "subnet", why))
-		return bad(d, key, EINVAL, err, "%s", why);
-	snprintf(s->name, sizeof s->name, "%s", v);
-	if (ydoc_check_map(d, n, "a subnet", keys, err))
-		return -EINVAL;
-	cidr = ydoc_get(d, n, "cidr");
-	cloud = ydoc_get(d, n, "cloud");
-	dhcp = ydoc_get(d, n, "dhcp");
-	if (!cidr)
-		return bad(d, n, EINVAL, err, "subnet %s: cidr missing",
-			   s->name);
-	r = scalar_of(d, cidr, "cidr", &v, err);
-	if (r)
-		return r;
-	if (cidr_parse(v, &s->cidr, why))
-		return bad(d, cidr, EINVAL, err, "subnet %s: %s", s->name, why);
-	old = cur ? subnet_find_visible(cur, s->name) : NULL;
-	if (old && (old->cidr.net != s->cidr.net ||
-		    old->cidr.prefix != s->cidr.prefix)) {
-		cidr_format(&old->cidr, why);
-		return bad(d, cidr, EINVAL, err, "subnet %s is %s: a subnet's "
-			   "cidr does not change (delete it, make another)",
-			   s->name, why);
-	}
-	for (i = 0; i < t->nsubnets; i++)
-		if (cidr_overlap(&t->subnets[i].cidr, &s->cidr))
-			return bad(d, cidr, EEXIST, err, "subnet %s overlaps "
-				   "subnet %s", s->name, t->subnets[i].name);
-	if (cloud) {
-		r = scalar_of(d, cloud, "cloud", &v, err);
-		if (r)
-			return r;
-		if (name_check(v, "cloud", why))
-			return bad(d, cloud, EINVAL, err, "%s", why);
-		if (!model_cloud(m, v))
-			return bad(d, cloud, ENOENT, err, "subnet %s: no cloud "
-				   "%s", s->name, v);
-		snprintf(s->cloud, sizeof s->cloud, "%s", v);
-	}
-	if (dhcp) {
-		r = parse_dhcp(d, dhcp, s, err);
-		if (r)
-			return r;
-	}
-	t->nsubnets++;
-	return 0;
-}
-
-static int parse_size(struct ydoc *d, yaml_node_t *n, const char *what,
-		      uint64_t min, uint64_t max, uint64_t *out, char *err)
-{
-	const char *v;
-	char why[ERRLEN], a[16], b[16];
-	int r = scalar_of(d, n, what, &v, err);
-
-	if (r)
-		return r;
-	if (size_parse(v, out, why))
-		return bad(d, n, EINVAL, err, "%s: %s", what, why);
-	if (*out < min || *out > max) {
-		size_format(min, a, sizeof a);
-		size_format(max, b, sizeof b);
-		return bad(d, n, EINVAL, err, "%s must be from %s to %s", what,
-			   a, b);
-	}
-	return 0;
-}
-
 /* What running VM v would need stopped for. */
-static const char *needs_stop(const struct vm *v, const struct sp_vm *s)
+static const char *needs_stop(const struct vm *v, const struct sc_vm *s)
 {
 	if (s->subnet[0] && strcmp(s->subnet, v->conf.subnet))
 		return "subnet";
@@ -326,196 +113,116 @@ static const char *needs_stop(const struct vm *v, const struct sp_vm *s)
 	return NULL;
 }
 
-static int parse_vm(const struct model *m, struct ydoc *d,
-		    const struct tenant *cur, struct sp_tenant *t,
-		    yaml_node_t *key, yaml_node_t *n, char *err)
+/* What a subnet of the document means against the model. */
+static int check_subnet(const struct model *m, struct ydoc *d,
+			const struct tenant *cur, const struct sc_subnet *s,
+			char *err)
 {
-	static const char *const keys[] = { "subnet", "vcpus", "memory",
-					    "disk", "image", "location",
-					    "state", NULL };
-	struct sp_vm *s = &t->vms[t->nvms];
-	const struct vm *old;
-	yaml_node_t *k;
-	const char *v, *what;
-	unsigned long u;
-	char why[ERRLEN], a[16];
+	const struct subnet *old = cur ? subnet_find_visible(cur, s->name)
+				       : NULL;
+	char was[CIDR_STRLEN];
+
+	if (s->cloud[0] && !model_cloud(m, s->cloud))
+		return ydoc_fail(d, s->cloud_node, ENOENT, err,
+				 "subnet %s: no cloud %s", s->name, s->cloud);
+	if (old && (old->cidr.net != s->cidr.net ||
+		    old->cidr.prefix != s->cidr.prefix)) {
+		cidr_format(&old->cidr, was);
+		return ydoc_fail(d, s->cidr_node, EINVAL, err,
+				 "subnet %s is %s: a subnet's cidr does not "
+				 "change (delete it, make another)", s->name,
+				 was);
+	}
+	return 0;
+}
+
+/* Whether the VM keeps a subnet the document deletes. */
+static bool subnet_kept(const struct sc_tenant *t, const char *name)
+{
 	size_t i;
-	int r;
 
-	memset(s, 0, sizeof *s);
-	s->running = -1;
-	v = ydoc_scalar(key);
-	if (name_check(v, "VM", why))
-		return bad(d, key, EINVAL, err, "%s", why);
-	snprintf(s->name, sizeof s->name, "%s", v);
-	if (!empty_node(n) && ydoc_check_map(d, n, "a VM", keys, err))
-		return -EINVAL;
-	if ((k = ydoc_get(d, n, "subnet"))) {
-		if ((r = scalar_of(d, k, "subnet", &v, err)))
-			return r;
-		for (i = 0; i < t->nsubnets; i++)
-			if (!strcmp(t->subnets[i].name, v))
-				break;
-		if (i == t->nsubnets)
-			return bad(d, k, ENOENT, err, "VM %s: no subnet '%.40s' "
-				   "in tenant %s of the document", s->name, v,
-				   t->name);
-		snprintf(s->subnet, sizeof s->subnet, "%s", v);
-	}
-	if ((k = ydoc_get(d, n, "vcpus"))) {
-		if (ydoc_uint(d, k, "vcpus", 1, VM_VCPUS_MAX, &u, err))
-			return -EINVAL;
-		s->vcpus = (unsigned)u;
-	}
-	if ((k = ydoc_get(d, n, "memory")) &&
-	    (r = parse_size(d, k, "memory", VM_MEMORY_MIN, VM_MEMORY_MAX,
-			    &s->memory, err)))
-		return r;
-	if ((k = ydoc_get(d, n, "disk")) &&
-	    (r = parse_size(d, k, "disk", VM_DISK_MIN, VM_DISK_MAX, &s->disk,
-			    err)))
-		return r;
-	if ((k = ydoc_get(d, n, "image"))) {
-		if ((r = scalar_of(d, k, "image", &v, err)))
-			return r;
-		if (name_check(v, "image", why))
-			return bad(d, k, EINVAL, err, "%s", why);
-		snprintf(s->image, sizeof s->image, "%s", v);
-	}
-	if ((k = ydoc_get(d, n, "location"))) {
-		if ((r = scalar_of(d, k, "location", &v, err)))
-			return r;
-		if (name_check(v, "cloud", why))
-			return bad(d, k, EINVAL, err, "%s", why);
-		if (!model_cloud(m, v))
-			return bad(d, k, ENOENT, err, "VM %s: no cloud %s",
-				   s->name, v);
-		snprintf(s->location, sizeof s->location, "%s", v);
-	}
-	if ((k = ydoc_get(d, n, "state"))) {
-		if ((r = scalar_of(d, k, "state", &v, err)))
-			return r;
-		if (strcmp(v, "running") && strcmp(v, "stopped"))
-			return bad(d, k, EINVAL, err, "VM %s: state is running "
-				   "or stopped, not '%.40s'", s->name, v);
-		s->running = !strcmp(v, "running");
-	}
-	old = cur ? vm_find_visible(cur, s->name) : NULL;
-	if (old && mig_running(old->mig.phase))
-		return bad(d, key, EBUSY, err, "VM %s is migrating", s->name);
-	if (old && s->disk && s->disk < old->conf.disk && old->disk_made) {
-		size_format(old->conf.disk, a, sizeof a);
-		return bad(d, ydoc_get(d, n, "disk"), EINVAL, err, "VM %s: "
-			   "disks only grow (it is %s)", s->name, a);
-	}
-	if (old && old->power != VIRT_POWER_STOPPED && s->running != 0 &&
-	    (what = needs_stop(old, s)))
-		return bad(d, ydoc_get(d, n, what), EBUSY, err, "VM %s runs: "
-			   "its %s changes only while it is stopped (state: "
-			   "stopped)", s->name, what);
-	if (old && !s->subnet[0] && old->conf.subnet[0]) {
-		for (i = 0; i < t->nsubnets; i++)
-			if (!strcmp(t->subnets[i].name, old->conf.subnet))
-				break;
-		if (i == t->nsubnets)
-			return bad(d, key, EBUSY, err, "VM %s stays on subnet "
-				   "%s, which the document deletes",
-				   s->name, old->conf.subnet);
-	}
-	t->nvms++;
-	return 0;
+	for (i = 0; i < t->nsubnets; i++)
+		if (!strcmp(t->subnets[i].name, name))
+			return true;
+	return false;
 }
 
-static int parse_tenant(const struct model *m, struct ydoc *d,
-			struct sp_tenant *t, yaml_node_t *key,
-			yaml_node_t *n, char *err)
+/* What a VM of the document means against the model: a VM that migrates
+ * or runs takes only some changes. */
+static int check_vm(const struct model *m, struct ydoc *d,
+		    const struct tenant *cur, const struct sc_tenant *t,
+		    const struct sc_vm *s, char *err)
 {
-	static const char *const keys[] = { "subnets", "vms", NULL };
-	const struct tenant *cur;
-	yaml_node_t *subnets, *vms;
-	yaml_node_pair_t *p;
-	const char *v = ydoc_scalar(key);
-	char why[ERRLEN];
-	int r;
+	const struct vm *old = cur ? vm_find_visible(cur, s->name) : NULL;
+	const char *what;
+	char a[16];
 
-	memset(t, 0, sizeof *t);
-	if (name_check(v, "tenant", why))
-		return bad(d, key, EINVAL, err, "%s", why);
-	if (names_reserved(NAMES_ROOT, v))
-		return bad(d, key, EINVAL, err, "'%s' is a name maasfs uses "
-			   "at the root", v);
-	snprintf(t->name, sizeof t->name, "%s", v);
-	if (!empty_node(n) && ydoc_check_map(d, n, "a tenant", keys, err))
-		return -EINVAL;
-	subnets = ydoc_get(d, n, "subnets");
-	vms = ydoc_get(d, n, "vms");
-	if (!empty_node(subnets) &&
-	    ydoc_check_map(d, subnets, "subnets", NULL, err))
-		return -EINVAL;
-	if (!empty_node(vms) && ydoc_check_map(d, vms, "vms", NULL, err))
-		return -EINVAL;
-	t->subnets = calloc(map_len(subnets) + 1, sizeof *t->subnets);
-	t->vms = calloc(map_len(vms) + 1, sizeof *t->vms);
-	if (!t->subnets || !t->vms)
-		return err_set(err, ENOMEM, "out of memory");
-	cur = tenant_find_visible(m, t->name);
-	if (map_len(subnets))
-		ydoc_map_each(subnets, p) {
-			r = parse_subnet(m, d, cur, t, ydoc_node(d, p->key),
-					 ydoc_node(d, p->value), err);
-			if (r)
-				return r;
-		}
-	if (map_len(vms))
-		ydoc_map_each(vms, p) {
-			r = parse_vm(m, d, cur, t, ydoc_node(d, p->key),
-				     ydoc_node(d, p->value), err);
-			if (r)
-				return r;
-		}
+	if (s->location[0] && !model_cloud(m, s->location))
+		return ydoc_fail(d, sc_vm_node(d, s, "location"), ENOENT, err,
+				 "VM %s: no cloud %s", s->name, s->location);
+	if (!old)
+		return 0;
+	if (mig_running(old->mig.phase))
+		return ydoc_fail(d, s->key, EBUSY, err,
+				 "VM %s is migrating", s->name);
+	if (s->disk && s->disk < old->conf.disk && old->disk_made) {
+		size_format(old->conf.disk, a, sizeof a);
+		return ydoc_fail(d, sc_vm_node(d, s, "disk"), EINVAL, err,
+				 "VM %s: disks only grow (it is %s)", s->name,
+				 a);
+	}
+	if (old->power != VIRT_POWER_STOPPED && s->running != 0 &&
+	    (what = needs_stop(old, s)))
+		return ydoc_fail(d, sc_vm_node(d, s, what), EBUSY, err,
+				 "VM %s runs: its %s changes only while it is "
+				 "stopped (state: stopped)", s->name, what);
+	if (!s->subnet[0] && old->conf.subnet[0] &&
+	    !subnet_kept(t, old->conf.subnet))
+		return ydoc_fail(d, s->key, EBUSY, err,
+				 "VM %s stays on subnet %s, which the "
+				 "document deletes", s->name, old->conf.subnet);
 	return 0;
 }
 
-/* The whole document, checked against the model (caller holds the
- * lock). */
+static int check_tenant(const struct model *m, struct ydoc *d,
+			const struct sc_tenant *t, char *err)
+{
+	const struct tenant *cur = tenant_find_visible(m, t->name);
+	size_t i;
+	int r = 0;
+
+	for (i = 0; r == 0 && i < t->nsubnets; i++)
+		r = check_subnet(m, d, cur, &t->subnets[i], err);
+	for (i = 0; r == 0 && i < t->nvms; i++)
+		r = check_vm(m, d, cur, t, &t->vms[i], err);
+	return r;
+}
+
+/* The whole document, read by the schema's parser, then checked against
+ * the model (caller holds the lock). */
 static int parse(const struct model *m, struct ydoc *d, const char *only,
-		 struct spec *sp, char *err)
+		 struct sc_doc *sp, char *err)
 {
 	static const char *const keys[] = { "tenants", NULL };
 	yaml_node_t *root = ydoc_root(d), *tenants;
-	yaml_node_pair_t *p;
+	size_t i;
 	int r;
 
 	if (ydoc_check_map(d, root, "the document", keys, err))
 		return -EINVAL;
 	tenants = ydoc_get(d, root, "tenants");
 	if (!tenants)
-		return bad(d, root, EINVAL, err, "tenants missing");
-	if (!empty_node(tenants) &&
-	    ydoc_check_map(d, tenants, "tenants", NULL, err))
-		return -EINVAL;
-	sp->tenants = calloc(map_len(tenants) + 1, sizeof *sp->tenants);
-	if (!sp->tenants)
-		return err_set(err, ENOMEM, "out of memory");
-	if (map_len(tenants))
-		ydoc_map_each(tenants, p) {
-			yaml_node_t *k = ydoc_node(d, p->key);
-
-			if (only && strcmp(ydoc_scalar(k), only))
-				return bad(d, k, EINVAL, err, "this is tenant "
-					   "%s's spec.yaml: tenant %.40s goes "
-					   "in its own, or in the root's",
-					   only, ydoc_scalar(k));
-			r = parse_tenant(m, d, &sp->tenants[sp->n], k,
-					 ydoc_node(d, p->value), err);
-			sp->n++;
-			if (r)
-				return r;
-		}
+		return ydoc_fail(d, root, EINVAL, err, "tenants missing");
+	r = schema_tenants(d, tenants, SCHEMA_SPEC, only, sp, err);
+	if (r)
+		return r;
 	if (only && sp->n == 0)
-		return bad(d, root, EINVAL, err, "the document must describe "
-			   "tenant %s (tenants: {%s: ...})", only, only);
-	return 0;
+		return ydoc_fail(d, root, EINVAL, err,
+				 "the document must describe tenant %s "
+				 "(tenants: {%s: ...})", only, only);
+	for (i = 0; r == 0 && i < sp->n; i++)
+		r = check_tenant(m, d, &sp->tenants[i], err);
+	return r;
 }
 
 /* ---- applying it: one object at a time, the next step it needs decided
@@ -538,7 +245,7 @@ struct step {
 
 struct run {
 	struct model *m;
-	const struct spec *sp;
+	const struct sc_doc *sp;
 	int changes;
 	char *err;
 };
@@ -679,7 +386,7 @@ static int converge(struct run *x, next_fn next, const void *a, const void *b)
 		       "document asks for", path);
 }
 
-static const struct sp_tenant *sp_tenant(const struct spec *sp,
+static const struct sc_tenant *sp_tenant(const struct sc_doc *sp,
 					 const char *name)
 {
 	size_t i;
@@ -690,7 +397,7 @@ static const struct sp_tenant *sp_tenant(const struct spec *sp,
 	return NULL;
 }
 
-static bool sp_has_subnet(const struct sp_tenant *t, const char *name)
+static bool sp_has_subnet(const struct sc_tenant *t, const char *name)
 {
 	size_t i;
 
@@ -700,7 +407,7 @@ static bool sp_has_subnet(const struct sp_tenant *t, const char *name)
 	return false;
 }
 
-static bool sp_has_vm(const struct sp_tenant *t, const char *name)
+static bool sp_has_vm(const struct sc_tenant *t, const char *name)
 {
 	size_t i;
 
@@ -713,7 +420,7 @@ static bool sp_has_vm(const struct sp_tenant *t, const char *name)
 static bool next_tenant(const struct model *m, const struct run *x,
 			const void *a, const void *b, struct step *s)
 {
-	const struct sp_tenant *t = a;
+	const struct sc_tenant *t = a;
 
 	(void)x;
 	(void)b;
@@ -725,8 +432,8 @@ static bool next_tenant(const struct model *m, const struct run *x,
 static bool next_subnet(const struct model *m, const struct run *x,
 			const void *a, const void *b, struct step *s)
 {
-	const struct sp_tenant *t = a;
-	const struct sp_subnet *n = b;
+	const struct sc_tenant *t = a;
+	const struct sc_subnet *n = b;
 	const struct tenant *ten = tenant_find_visible(m, t->name);
 	const struct subnet *cur = ten ? subnet_find_visible(ten, n->name)
 				       : NULL;
@@ -767,8 +474,8 @@ static bool next_subnet(const struct model *m, const struct run *x,
 static bool next_move(const struct model *m, const struct run *x,
 		      const void *a, const void *b, struct step *s)
 {
-	const struct sp_tenant *t = a;
-	const struct sp_subnet *n = b;
+	const struct sc_tenant *t = a;
+	const struct sc_subnet *n = b;
 	const struct tenant *ten = tenant_find_visible(m, t->name);
 	const struct subnet *cur = ten ? subnet_find_visible(ten, n->name)
 				       : NULL;
@@ -806,8 +513,8 @@ static bool next_vm_gone(const struct model *m, const struct run *x,
 static bool next_vm_stop(const struct model *m, const struct run *x,
 			 const void *a, const void *b, struct step *s)
 {
-	const struct sp_tenant *t = a;
-	const struct sp_vm *n = b;
+	const struct sc_tenant *t = a;
+	const struct sc_vm *n = b;
 	const struct vm *v = cur_vm(m, t->name, n->name);
 
 	(void)x;
@@ -820,8 +527,8 @@ static bool next_vm_stop(const struct model *m, const struct run *x,
 static bool next_vm(const struct model *m, const struct run *x,
 		    const void *a, const void *b, struct step *s)
 {
-	const struct sp_tenant *t = a;
-	const struct sp_vm *n = b;
+	const struct sc_tenant *t = a;
+	const struct sc_vm *n = b;
 	const struct vm *v = cur_vm(m, t->name, n->name);
 	char buf[32];
 
@@ -862,8 +569,8 @@ static bool next_vm(const struct model *m, const struct run *x,
 static bool next_vm_start(const struct model *m, const struct run *x,
 			  const void *a, const void *b, struct step *s)
 {
-	const struct sp_tenant *t = a;
-	const struct sp_vm *n = b;
+	const struct sc_tenant *t = a;
+	const struct sc_vm *n = b;
 	const struct vm *v = cur_vm(m, t->name, n->name);
 
 	(void)x;
@@ -892,7 +599,7 @@ static bool next_gone(const struct model *m, const struct run *x,
 
 /* Names in the model the document leaves out, as "tenant\0name\0" pairs
  * (name "" for a whole tenant); taken under the lock. */
-static int gone_list(struct model *m, const struct spec *sp, const char *only,
+static int gone_list(struct model *m, const struct sc_doc *sp, const char *only,
 		     int what, struct strbuf *out)
 {
 	const struct tenant *t;
@@ -903,7 +610,7 @@ static int gone_list(struct model *m, const struct spec *sp, const char *only,
 
 	pthread_mutex_lock(&m->lock);
 	objset_each(&m->tenants, i, t) {
-		const struct sp_tenant *st = sp_tenant(sp, t->name);
+		const struct sc_tenant *st = sp_tenant(sp, t->name);
 
 		if (!state_listed(t->state) || (only && strcmp(only, t->name)))
 			continue;
@@ -950,7 +657,7 @@ static int drop(struct run *x, const char *only, int what, next_fn next)
  * subnets they leave; stops before moves (a stopped VM moves cold). */
 static int apply(struct run *x, const char *only)
 {
-	const struct spec *sp = x->sp;
+	const struct sc_doc *sp = x->sp;
 	size_t i, j;
 	int r = 0;
 
@@ -989,7 +696,7 @@ int spec_apply(struct model *m, const char *tenant, const char *buf,
 	       size_t len, char *err)
 {
 	static pthread_mutex_t one_at_a_time = PTHREAD_MUTEX_INITIALIZER;
-	struct spec sp = { NULL, 0 };
+	struct sc_doc sp = { NULL, 0 };
 	struct run x = { m, &sp, 0, err };
 	struct ydoc d;
 	int r;
@@ -1029,7 +736,7 @@ int spec_apply(struct model *m, const char *tenant, const char *buf,
 	if (r == 0)
 		r = apply(&x, tenant);
 	pthread_mutex_unlock(&one_at_a_time);
-	spec_free(&sp);
+	schema_free(&sp);
 	if (r == 0)
 		log_info("spec.yaml%s%s applied: %d changes", tenant ? " of " : "",
 			 tenant ? tenant : "", x.changes);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../lib/log.h"
+#include "schema.h"
 #include "yamlio.h"
 
 bool state_listed(enum obj_state s)
@@ -382,92 +383,6 @@ int state_save_tenant(struct model *m, struct tenant *t, char *err)
 	return state_committed(m, state_commit_tenant(m, t), err);
 }
 
-static int parse_dhcp(struct ydoc *d, yaml_node_t *n, struct subnet *s,
-		      char *err)
-{
-	static const char *const keys[] = { "range", "domain", NULL };
-	const char *v = ydoc_scalar(n);
-	yaml_node_t *range, *domain;
-	char why[ERRLEN];
-
-	if (v && !strcmp(v, "off")) {
-		s->dhcp.on = false;
-		return 0;
-	}
-	if (ydoc_check_map(d, n, "dhcp (or 'off')", keys, err))
-		return -EINVAL;
-	dhcp_defaults(s, &s->dhcp);
-	range = ydoc_get(d, n, "range");
-	domain = ydoc_get(d, n, "domain");
-	if (range && (!ydoc_scalar(range) ||
-		      cidr_parse_range(&s->cidr, ydoc_scalar(range),
-				       &s->dhcp.first, &s->dhcp.last, why)))
-		return ydoc_err(d, range, err, "%s",
-				ydoc_scalar(range) ? why : "range must be text");
-	if (domain && (!ydoc_scalar(domain) ||
-		       domain_check(ydoc_scalar(domain), why)))
-		return ydoc_err(d, domain, err, "%s",
-				ydoc_scalar(domain) ? why :
-						      "domain must be text");
-	if (domain)
-		snprintf(s->dhcp.domain, sizeof s->dhcp.domain, "%s",
-			 ydoc_scalar(domain));
-	return 0;
-}
-
-static int parse_subnet(struct model *m, struct ydoc *d, struct tenant *t,
-			yaml_node_t *key, yaml_node_t *n, char *err)
-{
-	static const char *const keys[] = { "cidr", "cloud", "vni", "dhcp",
-					    NULL };
-	const char *name = ydoc_scalar(key);
-	yaml_node_t *cidr = ydoc_get(d, n, "cidr");
-	yaml_node_t *cloud = ydoc_get(d, n, "cloud");
-	yaml_node_t *vni = ydoc_get(d, n, "vni");
-	yaml_node_t *dhcp = ydoc_get(d, n, "dhcp");
-	const struct subnet *o;
-	struct subnet *s;
-	struct cidr c;
-	struct cloud *home;
-	unsigned long v;
-	char why[ERRLEN];
-	size_t i;
-
-	if (name_check(name, "subnet", why))
-		return ydoc_err(d, key, err, "%s", why);
-	if (ydoc_check_map(d, n, "a subnet", keys, err))
-		return -EINVAL;
-	if (!cidr || !ydoc_scalar(cidr) ||
-	    cidr_parse(ydoc_scalar(cidr), &c, why))
-		return ydoc_err(d, cidr ? cidr : n, err, "subnet %s: %s", name,
-				cidr ? why : "cidr missing");
-	objset_each(&t->subnets, i, o)
-		if (cidr_overlap(&o->cidr, &c))
-			return ydoc_err(d, cidr, err, "subnet %s overlaps "
-					"subnet %s", name, o->name);
-	if (!cloud || !ydoc_scalar(cloud))
-		return ydoc_err(d, n, err, "subnet %s: cloud missing", name);
-	home = model_cloud(m, ydoc_scalar(cloud));
-	if (!home)
-		return ydoc_err(d, cloud, err, "subnet %s: unknown cloud '%s'",
-				name, ydoc_scalar(cloud));
-	if (!vni)
-		return ydoc_err(d, n, err, "subnet %s: vni missing", name);
-	if (ydoc_uint(d, vni, "vni", 1, VNI_MAX, &v, err))
-		return -EINVAL;
-	if (idset_has(&m->vnis, (uint32_t)v))
-		return ydoc_err(d, vni, err, "vni %lu is used twice", v);
-	if (!dhcp)
-		return ydoc_err(d, n, err, "subnet %s: dhcp missing", name);
-	s = subnet_new(t, name, &c, (uint32_t)v, home);
-	if (!s || idset_take(&m->vnis, s->vni) ||
-	    objset_add(&t->subnets, s)) {
-		subnet_free(s);
-		return err_set(err, ENOMEM, "out of memory");
-	}
-	return parse_dhcp(d, dhcp, s, err);
-}
-
 static bool mac_taken_elsewhere(const struct model *m, const struct vm *self,
 				const char *mac)
 {
@@ -480,24 +395,6 @@ static bool mac_taken_elsewhere(const struct model *m, const struct vm *self,
 			if (v != self && !strcmp(v->mac, mac))
 				return true;
 	return false;
-}
-
-/* A scalar field of a VM, or an error naming it. */
-static const char *vm_field(struct ydoc *d, yaml_node_t *n, const char *vm,
-			    const char *key, bool required, char *err,
-			    int *r)
-{
-	yaml_node_t *f = ydoc_get(d, n, key);
-
-	*r = 0;
-	if (!f) {
-		if (required)
-			*r = ydoc_err(d, n, err, "VM %s: %s missing", vm, key);
-		return NULL;
-	}
-	if (!ydoc_scalar(f))
-		*r = ydoc_err(d, f, err, "VM %s: %s must be text", vm, key);
-	return ydoc_scalar(f);
 }
 
 static int parse_mig(struct model *m, struct ydoc *d, yaml_node_t *n,
@@ -563,177 +460,114 @@ static int parse_mig(struct model *m, struct ydoc *d, yaml_node_t *n,
 	return 0;
 }
 
-static int parse_vm(struct model *m, struct ydoc *d, struct tenant *t,
-		    yaml_node_t *key, yaml_node_t *n, char *err)
-{
-	static const char *const keys[] = { "subnet", "vcpus", "memory",
-					    "disk", "image", "location",
-					    "state", "mac", "ip", "uuid",
-					    "migration", NULL };
-	const char *name = ydoc_scalar(key), *f;
-	char why[ERRLEN];
-	unsigned long u;
-	struct subnet *s = NULL;
-	struct vm *v;
-	int r;
+/* ---- the model from the schema's records (schema.h): what a record
+ * means against the model (clouds, ids, VNIs, MACs, UUIDs used once) ---- */
 
-	if (name_check(name, "VM", why))
-		return ydoc_err(d, key, err, "%s", why);
-	if (ydoc_check_map(d, n, "a VM", keys, err))
-		return -EINVAL;
-	v = vm_new(t, name);
+static int build_subnet(struct model *m, struct ydoc *d, struct tenant *t,
+			const struct sc_subnet *r, char *err)
+{
+	struct cloud *home = model_cloud(m, r->cloud);
+	struct subnet *s;
+
+	if (!home)
+		return ydoc_err(d, r->cloud_node, err, "subnet %s: unknown "
+				"cloud '%s'", r->name, r->cloud);
+	if (idset_has(&m->vnis, r->vni))
+		return ydoc_err(d, r->vni_node, err, "vni %u is used twice",
+				r->vni);
+	s = subnet_new(t, r->name, &r->cidr, r->vni, home);
+	if (!s || idset_take(&m->vnis, s->vni) ||
+	    objset_add(&t->subnets, s)) {
+		subnet_free(s);
+		return err_set(err, ENOMEM, "out of memory");
+	}
+	if (r->dhcp == 0)
+		return 0;
+	dhcp_defaults(s, &s->dhcp);
+	if (r->has_range) {
+		s->dhcp.first = r->first;
+		s->dhcp.last = r->last;
+	}
+	if (r->has_domain)
+		snprintf(s->dhcp.domain, sizeof s->dhcp.domain, "%s",
+			 r->domain);
+	return 0;
+}
+
+/* What a VM's record says of its configuration. */
+static void vm_conf_of(const struct sc_vm *r, struct vm *v)
+{
+	snprintf(v->conf.subnet, sizeof v->conf.subnet, "%s", r->subnet);
+	if (r->vcpus)
+		v->conf.vcpus = r->vcpus;
+	if (r->memory)
+		v->conf.memory = r->memory;
+	if (r->disk)
+		v->conf.disk = r->disk;
+	if (r->image[0])
+		snprintf(v->conf.image, sizeof v->conf.image, "%s", r->image);
+	v->power = r->running == 1 ? VIRT_POWER_RUNNING : VIRT_POWER_STOPPED;
+	snprintf(v->mac, sizeof v->mac, "%s", r->mac);
+	snprintf(v->uuid, sizeof v->uuid, "%s", r->uuid);
+	v->conf.ip = r->ip;
+}
+
+static int build_vm(struct model *m, struct ydoc *d, struct tenant *t,
+		    const struct sc_vm *r, char *err)
+{
+	struct subnet *s = r->subnet[0] ? subnet_find(t, r->subnet) : NULL;
+	struct vm *v;
+
+	if (vm_find_uuid(m, r->uuid))
+		return ydoc_err(d, sc_vm_node(d, r, "uuid"), err, "VM %s: bad "
+				"or duplicate uuid", r->name);
+	v = vm_new(t, r->name);
 	if (!v || objset_add(&t->vms, v)) {
 		vm_free(v);
 		return err_set(err, ENOMEM, "out of memory");
 	}
-	f = vm_field(d, n, name, "subnet", false, err, &r);
-	if (r)
-		return r;
-	if (f) {
-		s = subnet_find(t, f);
-		if (!s)
-			return ydoc_err(d, ydoc_get(d, n, "subnet"), err,
-					"VM %s: no subnet %s", name, f);
-		snprintf(v->conf.subnet, sizeof v->conf.subnet, "%s", f);
-	}
-	if (ydoc_get(d, n, "vcpus")) {
-		if (ydoc_uint(d, ydoc_get(d, n, "vcpus"), "vcpus", 1,
-			      VM_VCPUS_MAX, &u, err))
-			return -EINVAL;
-		v->conf.vcpus = (unsigned)u;
-	}
-	f = vm_field(d, n, name, "memory", false, err, &r);
-	if (!r && f && (size_parse(f, &v->conf.memory, why) ||
-			v->conf.memory < VM_MEMORY_MIN ||
-			v->conf.memory > VM_MEMORY_MAX))
-		r = ydoc_err(d, ydoc_get(d, n, "memory"), err, "VM %s: bad "
-			     "memory '%s'", name, f);
-	if (r)
-		return r;
-	f = vm_field(d, n, name, "disk", false, err, &r);
-	if (!r && f && (size_parse(f, &v->conf.disk, why) ||
-			v->conf.disk > VM_DISK_MAX))
-		r = ydoc_err(d, ydoc_get(d, n, "disk"), err, "VM %s: bad disk "
-			     "'%s'", name, f);
-	if (r)
-		return r;
-	f = vm_field(d, n, name, "image", false, err, &r);
-	if (!r && f && name_check(f, "image", why))
-		r = ydoc_err(d, ydoc_get(d, n, "image"), err, "VM %s: %s",
-			     name, why);
-	if (r)
-		return r;
-	if (f)
-		snprintf(v->conf.image, sizeof v->conf.image, "%s", f);
-	f = vm_field(d, n, name, "location", true, err, &r);
-	if (r)
-		return r;
-	v->conf.location = model_cloud(m, f);
+	vm_conf_of(r, v);
+	v->conf.location = model_cloud(m, r->location);
 	if (!v->conf.location)
-		return ydoc_err(d, ydoc_get(d, n, "location"), err, "VM %s: "
-				"unknown cloud '%s'", name, f);
-	f = vm_field(d, n, name, "state", true, err, &r);
-	if (!r && strcmp(f, "running") && strcmp(f, "stopped"))
-		r = ydoc_err(d, ydoc_get(d, n, "state"), err, "VM %s: state "
-			     "must be running or stopped", name);
-	if (r)
-		return r;
-	v->power = !strcmp(f, "running") ? VIRT_POWER_RUNNING
-					 : VIRT_POWER_STOPPED;
-	f = vm_field(d, n, name, "mac", true, err, &r);
-	if (!r && (!mac_valid(f) || mac_taken_elsewhere(m, v, f)))
-		r = ydoc_err(d, ydoc_get(d, n, "mac"), err, "VM %s: bad or "
-			     "duplicate mac '%s'", name, f);
-	if (r)
-		return r;
-	snprintf(v->mac, sizeof v->mac, "%s", f);
-	f = vm_field(d, n, name, "ip", false, err, &r);
-	if (!r && f && (!s || ip_parse(f, &v->conf.ip) ||
-			!cidr_contains(&s->cidr, v->conf.ip)))
-		r = ydoc_err(d, ydoc_get(d, n, "ip"), err, "VM %s: ip '%s' is "
-			     "not an address of its subnet", name, f);
-	if (r)
-		return r;
-	f = vm_field(d, n, name, "uuid", true, err, &r);
-	if (!r && (!uuid_valid(f) || vm_find_uuid(m, f)))
-		r = ydoc_err(d, ydoc_get(d, n, "uuid"), err, "VM %s: bad or "
-			     "duplicate uuid", name);
-	if (r)
-		return r;
-	snprintf(v->uuid, sizeof v->uuid, "%s", f);
-	if (ydoc_get(d, n, "migration"))
-		return parse_mig(m, d, ydoc_get(d, n, "migration"), name,
-				 &v->mig, err);
+		return ydoc_err(d, sc_vm_node(d, r, "location"), err, "VM %s: "
+				"unknown cloud '%s'", r->name, r->location);
+	if (mac_taken_elsewhere(m, v, r->mac))
+		return ydoc_err(d, sc_vm_node(d, r, "mac"), err, "VM %s: bad "
+				"or duplicate mac '%s'", r->name, r->mac);
+	if (r->ip && (!s || !cidr_contains(&s->cidr, r->ip)))
+		return ydoc_err(d, sc_vm_node(d, r, "ip"), err, "VM %s: ip '%s' "
+				"is not an address of its subnet", r->name,
+				ydoc_scalar(sc_vm_node(d, r, "ip")));
+	if (r->migration)
+		return parse_mig(m, d, r->migration, r->name, &v->mig, err);
 	return 0;
 }
 
-static int parse_tenant(struct model *m, struct ydoc *d, yaml_node_t *key,
-			yaml_node_t *n, char *err)
+static int build_tenant(struct model *m, struct ydoc *d,
+			const struct sc_tenant *r, char *err)
 {
-	static const char *const keys[] = { "id", "owner", "subnets", "vms",
-					    NULL };
-	const char *name = ydoc_scalar(key);
-	yaml_node_t *id = ydoc_get(d, n, "id");
-	yaml_node_t *owner = ydoc_get(d, n, "owner");
-	yaml_node_t *subnets = ydoc_get(d, n, "subnets");
-	yaml_node_t *vms = ydoc_get(d, n, "vms");
-	yaml_node_pair_t *p;
 	struct tenant *t;
-	unsigned long v;
-	char why[ERRLEN];
-	int r;
+	size_t i;
+	int e = 0;
 
-	if (name_check(name, "tenant", why))
-		return ydoc_err(d, key, err, "%s", why);
-	if (ydoc_check_map(d, n, "a tenant", keys, err))
-		return -EINVAL;
-	if (!id)
-		return ydoc_err(d, n, err, "tenant %s: id missing", name);
-	if (ydoc_uint(d, id, "id", 1, UINT32_MAX, &v, err))
-		return -EINVAL;
-	if (idset_has(&m->tenant_ids, (uint32_t)v))
-		return ydoc_err(d, id, err, "tenant id %lu is used twice", v);
-	t = tenant_new(name, (uint32_t)v);
+	if (idset_has(&m->tenant_ids, r->id))
+		return ydoc_err(d, r->id_node, err, "tenant id %u is used "
+				"twice", r->id);
+	t = tenant_new(r->name, r->id);
 	if (!t || idset_take(&m->tenant_ids, t->id) ||
 	    objset_add(&m->tenants, t)) {
 		tenant_free(t);
 		return err_set(err, ENOMEM, "out of memory");
 	}
-	if (owner) {
-		const char *o = ydoc_scalar(owner);
-		unsigned long u, g;
-		char *end;
-
-		if (!o || *o < '0' || *o > '9' ||
-		    (u = strtoul(o, &end, 10), *end != ':') ||
-		    end[1] < '0' || end[1] > '9' ||
-		    (g = strtoul(end + 1, &end, 10), *end) ||
-		    u >= UINT32_MAX || g >= UINT32_MAX)
-			return ydoc_err(d, owner, err, "owner must be UID:GID");
-		t->uid = (uint32_t)u;
-		t->gid = (uint32_t)g;
+	if (r->has_owner) {
+		t->uid = r->uid;
+		t->gid = r->gid;
 	}
-	if (subnets) {
-		if (ydoc_check_map(d, subnets, "subnets", NULL, err))
-			return -EINVAL;
-		ydoc_map_each(subnets, p) {
-			r = parse_subnet(m, d, t, ydoc_node(d, p->key),
-					 ydoc_node(d, p->value), err);
-			if (r)
-				return r;
-		}
-	}
-	if (vms) {
-		if (ydoc_check_map(d, vms, "vms", NULL, err))
-			return -EINVAL;
-		ydoc_map_each(vms, p) {
-			r = parse_vm(m, d, t, ydoc_node(d, p->key),
-				     ydoc_node(d, p->value), err);
-			if (r)
-				return r;
-		}
-	}
-	return 0;
+	for (i = 0; e == 0 && i < r->nsubnets; i++)
+		e = build_subnet(m, d, t, &r->subnets[i], err);
+	for (i = 0; e == 0 && i < r->nvms; i++)
+		e = build_vm(m, d, t, &r->vms[i], err);
+	return e;
 }
 
 static bool instance_valid(const char *s)
@@ -753,8 +587,9 @@ int state_parse(struct model *m, const char *name, const char *buf,
 					    NULL };
 	struct ydoc d;
 	yaml_node_t *root, *version, *instance, *tenants;
-	yaml_node_pair_t *p;
+	struct sc_doc sc;
 	unsigned long v;
+	size_t i;
 	int r;
 
 	r = ydoc_load(&d, name, buf, len, err);
@@ -787,15 +622,12 @@ int state_parse(struct model *m, const char *name, const char *buf,
 		goto out;
 	}
 	snprintf(m->instance, sizeof m->instance, "%s", ydoc_scalar(instance));
-	r = ydoc_check_map(&d, tenants, "tenants", NULL, err);
+	r = schema_tenants(&d, tenants, SCHEMA_STATE, NULL, &sc, err);
+	for (i = 0; r == 0 && i < sc.n; i++)
+		r = build_tenant(m, &d, &sc.tenants[i], err);
+	schema_free(&sc);
 	if (r)
-		goto out;
-	ydoc_map_each(tenants, p) {
-		r = parse_tenant(m, &d, ydoc_node(&d, p->key),
-				 ydoc_node(&d, p->value), err);
-		if (r)
-			goto out;
-	}
+		r = -EINVAL;   /* a state file is bad, whatever is wrong */
 out:
 	if (r)
 		model_clear(m);

@@ -325,19 +325,43 @@ yaml_node_t *ydoc_node(struct ydoc *d, int id)
 	return yaml_document_get_node(&d->doc, id);
 }
 
+static int vfail(const struct ydoc *d, const yaml_node_t *n, int code,
+		 char *err, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
+static int vfail(const struct ydoc *d, const yaml_node_t *n, int code,
+		 char *err, const char *fmt, va_list ap)
+{
+	char msg[ERRLEN];
+
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (!n)
+		return err_set(err, code, "%s: %s", d->name, msg);
+	return err_set(err, code, "%s:%zu:%zu: %s", d->name,
+		       n->start_mark.line + 1, n->start_mark.column + 1, msg);
+}
+
 int ydoc_err(const struct ydoc *d, const yaml_node_t *n, char *err,
 	     const char *fmt, ...)
 {
-	char msg[ERRLEN];
 	va_list ap;
+	int r;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	r = vfail(d, n, EINVAL, err, fmt, ap);
 	va_end(ap);
-	if (!n)
-		return err_set(err, EINVAL, "%s: %s", d->name, msg);
-	return err_set(err, EINVAL, "%s:%zu:%zu: %s", d->name,
-		       n->start_mark.line + 1, n->start_mark.column + 1, msg);
+	return r;
+}
+
+int ydoc_fail(const struct ydoc *d, const yaml_node_t *n, int code,
+	      char *err, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vfail(d, n, code, err, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 const char *ydoc_scalar(const yaml_node_t *n)

@@ -60,6 +60,10 @@ yaml_node_t *ydoc_node(struct ydoc *d, int id);
 /* "name:line:col: message" into err; returns -EINVAL. */
 int ydoc_err(const struct ydoc *d, const yaml_node_t *n, char *err,
 	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The same with another errno: returns -code. */
+int ydoc_fail(const struct ydoc *d, const yaml_node_t *n, int code,
+	      char *err, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 /* The scalar's text, or NULL if n is not a scalar. */
 const char *ydoc_scalar(const yaml_node_t *n);
 /* Checks that n is a mapping without duplicate keys whose keys are all

@@ -111,8 +111,10 @@ enum name_fault { NAME_OK, NAME_EMPTY, NAME_LONG, NAME_START, NAME_CHAR };
 enum name_fault name_fault(const char *s);
 
 /* "52:54:00:ab:cd:ef": six lower-case hex pairs. */
+#define MAC_STRLEN 18
 bool mac_valid(const char *s);
 /* "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9": lower-case hex, 8-4-4-4-12. */
+#define UUID_STRLEN 36
 bool uuid_valid(const char *s);
 
 /* FNV-1a, 64 bits: h folded with the bytes of s (start from FNV_OFFSET). */

@@ -1,6 +1,6 @@
-/* The libvirt driver (lv.h): libvirt's errors as errno, the event loop,
- * one connection per cloud opened by a connector thread and kept alive,
- * its status, and the driver's table of operations. */
+/* The connection (lv.h): libvirt's errors as errno, the event loop,
+ * one connection per cloud opened by a connector thread and kept alive
+ * with its pools over our folders, its status; a driver made and freed. */
 #include "lv.h"
 
 #include <errno.h>
@@ -234,6 +234,57 @@ static void close_cb(virConnectPtr conn, int reason, void *opaque)
 	log_warnx("cloud %s: %s", d->cloud, why);
 	set_why(d, why);
 	__atomic_store_n(&d->dead, true, __ATOMIC_RELEASE);
+}
+
+/* A pool name for a directory: the same directory, the same pool, so
+ * that a restarted maasfs finds its own pools in libvirtd. */
+void lv_pool_name(const char *kind, const char *dir, char *buf,
+		  size_t len)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *dir; dir++)
+		h = (h ^ (unsigned char)*dir) * 1099511628211ull;
+	snprintf(buf, len, "maasfs-%s-%016llx", kind, (unsigned long long)h);
+}
+
+int lv_pool_ensure(virConnectPtr conn, const char *name, const char *dir,
+		   char *err)
+{
+	char xml[PATH_MAX + 256];
+	virStoragePoolPtr p = virStoragePoolLookupByName(conn, name);
+	int r = 0;
+
+	if (p) {
+		if (virStoragePoolIsActive(p) != 1 &&
+		    virStoragePoolCreate(p, VIR_STORAGE_POOL_CREATE_WITH_BUILD))
+			r = lv_fail(err, "starting pool %s", name);
+		virStoragePoolFree(p);
+		return r;
+	}
+	virResetLastError();
+	snprintf(xml, sizeof xml,
+		 "<pool type='dir'><name>%s</name>"
+		 "<target><path>%s</path></target></pool>", name, dir);
+	p = virStoragePoolCreateXML(conn, xml,
+				    VIR_STORAGE_POOL_CREATE_WITH_BUILD);
+	if (!p)
+		return lv_fail(err, "making pool %s for %s", name, dir);
+	virStoragePoolFree(p);
+	return 0;
+}
+
+/* Our transient pools go with us; VMs do not need them to run, and the
+ * next mount makes them again. */
+void lv_pool_drop(virConnectPtr c, const char *name)
+{
+	virStoragePoolPtr p = virStoragePoolLookupByName(c, name);
+
+	if (p) {
+		virStoragePoolDestroy(p);
+		virStoragePoolFree(p);
+	}
+	virResetLastError();
 }
 
 static void resync(struct libvirt_drv *d, virConnectPtr conn);
@@ -486,7 +537,7 @@ static void reconnect_tick(int timer, void *opaque)
 	pthread_mutex_unlock(&d->lock);
 }
 
-static void lv_warm(struct virtdrv *vd)
+void lv_warm(struct virtdrv *vd)
 {
 	struct libvirt_drv *d = lv_of(vd);
 
@@ -498,7 +549,7 @@ static void lv_warm(struct virtdrv *vd)
 
 /* Down once someone needed libvirt and it has not answered: a connection
  * being opened counts as up for its first seconds (a reconnect). */
-static int lv_status(struct virtdrv *vd, struct strbuf *why)
+int lv_status(struct virtdrv *vd, struct strbuf *why)
 {
 	struct libvirt_drv *d = lv_of(vd);
 	char buf[ERRLEN];
@@ -521,7 +572,7 @@ static int lv_status(struct virtdrv *vd, struct strbuf *why)
 
 /* A connector still waiting on a libvirtd that does not answer keeps
  * the driver until it ends (it then closes what it opened). */
-static void lv_free(struct virtdrv *vd)
+void lv_free(struct virtdrv *vd)
 {
 	struct libvirt_drv *d = lv_of(vd);
 	virConnectPtr c;
@@ -545,29 +596,7 @@ static void lv_free(struct virtdrv *vd)
 	drv_put(d);
 }
 
-static const struct virtdrv_ops libvirt_ops = {
-	.define = lv_define,
-	.undefine = lv_undefine,
-	.start = lv_start,
-	.stop = lv_stop,
-	.power = lv_power,
-	.image_check = lv_image_check,
-	.disk_create = lv_disk_create,
-	.disk_resize = lv_disk_resize,
-	.disk_delete = lv_disk_delete,
-	.disk_exists = lv_disk_exists,
-	.disk_info = lv_disk_info,
-	.disk_room = lv_disk_room,
-	.disk_prepare = lv_disk_prepare,
-	.settle = lv_settle,
-	.migrate = lv_migrate,
-	.list = lv_list,
-	.warm = lv_warm,
-	.status = lv_status,
-	.free = lv_free,
-};
-
-struct virtdrv *virtdrv_libvirt_new(const struct virtdrv_conf *c, char *err)
+struct libvirt_drv *lv_new(const struct virtdrv_conf *c, char *err)
 {
 	struct libvirt_drv *d;
 
@@ -587,7 +616,6 @@ struct virtdrv *virtdrv_libvirt_new(const struct virtdrv_conf *c, char *err)
 		err_set(err, ENOMEM, "out of memory");
 		return NULL;
 	}
-	d->base.ops = &libvirt_ops;
 	snprintf(d->cloud, sizeof d->cloud, "%s", c->cloud);
 	snprintf(d->uri, sizeof d->uri, "%s", c->uri);
 	snprintf(d->domtype, sizeof d->domtype, "%s", c->domtype);
@@ -605,11 +633,5 @@ struct virtdrv *virtdrv_libvirt_new(const struct virtdrv_conf *c, char *err)
 	cond_init_monotonic(&d->opened);
 	d->refs = 1;
 	d->timer = virEventAddTimeout(RECONNECT_MS, reconnect_tick, d, NULL);
-	return &d->base;
-}
-
-void virtdrv_free(struct virtdrv *d)
-{
-	if (d)
-		d->ops->free(d);
+	return d;
 }

@@ -1,7 +1,8 @@
-/* The libvirt driver's insides, shared by its files: conn.c (the
- * connection, its thread and events, the driver), domain.c (domain XML and
- * the domains' life), storage.c (pools, images, disks), migrate.c (live
- * migration). No libvirt type leaves this folder. */
+/* The libvirt driver's insides, shared by its files, from the top:
+ * driver.c (its table of operations), migrate.c (live migration),
+ * storage.c (images, disks), domain.c (domain XML, the domains' life),
+ * conn.c (the connection, its thread, events and pools). No libvirt type
+ * leaves this folder. */
 #ifndef MAAS_LV_H
 #define MAAS_LV_H
 
@@ -73,6 +74,18 @@ int lv_fail(char *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 virConnectPtr lv_conn(struct libvirt_drv *d, char *err);
 enum virt_power lv_power_of(int state);
+/* A driver for the cloud of c, its connection opened in the background;
+ * freed by lv_free. */
+struct libvirt_drv *lv_new(const struct virtdrv_conf *c, char *err);
+void lv_free(struct virtdrv *vd);
+void lv_warm(struct virtdrv *vd);
+int lv_status(struct virtdrv *vd, struct strbuf *why);
+/* The transient pools over the image and disk folders, on a connection. */
+void lv_pool_name(const char *kind, const char *dir, char *buf,
+		  size_t len);
+int lv_pool_ensure(virConnectPtr conn, const char *name, const char *dir,
+		   char *err);
+void lv_pool_drop(virConnectPtr c, const char *name);
 
 /* domain.c */
 virDomainPtr lv_domain(virConnectPtr c, const char *uuid, char *err);
@@ -95,11 +108,6 @@ int lv_list(struct virtdrv *vd,
 	    void *ctx, char *err);
 
 /* storage.c */
-void lv_pool_name(const char *kind, const char *dir, char *buf,
-		  size_t len);
-int lv_pool_ensure(virConnectPtr conn, const char *name, const char *dir,
-		   char *err);
-void lv_pool_drop(virConnectPtr c, const char *name);
 int lv_image_check(struct virtdrv *vd, const char *image, char *err);
 int lv_disk_create(struct virtdrv *vd, const char *uuid,
 		   const char *image, uint64_t mib, char *err);

@@ -20,44 +20,6 @@
 #include "../../lib/log.h"
 #include "../host/netns.h"
 
-/* A pool name for a directory: the same directory, the same pool, so
- * that a restarted maasfs finds its own pools in libvirtd. */
-void lv_pool_name(const char *kind, const char *dir, char *buf,
-		  size_t len)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (; *dir; dir++)
-		h = (h ^ (unsigned char)*dir) * 1099511628211ull;
-	snprintf(buf, len, "maasfs-%s-%016llx", kind, (unsigned long long)h);
-}
-
-int lv_pool_ensure(virConnectPtr conn, const char *name, const char *dir,
-		   char *err)
-{
-	char xml[PATH_MAX + 256];
-	virStoragePoolPtr p = virStoragePoolLookupByName(conn, name);
-	int r = 0;
-
-	if (p) {
-		if (virStoragePoolIsActive(p) != 1 &&
-		    virStoragePoolCreate(p, VIR_STORAGE_POOL_CREATE_WITH_BUILD))
-			r = lv_fail(err, "starting pool %s", name);
-		virStoragePoolFree(p);
-		return r;
-	}
-	virResetLastError();
-	snprintf(xml, sizeof xml,
-		 "<pool type='dir'><name>%s</name>"
-		 "<target><path>%s</path></target></pool>", name, dir);
-	p = virStoragePoolCreateXML(conn, xml,
-				    VIR_STORAGE_POOL_CREATE_WITH_BUILD);
-	if (!p)
-		return lv_fail(err, "making pool %s for %s", name, dir);
-	virStoragePoolFree(p);
-	return 0;
-}
-
 /* The pool, refreshed if asked: 0, or the -errno of libvirt's error. */
 static int lv_pool(virConnectPtr c, const char *name, bool refresh,
 		   virStoragePoolPtr *out, char *err)
@@ -357,15 +319,3 @@ int lv_disk_prepare(struct virtdrv *vd, const char *uuid,
 	return r;
 }
 
-/* Our transient pools go with us; VMs do not need them to run, and the
- * next mount makes them again. */
-void lv_pool_drop(virConnectPtr c, const char *name)
-{
-	virStoragePoolPtr p = virStoragePoolLookupByName(c, name);
-
-	if (p) {
-		virStoragePoolDestroy(p);
-		virStoragePoolFree(p);
-	}
-	virResetLastError();
-}
