@@ -58,9 +58,9 @@ static int show_cloud_vms(const struct model *m, const struct objref *o,
 }
 
 const struct attr attrs_cloud[] = {
-	{ "uri", 0444, show_cloud_uri, NULL, false },
-	{ "vtep", 0444, show_cloud_vtep, NULL, false },
-	{ "status", 0444, show_cloud_status, NULL, true },
-	{ "vms", 0444, show_cloud_vms, NULL, true },
-	{ NULL, 0, NULL, NULL, false },
+	{ "uri", 0444, show_cloud_uri, NULL, CHANGE_OP },
+	{ "vtep", 0444, show_cloud_vtep, NULL, CHANGE_OP },
+	{ "status", 0444, show_cloud_status, NULL, CHANGE_DRIVER },
+	{ "vms", 0444, show_cloud_vms, NULL, CHANGE_MODEL },
+	{ NULL, 0, NULL, NULL, CHANGE_OP },
 };

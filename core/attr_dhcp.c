@@ -106,11 +106,11 @@ static int show_dhcp_status(const struct model *m, const struct objref *o,
 }
 
 const struct attr attrs_dhcp[] = {
-	{ "server", 0444, show_dhcp_server, NULL, true },
-	{ "range", 0644, show_dhcp_range, store_dhcp_range, false },
-	{ "domain", 0644, show_dhcp_domain, store_dhcp_domain, false },
-	{ "hosts", 0444, show_dhcp_hosts, NULL, true },
-	{ "leases", 0444, show_dhcp_leases, NULL, OUTSIDE },
-	{ "status", 0444, show_dhcp_status, NULL, true },
-	{ NULL, 0, NULL, NULL, false },
+	{ "server", 0444, show_dhcp_server, NULL, CHANGE_MODEL },
+	{ "range", 0644, show_dhcp_range, store_dhcp_range, CHANGE_OP },
+	{ "domain", 0644, show_dhcp_domain, store_dhcp_domain, CHANGE_OP },
+	{ "hosts", 0444, show_dhcp_hosts, NULL, CHANGE_MODEL },
+	{ "leases", 0444, show_dhcp_leases, NULL, CHANGE_OUTSIDE },
+	{ "status", 0444, show_dhcp_status, NULL, CHANGE_DRIVER },
+	{ NULL, 0, NULL, NULL, CHANGE_OP },
 };

@@ -17,8 +17,8 @@ static int store_subnets_new(struct model *m, const struct node *n,
 }
 
 const struct attr attrs_subnets[] = {
-	{ "new", 0200, NULL, store_subnets_new, false },
-	{ NULL, 0, NULL, NULL, false },
+	{ "new", 0200, NULL, store_subnets_new, CHANGE_OP },
+	{ NULL, 0, NULL, NULL, CHANGE_OP },
 };
 
 static int show_subnet_cidr(const struct model *m, const struct objref *o,
@@ -111,12 +111,12 @@ static int show_subnet_status(const struct model *m, const struct objref *o,
 }
 
 const struct attr attrs_subnet[] = {
-	{ "cidr", 0444, show_subnet_cidr, NULL, false },
-	{ "gateway", 0444, show_subnet_gateway, NULL, false },
-	{ "cloud", 0644, show_subnet_cloud, store_subnet_cloud, true },
-	{ "clouds", 0444, show_subnet_clouds, NULL, true },
-	{ "vni", 0444, show_subnet_vni, NULL, false },
-	{ "bridge", 0444, show_subnet_bridge, NULL, false },
-	{ "status", 0444, show_subnet_status, NULL, true },
-	{ NULL, 0, NULL, NULL, false },
+	{ "cidr", 0444, show_subnet_cidr, NULL, CHANGE_OP },
+	{ "gateway", 0444, show_subnet_gateway, NULL, CHANGE_OP },
+	{ "cloud", 0644, show_subnet_cloud, store_subnet_cloud, CHANGE_MODEL },
+	{ "clouds", 0444, show_subnet_clouds, NULL, CHANGE_MODEL },
+	{ "vni", 0444, show_subnet_vni, NULL, CHANGE_OP },
+	{ "bridge", 0444, show_subnet_bridge, NULL, CHANGE_OP },
+	{ "status", 0444, show_subnet_status, NULL, CHANGE_DRIVER },
+	{ NULL, 0, NULL, NULL, CHANGE_OP },
 };

@@ -37,8 +37,8 @@ static int show_tenant_spec(const struct model *m, const struct objref *o,
 }
 
 const struct attr attrs_tenant[] = {
-	{ "id", 0444, show_tenant_id, NULL, false },
-	{ "status", 0444, show_tenant_status, NULL, true },
-	{ "spec.yaml", 0644, show_tenant_spec, NULL, true },
-	{ NULL, 0, NULL, NULL, false },
+	{ "id", 0444, show_tenant_id, NULL, CHANGE_OP },
+	{ "status", 0444, show_tenant_status, NULL, CHANGE_MODEL },
+	{ "spec.yaml", 0644, show_tenant_spec, NULL, CHANGE_MODEL },
+	{ NULL, 0, NULL, NULL, CHANGE_OP },
 };

@@ -103,6 +103,7 @@ static void progress(struct migctx *x, uint64_t done, uint64_t total,
 	x->v->mig.total = total;
 	x->v->mig.rate = rate;
 	pthread_mutex_unlock(&x->m->lock);
+	model_note(x->m, x->tenant);
 }
 
 static void progress_cb(void *ctx, const struct virt_progress *p)
@@ -391,6 +392,7 @@ static int act_commit(struct migctx *x)
 	}
 	v->mtime = time(NULL);
 	pthread_mutex_unlock(&x->m->lock);
+	model_note(x->m, x->tenant);
 	r = state_save(x->m, x->err);
 	if (r) {
 		pthread_mutex_lock(&x->m->lock);
@@ -596,6 +598,7 @@ static void mig_run(struct migctx *x, enum mig_phase phase,
 		pthread_mutex_lock(&x->m->lock);
 		x->v->mig.phase = phase;
 		pthread_mutex_unlock(&x->m->lock);
+		model_note(x->m, x->tenant);
 		if (mig_running(phase) && state_save(x->m, NULL))
 			log_warnx("migration of %s/%s: phase %s not saved",
 				  x->tenant, x->name, mig_phase_name(phase));
@@ -645,6 +648,7 @@ static void ctx_end(struct migctx *x, enum obj_state prev, int64_t t0)
 							     : prev;
 	x->v->mtime = time(NULL);
 	pthread_mutex_unlock(&x->m->lock);
+	model_note(x->m, x->tenant);
 	state_save(x->m, NULL);
 	sb_free(&x->xml);
 }
@@ -714,6 +718,7 @@ int vm_migrate(struct model *m, const char *tname, const char *name,
 		free(x);
 		return r > 0 ? 0 : r;
 	}
+	model_note(m, tname);
 	log_info("VM %s/%s: %s migration from %s to %s", tname, name,
 		 x->live ? "live" : "cold", x->from->name, x->to->name);
 	r = state_save(m, x->err);

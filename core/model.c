@@ -285,3 +285,12 @@ void subnet_unlock(struct model *m, uint32_t vni)
 {
 	pthread_mutex_unlock(&m->subnet_locks[vni % ARRAY_SIZE(m->subnet_locks)]);
 }
+
+void model_note(const struct model *m, const char *tenant)
+{
+	void (*fn)(void *, const char *) = __atomic_load_n(&m->on_note,
+							   __ATOMIC_ACQUIRE);
+
+	if (fn)
+		fn(m->note_ctx, tenant);
+}

@@ -216,6 +216,12 @@ struct model {
 	bool (*interrupted)(void);
 	struct events *events;        /* the events file */
 	struct janitor *janitor;      /* sweeps clouds that come back */
+	/* Told when a tenant's values change by the model's own work, not
+	 * at the end of an operation (fs/ drops what the kernel keeps);
+	 * set before the mount serves. Called with or without m->lock: it
+	 * takes no lock of the model's. */
+	void (*on_note)(void *ctx, const char *tenant);
+	void *note_ctx;
 	struct obj_error error;       /* the last failure at the root (lock) */
 };
 
@@ -252,6 +258,9 @@ size_t cloud_index(const struct model *m, const struct cloud *c);
 /* The clouds a subnet must be on: its home, and wherever one of its VMs
  * is placed. Caller holds the lock. */
 uint64_t subnet_presence(const struct model *m, const struct subnet *s);
+/* Tells the watcher (open.h's model_watch) that tenant's values changed
+ * (NULL: the root's and the clouds'). */
+void model_note(const struct model *m, const char *tenant);
 /* Defaults for a subnet whose DHCP is turned on. */
 void dhcp_defaults(const struct subnet *s, struct dhcp *d);
 /* dnsmasq changes of one subnet never overlap. */

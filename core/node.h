@@ -33,6 +33,22 @@ enum node_kind {
 	NODE_KINDS
 };
 
+/* What changes an attribute's value, so that fs/ knows when the kernel
+ * must forget what it keeps of it. */
+enum attr_change {
+	CHANGE_OP,        /* only an operation on its tenant (fs/ checks the
+			   * tenant's files after each) */
+	CHANGE_MODEL,     /* also the model's own work (a migration's
+			   * progress, a VM that stops by itself): the model
+			   * tells (model_watch) */
+	CHANGE_DRIVER,    /* also a driver's background check (a cloud's
+			   * status, a dnsmasq that exits): looked at now and
+			   * then while the kernel keeps it */
+	CHANGE_OUTSIDE,   /* another program writes it (dnsmasq its leases,
+			   * a guest its console) and nothing tells: never
+			   * kept by the kernel */
+};
+
 struct attr;
 
 /* A path, resolved by names: the objects are looked up again under the
@@ -61,13 +77,8 @@ struct attr {
 	/* Called without the lock: does the whole operation. */
 	int (*store)(struct model *m, const struct node *n, const char *value,
 		     char *err);
-	/* false: the value changes only by an operation on its tenant;
-	 * true: also with none (a VM's state, a migration's progress, a
-	 * cloud's status); OUTSIDE: another program writes it (dnsmasq its
-	 * leases, a guest its console) and nothing tells maasfs when. */
-	int changes;
+	enum attr_change changes;
 };
-#define OUTSIDE 2
 
 /* Looks up the objects of a node; the caller holds m->lock. ENOENT when
  * one is missing (or still being created). */

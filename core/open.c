@@ -240,3 +240,10 @@ void model_set_interrupt(struct model *m, bool (*interrupted)(void))
 {
 	m->interrupted = interrupted;
 }
+
+void model_watch(struct model *m, void (*fn)(void *ctx, const char *tenant),
+		 void *ctx)
+{
+	m->note_ctx = ctx;
+	__atomic_store_n(&m->on_note, fn, __ATOMIC_RELEASE);
+}

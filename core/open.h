@@ -45,5 +45,10 @@ void model_free(struct model *m);
 const char *model_statedir(const struct model *m);
 const char *model_instance(const struct model *m);
 void model_set_interrupt(struct model *m, bool (*interrupted)(void));
+/* fn hears of the values of a tenant (NULL: the root's) that change by
+ * the model's own work: a migration's progress, a VM that stops by
+ * itself, the steps of a long operation. */
+void model_watch(struct model *m, void (*fn)(void *ctx, const char *tenant),
+		 void *ctx);
 
 #endif

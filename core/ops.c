@@ -58,6 +58,8 @@ int op_done(struct model *m, const struct node *n, const char *verb,
 	if (r < 0)
 		op_record_error(m, n, verb, -r, err[0] ? err : strerror(-r));
 	events_op(m->events, path, verb, value, len, r, err);
+	/* the steps of a long operation (spec.yaml) show as they go */
+	model_note(m, n->tenant);
 	return r;
 }
 

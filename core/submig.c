@@ -34,6 +34,7 @@ static void set_move(struct model *m, struct subnet *s, const char *fmt, ...)
 	vsnprintf(s->move, sizeof s->move, fmt, ap);
 	va_end(ap);
 	pthread_mutex_unlock(&m->lock);
+	model_note(m, s->tenant->name);
 	log_info("subnet %s/%s: %s", s->tenant->name, s->name, s->move);
 }
 
@@ -337,6 +338,7 @@ static void move_end(struct move *mv, int r, char *err)
 	move_summary(mv, r);
 	mv->s->mtime = time(NULL);
 	pthread_mutex_unlock(&m->lock);
+	model_note(m, mv->tenant);
 	log_info("subnet %s/%s: %s", mv->tenant, mv->name, mv->s->move);
 	state_save(m, NULL);
 }
@@ -357,6 +359,8 @@ int subnet_set_cloud(struct model *m, const char *tname, const char *name,
 	pthread_mutex_lock(&m->lock);
 	r = move_take(&mv, cloud, err);
 	pthread_mutex_unlock(&m->lock);
+	if (r == 0)
+		model_note(m, tname);
 	if (r == 0) {
 		r = move_network(&mv, err);
 		if (r == 0)

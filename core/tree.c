@@ -25,7 +25,7 @@ struct kind_desc {
 
 /* ---- the tree ---- */
 
-static const struct attr no_attrs[] = { { NULL, 0, NULL, NULL, false } };
+static const struct attr no_attrs[] = { { NULL, 0, NULL, NULL, CHANGE_OP } };
 
 static const struct group root_groups[] = {
 	{ "clouds", NODE_CLOUDS },
@@ -131,14 +131,10 @@ int tree_walk(const char *path, char *buf, size_t len, struct node *n)
 	return 0;
 }
 
-bool tree_changes(const struct node *n)
+enum attr_change tree_changes(const struct node *n)
 {
-	return n->attr && n->attr->changes;
-}
-
-bool tree_outside(const struct node *n)
-{
-	return n->attr && n->attr->changes == OUTSIDE;
+	/* a directory's names change with the objects in it */
+	return n->attr ? n->attr->changes : CHANGE_MODEL;
 }
 
 bool tree_name_reserved(enum node_kind kind, const char *name)

@@ -38,15 +38,11 @@ int tree_walk(const char *path, char *buf, size_t len, struct node *n);
 /* Names of files and default directories of a kind: not for objects. */
 bool tree_name_reserved(enum node_kind kind, const char *name);
 
-/* Whether the node's value can change with no operation on its tenant
- * (leases, a VM's state, a migration's progress, statuses): fs/ checks
- * those the kernel caches now and then; the others change only by an
- * operation, after which it checks the tenant's. */
-bool tree_changes(const struct node *n);
-/* Whether another program writes the value (dnsmasq's leases, a guest's
- * console) and nothing tells maasfs when: fs/ lets the kernel keep no
- * copy of its attributes, so that its size is never stale. */
-bool tree_outside(const struct node *n);
+/* What changes the node's value (node.h): fs/ lets the kernel keep it,
+ * and drops it after an operation (CHANGE_OP), when the model tells
+ * (CHANGE_MODEL), after a look now and then (CHANGE_DRIVER), or never
+ * lets it keep it (CHANGE_OUTSIDE). */
+enum attr_change tree_changes(const struct node *n);
 
 int tree_stat(struct model *m, const struct node *n, struct tree_stat *st);
 /* Checks an open for reading and/or writing: -EACCES for a read-only

@@ -778,6 +778,7 @@ void vm_power_event(void *model, const char *cloud, const char *uuid,
 		v->power = power;
 		v->mtime = time(NULL);
 		changed = true;
+		model_note(m, v->tenant->name);
 	}
 	pthread_mutex_unlock(&m->lock);
 	if (changed)

@@ -85,7 +85,14 @@ static int fs_resolve(const char *path, struct fs_path *p)
  * the front's. */
 static bool (*fs_interrupted)(void);
 
-static int stat_path(const char *path, struct stat *st, bool *changes);
+static int stat_path(const char *path, struct stat *st, int *changes);
+
+/* The model's note of a tenant's values changed by its own work. */
+static void fs_note(void *ctx, const char *tenant)
+{
+	(void)ctx;
+	kc_note(tenant);
+}
 
 void fs_begin(struct model *m, kc_inval_fn inval, bool (*interrupted)(void))
 {
@@ -94,10 +101,12 @@ void fs_begin(struct model *m, kc_inval_fn inval, bool (*interrupted)(void))
 	model_set_interrupt(m, interrupted);
 	events_on_new(tree_events(m), fs_events_new, NULL);
 	kc_start(inval, stat_path);
+	model_watch(m, fs_note, NULL);
 }
 
 void fs_end(void)
 {
+	model_watch(model, NULL, NULL);
 	kc_stop();
 }
 
@@ -142,24 +151,20 @@ static long names_print(const char *path, const struct node *n)
 	return (long)(h % 1000000000u);
 }
 
-/* A path's attributes now; *changes: whether its value changes with no
- * operation on its tenant (tree_changes; a directory's names may);
- * *outside: whether another program writes it (tree_outside). */
-static int stat_full(const char *path, struct stat *st, bool *changes,
-		     bool *outside)
+/* A path's attributes now; *changes: what changes its value
+ * (tree_changes: a directory's names change with the model). */
+static int stat_path(const char *path, struct stat *st, int *changes)
 {
 	struct fs_path p;
 	struct tree_stat ts;
+	long print = 0;
 	int r;
 
-	*changes = *outside = false;
-	long print = 0;
-
+	*changes = CHANGE_OP;
 	r = fs_resolve(path, &p);
 	if (r == 0) {
 		r = tree_stat(fs_model(), &p.node, &ts);
-		*changes = tree_changes(&p.node) || (r == 0 && ts.dir);
-		*outside = tree_outside(&p.node);
+		*changes = tree_changes(&p.node);
 		if (r == 0 && ts.dir)
 			print = names_print(path, &p.node);
 	}
@@ -181,27 +186,20 @@ static int stat_full(const char *path, struct stat *st, bool *changes,
 	return 0;
 }
 
-/* What kcache compares (kcache.h). */
-static int stat_path(const char *path, struct stat *st, bool *changes)
-{
-	bool outside;
-
-	return stat_full(path, st, changes, &outside);
-}
-
 /* Attributes the kernel will keep: listed, so that it is told when they
  * change (kcache.h). */
 int fs_stat(const char *path, struct stat *st, bool *uncached)
 {
 	uint64_t gen;
-	bool changes;
-	int r, tries = 0;
+	int r, changes, tries = 0;
 
 	do {
 		gen = kc_gen();
-		r = stat_full(path, st, &changes, uncached);
+		r = stat_path(path, st, &changes);
 		if (r)
 			return r;
+		/* another program writes it: the kernel keeps no copy */
+		*uncached = changes == CHANGE_OUTSIDE;
 	} while (!*uncached && !kc_seen(path, st, changes, gen) &&
 		 ++tries < 8);
 	return 0;

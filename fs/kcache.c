@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,7 +20,7 @@ struct kc_entry {
 	uid_t uid;
 	gid_t gid;
 	struct timespec mtime;
-	bool changes;      /* tree_changes */
+	int changes;       /* tree_changes: enum attr_change */
 	bool aggregate;    /* a file of the root: sums up the estate */
 };
 
@@ -31,15 +32,34 @@ struct kc_bucket {
 
 #define ALIGN8(n) (((n) + 7) & ~(size_t)7)
 
+/* What to compare of a bucket: every entry (after an operation), those
+ * the model or a driver changes (after a note), those a driver changes
+ * (now and then). */
+enum kc_check { KC_ALL, KC_NOTED, KC_POLLED };
+
+#define KC_NOTES 32
+
+/* The model's notes, waiting for the thread: a lock of their own, never
+ * held while another is taken. */
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
+	/* protected by lock: */
+	char tenants[KC_NOTES][64];
+	size_t n;
+	bool root, all;             /* the root noted; too many: all */
+	bool poll;                  /* a value a driver changes was kept */
+	bool stop;
+} notes = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static struct {
+	pthread_mutex_t lock;
 	struct objset buckets;
 	uint64_t gen;
 	kc_inval_fn inval;
 	kc_stat_fn stat;
 	pthread_t thread;
-	bool running, stop;
+	bool running;
 } kc = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static struct kc_entry *entry_of(char *path)
@@ -105,14 +125,14 @@ uint64_t kc_gen(void)
 	return g;
 }
 
-bool kc_seen(const char *path, const struct stat *st, bool changes,
+bool kc_seen(const char *path, const struct stat *st, int changes,
 	     uint64_t gen)
 {
 	struct kc_bucket *b;
 	struct kc_entry *e;
 	char name[64], *p;
 	size_t len = strlen(path);
-	bool ok = true;
+	bool ok = true, fresh = false;
 
 	pthread_mutex_lock(&kc.lock);
 	if (kc.gen != gen) {
@@ -138,9 +158,17 @@ bool kc_seen(const char *path, const struct stat *st, bool changes,
 			free(p);
 			goto nomem;
 		}
+		fresh = true;
 	}
 	e = entry_of(p);
 	fill(e, st);
+	if (changes == CHANGE_DRIVER &&
+	    (fresh || e->changes != CHANGE_DRIVER)) {
+		pthread_mutex_lock(&notes.lock);   /* a leaf: never waits */
+		notes.poll = true;
+		pthread_cond_signal(&notes.wake);
+		pthread_mutex_unlock(&notes.lock);
+	}
 	e->changes = changes;
 	e->aggregate = is_aggregate(path, st);
 	goto out;
@@ -177,14 +205,26 @@ static void forget(struct kc_bucket *b, size_t i)
 	free(p);
 }
 
-/* Compares the bucket's entries (all, or only those that change by
- * themselves) with what they are now, and frees the bucket once empty.
- * (The file an operation wrote needs nothing more: the kernel drops its
- * size and time itself.) */
-static void check_bucket(struct kc_bucket *b, bool all)
+static bool to_check(const struct kc_entry *e, enum kc_check what)
+{
+	switch (what) {
+	case KC_ALL:
+		return true;
+	case KC_NOTED:
+		return e->changes == CHANGE_MODEL ||
+		       e->changes == CHANGE_DRIVER;
+	default:
+		return e->changes == CHANGE_DRIVER;
+	}
+}
+
+/* Compares the bucket's entries (those what says) with what they are
+ * now, and frees the bucket once empty. (The file an operation wrote
+ * needs nothing more: the kernel drops its size and time itself.) */
+static void check_bucket(struct kc_bucket *b, enum kc_check what)
 {
 	struct stat st;
-	bool changes;
+	int changes;
 	size_t i = b->entries.n;
 	char *p;
 
@@ -193,7 +233,7 @@ static void check_bucket(struct kc_bucket *b, bool all)
 
 		p = b->entries.v[i];
 		e = entry_of(p);
-		if (!all && !e->changes)
+		if (!to_check(e, what))
 			continue;
 		if (e->aggregate || kc.stat(p, &st, &changes) ||
 		    !same(e, &st))
@@ -207,12 +247,25 @@ static void check_bucket(struct kc_bucket *b, bool all)
 }
 
 /* Every bucket (from the end: a checked one may go). */
-static void check_all(bool all)
+static void check_all(enum kc_check what)
 {
 	size_t i = kc.buckets.n;
 
 	while (i-- > 0)
-		check_bucket(kc.buckets.v[i], all);
+		check_bucket(kc.buckets.v[i], what);
+}
+
+/* Whether the kernel keeps a value a driver changes. */
+static bool some_polled(void)
+{
+	const struct kc_bucket *b;
+	size_t i, j;
+
+	objset_each(&kc.buckets, i, b)
+		for (j = 0; j < b->entries.n; j++)
+			if (entry_of(b->entries.v[j])->changes == CHANGE_DRIVER)
+				return true;
+	return false;
 }
 
 void kc_after_op(const char *path)
@@ -227,49 +280,125 @@ void kc_after_op(const char *path)
 	b = bucket_of(path, name);
 	if (name[0] == '\0') {
 		/* the root's spec.yaml (or clouds/): anything may have moved */
-		check_all(true);
+		check_all(KC_ALL);
 		goto out;
 	}
 	if (b)
-		check_bucket(b, true);
+		check_bucket(b, KC_ALL);
 	b = objset_find(&kc.buckets, "");
 	if (b)
-		check_bucket(b, true);
+		check_bucket(b, KC_ALL);
 out:
 	pthread_mutex_unlock(&kc.lock);
 }
 
-static void *kc_thread(void *arg)
+void kc_note(const char *tenant)
+{
+	size_t i;
+
+	pthread_mutex_lock(&notes.lock);
+	if (!tenant || !*tenant) {
+		notes.root = true;
+	} else {
+		for (i = 0; i < notes.n; i++)
+			if (!strcmp(notes.tenants[i], tenant))
+				break;
+		if (i == notes.n && notes.n < KC_NOTES)
+			snprintf(notes.tenants[notes.n++], 64, "%s", tenant);
+		else if (i == notes.n)
+			notes.all = true;
+	}
+	pthread_cond_signal(&notes.wake);
+	pthread_mutex_unlock(&notes.lock);
+}
+
+/* Waits for notes, or until due (0: no look is due); takes the notes
+ * waiting into mine (n counts the root's bucket last). False: stop. */
+static bool notes_wait(int64_t due, char (*mine)[64], size_t *n, bool *all)
 {
 	struct timespec until;
-	int64_t t0, took, wait;
+	bool go;
+
+	pthread_mutex_lock(&notes.lock);
+	if (due)
+		deadline_in(&until, due > clock_ms() ? due - clock_ms() : 0);
+	while (!notes.stop && !notes.n && !notes.root && !notes.all &&
+	       !notes.poll && (!due || clock_ms() < due)) {
+		if (due)
+			pthread_cond_timedwait(&notes.wake, &notes.lock,
+					       &until);
+		else
+			pthread_cond_wait(&notes.wake, &notes.lock);
+	}
+	memcpy(mine, notes.tenants, notes.n * sizeof notes.tenants[0]);
+	*n = notes.n;
+	*all = notes.all;
+	if (notes.root || notes.all || notes.n)
+		*n += 1;   /* and the root's bucket */
+	notes.n = 0;
+	notes.root = notes.all = notes.poll = false;
+	go = !notes.stop;
+	pthread_mutex_unlock(&notes.lock);
+	return go;
+}
+
+/* The buckets noted (the root's last), or all. */
+static void check_noted(char (*names)[64], size_t n, bool all)
+{
+	struct kc_bucket *b;
+	size_t i;
+
+	if (all) {
+		check_all(KC_NOTED);
+		return;
+	}
+	for (i = 0; i + 1 < n; i++)
+		if ((b = objset_find(&kc.buckets, names[i])))
+			check_bucket(b, KC_NOTED);
+	if (n && (b = objset_find(&kc.buckets, "")))
+		check_bucket(b, KC_NOTED);
+}
+
+static void *kc_thread(void *arg)
+{
+	static char names[KC_NOTES + 1][64];
+	int64_t due = 0, now, took, period = KC_PERIOD_MS;
+	bool all;
+	size_t n;
 
 	(void)arg;
-	pthread_mutex_lock(&kc.lock);
-	while (!kc.stop) {
-		t0 = clock_ms();
+	while (notes_wait(due, names, &n, &all)) {
+		pthread_mutex_lock(&kc.lock);
+		now = clock_ms();
 		kc.gen++;
-		check_all(false);
-		took = clock_ms() - t0;
-		/* at most about 5% of a core on checks */
-		wait = took * 20 > KC_PERIOD_MS ? took * 20 : KC_PERIOD_MS;
-		deadline_in(&until, wait);
-		while (!kc.stop &&
-		       pthread_cond_timedwait(&kc.wake, &kc.lock, &until) == 0)
-			;
+		check_noted(names, n, all);
+		if (due && now >= due) {
+			check_all(KC_POLLED);
+			took = clock_ms() - now;
+			/* at most about 5% of a core on looks */
+			period = took * 20 > KC_PERIOD_MS ? took * 20
+							  : KC_PERIOD_MS;
+			due = 0;
+		}
+		if (!some_polled())
+			due = 0;
+		else if (!due)
+			due = now + period;
+		pthread_mutex_unlock(&kc.lock);
 	}
-	pthread_mutex_unlock(&kc.lock);
 	return NULL;
 }
 
 void kc_start(kc_inval_fn inval, kc_stat_fn stat_fn)
 {
-	cond_init_monotonic(&kc.wake);
+	cond_init_monotonic(&notes.wake);
 	pthread_mutex_lock(&kc.lock);
 	kc.inval = inval;
 	kc.stat = stat_fn;
-	kc.stop = false;
 	pthread_mutex_unlock(&kc.lock);
+	pthread_mutex_lock(&notes.lock);
+	notes.stop = false;
+	pthread_mutex_unlock(&notes.lock);
 	if (pthread_create(&kc.thread, NULL, kc_thread, NULL) == 0)
 		kc.running = true;
 	else
@@ -282,10 +411,10 @@ void kc_stop(void)
 	struct kc_bucket *b;
 	size_t i, j;
 
-	pthread_mutex_lock(&kc.lock);
-	kc.stop = true;
-	pthread_cond_broadcast(&kc.wake);
-	pthread_mutex_unlock(&kc.lock);
+	pthread_mutex_lock(&notes.lock);
+	notes.stop = true;
+	pthread_cond_broadcast(&notes.wake);
+	pthread_mutex_unlock(&notes.lock);
 	if (kc.running)
 		pthread_join(kc.thread, NULL);
 	kc.running = false;
@@ -300,5 +429,6 @@ void kc_stop(void)
 	kc.inval = NULL;
 	kc.stat = NULL;
 	pthread_mutex_unlock(&kc.lock);
-	pthread_cond_destroy(&kc.wake);
+	/* notes.wake stays: a late note (a migration ending after the
+	 * unmount) signals it harmlessly */
 }
