@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "model.h"
 #include "dhcp.h"
+#include "model.h"
 
 void attr_dhcp_line(const struct subnet *s, struct strbuf *out)
 {

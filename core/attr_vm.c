@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mig.h"
 #include "model.h"
 #include "units.h"
-#include "mig.h"
 #include "vm.h"
 
 static int show_vm_subnet(const struct model *m, const struct objref *o,

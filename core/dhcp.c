@@ -7,7 +7,7 @@
 #include "../lib/log.h"
 #include "dhcp.h"
 #include "render.h"
-#include "state.h"
+#include "txn.h"
 
 /* Whether a dnsmasq lease file gives ip to a MAC other than mac. */
 static bool leased_to_other(const char *leases, uint32_t ip, const char *mac)
@@ -198,7 +198,7 @@ static int dhcp_apply(struct model *m, const char *tname, const char *sname,
 		s->dhcp.pid = pid;
 		s->mtime = time(NULL);
 		pthread_mutex_unlock(&m->lock);
-		r = state_save(m, err);
+		r = txn_once(m, NULL, err);
 	}
 	if (r)
 		dhcp_realize(m, c.home, s, &c.old, &c.nold, &pid, NULL);

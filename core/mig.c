@@ -23,8 +23,8 @@
 #include "janitor.h"
 #include "mig.h"
 #include "render.h"
-#include "state.h"
 #include "subnet.h"
+#include "txn.h"
 #include "vm.h"
 
 /* Room a disk needs on the target beyond its bytes. */
@@ -42,6 +42,7 @@ static const char *const event_names[] = { "go", "fail", "recover" };
 /* One migration being run: what the steps share. */
 struct migctx {
 	struct model *m;
+	struct txn tx;                    /* the run's: each phase ahead */
 	struct vm *v;                     /* reserved for the whole run */
 	char tenant[NAME_MAXLEN + 1], name[NAME_MAXLEN + 1];
 	char subnet[NAME_MAXLEN + 1];     /* "" without a network */
@@ -393,7 +394,7 @@ static int act_commit(struct migctx *x)
 	v->mtime = time(NULL);
 	pthread_mutex_unlock(&x->m->lock);
 	model_note(x->m, x->tenant);
-	r = state_save(x->m, x->err);
+	r = txn_ahead(&x->tx, x->err);   /* the point of no return */
 	if (r) {
 		pthread_mutex_lock(&x->m->lock);
 		v->conf.location = was;
@@ -599,7 +600,7 @@ static void mig_run(struct migctx *x, enum mig_phase phase,
 		x->v->mig.phase = phase;
 		pthread_mutex_unlock(&x->m->lock);
 		model_note(x->m, x->tenant);
-		if (mig_running(phase) && state_save(x->m, NULL))
+		if (mig_running(phase) && txn_ahead(&x->tx, NULL))
 			log_warnx("migration of %s/%s: phase %s not saved",
 				  x->tenant, x->name, mig_phase_name(phase));
 	}
@@ -610,6 +611,7 @@ static void ctx_init(struct migctx *x, struct model *m, struct vm *v)
 {
 	memset(x, 0, sizeof *x);
 	x->m = m;
+	txn_begin(&x->tx, m, NULL);
 	x->v = v;
 	snprintf(x->tenant, sizeof x->tenant, "%s", v->tenant->name);
 	snprintf(x->name, sizeof x->name, "%s", v->name);
@@ -649,7 +651,7 @@ static void ctx_end(struct migctx *x, enum obj_state prev, int64_t t0)
 	x->v->mtime = time(NULL);
 	pthread_mutex_unlock(&x->m->lock);
 	model_note(x->m, x->tenant);
-	state_save(x->m, NULL);
+	txn_commit(&x->tx, NULL);
 	sb_free(&x->xml);
 }
 
@@ -721,12 +723,13 @@ int vm_migrate(struct model *m, const char *tname, const char *name,
 	model_note(m, tname);
 	log_info("VM %s/%s: %s migration from %s to %s", tname, name,
 		 x->live ? "live" : "cold", x->from->name, x->to->name);
-	r = state_save(m, x->err);
+	r = txn_ahead(&x->tx, x->err);
 	if (r) {
 		pthread_mutex_lock(&m->lock);
 		v->mig.phase = MIG_NONE;
 		v->state = prev;
 		pthread_mutex_unlock(&m->lock);
+		txn_end(&x->tx);   /* the file never took the migration */
 		err_set(err, -r, "%s", x->err);
 		free(x);
 		return r;

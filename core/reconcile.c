@@ -12,8 +12,8 @@
 #include "mig.h"
 #include "reconcile.h"
 #include "render.h"
-#include "state.h"
 #include "sweep.h"
+#include "txn.h"
 
 static void fail(struct obj_error *e, enum obj_state *state, const char *what,
 		 int r, const char *err)
@@ -187,7 +187,7 @@ static void reconcile_vms(struct model *m)
 	for (i = 0; i < m->nclouds; i++)
 		if (sweep_cloud(m, m->clouds[i]))
 			janitor_poke(m->janitor, m->clouds[i]);
-	state_save(m, NULL);   /* powers as libvirt has them */
+	txn_once(m, NULL, NULL);   /* powers as libvirt has them */
 }
 
 void model_reconcile(struct model *m)

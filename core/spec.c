@@ -11,11 +11,11 @@
 #include "dhcp.h"
 #include "mig.h"
 #include "ops.h"
+#include "schema.h"
 #include "state.h"
 #include "submig.h"
 #include "subnet.h"
 #include "vm.h"
-#include "schema.h"
 #include "yamlio.h"
 
 /* ---- reading ---- */

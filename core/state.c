@@ -373,16 +373,6 @@ int state_committed(struct model *m, uint64_t ticket, char *err)
 	return r;
 }
 
-int state_save(struct model *m, char *err)
-{
-	return state_committed(m, state_commit(m), err);
-}
-
-int state_save_tenant(struct model *m, struct tenant *t, char *err)
-{
-	return state_committed(m, state_commit_tenant(m, t), err);
-}
-
 static bool mac_taken_elsewhere(const struct model *m, const struct vm *self,
 				const char *mac)
 {
@@ -668,7 +658,7 @@ int state_load(struct model *m, char *err)
 				       "%s", strerror(-r));
 		log_info("no %s: starting a new estate, instance %s", path,
 			 m->instance);
-		return state_save(m, err);
+		return state_committed(m, state_commit(m), err);
 	}
 	if (r)
 		return err_set(err, -r, "cannot read %s: %s", path,

@@ -21,21 +21,17 @@ struct yw;
  * it: on one line, without what maasfs chooses itself. */
 void state_write_subnet(struct yw *w, const struct subnet *s, bool spec);
 void state_write_vm(struct yw *w, const struct vm *v, bool spec);
-/* Serializes under the lock and replaces STATE/state.yaml: returns once
- * the file on disk holds the model as it was at the call. */
-int state_save(struct model *m, char *err);
-/* The same in two halves: state_commit() asks for the model as it is now
- * to be written and returns at once with a ticket; state_committed() waits
- * for that write (the model's later changes may ride along). A caller
- * does its slow work between the two. */
+/* The writer's two halves, for txn.c alone (everything else in core/
+ * makes the model durable through txn.h): state_commit() asks for the
+ * model as it is now to be written and returns at once with a ticket;
+ * state_committed() waits for that write (the model's later changes may
+ * ride along). state_commit_tenant() is the same when only tenant t
+ * changed (its subnets, VMs or itself; t alive until the wait returns):
+ * the other tenants' entries are reused as last written, so that changes
+ * no commit followed are written by the next whole-model commit only. */
 uint64_t state_commit(struct model *m);
-int state_committed(struct model *m, uint64_t ticket, char *err);
-/* The same when only tenant t changed (its subnets, VMs or itself; t
- * alive until the call returns): the other tenants' entries are reused as
- * last written. Changes to the model that no commit follows are written
- * by the next whole-model commit only. */
 uint64_t state_commit_tenant(struct model *m, struct tenant *t);
-int state_save_tenant(struct model *m, struct tenant *t, char *err);
+int state_committed(struct model *m, uint64_t ticket, char *err);
 /* The thread that writes state.yaml. Stop writes what was asked first;
  * later callers (events during unmount) write the file themselves. */
 int state_saver_start(struct model *m, char *err);

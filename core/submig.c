@@ -17,10 +17,10 @@
 #include "../lib/log.h"
 #include "mig.h"
 #include "render.h"
-#include "state.h"
 #include "submig.h"
 #include "subnet.h"
 #include "tenant.h"
+#include "txn.h"
 
 static void set_move(struct model *m, struct subnet *s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -132,7 +132,7 @@ static void handover_undo(struct model *m, struct subnet *s,
 }
 
 /* The subnet's home is to from now on, on disk too. */
-static int handover_commit(struct model *m, struct subnet *s,
+static int handover_commit(struct model *m, struct txn *tx, struct subnet *s,
 			   struct cloud *old, struct cloud *to, int pid,
 			   char *err)
 {
@@ -142,7 +142,7 @@ static int handover_commit(struct model *m, struct subnet *s,
 	s->home = to;
 	s->dhcp.pid = pid;
 	pthread_mutex_unlock(&m->lock);
-	r = state_save(m, err);
+	r = txn_ahead(tx, err);
 	if (r) {
 		pthread_mutex_lock(&m->lock);
 		s->home = old;
@@ -152,8 +152,8 @@ static int handover_commit(struct model *m, struct subnet *s,
 }
 
 /* The gateway and the DHCP server from old to to, or nowhere moved. */
-static int move_home(struct model *m, struct subnet *s, struct cloud *old,
-		     struct cloud *to, char *err)
+static int move_home(struct model *m, struct txn *tx, struct subnet *s,
+		     struct cloud *old, struct cloud *to, char *err)
 {
 	struct hostdrv *on = old->host, *nn = to->host;
 	struct handover *h = calloc(1, sizeof *h);
@@ -168,7 +168,7 @@ static int move_home(struct model *m, struct subnet *s, struct cloud *old,
 	subnet_lock(m, h->vni);
 	r = handover_do(h, on, nn, &step, &pid, err);
 	if (r == 0)
-		r = handover_commit(m, s, old, to, pid, err);
+		r = handover_commit(m, tx, s, old, to, pid, err);
 	if (r) {
 		log_warnx("subnet %s/%s stays on %s: %s", h->tenant, s->name,
 			  old->name, err);
@@ -204,6 +204,7 @@ static size_t vms_elsewhere(const struct subnet *s, const struct cloud *to,
 /* One subnet's move: what its steps share. */
 struct move {
 	struct model *m;
+	struct txn tx;      /* the move's: the new home ahead, then the end */
 	const char *tenant, *name;
 	struct subnet *s;
 	struct cloud *to, *old;
@@ -266,7 +267,7 @@ static int move_network(struct move *mv, char *err)
 	if (r)
 		return r;
 	set_move(mv->m, mv->s, "moving to %s: gateway and DHCP", to->name);
-	return move_home(mv->m, mv->s, mv->old, to, err);
+	return move_home(mv->m, &mv->tx, mv->s, mv->old, to, err);
 }
 
 /* Then its VMs, one by one. */
@@ -340,7 +341,7 @@ static void move_end(struct move *mv, int r, char *err)
 	pthread_mutex_unlock(&m->lock);
 	model_note(m, mv->tenant);
 	log_info("subnet %s/%s: %s", mv->tenant, mv->name, mv->s->move);
-	state_save(m, NULL);
+	txn_commit(&mv->tx, NULL);
 }
 
 int subnet_set_cloud(struct model *m, const char *tname, const char *name,
@@ -356,6 +357,7 @@ int subnet_set_cloud(struct model *m, const char *tname, const char *name,
 	mv.names = calloc(MOVE_VMS_MAX, sizeof *mv.names);
 	if (!mv.names)
 		return err_set(err, ENOMEM, "out of memory");
+	txn_begin(&mv.tx, m, NULL);
 	pthread_mutex_lock(&m->lock);
 	r = move_take(&mv, cloud, err);
 	pthread_mutex_unlock(&m->lock);
@@ -366,6 +368,8 @@ int subnet_set_cloud(struct model *m, const char *tname, const char *name,
 		if (r == 0)
 			r = move_vms(&mv, err);
 		move_end(&mv, r, err);
+	} else {
+		txn_end(&mv.tx);   /* nothing moved */
 	}
 	free(mv.names);
 	return r > 0 ? 0 : r;

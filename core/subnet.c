@@ -6,9 +6,9 @@
 #include "../lib/log.h"
 #include "names.h"
 #include "render.h"
-#include "state.h"
 #include "subnet.h"
 #include "tenant.h"
+#include "txn.h"
 
 struct subnet_req {
 	struct cidr cidr;
@@ -274,7 +274,7 @@ int subnet_create(struct model *m, const char *tname, const char *line,
 	struct subnet *s = NULL;
 	struct cloud *home = NULL;
 	char cidr[CIDR_STRLEN];
-	uint64_t ticket;
+	struct txn x;
 	int r, saved, pid = 0;
 
 	r = subnet_parse(line, &req, err);
@@ -297,9 +297,10 @@ int subnet_create(struct model *m, const char *tname, const char *line,
 	 * both are done before the write returns, in the time of the
 	 * longer. Killed in between, the next mount makes what the file
 	 * lists (DESIGN §7); a failure here takes it out again. */
-	ticket = state_commit_tenant(m, s->tenant);
+	txn_begin(&x, m, s->tenant);
+	txn_ahead_start(&x);
 	r = subnet_make(m, home, &ns, s->dhcp.on ? &nd : NULL, &pid, err);
-	saved = state_committed(m, ticket, r ? NULL : err);
+	saved = txn_ahead_wait(&x, r ? NULL : err);
 	if (r == 0 && saved) {
 		subnet_unmake(m, home, s->present, tname, s->vni, NULL);
 		r = saved;
@@ -314,10 +315,11 @@ int subnet_create(struct model *m, const char *tname, const char *line,
 	}
 	pthread_mutex_unlock(&m->lock);
 	if (r) {
-		state_save_tenant(m, s->tenant, NULL);
+		txn_commit(&x, NULL);   /* it goes from the file again */
 		subnet_free(s);
 		return r;
 	}
+	txn_end(&x);   /* the file took it ahead */
 	cidr_format(&s->cidr, cidr);
 	log_info("subnet %s/%s created: %s, VNI %u, on %s, DHCP %s", tname,
 		 s->name, cidr, s->vni, home->name,
@@ -370,6 +372,7 @@ int subnet_delete(struct model *m, const char *tname, const char *name,
 		  char *err)
 {
 	struct subnet_gone g;
+	struct txn x;
 	int r, pid;
 
 	memset(&g, 0, sizeof g);
@@ -380,7 +383,8 @@ int subnet_delete(struct model *m, const char *tname, const char *name,
 		return r;
 	/* Off the state first: a crash from here leaves kernel objects the
 	 * next mount's sweep removes. */
-	r = state_save_tenant(m, g.s->tenant, err);
+	txn_begin(&x, m, g.s->tenant);
+	r = txn_ahead(&x, err);
 	if (r == 0) {
 		r = subnet_unmake(m, g.home, g.present, tname, g.ns.vni, err);
 		/* Put back what went, so that a failed rmdir changes nothing. */
@@ -395,9 +399,10 @@ int subnet_delete(struct model *m, const char *tname, const char *name,
 		subnet_unreserve(m, g.s);
 	pthread_mutex_unlock(&m->lock);
 	if (r) {
-		state_save_tenant(m, g.s->tenant, NULL);
+		txn_commit(&x, NULL);   /* it is listed again */
 		return r;
 	}
+	txn_end(&x);
 	log_info("subnet %s/%s deleted", tname, name);
 	subnet_free(g.s);
 	tenant_tidy(m, tname, g.home);

@@ -4,13 +4,14 @@
 
 #include "../lib/log.h"
 #include "names.h"
-#include "state.h"
 #include "tenant.h"
+#include "txn.h"
 
 /* A tenant lives on the default cloud from mkdir on (its router namespace
  * maas-<tenant>), and on any other cloud that holds a part of it. */
 int tenant_create(struct model *m, const char *name, char *err)
 {
+	struct txn x;
 	struct cloud *home = model_default_cloud(m);
 	struct tenant *t;
 	uint32_t id;
@@ -48,7 +49,8 @@ int tenant_create(struct model *m, const char *name, char *err)
 		pthread_mutex_lock(&m->lock);
 		t->state = OBJ_READY;
 		pthread_mutex_unlock(&m->lock);
-		r = state_save_tenant(m, t, err);
+		txn_begin(&x, m, t);
+		r = txn_commit(&x, err);
 		if (r)
 			home->host->ops->tenant_remove(home->host, name, NULL);
 	}
@@ -67,6 +69,7 @@ int tenant_create(struct model *m, const char *name, char *err)
 
 int tenant_delete(struct model *m, const char *name, char *err)
 {
+	struct txn x;
 	struct cloud *home = model_default_cloud(m);
 	enum obj_state prev = OBJ_READY;
 	struct tenant *t;
@@ -93,7 +96,8 @@ int tenant_delete(struct model *m, const char *name, char *err)
 
 	/* Forget it on disk first: a crash from here on leaves only kernel
 	 * objects, which the next mount's sweep removes. */
-	r = state_save_tenant(m, t, err);
+	txn_begin(&x, m, t);
+	r = txn_ahead(&x, err);
 	if (r == 0)
 		r = home->host->ops->tenant_remove(home->host, name, err);
 	pthread_mutex_lock(&m->lock);
@@ -105,9 +109,10 @@ int tenant_delete(struct model *m, const char *name, char *err)
 	}
 	pthread_mutex_unlock(&m->lock);
 	if (r) {
-		state_save_tenant(m, t, NULL);   /* it is listed again */
+		txn_commit(&x, NULL);   /* it is listed again */
 		return r;
 	}
+	txn_end(&x);
 	tenant_free(t);
 	log_info("tenant %s deleted", name);
 	return 0;
@@ -117,6 +122,7 @@ int tenant_chown(struct model *m, const char *name, uint32_t uid,
 		 uint32_t gid, char *err)
 {
 	uint32_t old_uid = 0, old_gid = 0;
+	struct txn x;
 	struct tenant *t;
 	int r = 0;
 
@@ -138,7 +144,8 @@ int tenant_chown(struct model *m, const char *name, uint32_t uid,
 	pthread_mutex_unlock(&m->lock);
 	if (r)
 		return r;
-	r = state_save(m, err);
+	txn_begin(&x, m, NULL);
+	r = txn_commit(&x, err);
 	pthread_mutex_lock(&m->lock);
 	if (r) {
 		t->uid = old_uid;

@@ -11,8 +11,8 @@
 #include "../lib/log.h"
 #include "dhcp.h"
 #include "render.h"
-#include "state.h"
 #include "subnet.h"
+#include "txn.h"
 #include "vm.h"
 
 const char *vm_state_word(const struct vm *v)
@@ -190,7 +190,7 @@ static int vm_make(struct model *m, struct vm *v, struct virtdrv *virt,
 		v->xml = xml;
 		xml = (struct strbuf)STRBUF_INIT;
 		pthread_mutex_unlock(&m->lock);
-		r = state_save(m, err);
+		r = txn_once(m, NULL, err);
 		if (r)
 			virt->ops->undefine(virt, v->uuid, NULL);
 	}
@@ -243,6 +243,7 @@ int vm_delete(struct model *m, const char *tname, const char *name,
 	enum obj_state prev = OBJ_READY;
 	struct virtdrv *virt = NULL;
 	struct vm *v = NULL;
+	struct txn x;
 	int r;
 
 	pthread_mutex_lock(&m->lock);
@@ -265,7 +266,8 @@ int vm_delete(struct model *m, const char *tname, const char *name,
 	/* Off the state first: a crash from here leaves a domain the sweep
 	 * of the next mount removes. Then the domain (which can be put back),
 	 * then the disk (which cannot). */
-	r = state_save(m, err);
+	txn_begin(&x, m, NULL);
+	r = txn_ahead(&x, err);
 	if (r == 0)
 		r = virt->ops->undefine(virt, v->uuid, err);
 	if (r == 0) {
@@ -277,9 +279,10 @@ int vm_delete(struct model *m, const char *tname, const char *name,
 		pthread_mutex_lock(&m->lock);
 		v->state = prev;
 		pthread_mutex_unlock(&m->lock);
-		state_save(m, NULL);
+		txn_commit(&x, NULL);   /* it is listed again */
 		return r;
 	}
+	txn_end(&x);
 	if (subnet[0] && subnet_dhcp_refresh(m, tname, subnet, v->mac, NULL))
 		log_warnx("VM %s/%s: its reservation stays in dnsmasq until "
 			  "the next change of subnet %s", tname, name, subnet);
@@ -505,7 +508,7 @@ static int vm_apply(struct model *m, struct vm *v, const struct vm_conf *old,
 		r = refresh_subnets(m, t, old->subnet, new->subnet, v->mac,
 				    err);
 	if (r == 0)
-		r = state_save(m, err);
+		r = txn_once(m, NULL, err);
 	if (r == 0)
 		return 0;
 	/* Put the old configuration back everywhere. */
@@ -688,7 +691,7 @@ int vm_power(struct model *m, const char *tname, const char *name,
 	pthread_mutex_unlock(&m->lock);
 	sb_free(&xml);
 	if (r == 0) {
-		state_save(m, NULL);
+		txn_once(m, NULL, NULL);
 		log_info("VM %s/%s: %s", tname, name, power_words[op]);
 	}
 	return r;
@@ -782,5 +785,5 @@ void vm_power_event(void *model, const char *cloud, const char *uuid,
 	}
 	pthread_mutex_unlock(&m->lock);
 	if (changed)
-		state_save(m, NULL);
+		txn_once(m, NULL, NULL);
 }

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../core/attr.h"
 #include "../../core/janitor.h"
 #include "../../core/sweep.h"
-#include "../../core/attr.h"
 #include "fakenet.h"
 
 static const char *const clouds =

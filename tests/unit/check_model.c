@@ -10,6 +10,7 @@
 
 #include "../../core/config.h"
 #include "../../core/state.h"
+#include "../../core/txn.h"
 #include "fakenet.h"
 
 static struct fake_world world;
@@ -385,7 +386,7 @@ START_TEST(test_state_reuses_entries)
 	ck_assert_ptr_nonnull(strstr(doc, "owner: 1000:100"));
 	ck_assert_ptr_nonnull(strstr(doc, "10.0.4.0_24:"));
 	free(doc);
-	OK(state_save(m, err));
+	OK(txn_once(m, NULL, err));
 	same_as_model();
 	doc = fake_state_file(statedir);
 	ck_assert_ptr_nonnull(strstr(doc, "owner: 4242:100"));

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/state.h"
 #include "../../core/attr.h"
+#include "../../core/state.h"
 #include "fakenet.h"
 
 static struct fake_world world;
