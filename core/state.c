@@ -387,6 +387,17 @@ static bool mac_taken_elsewhere(const struct model *m, const struct vm *self,
 	return false;
 }
 
+/* An optional number of a record: 1 when there (in *out), 0 when not. */
+static int opt_uint(struct ydoc *d, yaml_node_t *n, const char *key,
+		    unsigned long *out, char *err)
+{
+	yaml_node_t *x = ydoc_get(d, n, key);
+
+	if (!x)
+		return 0;
+	return ydoc_uint(d, x, key, 0, ULONG_MAX, out, err) ? -EINVAL : 1;
+}
+
 static int parse_mig(struct model *m, struct ydoc *d, yaml_node_t *n,
 		     const char *vm, struct mig *g, char *err)
 {
@@ -401,6 +412,7 @@ static int parse_mig(struct model *m, struct ydoc *d, yaml_node_t *n,
 	yaml_node_t *x;
 	unsigned long u;
 	size_t i;
+	int r;
 
 	if (ydoc_check_map(d, n, "a migration", keys, err))
 		return -EINVAL;
@@ -421,26 +433,22 @@ static int parse_mig(struct model *m, struct ydoc *d, yaml_node_t *n,
 	g->live = !strcmp(f[1], "live");
 	g->was_running = !strcmp(f[4], "true");
 	g->downtime_ms = -1;
-	if ((x = ydoc_get(d, n, "started"))) {
-		if (ydoc_uint(d, x, "started", 0, ULONG_MAX, &u, err))
-			return -EINVAL;
+	if ((r = opt_uint(d, n, "started", &u, err)) < 0)
+		return r;
+	if (r)
 		g->started = (time_t)u;
-	}
-	if ((x = ydoc_get(d, n, "bytes"))) {
-		if (ydoc_uint(d, x, "bytes", 0, ULONG_MAX, &u, err))
-			return -EINVAL;
+	if ((r = opt_uint(d, n, "bytes", &u, err)) < 0)
+		return r;
+	if (r)
 		g->done = g->total = u;
-	}
-	if ((x = ydoc_get(d, n, "time_ms"))) {
-		if (ydoc_uint(d, x, "time_ms", 0, ULONG_MAX, &u, err))
-			return -EINVAL;
+	if ((r = opt_uint(d, n, "time_ms", &u, err)) < 0)
+		return r;
+	if (r)
 		g->total_ms = (int64_t)u;
-	}
-	if ((x = ydoc_get(d, n, "downtime_ms"))) {
-		if (ydoc_uint(d, x, "downtime_ms", 0, ULONG_MAX, &u, err))
-			return -EINVAL;
+	if ((r = opt_uint(d, n, "downtime_ms", &u, err)) < 0)
+		return r;
+	if (r)
 		g->downtime_ms = (int64_t)u;
-	}
 	if ((x = ydoc_get(d, n, "checksum")) && ydoc_scalar(x))
 		snprintf(g->sum, sizeof g->sum, "%s", ydoc_scalar(x));
 	if ((x = ydoc_get(d, n, "error")) && ydoc_scalar(x))

@@ -79,6 +79,22 @@ static int subnet_parse(const char *line, struct subnet_req *req, char *err)
 	return 0;
 }
 
+/* The subnet's part on each cloud of mask. */
+static int ensure_on(struct model *m, uint64_t mask,
+		     const struct net_subnet ns[CLOUDS_MAX], char *err)
+{
+	struct hostdrv *d;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < m->nclouds && r == 0; i++)
+		if (mask & (1ull << i)) {
+			d = m->clouds[i]->host;
+			r = d->ops->subnet_ensure(d, &ns[i], err);
+		}
+	return r;
+}
+
 int subnet_spread(struct model *m, const char *tname, const char *sname,
 		  char *err)
 {
@@ -118,14 +134,9 @@ int subnet_spread(struct model *m, const char *tname, const char *sname,
 	pthread_mutex_unlock(&m->lock);
 	/* Every cloud it stays on or comes to, the newcomers first, so that
 	 * the network is there before the VMs that need it. */
-	for (i = 0; i < m->nclouds && r == 0; i++)
-		if ((want & ~had) & (1ull << i))
-			r = m->clouds[i]->host->ops->subnet_ensure(
-				m->clouds[i]->host, &ns[i], err);
-	for (i = 0; i < m->nclouds && r == 0; i++)
-		if ((want & had) & (1ull << i))
-			r = m->clouds[i]->host->ops->subnet_ensure(
-				m->clouds[i]->host, &ns[i], err);
+	r = ensure_on(m, want & ~had, ns, err);
+	if (r == 0)
+		r = ensure_on(m, want & had, ns, err);
 	for (i = 0; i < m->nclouds && r == 0; i++)
 		if ((had & ~want) & (1ull << i) &&
 		    m->clouds[i]->host->ops->subnet_remove(m->clouds[i]->host,
@@ -264,6 +275,27 @@ static void subnet_unreserve(struct model *m, struct subnet *s)
 	idset_put(&m->vnis, s->vni);
 }
 
+/* The state file takes the subnet while the kernel work goes on: both
+ * are done before the write returns, in the time of the longer. Killed in
+ * between, the next mount makes what the file lists (DESIGN §7); a
+ * failure here takes it out again. */
+static int subnet_make_ahead(struct model *m, struct txn *x, struct subnet *s,
+			     const struct net_subnet *ns,
+			     const struct net_dhcp *nd, int *pid, char *err)
+{
+	int r, saved;
+
+	txn_ahead_start(x);
+	r = subnet_make(m, s->home, ns, s->dhcp.on ? nd : NULL, pid, err);
+	saved = txn_ahead_wait(x, r ? NULL : err);
+	if (r == 0 && saved) {
+		subnet_unmake(m, s->home, s->present, s->tenant->name, s->vni,
+			      NULL);
+		r = saved;
+	}
+	return r;
+}
+
 int subnet_create(struct model *m, const char *tname, const char *line,
 		  char *err)
 {
@@ -275,7 +307,7 @@ int subnet_create(struct model *m, const char *tname, const char *line,
 	struct cloud *home = NULL;
 	char cidr[CIDR_STRLEN];
 	struct txn x;
-	int r, saved, pid = 0;
+	int r, pid = 0;
 
 	r = subnet_parse(line, &req, err);
 	if (r)
@@ -293,18 +325,8 @@ int subnet_create(struct model *m, const char *tname, const char *line,
 	if (r)
 		return r;
 
-	/* The state file takes the subnet while the kernel work goes on:
-	 * both are done before the write returns, in the time of the
-	 * longer. Killed in between, the next mount makes what the file
-	 * lists (DESIGN §7); a failure here takes it out again. */
 	txn_begin(&x, m, s->tenant);
-	txn_ahead_start(&x);
-	r = subnet_make(m, home, &ns, s->dhcp.on ? &nd : NULL, &pid, err);
-	saved = txn_ahead_wait(&x, r ? NULL : err);
-	if (r == 0 && saved) {
-		subnet_unmake(m, home, s->present, tname, s->vni, NULL);
-		r = saved;
-	}
+	r = subnet_make_ahead(m, &x, s, &ns, &nd, &pid, err);
 	pthread_mutex_lock(&m->lock);
 	s->intent = false;
 	if (r == 0) {

@@ -235,6 +235,18 @@ int vm_create(struct model *m, const char *tname, const char *name,
 	return 0;
 }
 
+/* Its domain (which can be put back if the disk stays), then its disk
+ * (which cannot). */
+static int vm_unmake(struct virtdrv *virt, const struct virt_domain *dom,
+		     char *err)
+{
+	int r = virt->ops->undefine(virt, dom->uuid, err);
+
+	if (r == 0 && (r = virt->ops->disk_delete(virt, dom->uuid, err)))
+		virt->ops->define(virt, dom, NULL, NULL);
+	return r;
+}
+
 int vm_delete(struct model *m, const char *tname, const char *name,
 	      char *err)
 {
@@ -264,17 +276,11 @@ int vm_delete(struct model *m, const char *tname, const char *name,
 		return r;
 
 	/* Off the state first: a crash from here leaves a domain the sweep
-	 * of the next mount removes. Then the domain (which can be put back),
-	 * then the disk (which cannot). */
+	 * of the next mount removes. */
 	txn_begin(&x, m, NULL);
 	r = txn_ahead(&x, err);
 	if (r == 0)
-		r = virt->ops->undefine(virt, v->uuid, err);
-	if (r == 0) {
-		r = virt->ops->disk_delete(virt, v->uuid, err);
-		if (r)
-			virt->ops->define(virt, &dom, NULL, NULL);
-	}
+		r = vm_unmake(virt, &dom, err);
 	if (r) {
 		pthread_mutex_lock(&m->lock);
 		v->state = prev;
