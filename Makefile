@@ -76,7 +76,8 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(UNIT_HELPER_OBJS) \
 		$(BUILD)/libmaasfs.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS) -lpthread
+	$(Q)$(CC) $(LDFLAGS) -Wl,--wrap=fsync -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS) \
+		-lpthread
 
 $(BUILD)/tests/fsop: $(BUILD)/tests/tools/fsop.o $(BUILD)/lib/util.o
 	@$(if $(Q),echo "  LD      $@")

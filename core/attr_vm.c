@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mig.h"
+#include "names.h"
 #include "model.h"
 #include "units.h"
 #include "vm.h"
@@ -200,18 +201,24 @@ static int store_vm_state(struct model *m, const struct node *n,
 	return vm_power(m, n->tenant, n->vm, op, err);
 }
 
-/* "CLOUD [mode=live|cold]" */
+/* "CLOUD [mode=live|cold]": one space between the two, nothing else */
 static int store_vm_location(struct model *m, const struct node *n,
 			     const char *value, char *err)
 {
-	char cloud[NAME_MAXLEN + 2] = "", mode[16] = "", extra;
-	int k = sscanf(value, "%33s mode=%15s %c", cloud, mode, &extra);
+	char cloud[NAME_MAXLEN + 1];
+	const char *sp = strchr(value, ' '), *mode = "";
+	size_t len = sp ? (size_t)(sp - value) : strlen(value);
 
-	if (k < 1 || k > 2 || strlen(cloud) > NAME_MAXLEN ||
-	    (k == 1 && strchr(value, ' ')) ||
-	    (k == 2 && strcmp(mode, "live") && strcmp(mode, "cold")))
+	if (len == 0 || len > NAME_MAXLEN ||
+	    (sp && strcmp(sp + 1, "mode=live") && strcmp(sp + 1, "mode=cold")))
 		return err_set(err, EINVAL, "location takes \"CLOUD "
 			       "[mode=live|cold]\", not '%.60s'", value);
+	memcpy(cloud, value, len);
+	cloud[len] = '\0';
+	if (name_check(cloud, "cloud", err))
+		return -EINVAL;
+	if (sp)
+		mode = sp + 1 + strlen("mode=");
 	return vm_relocate(m, n->tenant, n->vm, cloud, mode, err);
 }
 

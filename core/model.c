@@ -27,6 +27,7 @@ void obj_error_set(struct obj_error *e, const char *op, int code,
 	e->code = code;
 	snprintf(e->op, sizeof e->op, "%s", op);
 	snprintf(e->msg, sizeof e->msg, "%s", msg);
+	text_clean(e->msg);
 }
 
 /* The default domain is the tenant's name made a DNS name, one label per

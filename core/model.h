@@ -207,6 +207,7 @@ struct model {
 
 	struct state_saver *saver;    /* writes state.yaml (state.c) */
 	uint64_t state_epoch;         /* atomic: commits of the whole model */
+	size_t state_max;             /* 0: STATE_MAX (state.h); tests lower it */
 	/* one backend change at a time per subnet: its dnsmasq, its spread
 	 * over clouds (striped by VNI) */
 	pthread_mutex_t subnet_locks[16];

@@ -226,6 +226,11 @@ struct state_saver {
 	bool exited;            /* late callers write the file themselves */
 };
 
+static size_t state_max(const struct model *m)
+{
+	return m->state_max ? m->state_max : STATE_MAX;
+}
+
 static int state_write(struct model *m)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -237,6 +242,8 @@ static int state_write(struct model *m)
 	pthread_mutex_lock(&m->lock);
 	r = serialize(m, &sb, true);
 	pthread_mutex_unlock(&m->lock);
+	if (r == 0 && sb.len > state_max(m))
+		r = -EFBIG;    /* the next mount could not read it back */
 	if (r == 0)
 		r = file_write_swap(path, spare, sb.s, sb.len, 0600);
 	if (r)
@@ -367,7 +374,11 @@ int state_committed(struct model *m, uint64_t ticket, char *err)
 		r = sv->result;
 		pthread_mutex_unlock(&sv->lock);
 	}
-	if (r)
+	if (r == -EFBIG)
+		err_set(err, EFBIG, "the state would pass %zu bytes, the most "
+			"a mount reads back (%s/%s)", state_max(m),
+			m->statedir, STATE_FILE);
+	else if (r)
 		err_set(err, -r, "cannot write %s/%s: %s", m->statedir,
 			STATE_FILE, strerror(-r));
 	return r;
@@ -658,7 +669,7 @@ int state_load(struct model *m, char *err)
 	int r;
 
 	snprintf(path, sizeof path, "%s/%s", m->statedir, STATE_FILE);
-	r = file_read(path, &sb, 64u << 20);
+	r = file_read(path, &sb, STATE_MAX);
 	if (r == -ENOENT) {
 		r = new_instance(m->instance);
 		if (r)

@@ -7,6 +7,9 @@
 #include "model.h"
 
 #define STATE_FILE "state.yaml"
+/* The largest state.yaml read at mount; a change that would make it larger
+ * is refused (EFBIG), so that the estate always comes back. */
+#define STATE_MAX (64u << 20)
 /* Beside it: the version it replaced, overwritten by the next (never read). */
 #define STATE_SPARE "state.yaml.spare"
 #define STATE_VERSION 1

@@ -10,6 +10,7 @@
 
 #include "../lib/log.h"
 #include "dhcp.h"
+#include "names.h"
 #include "render.h"
 #include "subnet.h"
 #include "txn.h"
@@ -129,9 +130,27 @@ static int vm_get(struct model *m, const char *tname, const char *name,
 /* A new VM, reserved (CREATING) in tenant t under the lock: its identity,
  * its place (the tenant's one subnet, if it has exactly one, and its
  * cloud) and an address there. */
+/* The VM of t whose DNS name (dnsmasq's host name, in the tenant's one
+ * domain) name would also get: "a_b", "a.b" and "A-B" are all "a-b". */
+static const struct vm *dns_twin(const struct tenant *t, const char *name)
+{
+	char want[64], have[64];
+	const struct vm *v;
+	size_t i;
+
+	dns_label_of(name, strlen(name), want, sizeof want);
+	objset_each(&t->vms, i, v) {
+		dns_label_of(v->name, strlen(v->name), have, sizeof have);
+		if (!strcmp(want, have))
+			return v;
+	}
+	return NULL;
+}
+
 static int vm_reserve(struct model *m, const char *tname, const char *name,
 		      struct vm **out, char *err)
 {
+	const struct vm *twin;
 	struct tenant *t = tenant_find_visible(m, tname);
 	struct subnet *s;
 	struct vm *v = NULL;
@@ -145,6 +164,9 @@ static int vm_reserve(struct model *m, const char *tname, const char *name,
 	if (vm_find(t, name))
 		return err_set(err, EEXIST, "VM %s exists in tenant %s", name,
 			       tname);
+	if ((twin = dns_twin(t, name)))
+		return err_set(err, EEXIST, "VM %s would have the DNS name of "
+			       "VM %s in tenant %s", name, twin->name, tname);
 	if (!(v = vm_new(t, name)))
 		return err_set(err, ENOMEM, "out of memory");
 	if ((r = vm_identity(m, v)))

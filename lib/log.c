@@ -1,4 +1,5 @@
 #include "log.h"
+#include "util.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -68,7 +69,7 @@ static void vlog(enum log_level level, const char *func, const char *suffix,
 {
 	static const char *const names[] = { "warn", "info", "debug" };
 	static const int prio[] = { LOG_WARNING, LOG_INFO, LOG_DEBUG };
-	char msg[1024];
+	char msg[1024], why[256];
 	char stamp[32];
 	struct timespec ts;
 	struct tm tm;
@@ -76,6 +77,11 @@ static void vlog(enum log_level level, const char *func, const char *suffix,
 	if (level > logger.level)
 		return;
 	vsnprintf(msg, sizeof msg, fmt, ap);
+	text_clean(msg);     /* a value's newline never forges a line */
+	if (suffix) {
+		snprintf(why, sizeof why, "%s", suffix);
+		suffix = text_clean(why);
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);

@@ -12,6 +12,16 @@
 #include <time.h>
 #include <unistd.h>
 
+char *text_clean(char *s)
+{
+	unsigned char *p;
+
+	for (p = (unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return s;
+}
+
 int err_set(char *err, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -20,6 +30,7 @@ int err_set(char *err, int code, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(err, ERRLEN, fmt, ap);
 		va_end(ap);
+		text_clean(err);
 	}
 	return -code;
 }
@@ -258,6 +269,7 @@ static int spare_open(const char *spare, mode_t mode)
 int file_write_swap(const char *path, const char *spare, const void *data,
 		    size_t len, mode_t mode)
 {
+	bool exchanged = true;
 	int fd, r;
 
 	fd = spare_open(spare, mode);
@@ -278,8 +290,20 @@ int file_write_swap(const char *path, const char *spare, const void *data,
 			return -errno;
 		if (rename(spare, path) < 0)
 			return -errno;
+		exchanged = false;
 	}
-	return fsync_dir_of(path);
+	r = fsync_dir_of(path);
+	if (r) {
+		/* The caller will undo its change: so must path, or the
+		 * change would come back from it. The replaced version is
+		 * the spare (or, with a plain rename, there was none). */
+		if (exchanged)
+			renameat2(AT_FDCWD, spare, AT_FDCWD, path,
+				  RENAME_EXCHANGE);
+		else
+			rename(path, spare);
+	}
+	return r;
 }
 
 int file_write_replace(const char *path, const void *data, size_t len,

@@ -19,6 +19,10 @@
 /* Writes the reason into err (if not NULL) and returns -code. */
 int err_set(char *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Makes s one line of text: each control byte (a newline, a tab, ESC,
+ * DEL) becomes '?', so that no value a user or a guest gave forges a line
+ * of the log or of a status file. Returns s. */
+char *text_clean(char *s);
 /* "EINVAL", "ENOENT", ...; "E<n>" for the rest (buf must hold 16). */
 const char *errno_name(int code);
 /* The errno errno_name gives name to; EIO for what it does not know. */

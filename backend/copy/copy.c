@@ -588,7 +588,8 @@ int copy_serve_receive(int in, int out, const char *dir, const char *name,
 		if (r)
 			break;
 		if (sscanf(line, "data %llu %llu%c", &off, &len, &extra) == 2 &&
-		    len > 0 && len <= COPY_FRAME_MAX) {
+		    len > 0 && len <= COPY_FRAME_MAX && off <= size &&
+		    len <= size - off) {   /* within the file; no wrap */
 			r = read_full(in, buf, (size_t)len);
 			if (r == 0)
 				r = copy_dst_write(d, off, buf, (size_t)len, err);

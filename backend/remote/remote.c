@@ -17,6 +17,8 @@
 #define AGENT_OP_MS 60000       /* dnsmasq starts, sweeps */
 #define AGENT_PING_MS 3000
 #define AGENT_TICK_MS 1000
+/* A console nobody read for this long is no longer fetched. */
+#define CONSOLE_KEEP_MS 60000
 
 struct vni_state {
 	uint32_t vni;
@@ -26,6 +28,7 @@ struct vni_state {
 
 struct console_state {
 	char uuid[40];
+	int64_t asked;          /* clock_ms() of the last read */
 	struct strbuf text;
 };
 
@@ -244,6 +247,35 @@ static struct vni_state *vni_slot(struct agent_drv *a, uint32_t vni,
 	return v;
 }
 
+/* Forgets a subnet's dnsmasq (removed): its leases must not stay. */
+static void vni_drop(struct agent_drv *a, uint32_t vni)
+{
+	size_t i;
+
+	for (i = 0; i < a->nvnis; i++)
+		if (a->vnis[i].vni == vni) {
+			sb_free(&a->vnis[i].leases);
+			a->vnis[i] = a->vnis[--a->nvnis];
+			return;
+		}
+}
+
+/* Forgets the consoles nobody read for CONSOLE_KEEP_MS. */
+static void consoles_expire(struct agent_drv *a)
+{
+	int64_t now = clock_ms();
+	size_t i = 0;
+
+	while (i < a->nconsoles) {
+		if (now - a->consoles[i].asked > CONSOLE_KEEP_MS) {
+			sb_free(&a->consoles[i].text);
+			a->consoles[i] = a->consoles[--a->nconsoles];
+		} else {
+			i++;
+		}
+	}
+}
+
 /* Asks the agent for a subnet's dnsmasq pid and leases, for the cache. */
 static void refresh_vni(struct agent_drv *a, uint32_t vni)
 {
@@ -357,8 +389,8 @@ static void keep_spare(struct agent_drv *a)
 static void *checker(void *arg)
 {
 	struct agent_drv *a = arg;
-	uint32_t vnis[256];
-	char uuids[64][40];
+	uint32_t *vnis = NULL;
+	char (*uuids)[40] = NULL;
 	size_t i, nv, nc;
 
 	for (;;) {
@@ -367,11 +399,22 @@ static void *checker(void *arg)
 
 		amsg_init(&req, "ping");
 		if (call(a, &req, &ans, AGENT_PING_MS, NULL) == 0) {
+			/* every subnet and every console still read, however
+			 * many: a copy of the lists, refreshed without the lock */
 			pthread_mutex_lock(&a->cache);
-			for (nv = 0; nv < a->nvnis && nv < 256; nv++)
-				vnis[nv] = a->vnis[nv].vni;
-			for (nc = 0; nc < a->nconsoles && nc < 64; nc++)
-				memcpy(uuids[nc], a->consoles[nc].uuid, 40);
+			consoles_expire(a);
+			nv = a->nvnis;
+			nc = a->nconsoles;
+			free(vnis);
+			free(uuids);
+			vnis = calloc(nv + 1, sizeof *vnis);
+			uuids = calloc(nc + 1, sizeof *uuids);
+			if (!vnis || !uuids)
+				nv = nc = 0;
+			for (i = 0; i < nv; i++)
+				vnis[i] = a->vnis[i].vni;
+			for (i = 0; i < nc; i++)
+				memcpy(uuids[i], a->consoles[i].uuid, 40);
 			pthread_mutex_unlock(&a->cache);
 			for (i = 0; i < nv; i++)
 				refresh_vni(a, vnis[i]);
@@ -386,6 +429,8 @@ static void *checker(void *arg)
 			pthread_cond_timedwait(&a->wake, &a->cache, &until);
 		if (a->stop) {
 			pthread_mutex_unlock(&a->cache);
+			free(vnis);
+			free(uuids);
 			return NULL;
 		}
 		pthread_mutex_unlock(&a->cache);
@@ -509,8 +554,11 @@ static int ag_dhcp_remove(struct hostdrv *d, uint32_t vni, bool purge,
 	amsg_put(&req, "vni", "%u", vni);
 	amsg_put(&req, "purge", "%d", purge);
 	r = call_simple(a, &req, err);
-	if (r == 0)
-		refresh_vni(a, vni);
+	if (r == 0) {
+		pthread_mutex_lock(&a->cache);
+		vni_drop(a, vni);
+		pthread_mutex_unlock(&a->cache);
+	}
 	return r;
 }
 
@@ -782,7 +830,8 @@ static ssize_t asrc_read(struct copy_src *cs, uint64_t *off, void *buf,
 		if (r)
 			return r;
 		if (sscanf(line, "data %llu %llu%c", &o, &len, &extra) == 2 &&
-		    len > 0 && len <= COPY_FRAME_MAX && o + len <= cs->size) {
+		    len > 0 && len <= COPY_FRAME_MAX && o <= cs->size &&
+		    len <= cs->size - o) {   /* o + len may wrap */
 			s->off = o;
 			s->left = len;
 		} else if (sscanf(line, "end %65s%c", hex, &extra) == 1 &&
@@ -993,6 +1042,7 @@ static int ag_console(struct hostdrv *d, const char *uuid, struct strbuf *out)
 	pthread_mutex_lock(&a->cache);
 	for (i = 0; i < a->nconsoles; i++)
 		if (!strcmp(a->consoles[i].uuid, uuid)) {
+			a->consoles[i].asked = clock_ms();
 			sb_puts(out, sb_str(&a->consoles[i].text));
 			pthread_mutex_unlock(&a->cache);
 			return 0;
@@ -1002,6 +1052,7 @@ static int ag_console(struct hostdrv *d, const char *uuid, struct strbuf *out)
 		a->consoles = c;
 		c = &a->consoles[a->nconsoles++];
 		memset(c, 0, sizeof *c);
+		c->asked = clock_ms();
 		snprintf(c->uuid, sizeof c->uuid, "%s", uuid);
 		pthread_cond_signal(&a->wake);
 	}

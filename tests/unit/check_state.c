@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "../../core/state.h"
+#include "../../core/tenant.h"
 #include "../../lib/util.h"
+#include "faults.h"
 #include "fakenet.h"
 
 static const char good[] =
@@ -352,8 +354,65 @@ START_TEST(test_swap)
 			 -EISDIR);
 	SAME(path, "5\n");
 	ck_assert_int_eq(rmdir(spare), 0);
+
+	/* the directory's fsync fails after the exchange: the caller will
+	 * undo its change, and the file must say what it said before */
+	fault_fsync_dir = 1;
+	ck_assert_int_eq(file_write_swap(path, spare, "7\n", 2, 0600), -EIO);
+	fault_fsync_dir = 0;
+	SAME(path, "5\n");
 	ck_assert_int_eq(unlink(other), 0);
 	ck_assert_int_eq(unlink(path), 0);
+}
+END_TEST
+
+/* A change that would make the state larger than a mount reads back is
+ * refused, and changes nothing. */
+START_TEST(test_state_max)
+{
+	char err[ERRLEN] = "", name[16];
+	int i, r = 0;
+
+	fake_model_free(m, statedir);
+	memset(&world, 0, sizeof world);
+	m = fake_model(&world, 0, 0, statedir);
+	ck_assert_ptr_nonnull(m);
+	m->state_max = 2048;
+	for (i = 0; i < 100 && r == 0; i++) {
+		snprintf(name, sizeof name, "t%d", i);
+		r = tenant_create(m, name, err);
+	}
+	ck_assert_int_eq(r, -EFBIG);
+	ck_assert_msg(strstr(err, "2048 bytes"), "%s", err);
+	ck_assert_ptr_null(tenant_find(m, name));
+	model_free(m);
+	m = fake_model_reopen(&world, statedir);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_ptr_null(tenant_find(m, name));
+	ck_assert_uint_eq(m->tenants.n, (size_t)i - 1);
+}
+END_TEST
+
+/* A tenant whose commit failed (the state directory's fsync) is neither in
+ * the model nor back at the next mount. */
+START_TEST(test_commit_fault)
+{
+	char err[ERRLEN] = "";
+
+	fake_model_free(m, statedir);
+	memset(&world, 0, sizeof world);
+	m = fake_model(&world, 0, 0, statedir);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_msg(tenant_create(m, "kept", err) == 0, "%s", err);
+	fault_fsync_dir = 1;
+	ck_assert_int_eq(tenant_create(m, "lost", err), -EIO);
+	fault_fsync_dir = 0;
+	ck_assert_ptr_null(tenant_find(m, "lost"));
+	model_free(m);
+	m = fake_model_reopen(&world, statedir);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_ptr_nonnull(tenant_find(m, "kept"));
+	ck_assert_ptr_null(tenant_find(m, "lost"));
 }
 END_TEST
 
@@ -371,6 +430,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_truncations);
 	tcase_add_test(tc, test_corruptions);
 	tcase_add_test(tc, test_swap);
+	tcase_add_test(tc, test_commit_fault);
+	tcase_add_test(tc, test_state_max);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;

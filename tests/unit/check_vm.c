@@ -135,6 +135,11 @@ START_TEST(test_create_defaults)
 	EXPECT_FAIL(EEXIST, "exists", vm_create(m, "t", "vm1", err));
 	EXPECT_FAIL(EINVAL, "outside", vm_create(m, "t", "v m", err));
 	EXPECT_FAIL(ENOENT, "no tenant", vm_create(m, "x", "vm3", err));
+	/* one DNS name per VM in the tenant's domain */
+	OK(vm_create(m, "t", "a_b", err));
+	EXPECT_FAIL(EEXIST, "DNS name of VM a_b", vm_create(m, "t", "a.b", err));
+	EXPECT_FAIL(EEXIST, "DNS name of VM a_b", vm_create(m, "t", "A-B", err));
+	OK(vm_delete(m, "t", "a_b", err));
 	/* With two subnets, none is taken by default. */
 	OK(subnet_create(m, "t", "10.0.2.0/24 name=db", err));
 	OK(vm_create(m, "t", "vm3", err));
@@ -190,6 +195,22 @@ START_TEST(test_attributes)
 		    attr_vm_write(m, "t", "vm1", "subnet", "nope", err));
 	EXPECT_FAIL(ENOENT, "no cloud",
 		    attr_vm_write(m, "t", "vm1", "location", "mars", err));
+	EXPECT_FAIL(EINVAL, "cloud name",
+		    attr_vm_write(m, "t", "vm1", "location", "local\tjunk", err));
+	EXPECT_FAIL(EINVAL, "CLOUD [mode=live|cold]",
+		    attr_vm_write(m, "t", "vm1", "location", "local mode=cold x",
+				  err));
+	EXPECT_FAIL(EINVAL, "CLOUD [mode=live|cold]",
+		    attr_vm_write(m, "t", "vm1", "location", " local", err));
+	/* no control byte of a value reaches a status or the log */
+	{
+		char e[ERRLEN] = "";
+
+		ck_assert_int_eq(attr_vm_write(m, "t", "vm1", "vcpus",
+					       "9\nforged 0 \x1b[2J", e),
+				 -EINVAL);
+		ck_assert_msg(e[0] && !strpbrk(e, "\n\x1b"), "%s", e);
+	}
 	EXPECT_FAIL(EACCES, "read-only", attr_vm_write(m, "t", "vm1", "mac", "x", err));
 	EXPECT_FAIL(EINVAL, "start, stop or restart",
 		    attr_vm_write(m, "t", "vm1", "state", "go", err));
