@@ -43,7 +43,7 @@ UNIT_SRCS := $(wildcard tests/unit/check_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_HELPERS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
 UNIT_HELPER_OBJS := $(UNIT_HELPERS:%.c=$(BUILD)/%.o)
-TOOLS := $(BUILD)/tests/fsop
+TOOLS := $(BUILD)/tests/fsop $(BUILD)/tests/dhcpflood
 
 BIN := $(BUILD)/maasfs
 
@@ -80,6 +80,10 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(UNIT_HELPER_OBJS) \
 		-lpthread
 
 $(BUILD)/tests/fsop: $(BUILD)/tests/tools/fsop.o $(BUILD)/lib/util.o
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+$(BUILD)/tests/dhcpflood: $(BUILD)/tests/tools/dhcpflood.o
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 

@@ -74,6 +74,11 @@ struct net_keep {
 	size_t nsubnets;
 };
 
+/* What a guest can make grow on a host (its DHCP requests in dnsmasq's
+ * log, its serial console) is kept under these, in bytes. */
+#define HOST_LOG_MAX (1 << 20)
+#define HOST_LOG_KEEP (256 << 10)
+
 struct hostdrv;
 
 struct hostdrv_ops {
@@ -112,6 +117,10 @@ struct hostdrv_ops {
 			 struct strbuf *out, char *err);
 	/* "up", or "down: why". Never blocks. */
 	int (*status)(struct hostdrv *d, struct strbuf *out);
+	/* Bounds the files guests make grow on this host: each dnsmasq log
+	 * and console log past HOST_LOG_MAX loses its head down to about
+	 * HOST_LOG_KEEP. The janitor calls it now and then. */
+	int (*trim)(struct hostdrv *d, char *err);
 	/* The tail of a VM's serial console log on this host. Never blocks. */
 	int (*console)(struct hostdrv *d, const char *uuid, struct strbuf *out);
 	void (*free)(struct hostdrv *d);

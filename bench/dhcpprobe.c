@@ -33,21 +33,10 @@
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 
-#define DHCP_MAGIC 0x63825363u
+#include "../tests/tools/dhcpwire.h"
+
 #define RESEND_MS 100
 #define DEADLINE_MS 8000
-
-struct dhcp {
-	uint8_t op, htype, hlen, hops;
-	uint32_t xid;
-	uint16_t secs, flags;
-	uint32_t ciaddr, yiaddr, siaddr, giaddr;
-	uint8_t chaddr[16];
-	uint8_t sname[64];
-	uint8_t file[128];
-	uint32_t magic;
-	uint8_t opts[312];
-} __attribute__((packed));
 
 struct packet {
 	struct iphdr ip;

@@ -11,6 +11,7 @@
 
 #define JANITOR_TICK_MS 1000
 #define JANITOR_RETRY_MS 10000   /* after a sweep that left work */
+#define JANITOR_TRIM_MS 10000    /* how often the clouds' logs are bounded */
 
 struct janitor {
 	struct model *m;
@@ -24,6 +25,7 @@ struct janitor {
 	/* the thread's own: */
 	uint64_t up;                 /* clouds seen up at the last tick */
 	int64_t next_try[CLOUDS_MAX];
+	int64_t next_trim;
 };
 
 struct janitor *janitor_new(struct model *m)
@@ -47,6 +49,24 @@ static bool cloud_up(struct cloud *c)
 	up = !strcmp(sb_str(&sb), "up");
 	sb_free(&sb);
 	return up;
+}
+
+/* What guests make grow on the clouds that are up (dnsmasq's logs, the
+ * consoles) is bounded (hostdrv trim). */
+static void trim(struct janitor *j)
+{
+	struct model *m = j->m;
+	char err[ERRLEN] = "";
+	size_t i;
+
+	if (clock_ms() < j->next_trim)
+		return;
+	j->next_trim = clock_ms() + JANITOR_TRIM_MS;
+	for (i = 0; i < m->nclouds; i++)
+		if ((j->up & (1ull << i)) &&
+		    m->clouds[i]->host->ops->trim(m->clouds[i]->host, err))
+			log_warnx("cloud %s: cannot bound its logs: %s",
+				  m->clouds[i]->name, err);
 }
 
 /* One tick: a cloud that came up is swept, and one that was asked for. */
@@ -91,6 +111,7 @@ static void *janitor_thread(void *arg)
 	while (!j->stop) {
 		pthread_mutex_unlock(&j->lock);
 		tick(j);
+		trim(j);
 		pthread_mutex_lock(&j->lock);
 		if (j->stop)
 			break;

@@ -312,6 +312,37 @@ int file_write_replace(const char *path, const void *data, size_t len,
 	return write_replace(path, data, len, mode, false);
 }
 
+int file_cut_head(const char *path, off_t max, off_t keep)
+{
+	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	off_t cut;
+	int r = 1;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		goto out;
+	}
+	if (st.st_size <= max) {
+		r = 0;
+		goto out;
+	}
+	cut = (st.st_size - keep) / st.st_blksize * st.st_blksize;
+	if (cut <= 0 || fallocate(fd, FALLOC_FL_COLLAPSE_RANGE, 0, cut) < 0) {
+		if (ftruncate(fd, 0) < 0)
+			r = -errno;
+	}
+out:
+	close(fd);
+	return r;
+}
+
 int file_read(const char *path, struct strbuf *sb, size_t max)
 {
 	char buf[4096];

@@ -78,6 +78,12 @@ int file_write_replace(const char *path, const void *data, size_t len,
 		       mode_t mode);
 /* Reads a whole file (up to max bytes) into sb. Returns 0 or -errno. */
 int file_read(const char *path, struct strbuf *sb, size_t max);
+/* Bounds a log that another process appends to (O_APPEND: dnsmasq's log,
+ * a guest's console): past max bytes, its head is cut in place so that
+ * about keep bytes are left (fallocate COLLAPSE_RANGE, whole blocks; the
+ * writer's next line lands at the new end). Where the file system cannot
+ * collapse, the file is emptied. 1 if cut, 0 if not needed, -errno. */
+int file_cut_head(const char *path, off_t max, off_t keep);
 /* mkdir -p. Returns 0 or -errno. */
 int mkdir_p(const char *path, mode_t mode);
 

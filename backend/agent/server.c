@@ -383,6 +383,8 @@ static int dispatch(struct agentd *a, const struct agent_msg *m,
 	}
 	if (!strcmp(m->verb, "sweep"))
 		return do_sweep(a, m, ans, err);
+	if (!strcmp(m->verb, "trim"))
+		return a->host->ops->trim(a->host, err);
 	if (!strcmp(m->verb, "dhcp_fetch")) {
 		r = get_uint(m, "vni", 1, 16777215, &vni, err);
 		if (r == 0)

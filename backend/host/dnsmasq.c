@@ -23,6 +23,11 @@
 #define DNSMASQ_START_MS 10000   /* a dnsmasq that is not up by then won't be */
 #define DNSMASQ_STOP_MS 3000
 #define DNSMASQ_MAX_ARGS 32
+/* Leases one dnsmasq keeps at most, whatever its pool: a guest that asks
+ * from made-up MACs cannot grow the lease file past ~1 MB (a lease line
+ * is at most ~900 bytes with a long client id), which is read whole. */
+#define DNSMASQ_LEASES_MAX 1024
+#define DNSMASQ_LEASEFILE_MAX (2u << 20)
 
 static int pidfd_open_(pid_t pid)
 {
@@ -245,7 +250,8 @@ static void dnsmasq_build_argv(const struct dnsmasq_conf *c,
 	/* The pool belongs to maasfs: no 3 s ping before each new offer. */
 	arg_add(a, "--no-ping");
 	arg_add(a, "--dhcp-range=%s,%s,%s,12h", first, last, mask);
-	arg_add(a, "--dhcp-lease-max=%u", pool);
+	arg_add(a, "--dhcp-lease-max=%u",
+		pool < DNSMASQ_LEASES_MAX ? pool : DNSMASQ_LEASES_MAX);
 	arg_add(a, "--dhcp-option=option:router,%s", gw);
 	arg_add(a, "--dhcp-option=option:dns-server,%s", srv);
 	arg_add(a, "--dhcp-option=option:mtu,%u", c->mtu);
@@ -476,12 +482,15 @@ static int log_says_read(const char *log, off_t from, const char *file,
 	static const char *const failed[] = { "cannot read ",
 					      "failed to load names from " };
 	char want[PATH_MAX + 32], buf[65536], *hit, *eol;
+	struct stat st;
 	size_t i;
 	ssize_t n;
 	int fd = open(log, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return 0;
+	if (fstat(fd, &st) == 0 && st.st_size < from)
+		from = 0;      /* its head was cut meanwhile (hostdrv trim) */
 	n = pread(fd, buf, sizeof buf - 1, from);
 	close(fd);
 	if (n <= 0)
@@ -698,11 +707,28 @@ int dnsmasq_stop(const struct dnsmasq_site *s, uint32_t vni, bool purge,
 int dnsmasq_leases(const struct dnsmasq_site *s, uint32_t vni,
 		   struct strbuf *out)
 {
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
 	char path[PATH_MAX];
-	int r;
+	int tries, r;
 
+	/* dnsmasq rewrites its lease file in place (truncate, then write):
+	 * a read meanwhile sees part of it. Read until two reads agree. */
 	dnsmasq_file(s, vni, "leases", path);
-	r = file_read(path, out, 1 << 20);
+	r = file_read(path, &a, DNSMASQ_LEASEFILE_MAX);
+	for (tries = 0; r == 0 && tries < 20; tries++) {
+		sb_reset(&b);
+		r = file_read(path, &b, DNSMASQ_LEASEFILE_MAX);
+		if (r || (a.len == b.len && !memcmp(sb_str(&a), sb_str(&b),
+						     a.len)))
+			break;
+		sb_reset(&a);
+		sb_append(&a, sb_str(&b), b.len);
+		usleep(1000);
+	}
+	if (r == 0)
+		sb_append(out, sb_str(&a), a.len);
+	sb_free(&a);
+	sb_free(&b);
 	return r == -ENOENT ? 0 : r;
 }
 

@@ -1,5 +1,6 @@
 #include "../host.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -822,6 +823,44 @@ static int local_console(struct hostdrv *d, const char *uuid,
 	return 0;
 }
 
+/* Cuts the head of every file of dir whose name ends in ext. */
+static int trim_dir(const char *dir, const char *ext, char *err)
+{
+	char path[PATH_MAX + NAME_MAX + 2];
+	size_t elen = strlen(ext);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int r = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : err_set(err, errno, "%s: %s", dir,
+						     strerror(errno));
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		int k;
+
+		if (n <= elen || strcmp(e->d_name + n - elen, ext))
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		k = file_cut_head(path, HOST_LOG_MAX, HOST_LOG_KEEP);
+		if (k == 1)
+			log_info("%s passed %d bytes: its head was cut", path,
+				 HOST_LOG_MAX);
+		else if (k < 0 && r == 0)
+			r = err_set(err, -k, "%s: %s", path, strerror(-k));
+	}
+	closedir(d);
+	return r;
+}
+
+static int local_trim(struct hostdrv *d, char *err)
+{
+	struct host_local *l = local_of(d);
+	int r = trim_dir(l->site.rundir, ".log", err);
+
+	return trim_dir(l->disks, ".console", r ? NULL : err) ?: r;
+}
+
 static void local_free(struct hostdrv *d)
 {
 	struct host_local *l = local_of(d);
@@ -849,6 +888,7 @@ static const struct hostdrv_ops local_ops = {
 	.file_list = local_file_list,
 	.sweep = local_sweep,
 	.status = local_status,
+	.trim = local_trim,
 	.console = local_console,
 	.free = local_free,
 };

@@ -1015,6 +1015,14 @@ static int ag_sweep(struct hostdrv *d, const struct net_keep *keep, char *err)
 	return r;
 }
 
+static int ag_trim(struct hostdrv *d, char *err)
+{
+	struct agent_msg req;
+
+	amsg_init(&req, "trim");
+	return call_simple(ag_of(d), &req, err);
+}
+
 static int ag_status(struct hostdrv *d, struct strbuf *out)
 {
 	struct agent_drv *a = ag_of(d);
@@ -1107,6 +1115,7 @@ static const struct hostdrv_ops agent_ops = {
 	.file_list = ag_file_list,
 	.sweep = ag_sweep,
 	.status = ag_status,
+	.trim = ag_trim,
 	.console = ag_console,
 	.free = ag_free,
 };
