@@ -79,7 +79,7 @@ int main(int argc, char **argv)
 			perror("dhcpflood: sendto");
 			return 1;
 		}
-		usleep(300);   /* dnsmasq writes its lease file per lease */
+		usleep(1000);   /* dnsmasq writes its lease file per lease */
 	}
 	close(fd);
 	return 0;
