@@ -61,6 +61,6 @@ const struct attr attrs_cloud[] = {
 	{ "uri", 0444, show_cloud_uri, NULL, CHANGE_OP },
 	{ "vtep", 0444, show_cloud_vtep, NULL, CHANGE_OP },
 	{ "status", 0444, show_cloud_status, NULL, CHANGE_DRIVER },
-	{ "vms", 0444, show_cloud_vms, NULL, CHANGE_MODEL },
+	{ "vms", 0400, show_cloud_vms, NULL, CHANGE_MODEL },   /* tenants' */
 	{ NULL, 0, NULL, NULL, CHANGE_OP },
 };

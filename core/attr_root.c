@@ -54,9 +54,10 @@ static int show_events(const struct model *m, const struct objref *o,
 }
 
 const struct attr attrs_root[] = {
-	{ "spec.yaml", 0644, show_root_spec, NULL, CHANGE_MODEL },
-	{ "events", 0444, show_events, NULL, CHANGE_MODEL },
-	{ "topology.dot", 0444, show_topology, NULL, CHANGE_MODEL },
+	/* the whole estate, every tenant's doings: root's alone */
+	{ "spec.yaml", 0600, show_root_spec, NULL, CHANGE_MODEL },
+	{ "events", 0400, show_events, NULL, CHANGE_MODEL },
+	{ "topology.dot", 0400, show_topology, NULL, CHANGE_MODEL },
 	{ "status", 0444, show_root_status, NULL, CHANGE_MODEL },
 	{ NULL, 0, NULL, NULL, CHANGE_OP },
 };

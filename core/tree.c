@@ -196,7 +196,8 @@ int tree_stat(struct model *m, const struct node *n, struct tree_stat *st)
 		}
 		if (!n->attr) {
 			st->dir = true;
-			st->mode = 0755;
+			/* a tenant is its owner's and root's alone */
+			st->mode = n->kind == NODE_TENANT ? 0700 : 0755;
 			st->nlink = 2;
 		} else {
 			st->mode = n->attr->mode;

@@ -43,7 +43,33 @@ test_expect_success 'the owner makes and changes subnets in its tenant' '
 	expect_eq mine.example "$(cat "$MNT/$A/subnets/web/dhcp/domain")" &&
 	user_expect OK rmdir "$MNT/$A/subnets/web/dhcp" &&
 	user_expect OK mkdir "$MNT/$A/subnets/web/dhcp" &&
-	as_user read "$MNT/$B/status" | head -n1 | grep -qx ready
+	as_user read "$MNT/$A/status" | head -n1 | grep -qx ready &&
+	as_user read "$MNT/$A/spec.yaml" | grep -q "web:"
+'
+
+test_expect_success 'another tenant is closed to the user: the kernel says EACCES' '
+	expect_eq 700 "$(stat -c %a "$MNT/$A")" &&
+	expect_eq 700 "$(stat -c %a "$MNT/$B")" &&
+	echo "10.0.9.0/24 name=secret" >"$MNT/$B/subnets/new" &&
+	user_expect EACCES read "$MNT/$B/status" &&
+	user_expect EACCES read "$MNT/$B/spec.yaml" &&
+	user_expect EACCES read "$MNT/$B/subnets/secret/cidr" &&
+	user_expect EACCES read "$MNT/$B/subnets/secret/dhcp/leases" &&
+	! setpriv --reuid=$U --regid=$U --clear-groups ls "$MNT/$B" 2>/dev/null &&
+	! setpriv --reuid=$U --regid=$U --clear-groups ls "$MNT/$B/subnets" 2>/dev/null
+'
+
+test_expect_success 'the root files that tell of every tenant are for root alone' '
+	user_expect EACCES read "$MNT/spec.yaml" &&
+	user_expect EACCES read "$MNT/topology.dot" &&
+	user_expect EACCES read "$MNT/clouds/local/vms" &&
+	expect_eq 600 "$(stat -c %a "$MNT/spec.yaml")" &&
+	expect_eq 400 "$(stat -c %a "$MNT/events")" &&
+	! setpriv --reuid=$U --regid=$U --clear-groups cat "$MNT/events" 2>/dev/null &&
+	as_user read "$MNT/status" | head -n1 | grep -qx ready &&
+	as_user read "$MNT/clouds/local/status" | grep -qx up &&
+	grep -q "secret:" "$MNT/spec.yaml" &&
+	rmdir "$MNT/$B/subnets/secret"
 '
 
 test_expect_success 'and nothing elsewhere' '
