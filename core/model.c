@@ -61,6 +61,16 @@ void dhcp_defaults(const struct subnet *s, struct dhcp *d)
 	default_domain(s->tenant, d->domain, sizeof d->domain);
 }
 
+/* A number no other object of this process had or will have: what an
+ * open file is bound to, so that it never acts on a later object of the
+ * same name (a tenant made again, a VM made again). */
+static uint64_t obj_serial(void)
+{
+	static uint64_t last;
+
+	return __atomic_add_fetch(&last, 1, __ATOMIC_RELAXED);
+}
+
 struct tenant *tenant_new(const char *name, uint32_t id)
 {
 	struct tenant *t = calloc(1, sizeof *t);
@@ -69,6 +79,7 @@ struct tenant *tenant_new(const char *name, uint32_t id)
 		return NULL;
 	snprintf(t->name, sizeof t->name, "%s", name);
 	t->id = id;
+	t->serial = obj_serial();
 	t->state = OBJ_READY;
 	t->mtime = time(NULL);
 	return t;
@@ -104,6 +115,7 @@ struct subnet *subnet_new(struct tenant *t, const char *name,
 	s->tenant = t;
 	s->cidr = *c;
 	s->vni = vni;
+	s->serial = obj_serial();
 	s->home = home;
 	s->state = OBJ_READY;
 	s->mtime = time(NULL);
@@ -123,6 +135,7 @@ struct vm *vm_new(struct tenant *t, const char *name)
 		return NULL;
 	snprintf(v->name, sizeof v->name, "%s", name);
 	v->tenant = t;
+	v->serial = obj_serial();
 	v->conf.vcpus = 1;
 	v->conf.memory = VM_MEMORY_DEFAULT;
 	v->conf.disk = VM_DISK_DEFAULT;

@@ -85,6 +85,7 @@ struct subnet {
 	struct tenant *tenant;
 	struct cidr cidr;
 	uint32_t vni;
+	uint64_t serial;              /* this object, never another (obj_serial) */
 	struct cloud *home;
 	enum obj_state state;
 	bool intent;                  /* creating, already in state.yaml */
@@ -99,6 +100,7 @@ struct subnet {
 struct tenant {
 	char name[NAME_MAXLEN + 1];   /* first: the objset key */
 	uint32_t id;
+	uint64_t serial;              /* this object, never another (obj_serial) */
 	uint32_t uid, gid;            /* owner of everything inside (chown) */
 	enum obj_state state;
 	struct objset subnets;        /* of struct subnet, by name */
@@ -175,6 +177,7 @@ struct vm_conf {
 struct vm {
 	char name[NAME_MAXLEN + 1];    /* first: the objset key */
 	struct tenant *tenant;
+	uint64_t serial;               /* this object, never another (obj_serial) */
 	struct vm_conf conf;
 	char mac[MAC_STRLEN];
 	char uuid[VIRT_UUID_LEN + 1];

@@ -212,6 +212,41 @@ int tree_stat(struct model *m, const struct node *n, struct tree_stat *st)
 	return r < 0 ? r : 0;
 }
 
+int tree_ident(struct model *m, const struct node *n, struct tree_ident *id)
+{
+	struct objref o;
+	int r;
+
+	memset(id, 0, sizeof *id);
+	pthread_mutex_lock(&m->lock);
+	r = node_resolve(m, n, &o);
+	if (r == 0 && o.tenant) {
+		id->tenant = o.tenant->serial;
+		id->owner = o.tenant->uid;
+	}
+	if (r == 0 && o.subnet)
+		id->subnet = o.subnet->serial;
+	if (r == 0 && o.vm)
+		id->vm = o.vm->serial;
+	pthread_mutex_unlock(&m->lock);
+	return r;
+}
+
+int tree_same(struct model *m, const struct node *n,
+	      const struct tree_ident *id, uint32_t uid)
+{
+	struct tree_ident now;
+	int r = tree_ident(m, n, &now);
+
+	if (r == -ENOENT || (r == 0 && (now.tenant != id->tenant ||
+					now.subnet != id->subnet ||
+					now.vm != id->vm)))
+		return -ESTALE;
+	if (r == 0 && uid != 0 && now.owner != id->owner)
+		return -EACCES;
+	return r;
+}
+
 /* A migration holds its object for long: the kernel would queue a second
  * writer of the same file behind the first (writes to one inode are
  * serialized), so a writer is refused at open instead, as the contract

@@ -45,6 +45,21 @@ bool tree_name_reserved(enum node_kind kind, const char *name);
 enum attr_change tree_changes(const struct node *n);
 
 int tree_stat(struct model *m, const struct node *n, struct tree_stat *st);
+
+/* The objects a node stands for now (their serials, 0 where the node has
+ * none of that level: the root's files, a tenant's own) and its tenant's
+ * owner: what an open file is bound to. */
+struct tree_ident {
+	uint64_t tenant, subnet, vm;
+	uint32_t owner;
+};
+int tree_ident(struct model *m, const struct node *n, struct tree_ident *id);
+/* Whether the node still stands for the objects of id, for a file that
+ * user uid opened: -ESTALE once one of them went (even if another of the
+ * same name came since), -EACCES once the tenant went from uid to another
+ * owner (root's files stay root's). */
+int tree_same(struct model *m, const struct node *n,
+	      const struct tree_ident *id, uint32_t uid);
 /* Checks an open for reading and/or writing: -EACCES for a read-only
  * attribute opened for writing and the like, -EISDIR for a directory. */
 int tree_open(struct model *m, const struct node *n, bool rd, bool wr);

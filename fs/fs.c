@@ -39,6 +39,10 @@ struct fs_handle {
 	struct fuse_pollhandle *ph;   /* events: a poll() waiting */
 	struct fs_handle *next;       /* events: the open ones */
 	struct scratch *scratch;
+	/* a tree file: the objects it was opened on, and by whom; it acts
+	 * on them alone (tree_same), never on later ones of that name */
+	struct tree_ident ident;
+	uid_t uid;
 };
 
 #define SPEC_DOC_MAX (4u << 20)
@@ -84,6 +88,7 @@ static int fs_resolve(const char *path, struct fs_path *p)
  * writer: the kernel's INTERRUPT, which libfuse records on the request):
  * the front's. */
 static bool (*fs_interrupted)(void);
+static uid_t (*fs_caller)(void);
 
 static int stat_path(const char *path, struct stat *st, int *changes);
 
@@ -94,10 +99,12 @@ static void fs_note(void *ctx, const char *tenant)
 	kc_note(tenant);
 }
 
-void fs_begin(struct model *m, kc_inval_fn inval, bool (*interrupted)(void))
+void fs_begin(struct model *m, kc_inval_fn inval, bool (*interrupted)(void),
+	      uid_t (*caller)(void))
 {
 	model = m;
 	fs_interrupted = interrupted;
+	fs_caller = caller;
 	model_set_interrupt(m, interrupted);
 	events_on_new(tree_events(m), fs_events_new, NULL);
 	kc_start(inval, stat_path);
@@ -284,6 +291,12 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 	h = calloc(1, sizeof *h);
 	if (!h)
 		return -ENOMEM;
+	r = tree_ident(fs_model(), &p.node, &h->ident);
+	if (r) {
+		free(h);
+		return r;
+	}
+	h->uid = fs_caller ? fs_caller() : 0;
 	h->kind = tree_file_kind(&p.node);
 	h->append = fi->flags & O_APPEND;
 	fi->fh = (uint64_t)(uintptr_t)h;
@@ -386,19 +399,33 @@ static int fs_poll(const char *path, struct fuse_file_info *fi,
 	return 0;
 }
 
+/* A tree file's handle acts on the objects it was opened on, for whom
+ * opened it: -ESTALE once they went, -EACCES once the tenant changed
+ * hands (tree_same). */
+static int handle_same(const struct fs_handle *h, const char *path)
+{
+	struct fs_path p;
+	int r = fs_resolve(path, &p);
+
+	return r ? r : tree_same(fs_model(), &p.node, &h->ident, h->uid);
+}
+
 static int fs_read(const char *path, char *buf, size_t size, off_t off,
 		   struct fuse_file_info *fi)
 {
 	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
 	size_t len;
+	int r;
 
-	(void)path;
 	if (h && h->scratch)
 		return scratch_read(h->scratch, buf, size, off);
 	if (h && h->kind == TREE_FILE_EVENTS)
 		return read_events(h, buf, size, fi);
 	if (!h || !h->readable)
 		return -EBADF;
+	r = handle_same(h, path);
+	if (r)
+		return r;
 	len = h->content.len;
 	if (off < 0 || (size_t)off >= len)
 		return 0;
@@ -440,6 +467,8 @@ static int fs_write(const char *path, const char *buf, size_t size,
 
 	if (h && h->scratch)
 		return scratch_write(h->scratch, buf, size, off);
+	if (h && (r = handle_same(h, path)))
+		return r;
 	if (h && h->kind == TREE_FILE_SPEC)
 		return write_doc(h, buf, size, off);
 	/* Writes are whole values at offset 0 (DESIGN §4). */
@@ -506,6 +535,8 @@ static int fs_flush(const char *path, struct fuse_file_info *fi)
 		return 0;
 	h->dirty = false;
 	r = fs_resolve(path, &p);
+	if (r == 0)
+		r = tree_same(fs_model(), &p.node, &h->ident, h->uid);
 	if (r == 0)
 		r = tree_write(fs_model(), &p.node, h->doc.len ? h->doc.s : "",
 			       h->doc.len);

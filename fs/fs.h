@@ -27,8 +27,9 @@ struct model;
 /* fs.c */
 const struct fuse_operations *fs_operations(void);
 /* inval: kcache's notifications; interrupted: whether the request the
- * calling thread serves was interrupted. */
-void fs_begin(struct model *m, kc_inval_fn inval, bool (*interrupted)(void));
+ * calling thread serves was interrupted; caller: who made it (uid). */
+void fs_begin(struct model *m, kc_inval_fn inval, bool (*interrupted)(void),
+	      uid_t (*caller)(void));
 void fs_end(void);
 /* A path's attributes, listed in the kernel cache's checks (kcache.h);
  * *uncached: the kernel must keep no copy of them (a value another

@@ -337,6 +337,11 @@ static bool start_child(fuse_req_t req, const char *op, fuse_ino_t parent,
 /* The request this thread serves was interrupted (Ctrl-C on its caller),
  * or the whole session ends (unmount, SIGTERM): long work stops at its
  * next safe step either way. */
+static uid_t caller(void)
+{
+	return current ? fuse_req_ctx(current)->uid : 0;
+}
+
 static bool interrupted(void)
 {
 	return (current && fuse_req_interrupted(current)) ||
@@ -385,7 +390,7 @@ static void reply_entry(fuse_req_t req, const char *path)
 static void ll_init(void *userdata, struct fuse_conn_info *conn)
 {
 	(void)conn;
-	fs_begin(userdata, inval, interrupted);
+	fs_begin(userdata, inval, interrupted, caller);
 }
 
 static void ll_destroy(void *userdata)

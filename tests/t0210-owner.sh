@@ -72,6 +72,52 @@ test_expect_success 'the root files that tell of every tenant are for root alone
 	rmdir "$MNT/$B/subnets/secret"
 '
 
+# held_write UID FILE VALUE: UID opens FILE for writing, says so in
+# $TMP/opened, and writes VALUE once $TMP/go is written; its errors land
+# in $TMP/err and its exit status in $TMP/rc.
+held_write() {
+	rm -f "$TMP/opened" "$TMP/go" "$TMP/err" "$TMP/rc" || return 1
+	mkfifo "$TMP/go" || return 1
+	# (only this command in the background: a whole && list there
+	# would remove the files of the last call while wait_for looks)
+	setpriv --reuid=$1 --regid=$1 --clear-groups bash -c '
+		exec 3>"$1" && : >"$3" && read -r _ <"$2" &&
+		printf "%s\n" "$5" >&3 2>"$4"; echo $? >"$6"' _ \
+		"$2" "$TMP/go" "$TMP/opened" "$TMP/err" "$3" "$TMP/rc" &
+	wait_for 10 test -e "$TMP/opened"
+}
+held_go() {
+	echo go >"$TMP/go" && wait_for 10 test -s "$TMP/rc"
+}
+
+test_expect_success 'an open file stays bound to its object: a tenant made again' '
+	chmod 777 "$TMP" &&
+	held_write 0 "$MNT/$B/subnets/new" "10.0.3.0/24 name=late" &&
+	rmdir "$MNT/$B" && mkdir "$MNT/$B" &&
+	held_go &&
+	expect_eq 1 "$(cat "$TMP/rc")" &&
+	grep -q "Stale file handle" "$TMP/err" &&
+	! test -e "$MNT/$B/subnets/late"
+'
+
+test_expect_success 'and to its owner: a tenant given to another user' '
+	held_write $U "$MNT/$A/subnets/new" "10.0.4.0/24 name=late" &&
+	chown 4343:4343 "$MNT/$A" &&
+	held_go &&
+	expect_eq 1 "$(cat "$TMP/rc")" &&
+	grep -q "Permission denied" "$TMP/err" &&
+	! test -e "$MNT/$A/subnets/late" &&
+	chown $U:$U "$MNT/$A"
+'
+
+test_expect_success 'and a spec.yaml applied at close: ESTALE, nothing applied' '
+	held_write 0 "$MNT/$B/spec.yaml" "subnets: {late: {cidr: 10.0.5.0/24}}" &&
+	rmdir "$MNT/$B" && mkdir "$MNT/$B" &&
+	held_go &&
+	expect_eq 1 "$(cat "$TMP/rc")" &&
+	! test -e "$MNT/$B/subnets/late"
+'
+
 test_expect_success 'and nothing elsewhere' '
 	user_expect EACCES mkdir "$MNT/${T}x" &&
 	user_expect EACCES write "$MNT/$B/subnets/new" "10.0.2.0/24" &&
