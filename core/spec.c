@@ -198,14 +198,14 @@ static int check_tenant(const struct model *m, struct ydoc *d,
 	return r;
 }
 
-/* The whole document, read by the schema's parser, then checked against
- * the model (caller holds the lock). */
-static int parse(const struct model *m, struct ydoc *d, const char *only,
-		 struct sc_doc *sp, char *err)
+/* The whole document, read by the schema's parser: no model needed, so
+ * no lock held (a large document stalls no other tenant). */
+static int parse(struct ydoc *d, const char *only, struct sc_doc *sp,
+		 char *err)
 {
 	static const char *const keys[] = { "tenants", NULL };
 	yaml_node_t *root = ydoc_root(d), *tenants;
-	size_t i;
+	size_t i, objects = 0;
 	int r;
 
 	if (ydoc_check_map(d, root, "the document", keys, err))
@@ -220,6 +220,23 @@ static int parse(const struct model *m, struct ydoc *d, const char *only,
 		return ydoc_fail(d, root, EINVAL, err,
 				 "the document must describe tenant %s "
 				 "(tenants: {%s: ...})", only, only);
+	for (i = 0; i < sp->n; i++)
+		objects += 1 + sp->tenants[i].nsubnets + sp->tenants[i].nvms;
+	if (objects > SPEC_OBJECTS_MAX)
+		return ydoc_fail(d, root, E2BIG, err, "%zu tenants, subnets "
+				 "and VMs: a document holds at most %d", objects,
+				 SPEC_OBJECTS_MAX);
+	return 0;
+}
+
+/* The document against the model (caller holds the lock): each lookup a
+ * binary search, so linear in the document. */
+static int check(const struct model *m, struct ydoc *d,
+		 const struct sc_doc *sp, char *err)
+{
+	size_t i;
+	int r = 0;
+
 	for (i = 0; r == 0 && i < sp->n; i++)
 		r = check_tenant(m, d, &sp->tenants[i], err);
 	return r;
@@ -692,10 +709,80 @@ static int apply(struct run *x, const char *only)
 	return r;
 }
 
+/* Documents apply one at a time per tenant: a tenant's own spec.yaml
+ * waits only for another of the same tenant, and the root's (which may
+ * touch every tenant) for all of them, and they for it. A caller waiting
+ * for its turn can give up (Ctrl-C). */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t done;
+	bool root;                  /* the root's document applies */
+	size_t n;                   /* tenants whose own document applies */
+	char names[SPEC_APPLYING_MAX][NAME_MAXLEN + 1];
+} turns = { .lock = PTHREAD_MUTEX_INITIALIZER,
+	    .done = PTHREAD_COND_INITIALIZER };
+
+static bool turn_free(const char *tenant)
+{
+	size_t i;
+
+	if (turns.root || (!tenant && turns.n))
+		return false;
+	for (i = 0; tenant && i < turns.n; i++)
+		if (!strcmp(turns.names[i], tenant))
+			return false;
+	return !tenant || turns.n < SPEC_APPLYING_MAX;
+}
+
+static int turn_take(struct model *m, const char *tenant, char *err)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&turns.lock);
+	while (!turn_free(tenant)) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 100000000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&turns.done, &turns.lock, &until);
+		if (m->interrupted && m->interrupted() && !turn_free(tenant)) {
+			r = err_set(err, EINTR, "interrupted while another "
+				    "spec.yaml was being applied");
+			break;
+		}
+	}
+	if (r == 0 && tenant)
+		snprintf(turns.names[turns.n++], NAME_MAXLEN + 1, "%s", tenant);
+	else if (r == 0)
+		turns.root = true;
+	pthread_mutex_unlock(&turns.lock);
+	return r;
+}
+
+static void turn_give(const char *tenant)
+{
+	size_t i;
+
+	pthread_mutex_lock(&turns.lock);
+	if (!tenant)
+		turns.root = false;
+	for (i = 0; tenant && i < turns.n; i++)
+		if (!strcmp(turns.names[i], tenant)) {
+			memcpy(turns.names[i], turns.names[--turns.n],
+			       sizeof turns.names[i]);
+			break;
+		}
+	pthread_cond_broadcast(&turns.done);
+	pthread_mutex_unlock(&turns.lock);
+}
+
 int spec_apply(struct model *m, const char *tenant, const char *buf,
 	       size_t len, char *err)
 {
-	static pthread_mutex_t one_at_a_time = PTHREAD_MUTEX_INITIALIZER;
 	struct sc_doc sp = { NULL, 0 };
 	struct run x = { m, &sp, 0, err };
 	struct ydoc d;
@@ -707,35 +794,24 @@ int spec_apply(struct model *m, const char *tenant, const char *buf,
 	r = ydoc_load(&d, "spec.yaml", buf, len, err);
 	if (r)
 		return r;
-	/* one document at a time; a caller waiting for its turn can give up
-	 * (Ctrl-C) */
-	for (;;) {
-		struct timespec until;
-
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += 100000000;
-		if (until.tv_nsec >= 1000000000) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000;
-		}
-		if (pthread_mutex_timedlock(&one_at_a_time, &until) == 0)
-			break;
-		if (m->interrupted && m->interrupted()) {
-			ydoc_free(&d);
-			return err_set(err, EINTR, "interrupted while another "
-				       "spec.yaml was being applied");
-		}
+	r = parse(&d, tenant, &sp, err);
+	if (r == 0)
+		r = turn_take(m, tenant, err);
+	if (r) {
+		ydoc_free(&d);
+		schema_free(&sp);
+		return r;
 	}
 	pthread_mutex_lock(&m->lock);
 	if (tenant && !tenant_find_visible(m, tenant))
 		r = err_set(err, ENOENT, "no tenant %s", tenant);
 	else
-		r = parse(m, &d, tenant, &sp, err);
+		r = check(m, &d, &sp, err);
 	pthread_mutex_unlock(&m->lock);
 	ydoc_free(&d);
 	if (r == 0)
 		r = apply(&x, tenant);
-	pthread_mutex_unlock(&one_at_a_time);
+	turn_give(tenant);
 	schema_free(&sp);
 	if (r == 0)
 		log_info("spec.yaml%s%s applied: %d changes", tenant ? " of " : "",

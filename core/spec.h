@@ -12,11 +12,20 @@
 #include "../lib/util.h"
 #include "model.h"
 
+/* A document describes at most this many tenants, subnets and VMs in all
+ * (E2BIG past it); with its size (4 MiB, fs/) and depth (YDOC_DEPTH_MAX)
+ * it bounds the time one document takes to read. */
+#define SPEC_OBJECTS_MAX 20000
+/* Tenants whose own documents apply at once, at most. */
+#define SPEC_APPLYING_MAX 256
+
 /* The document of every tenant (tenant NULL) or of one. The caller holds
  * m->lock. */
 int spec_show(const struct model *m, const char *tenant, struct strbuf *out);
 /* Validates the document (nothing is changed if any part is wrong: the
- * errno, and "spec.yaml:LINE:COL: why" in err), then applies it. Returns
+ * errno, and "spec.yaml:LINE:COL: why" in err), then applies it. It is
+ * read without the model's lock, and waits only for another document of
+ * the same tenant (the root's: for every other document). Returns
  * the number of changes made, or -errno of the first step that failed
  * (the steps before it stay done; the failure is in err). */
 int spec_apply(struct model *m, const char *tenant, const char *buf,

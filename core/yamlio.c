@@ -281,14 +281,59 @@ void yw_entry_raw(struct yw *w, const char *s, size_t n)
 	l->n++;
 }
 
+/* Where flow collections nest deeper than YDOC_DEPTH_MAX (a 1-based line),
+ * or 0: brackets in quoted scalars and comments do not count; a plain
+ * scalar holding one may count (never in a document of maasfs's). */
+static size_t too_deep(const char *buf, size_t len)
+{
+	size_t i, line = 1, depth = 0;
+	char quote = 0;
+	bool comment = false;
+
+	for (i = 0; i < len; i++) {
+		char c = buf[i];
+
+		if (c == '\n') {
+			line++;
+			comment = false;
+			continue;
+		}
+		if (comment)
+			continue;
+		if (quote) {
+			if (c == quote)
+				quote = 0;
+			else if (c == '\\' && quote == '"' && i + 1 < len)
+				i++;
+			continue;
+		}
+		if (c == '#' && (i == 0 || buf[i - 1] == ' ' ||
+				 buf[i - 1] == '\t' || buf[i - 1] == '\n'))
+			comment = true;
+		else if (c == '"' || c == '\'')
+			quote = c;
+		else if (c == '[' || c == '{') {
+			if (++depth > YDOC_DEPTH_MAX)
+				return line;
+		} else if ((c == ']' || c == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	return 0;
+}
+
 int ydoc_load(struct ydoc *d, const char *name, const char *buf, size_t len,
 	      char *err)
 {
 	yaml_parser_t p;
+	size_t deep;
 	int r = 0;
 
 	memset(d, 0, sizeof *d);
 	snprintf(d->name, sizeof d->name, "%s", name);
+	if ((deep = too_deep(buf, len)))
+		return err_set(err, E2BIG, "%s:%zu: nested deeper than %d",
+			       name, deep, YDOC_DEPTH_MAX);
 	if (!yaml_parser_initialize(&p))
 		return err_set(err, ENOMEM, "out of memory");
 	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
@@ -371,25 +416,63 @@ const char *ydoc_scalar(const yaml_node_t *n)
 	return (const char *)n->data.scalar.value;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The first key of map n (all scalars) that an earlier one repeats, or
+ * NULL: sorted, so that 40,000 keys cost what they weigh, not their
+ * square. */
+static yaml_node_t *dup_key(struct ydoc *d, yaml_node_t *n)
+{
+	yaml_node_pair_t *p, *start = n->data.mapping.pairs.start;
+	size_t i, k = (size_t)(n->data.mapping.pairs.top - start);
+	const char **ks, *dup = NULL;
+	yaml_node_t *seen = NULL, *key;
+
+	if (k < 2 || !(ks = malloc(k * sizeof *ks)))
+		return NULL;
+	for (i = 0; i < k; i++)
+		ks[i] = ydoc_scalar(ydoc_node(d, start[i].key));
+	qsort(ks, k, sizeof *ks, cmp_str);
+	for (i = 1; i < k && !dup; i++)
+		if (!strcmp(ks[i - 1], ks[i]))
+			dup = ks[i];
+	free(ks);
+	if (!dup)
+		return NULL;
+	ydoc_map_each(n, p) {      /* its second place, for the message */
+		key = ydoc_node(d, p->key);
+		if (strcmp(ydoc_scalar(key), dup))
+			continue;
+		if (seen)
+			return key;
+		seen = key;
+	}
+	return NULL;
+}
+
 int ydoc_check_map(struct ydoc *d, yaml_node_t *n, const char *what,
 		   const char *const *allowed, char *err)
 {
-	yaml_node_pair_t *p, *q;
+	yaml_node_pair_t *p;
+	yaml_node_t *dup;
 
 	if (!n || n->type != YAML_MAPPING_NODE)
 		return ydoc_err(d, n, err, "%s must be a mapping", what);
+	ydoc_map_each(n, p)
+		if (!ydoc_scalar(ydoc_node(d, p->key)))
+			return ydoc_err(d, ydoc_node(d, p->key), err, "keys of "
+					"%s must be plain names", what);
+	if ((dup = dup_key(d, n)))
+		return ydoc_err(d, dup, err, "duplicate key '%s' in %s",
+				ydoc_scalar(dup), what);
 	ydoc_map_each(n, p) {
 		yaml_node_t *k = ydoc_node(d, p->key);
 		const char *ks = ydoc_scalar(k);
 		size_t i;
 
-		if (!ks)
-			return ydoc_err(d, k, err, "keys of %s must be plain "
-					"names", what);
-		for (q = n->data.mapping.pairs.start; q < p; q++)
-			if (!strcmp(ks, ydoc_scalar(ydoc_node(d, q->key))))
-				return ydoc_err(d, k, err, "duplicate key '%s' "
-						"in %s", ks, what);
 		if (!allowed)
 			continue;
 		for (i = 0; allowed[i]; i++)
