@@ -1,4 +1,4 @@
-/* A tenant's files: id, status, spec.yaml */
+/* A tenant's files: id, status, spec.yaml, quota */
 #include "attr.h"
 
 #include <errno.h>
@@ -7,12 +7,31 @@
 
 #include "model.h"
 #include "spec.h"
+#include "tenant.h"
 
 static int show_tenant_id(const struct model *m, const struct objref *o,
 			  struct strbuf *out)
 {
 	(void)m;
 	return sb_printf(out, "%u\n", o->tenant->id);
+}
+
+/* "used: subnets 2 of 10, vms 3 of none, ..." */
+static void show_usage(const struct tenant *t, struct strbuf *out)
+{
+	uint64_t use[QUOTA_KINDS];
+	char a[24], b[24];
+	size_t k;
+
+	quota_usage(t, use);
+	sb_puts(out, "used:");
+	for (k = 0; k < QUOTA_KINDS; k++) {
+		quota_amount((enum quota_kind)k, use[k], a, sizeof a);
+		quota_amount((enum quota_kind)k, t->quota.max[k], b, sizeof b);
+		sb_printf(out, "%s %s %s of %s", k ? "," : "",
+			  quota_names[k], a, b);
+	}
+	sb_puts(out, "\n");
 }
 
 static int show_tenant_status(const struct model *m, const struct objref *o,
@@ -26,8 +45,27 @@ static int show_tenant_status(const struct model *m, const struct objref *o,
 		  model_default_cloud(m)->name);
 	sb_printf(out, "subnets: %zu\n", t->subnets.n);
 	sb_printf(out, "vms: %zu\n", t->vms.n);
+	show_usage(t, out);
 	obj_error_show(&t->error, out);
 	return 0;
+}
+
+/* Limits in the form a write takes; root's alone to write (0444: only
+ * root passes the kernel's check), its owner's to read. */
+static int show_tenant_quota(const struct model *m, const struct objref *o,
+			     struct strbuf *out)
+{
+	char q[160];
+
+	(void)m;
+	quota_format(&o->tenant->quota, q, sizeof q);
+	return sb_printf(out, "%s\n", q);
+}
+
+static int store_tenant_quota(struct model *m, const struct node *n,
+			      const char *value, char *err)
+{
+	return tenant_set_quota(m, n->tenant, value, err);
 }
 
 static int show_tenant_spec(const struct model *m, const struct objref *o,
@@ -40,5 +78,6 @@ const struct attr attrs_tenant[] = {
 	{ "id", 0444, show_tenant_id, NULL, CHANGE_OP },
 	{ "status", 0444, show_tenant_status, NULL, CHANGE_MODEL },
 	{ "spec.yaml", 0644, show_tenant_spec, NULL, CHANGE_MODEL },
+	{ "quota", 0444, show_tenant_quota, store_tenant_quota, CHANGE_OP },
 	{ NULL, 0, NULL, NULL, CHANGE_OP },
 };

@@ -80,6 +80,7 @@ struct tenant *tenant_new(const char *name, uint32_t id)
 	snprintf(t->name, sizeof t->name, "%s", name);
 	t->id = id;
 	t->serial = obj_serial();
+	quota_unlimited(&t->quota);
 	t->state = OBJ_READY;
 	t->mtime = time(NULL);
 	return t;
@@ -228,6 +229,61 @@ struct vm *vm_find_uuid(const struct model *m, const char *uuid)
 			if (!strcmp(v->uuid, uuid))
 				return v;
 	return NULL;
+}
+
+void quota_usage(const struct tenant *t, uint64_t use[QUOTA_KINDS])
+{
+	const struct vm *v;
+	size_t i;
+
+	memset(use, 0, QUOTA_KINDS * sizeof *use);
+	use[QUOTA_SUBNETS] = t->subnets.n;
+	objset_each(&t->vms, i, v) {
+		use[QUOTA_VMS]++;
+		use[QUOTA_VCPUS] += v->conf.vcpus;
+		use[QUOTA_MEMORY] += v->conf.memory;
+		use[QUOTA_DISK] += v->conf.disk;
+	}
+}
+
+static void conf_amounts(const struct vm_conf *c, uint64_t a[QUOTA_KINDS])
+{
+	memset(a, 0, QUOTA_KINDS * sizeof *a);
+	if (!c)
+		return;
+	a[QUOTA_VMS] = 1;
+	a[QUOTA_VCPUS] = c->vcpus;
+	a[QUOTA_MEMORY] = c->memory;
+	a[QUOTA_DISK] = c->disk;
+}
+
+int quota_check(const struct tenant *t, unsigned subnets,
+		const struct vm_conf *old, const struct vm_conf *new,
+		char *err)
+{
+	uint64_t use[QUOTA_KINDS], was[QUOTA_KINDS], will[QUOTA_KINDS];
+	char a[24], b[24];
+	size_t k;
+
+	quota_usage(t, use);
+	conf_amounts(old, was);
+	conf_amounts(new ? new : old, will);
+	if (!new && old)
+		memcpy(will, was, sizeof will);
+	will[QUOTA_SUBNETS] = subnets;
+	for (k = 0; k < QUOTA_KINDS; k++) {
+		uint64_t after = use[k] - was[k] + will[k];
+
+		if (t->quota.max[k] == QUOTA_NONE || will[k] <= was[k] ||
+		    after <= t->quota.max[k])
+			continue;
+		quota_amount((enum quota_kind)k, t->quota.max[k], a, sizeof a);
+		quota_amount((enum quota_kind)k, after, b, sizeof b);
+		return err_set(err, EDQUOT, "tenant %s: its quota of %s is %s, "
+			       "this would make %s", t->name, quota_names[k],
+			       a, b);
+	}
+	return 0;
 }
 
 static const char *const phase_names[] = {

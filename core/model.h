@@ -102,6 +102,7 @@ struct tenant {
 	uint32_t id;
 	uint64_t serial;              /* this object, never another (obj_serial) */
 	uint32_t uid, gid;            /* owner of everything inside (chown) */
+	struct quota quota;           /* set by root; unlimited by default */
 	enum obj_state state;
 	struct objset subnets;        /* of struct subnet, by name */
 	struct objset vms;            /* of struct vm, by name */
@@ -240,6 +241,18 @@ struct subnet *subnet_find_visible(const struct tenant *t, const char *name);
 struct vm *vm_find(const struct tenant *t, const char *name);
 struct vm *vm_find_visible(const struct tenant *t, const char *name);
 struct vm *vm_find_uuid(const struct model *m, const char *uuid);
+
+/* What t holds of each quota kind: its subnets, its VMs and the sum of
+ * their vcpus, memory and disk (running or not). */
+void quota_usage(const struct tenant *t, uint64_t use[QUOTA_KINDS]);
+/* Whether t stays within its quota when it gains subnets (0 or 1) and a
+ * VM's configuration goes from old to new (old NULL: a new VM; new NULL:
+ * no VM change): EDQUOT and which limit, if a kind would grow past it. A
+ * kind already past a limit root lowered may still shrink. Caller holds
+ * m->lock. */
+int quota_check(const struct tenant *t, unsigned subnets,
+		const struct vm_conf *old, const struct vm_conf *new,
+		char *err);
 
 void obj_error_set(struct obj_error *e, const char *op, int code,
 		   const char *msg);

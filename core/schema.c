@@ -385,7 +385,7 @@ static int parse_owner(struct ydoc *d, yaml_node_t *owner, struct sc_tenant *t,
 static int tenant_state_keys(struct ydoc *d, yaml_node_t *n,
 			     struct sc_tenant *t, char *err)
 {
-	yaml_node_t *id = ydoc_get(d, n, "id"), *owner;
+	yaml_node_t *id = ydoc_get(d, n, "id"), *owner, *quota;
 	unsigned long v;
 
 	t->id_node = id;
@@ -396,7 +396,16 @@ static int tenant_state_keys(struct ydoc *d, yaml_node_t *n,
 		return -EINVAL;
 	t->id = (uint32_t)v;
 	owner = ydoc_get(d, n, "owner");
-	return owner ? parse_owner(d, owner, t, err) : 0;
+	if (owner && parse_owner(d, owner, t, err))
+		return -EINVAL;
+	quota_unlimited(&t->quota);
+	quota = ydoc_get(d, n, "quota");
+	if (quota && (!ydoc_scalar(quota) ||
+		      quota_parse(ydoc_scalar(quota), &t->quota, err)))
+		return ydoc_fail(d, quota, EINVAL, err, "tenant %s: quota must "
+				 "be KIND=AMOUNT ... (subnets vms vcpus memory "
+				 "disk)", t->name);
+	return 0;
 }
 
 /* Its subnets, then its VMs. */
@@ -434,7 +443,8 @@ static int parse_tenant(struct ydoc *d, enum schema_doc kind,
 			struct sc_tenant *t, yaml_node_t *key, yaml_node_t *n,
 			char *err)
 {
-	static const char *const state_keys[] = { "id", "owner", "subnets",
+	static const char *const state_keys[] = { "id", "owner", "quota",
+						  "subnets",
 						   "vms", NULL };
 	static const char *const spec_keys[] = { "subnets", "vms", NULL };
 	const char *v = ydoc_scalar(key);

@@ -16,6 +16,7 @@
 
 #include "../lib/util.h"
 #include "cidr.h"
+#include "units.h"
 #include "names.h"
 #include "yamlio.h"
 
@@ -60,6 +61,7 @@ struct sc_tenant {
 	yaml_node_t *id_node;
 	bool has_owner;
 	uint32_t uid, gid;
+	struct quota quota;              /* state */
 	struct sc_subnet *subnets;
 	size_t nsubnets;
 	struct sc_vm *vms;

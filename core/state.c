@@ -127,6 +127,12 @@ static void serialize_tenant(struct yw *w, const struct tenant *t)
 		snprintf(owner, sizeof owner, "%u:%u", t->uid, t->gid);
 		yw_key_str(w, "owner", owner);
 	}
+	if (quota_set(&t->quota)) {
+		char quota[160];
+
+		quota_format(&t->quota, quota, sizeof quota);
+		yw_key_str(w, "quota", quota);
+	}
 	yw_str(w, "subnets");
 	objset_each(&t->subnets, i, s)
 		listed += subnet_saved(s);
@@ -572,6 +578,7 @@ static int build_tenant(struct model *m, struct ydoc *d,
 		t->uid = r->uid;
 		t->gid = r->gid;
 	}
+	t->quota = r->quota;
 	for (i = 0; e == 0 && i < r->nsubnets; i++)
 		e = build_subnet(m, d, t, &r->subnets[i], err);
 	for (i = 0; e == 0 && i < r->nvms; i++)

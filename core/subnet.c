@@ -250,6 +250,8 @@ static int subnet_reserve(struct model *m, const char *tname,
 			return err_set(err, EEXIST, "%s overlaps %s (subnet %s)",
 				       a, b, o->name);
 		}
+	if ((r = quota_check(t, 1, NULL, NULL, err)))
+		return r;
 	r = idset_alloc(&m->vnis, m->vni_min, m->vni_max, &vni);
 	if (r)
 		return err_set(err, -r, "no free VNI in %u-%u", m->vni_min,

@@ -118,6 +118,38 @@ int tenant_delete(struct model *m, const char *name, char *err)
 	return 0;
 }
 
+int tenant_set_quota(struct model *m, const char *name, const char *text,
+		     char *err)
+{
+	struct quota old, q;
+	struct tenant *t;
+	struct txn x;
+	int r = 0;
+
+	pthread_mutex_lock(&m->lock);
+	t = tenant_find_visible(m, name);
+	if (!t) {
+		r = err_set(err, ENOENT, "no tenant %s", name);
+	} else {
+		old = q = t->quota;
+		r = quota_parse(text, &q, err);
+		if (r == 0)
+			t->quota = q;
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (r)
+		return r;
+	txn_begin(&x, m, t);
+	r = txn_commit(&x, err);
+	pthread_mutex_lock(&m->lock);
+	if (r)
+		t->quota = old;
+	else
+		t->mtime = time(NULL);
+	pthread_mutex_unlock(&m->lock);
+	return r;
+}
+
 int tenant_chown(struct model *m, const char *name, uint32_t uid,
 		 uint32_t gid, char *err)
 {

@@ -11,6 +11,10 @@ int tenant_delete(struct model *m, const char *name, char *err);
  * inside it. (uint32_t)-1 leaves uid or gid as it is. */
 int tenant_chown(struct model *m, const char *name, uint32_t uid,
 		 uint32_t gid, char *err);
+/* The tenant's quota: q over what it holds now (quota_parse). Lowering a
+ * limit below what the tenant holds is allowed: it only stops growth. */
+int tenant_set_quota(struct model *m, const char *name, const char *q,
+		     char *err);
 
 /* Removes a tenant's router namespace from a cloud no gateway of it
  * needs any more. */

@@ -275,7 +275,10 @@ int tree_open(struct model *m, const struct node *n, bool rd, bool wr)
 		return r;
 	if (!n->attr)
 		return wr ? -EISDIR : 0;
-	if ((rd && !(n->attr->mode & 0444)) || (wr && !(n->attr->mode & 0200)))
+	/* a file with a store but no write bit is root's to write (the
+	 * kernel lets root past the mode): a tenant's quota */
+	if ((rd && !(n->attr->mode & 0444)) ||
+	    (wr && !(n->attr->mode & 0200) && !n->attr->store))
 		return -EACCES;
 	return busy ? -EBUSY : 0;
 }

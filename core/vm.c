@@ -180,6 +180,8 @@ static int vm_reserve(struct model *m, const char *tname, const char *name,
 			r = err_set(err, ENOSPC, "no free address in subnet %s",
 				    s->name);
 	}
+	if (r == 0)
+		r = quota_check(t, 0, NULL, &v->conf, err);
 	if (r == 0 && (r = objset_add(&t->vms, v)))
 		err_set(err, -r, "out of memory");
 	if (r) {
@@ -571,6 +573,8 @@ static int vm_configure(struct model *m, const char *tname, const char *name,
 	if (r == 0) {
 		old = new = v->conf;
 		r = ch->edit(m, v, &new, ch, err);
+		if (r == 0)
+			r = quota_check(v->tenant, 0, &old, &new, err);
 	}
 	if (r || conf_same(&old, &new)) {
 		pthread_mutex_unlock(&m->lock);

@@ -55,6 +55,7 @@ static const struct {
 		{ EFBIG, "EFBIG" },	    { ENOSYS, "ENOSYS" },
 		{ EPROTO, "EPROTO" },	    { E2BIG, "E2BIG" },
 		{ EADDRINUSE, "EADDRINUSE" },
+		{ EDQUOT, "EDQUOT" },	    { ESTALE, "ESTALE" },
 };
 
 const char *errno_name(int code)

@@ -47,6 +47,23 @@ test_expect_success 'the owner makes and changes subnets in its tenant' '
 	as_user read "$MNT/$A/spec.yaml" | grep -q "web:"
 '
 
+test_expect_success 'root sets the quota; the owner reads it, cannot raise it, meets it' '
+	expect_eq "subnets=none vms=none vcpus=none memory=none disk=none" \
+		"$(as_user read "$MNT/$A/quota")" &&
+	user_expect EACCES write "$MNT/$A/quota" "subnets=100" &&
+	echo "subnets=1 vcpus=8 memory=4G" >"$MNT/$A/quota" &&
+	expect_eq "subnets=1 vms=none vcpus=8 memory=4G disk=none" \
+		"$(as_user read "$MNT/$A/quota")" &&
+	grep -q "quota: subnets=1 vms=none vcpus=8 memory=4G disk=none" "$STATE/state.yaml" &&
+	user_expect EDQUOT write "$MNT/$A/subnets/new" "10.0.2.0/24 name=two" &&
+	grep -q "EDQUOT: tenant $A: its quota of subnets is 1, this would make 2" "$MNT/$A/status" &&
+	! test -e "$MNT/$A/subnets/two" &&
+	as_user read "$MNT/$A/status" | grep -q "^used: subnets 1 of 1, vms 0 of none" &&
+	expect_errno EINVAL write "$MNT/$A/quota" "subnets=lots" &&
+	echo none >"$MNT/$A/quota" &&
+	grep -qv "quota:" "$STATE/state.yaml"
+'
+
 test_expect_success 'another tenant is closed to the user: the kernel says EACCES' '
 	expect_eq 700 "$(stat -c %a "$MNT/$A")" &&
 	expect_eq 700 "$(stat -c %a "$MNT/$B")" &&

@@ -7,6 +7,7 @@
 
 #include "../../core/attr.h"
 #include "../../core/state.h"
+#include "../../core/tenant.h"
 #include "fakenet.h"
 
 static struct fake_world world;
@@ -357,6 +358,43 @@ START_TEST(test_reload)
 }
 END_TEST
 
+/* Root's quota of a tenant: growth past a limit is EDQUOT and changes
+ * nothing; shrinking is always allowed; the quota survives a mount. */
+START_TEST(test_quota)
+{
+	EXPECT_FAIL(EINVAL, "no quota of 'cpus'",
+		    tenant_set_quota(m, "t", "cpus=4", err));
+	EXPECT_FAIL(EINVAL, "KIND=AMOUNT", tenant_set_quota(m, "t", "vms", err));
+	OK(tenant_set_quota(m, "t", "vms=2 vcpus=3 memory=512M subnets=1", err));
+	ck_assert_str_eq(tenant_find(m, "t")->quota.max[QUOTA_DISK] ==
+			 QUOTA_NONE ? "none" : "set", "none");
+	OK(vm_create(m, "t", "vm1", err));
+	OK(attr_vm_write(m, "t", "vm1", "vcpus", "2", err));
+	EXPECT_FAIL(EDQUOT, "quota of vcpus is 3, this would make 4",
+		    attr_vm_write(m, "t", "vm1", "vcpus", "4", err));
+	OK(vm_create(m, "t", "vm2", err));
+	EXPECT_FAIL(EDQUOT, "quota of vms is 2, this would make 3",
+		    vm_create(m, "t", "vm3", err));
+	EXPECT_FAIL(EDQUOT, "quota of memory is 512M",
+		    attr_vm_write(m, "t", "vm2", "memory", "1G", err));
+	EXPECT_FAIL(EDQUOT, "quota of subnets is 1",
+		    subnet_create(m, "t", "10.0.2.0/24 name=db", err));
+	/* lowered below what it holds: it only stops growth */
+	OK(tenant_set_quota(m, "t", "vcpus=1", err));
+	OK(attr_vm_write(m, "t", "vm1", "vcpus", "1", err));
+	OK(vm_delete(m, "t", "vm2", err));
+	model_free(m);
+	m = fake_model_reopen(&world, statedir);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(tenant_find(m, "t")->quota.max[QUOTA_VMS], 2);
+	ck_assert_uint_eq(tenant_find(m, "t")->quota.max[QUOTA_VCPUS], 1);
+	EXPECT_FAIL(EDQUOT, "quota of vcpus is 1, this would make 2",
+		    vm_create(m, "t", "vm2", err));
+	OK(tenant_set_quota(m, "t", "none", err));
+	OK(vm_create(m, "t", "vm2", err));
+}
+END_TEST
+
 Suite *unit_suite(void);
 
 Suite *unit_suite(void)
@@ -369,6 +407,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_create_defaults);
 	tcase_add_test(tc, test_create_fails_cleanly);
 	tcase_add_test(tc, test_attributes);
+	tcase_add_test(tc, test_quota);
 	tcase_add_test(tc, test_subnet_change_moves_reservation);
 	tcase_add_test(tc, test_power);
 	tcase_add_test(tc, test_power_failures_undo);
