@@ -654,7 +654,7 @@ static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	int r = scratch_place(path);
 
 	if (r == 0)
-		r = scratch_create(path, mode, &sc);
+		r = scratch_create(path, mode, fs_caller ? fs_caller() : 0, &sc);
 	if (r)
 		return r;
 	h = calloc(1, sizeof *h);

@@ -9,6 +9,7 @@ struct scratch {
 	char *path;
 	struct strbuf data;
 	mode_t mode;
+	uid_t uid;          /* who made it */
 	time_t mtime;
 	int refs;           /* the list's one, and each holder's */
 	struct scratch *next;
@@ -50,7 +51,18 @@ static void unlist(struct scratch *s)
 		}
 }
 
-int scratch_create(const char *path, mode_t mode, struct scratch **out)
+static size_t files_of(uid_t uid)
+{
+	struct scratch *s;
+	size_t n = 0;
+
+	for (s = files; s; s = s->next)
+		n += s->uid == uid;
+	return n;
+}
+
+int scratch_create(const char *path, mode_t mode, uid_t uid,
+		   struct scratch **out)
 {
 	struct scratch *s;
 	int r = 0;
@@ -60,6 +72,8 @@ int scratch_create(const char *path, mode_t mode, struct scratch **out)
 		r = -EEXIST;
 	else if (nfiles >= SCRATCH_MAX)
 		r = -ENOSPC;
+	else if (files_of(uid) >= SCRATCH_USER_MAX)
+		r = -EDQUOT;
 	else if (!(s = calloc(1, sizeof *s)) || !(s->path = strdup(path))) {
 		if (s)
 			free(s);
@@ -67,6 +81,7 @@ int scratch_create(const char *path, mode_t mode, struct scratch **out)
 	}
 	if (r == 0) {
 		s->mode = mode & 0777;
+		s->uid = uid;
 		s->mtime = time(NULL);
 		s->refs = 2;
 		s->next = files;

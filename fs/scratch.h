@@ -13,14 +13,18 @@
 
 #include "../lib/util.h"
 
-#define SCRATCH_MAX 64                  /* files at once */
+#define SCRATCH_MAX 256                 /* files at once, in all */
+#define SCRATCH_USER_MAX 16             /* files at once, of one user */
 #define SCRATCH_SIZE_MAX (4u << 20)      /* bytes each */
 
 struct scratch;
 
-/* A new empty file at path (its directory checked by the caller): -EEXIST,
- * -ENOSPC when SCRATCH_MAX are there. Returned held (see scratch_put). */
-int scratch_create(const char *path, mode_t mode, struct scratch **out);
+/* A new empty file at path (its directory checked by the caller) that user
+ * uid makes: -EEXIST, -ENOSPC when SCRATCH_MAX are there, -EDQUOT when
+ * the user has SCRATCH_USER_MAX (so that no user can make everyone's
+ * sed -i fail). Returned held (see scratch_put). */
+int scratch_create(const char *path, mode_t mode, uid_t uid,
+		   struct scratch **out);
 /* The file at path, held; NULL if none. */
 struct scratch *scratch_get(const char *path);
 void scratch_put(struct scratch *s);

@@ -64,6 +64,20 @@ test_expect_success 'root sets the quota; the owner reads it, cannot raise it, m
 	grep -qv "quota:" "$STATE/state.yaml"
 '
 
+test_expect_success 'scratch files are shared out per user: 16 each' '
+	for i in $(seq 1 16); do
+		user_expect OK create "$MNT/$A/.tmp$i" || return 1
+	done &&
+	user_expect EDQUOT create "$MNT/$A/.tmp17" &&
+	: >"$MNT/$A/.root1" &&
+	rm -f "$MNT/$A/.root1" &&
+	for i in $(seq 1 16); do
+		user_expect OK unlink "$MNT/$A/.tmp$i" || return 1
+	done &&
+	user_expect OK create "$MNT/$A/.tmp17" &&
+	user_expect OK unlink "$MNT/$A/.tmp17"
+'
+
 test_expect_success 'another tenant is closed to the user: the kernel says EACCES' '
 	expect_eq 700 "$(stat -c %a "$MNT/$A")" &&
 	expect_eq 700 "$(stat -c %a "$MNT/$B")" &&
