@@ -31,6 +31,15 @@ BUILD := build-sanitize
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
 endif
+# The libFuzzer build (`make fuzz`): clang, every object instrumented.
+ifeq ($(FUZZ),1)
+BUILD := build-fuzz
+CC := clang
+CFLAGS += -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+	-Wno-cast-align   # clang's: netlink's buffers are aligned
+LDFLAGS += -fsanitize=fuzzer,address,undefined
+endif
 
 ALL_CFLAGS = -std=gnu11 $(WARNINGS) -D_GNU_SOURCE \
 	-DMAASFS_VERSION=\"$(VERSION)\" $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
@@ -44,11 +53,13 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_HELPERS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
 UNIT_HELPER_OBJS := $(UNIT_HELPERS:%.c=$(BUILD)/%.o)
 TOOLS := $(BUILD)/tests/fsop $(BUILD)/tests/dhcpflood
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 BIN := $(BUILD)/maasfs
 
 .PHONY: bench all check unit integration demo deps clean man install \
-	uninstall
+	uninstall fuzz fuzz-bins
 ifeq ($(SANITIZE),1)
 all: $(BIN)
 else
@@ -94,6 +105,20 @@ check: $(BIN) $(UNIT_BINS) $(TOOLS)
 
 unit: $(UNIT_BINS)
 	BUILD=$(BUILD) tests/run --unit-only $(UNIT_BINS)
+
+# libFuzzer harnesses for every parser (tests/fuzz/README), each run
+# FUZZ_SECONDS from its corpus under ASan and UBSan.
+FUZZ_SECONDS ?= 10
+fuzz:
+	$(MAKE) FUZZ=1 fuzz-bins
+	tests/fuzz/run build-fuzz/fuzz $(FUZZ_SECONDS)
+
+fuzz-bins: $(FUZZ_BINS)
+
+$(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/libmaasfs.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
 # T=t0300 runs only the scripts whose name starts so.
 integration: $(BIN) $(TOOLS)
@@ -169,7 +194,7 @@ uninstall:
 	rmdir $(DESTDIR)$(SYSCONFDIR)/maasfs 2>/dev/null || true
 
 clean:
-	rm -rf build build-sanitize maasfs
+	rm -rf build build-sanitize build-fuzz maasfs
 
 .SECONDARY:
 

@@ -65,6 +65,9 @@ void log_close(void)
 }
 
 static void vlog(enum log_level level, const char *func, const char *suffix,
+		 const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
+static void vlog(enum log_level level, const char *func, const char *suffix,
 		 const char *fmt, va_list ap)
 {
 	static const char *const names[] = { "warn", "info", "debug" };

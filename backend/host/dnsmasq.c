@@ -479,11 +479,8 @@ static int dnsmasq_spawn(int nsfd, const struct dnsmasq_argv *a, char *err)
 static int log_says_read(const char *log, off_t from, const char *file,
 			 char *why)
 {
-	static const char *const failed[] = { "cannot read ",
-					      "failed to load names from " };
-	char want[PATH_MAX + 32], buf[65536], *hit, *eol;
+	char buf[65536];
 	struct stat st;
-	size_t i;
 	ssize_t n;
 	int fd = open(log, O_RDONLY | O_CLOEXEC);
 
@@ -496,6 +493,16 @@ static int log_says_read(const char *log, off_t from, const char *file,
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
+	return dnsmasq_log_says(buf, file, why);
+}
+
+int dnsmasq_log_says(char *buf, const char *file, char *why)
+{
+	static const char *const failed[] = { "cannot read ",
+					      "failed to load names from " };
+	char want[PATH_MAX + 32], *hit, *eol;
+	size_t i;
+
 	for (i = 0; i < ARRAY_SIZE(failed); i++) {
 		snprintf(want, sizeof want, "%s%s", failed[i], file);
 		hit = strstr(buf, want);

@@ -79,6 +79,9 @@ int dnsmasq_leases(const struct dnsmasq_site *s, uint32_t vni,
 bool dnsmasq_leases_valid(const char *text);
 /* Appends to out the lines of text that are such leases. */
 void dnsmasq_leases_filter(const char *text, struct strbuf *out);
+/* What lines of dnsmasq's log (text, changed in place) say of file: 1 it
+ * was read, -errno it could not be (dnsmasq's line in why), 0 nothing. */
+int dnsmasq_log_says(char *text, const char *file, char *why);
 /* Calls fn once for every VNI that has files in the site. */
 int dnsmasq_list(const struct dnsmasq_site *s,
 		 void (*fn)(uint32_t vni, void *ctx), void *ctx);
