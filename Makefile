@@ -59,7 +59,7 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 BIN := $(BUILD)/maasfs
 
 .PHONY: bench all check unit integration demo deps clean man install \
-	uninstall fuzz fuzz-bins
+	uninstall fuzz fuzz-bins crash
 ifeq ($(SANITIZE),1)
 all: $(BIN)
 else
@@ -119,6 +119,14 @@ $(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/libmaasfs.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+# The randomized crash test at length: CRASH_ROUNDS kills of maasfs at
+# random moments, from a new seed (printed) unless CRASH_SEED is given.
+CRASH_ROUNDS ?= 100
+crash: $(BIN) $(TOOLS)
+	CRASH_SEED=$${CRASH_SEED:-$$$$} CRASH_ROUNDS=$(CRASH_ROUNDS) \
+		TEST_TIMEOUT=$$(( $(CRASH_ROUNDS) * 20 + 120 )) BUILD=$(BUILD) \
+		tests/run --integration-only tests/t0530-crash.sh
 
 # T=t0300 runs only the scripts whose name starts so.
 integration: $(BIN) $(TOOLS)
