@@ -267,9 +267,7 @@ int quota_check(const struct tenant *t, unsigned subnets,
 
 	quota_usage(t, use);
 	conf_amounts(old, was);
-	conf_amounts(new ? new : old, will);
-	if (!new && old)
-		memcpy(will, was, sizeof will);
+	conf_amounts(new ? new : old, will);   /* no VM change: as it was */
 	will[QUOTA_SUBNETS] = subnets;
 	for (k = 0; k < QUOTA_KINDS; k++) {
 		uint64_t after = use[k] - was[k] + will[k];
