@@ -68,6 +68,8 @@ struct virt_migration {
 	const char *uuid;
 	const struct virt_domain *dom;
 	const char *host;
+	const char *tls_name;    /* over libvirt's TLS, the destination's
+				  * certificate named so; NULL: in clear */
 	uint64_t bandwidth_mib;  /* MiB/s, 0: no limit */
 	void (*progress)(void *ctx, const struct virt_progress *p);
 	bool (*cancelled)(void *ctx);

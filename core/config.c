@@ -106,7 +106,32 @@ static int parse_ssh(struct ydoc *d, yaml_node_t *n, struct cloud *c,
 	return 0;
 }
 
-/* One key of a cloud but ssh: its value checked into c. */
+/* tls: {name: NAME}: live migrations use libvirt's TLS; NAME, if given,
+ * is the name in the cloud's server certificate (the vtep address if
+ * not). The certificates themselves are libvirtd's (qemu.conf's
+ * migrate_tls_x509_cert_dir): libvirt takes no paths per migration. */
+static int parse_tls(struct ydoc *d, yaml_node_t *n, struct cloud *c,
+		     char *err)
+{
+	static const char *const keys[] = { "name", NULL };
+	yaml_node_t *vn;
+	const char *v;
+
+	if (ydoc_check_map(d, n, "tls", keys, err))
+		return -EINVAL;
+	vn = ydoc_get(d, n, "name");
+	if (vn) {
+		v = ydoc_scalar(vn);
+		if (!v || !word_safe(v) || !*v || strlen(v) >= sizeof c->tls_name)
+			return BAD(vn, "cloud %s: tls name must be a host "
+				   "name or an address", c->name);
+		snprintf(c->tls_name, sizeof c->tls_name, "%s", v);
+	}
+	c->tls = true;
+	return 0;
+}
+
+/* One key of a cloud but ssh and tls: its value checked into c. */
 static int parse_cloud_key(struct ydoc *d, struct cloud *c, const char *k,
 			   yaml_node_t *vn, char *err)
 {
@@ -155,7 +180,8 @@ static int parse_cloud(struct model *m, struct ydoc *d, yaml_node_t *key,
 {
 	static const char *const keys[] = { "libvirt", "ssh", "netns",
 					    "agent", "agent_state", "vtep",
-					    "images", "disks", "accel", NULL };
+					    "images", "disks", "accel", "tls",
+					    NULL };
 	const char *name = ydoc_scalar(key);
 	yaml_node_pair_t *p;
 	struct cloud *c;
@@ -187,8 +213,13 @@ static int parse_cloud(struct model *m, struct ydoc *d, yaml_node_t *key,
 		const char *k = ydoc_scalar(ydoc_node(d, p->key));
 		yaml_node_t *vn = ydoc_node(d, p->value);
 
-		if (strcmp(k, "ssh") && parse_cloud_key(d, c, k, vn, err))
+		if (!strcmp(k, "tls")) {
+			if (parse_tls(d, vn, c, err))
+				return -EINVAL;
+		} else if (strcmp(k, "ssh") &&
+			   parse_cloud_key(d, c, k, vn, err)) {
 			return -EINVAL;
+		}
 	}
 	return 0;
 }

@@ -49,7 +49,7 @@ struct migctx {
 	char uuid[VIRT_UUID_LEN + 1];
 	char image[NAME_MAXLEN + 1];
 	struct cloud *from, *to;
-	bool live, was_running;
+	bool live, tls, was_running;
 	struct virt_domain dom;           /* its definition on the target */
 	char bridge[NET_IFNAMSIZ];
 	struct strbuf xml;                /* as the target holds it */
@@ -298,6 +298,8 @@ static int act_transfer(struct migctx *x)
 {
 	struct virt_migration mg = {
 		.uuid = x->uuid, .dom = &x->dom, .host = x->to->vtep,
+		.tls_name = !x->tls ? NULL : x->to->tls_name[0] ?
+			    x->to->tls_name : x->to->vtep,
 		.bandwidth_mib = x->m->bandwidth_mib,
 		.progress = progress_cb, .cancelled = cancelled_cb, .ctx = x,
 	};
@@ -621,6 +623,7 @@ static void ctx_init(struct migctx *x, struct model *m, struct vm *v)
 	x->from = v->mig.from;
 	x->to = v->mig.to;
 	x->live = v->mig.live;
+	x->tls = v->mig.tls;
 	x->was_running = v->mig.was_running;
 	vm_domain(v, &v->conf, x->subnet[0] ? subnet_find(v->tenant,
 							   x->subnet) : NULL,
@@ -682,6 +685,14 @@ static int mig_take(struct model *m, const char *tname, const char *name,
 			       v->conf.location->name);
 	if (to == v->conf.location)
 		return 1;
+	if (v->power == VIRT_POWER_RUNNING && strcmp(mode, "cold") &&
+	    v->conf.location->tls != to->tls)
+		return err_set(err, EPROTO, "%s has tls in the clouds "
+			       "file and %s has not: a live migration "
+			       "between them would cross in clear (mode=cold "
+			       "copies the disk over SSH)",
+			       to->tls ? to->name : v->conf.location->name,
+			       to->tls ? v->conf.location->name : to->name);
 	*prev = v->state;
 	v->state = OBJ_CHANGING;
 	memset(&v->mig, 0, sizeof v->mig);
@@ -690,6 +701,7 @@ static int mig_take(struct model *m, const char *tname, const char *name,
 	v->mig.to = to;
 	v->mig.was_running = v->power == VIRT_POWER_RUNNING;
 	v->mig.live = v->mig.was_running && strcmp(mode, "cold") != 0;
+	v->mig.tls = v->mig.live && to->tls;
 	v->mig.started = time(NULL);
 	v->mig.downtime_ms = v->mig.was_running ? -1 : 0;
 	*out = v;
@@ -721,8 +733,10 @@ int vm_migrate(struct model *m, const char *tname, const char *name,
 		return r > 0 ? 0 : r;
 	}
 	model_note(m, tname);
-	log_info("VM %s/%s: %s migration from %s to %s", tname, name,
-		 x->live ? "live" : "cold", x->from->name, x->to->name);
+	log_info("VM %s/%s: %s migration from %s to %s%s", tname, name,
+		 x->live ? "live" : "cold", x->from->name, x->to->name,
+		 !x->live ? " (disk over SSH)" : x->tls ? " over TLS"
+		 : " in clear (no tls in the clouds file)");
 	r = txn_ahead(&x->tx, x->err);
 	if (r) {
 		pthread_mutex_lock(&m->lock);
@@ -799,8 +813,9 @@ int mig_show(const struct vm *v, struct strbuf *out)
 		if (g->msg[0])
 			sb_printf(out, "note: %s\n", g->msg);
 	}
-	sb_printf(out, "mode: %s\nfrom: %s\nto: %s\n",
-		  g->live ? "live" : "cold", g->from->name, g->to->name);
+	sb_printf(out, "mode: %s\nfrom: %s\nto: %s\ntransport: %s\n",
+		  g->live ? "live" : "cold", g->from->name, g->to->name,
+		  !g->live ? "ssh" : g->tls ? "tls" : "tcp (in clear)");
 	if (mig_running(g->phase)) {
 		int64_t el = clock_ms() - g->t0_ms;
 

@@ -53,6 +53,11 @@ struct cloud {
 	char images[DIR_MAXLEN + 1];
 	char disks[DIR_MAXLEN + 1];
 	char accel[8];
+	/* Live migrations to and from this cloud use libvirt's TLS (the
+	 * clouds file's tls:); tls_name is the name its QEMU's server
+	 * certificate carries, "" for the vtep address. */
+	bool tls;
+	char tls_name[256];
 	/* A remote cloud: reached over SSH, its network work done by the
 	 * agent (maasfs agent) there. */
 	bool remote;
@@ -150,6 +155,7 @@ bool mig_running(enum mig_phase p);
 struct mig {
 	enum mig_phase phase;
 	bool live;
+	bool tls;                  /* live, over libvirt's TLS */
 	bool was_running;
 	struct cloud *from, *to;
 	uint64_t done, total;      /* bytes */

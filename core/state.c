@@ -61,6 +61,8 @@ static void serialize_mig(struct yw *w, const struct mig *g)
 	yw_map(w);
 	yw_key_str(w, "phase", mig_phase_name(g->phase));
 	yw_key_str(w, "mode", g->live ? "live" : "cold");
+	if (g->tls)
+		yw_key_str(w, "tls", "true");
 	yw_key_str(w, "from", g->from->name);
 	yw_key_str(w, "to", g->to->name);
 	yw_key_str(w, "was_running", g->was_running ? "true" : "false");
@@ -422,7 +424,7 @@ static int parse_mig(struct model *m, struct ydoc *d, yaml_node_t *n,
 					    "was_running", "started", "bytes",
 					    "time_ms", "downtime_ms",
 					    "checksum", "error", "message",
-					    NULL };
+					    "tls", NULL };
 	static const char *const need[] = { "phase", "mode", "from", "to",
 					    "was_running" };
 	const char *f[ARRAY_SIZE(need)];
@@ -449,6 +451,8 @@ static int parse_mig(struct model *m, struct ydoc *d, yaml_node_t *n,
 		return ydoc_err(d, n, err, "VM %s: bad migration record", vm);
 	g->live = !strcmp(f[1], "live");
 	g->was_running = !strcmp(f[4], "true");
+	if ((x = ydoc_get(d, n, "tls")) && ydoc_scalar(x))
+		g->tls = g->live && !strcmp(ydoc_scalar(x), "true");
 	g->downtime_ms = -1;
 	if ((r = opt_uint(d, n, "started", &u, err)) < 0)
 		return r;

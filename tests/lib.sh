@@ -21,6 +21,7 @@ BUILD=${BUILD:-build}
 MAASFS=$ROOT/$BUILD/maasfs
 FSOP=$ROOT/$BUILD/tests/fsop
 DHCPFLOOD=$ROOT/$BUILD/tests/dhcpflood
+WIREGREP=$ROOT/$BUILD/tests/wiregrep
 T=t$TEST_NUM                          # prefix of this test's names
 VNI_FIRST=$((10#$TEST_NUM * 100))     # t0300: VNIs 30000-30099
 VNI_LAST=$((VNI_FIRST + 99))

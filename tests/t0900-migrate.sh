@@ -1,12 +1,30 @@
 #!/usr/bin/env bash
-# Migration on the lab, with real guests: live there and back (the guest
-# does not reboot), cold (it does, from the same disk), a stopped VM, the
-# image sent along, bad requests; then a whole subnet with two guests.
+# Migration on the lab, with real guests: live there over TLS and back in
+# clear (the guest does not reboot; what crosses the underlay is looked
+# at), refused between a cloud with TLS and one without, cold (it does,
+# from the same disk), a stopped VM, the image sent along, bad requests;
+# then a whole subnet with two guests.
 . "$(dirname "$0")/lib.sh"
 
 A=${T}a
 W=$MNT/$A/subnets/web
 V=$MNT/$A/vms
+
+# What an eavesdropper on the underlay sees of a live migration: the guest
+# puts a word in its memory and on its disk, and wiregrep, in the
+# underlay's namespace, counts the frames that carry it.
+WORD=maasfs$RANDOM$RANDOM$RANDOM
+sniff_start() {
+	ip netns exec "lab-$T-underlay" "$WIREGREP" "$WORD" 300 "$1" \
+		2>"$1.err" >/dev/null &
+	echo $! >"$1.pid"
+	wait_for 5 grep -q ready "$1.err"
+}
+# sniff_stop FILE: "frames N bytes B matches M"
+sniff_stop() {
+	kill -TERM "$(cat "$1.pid")" && wait_for 10 test -s "$1" && cat "$1"
+}
+sniff_field() { sed -n "s/.* $2 \([0-9]*\).*/\1/p; s/^$2 \([0-9]*\) .*/\1/p" "$1"; }
 
 test_expect_success 'lab, mount, a subnet on cloud1 and a running guest there' '
 	lab_up 2 &&
@@ -21,10 +39,16 @@ test_expect_success 'lab, mount, a subnet on cloud1 and a running guest there' '
 	guest_id vm1 >"$TMP/id0" && grep -q "^maas-tiny id=[0-9a-f]* boots=1$" "$TMP/id0"
 '
 
-test_expect_success 'live to cloud2, the image sent along: same guest, same boot, same MAC and IP' '
+test_expect_success 'live to cloud2 over TLS (the lab gives every cloud tls), the image sent along: same guest, same boot, same MAC and IP; the word never crosses in clear' '
 	mac=$(cat "$V/vm1/mac") && ip=$(vm_ip vm1) &&
 	oncloud cloud2 sh -c "rm /var/lib/maasfs-cloud/images/tiny.*" &&
+	expect_eq ok "$(lab_ctl cloud1 "$A" "$ip" "mark $WORD")" &&
+	sniff_start "$TMP/tls" &&
 	echo cloud2 >"$V/vm1/location" &&
+	sniff_stop "$TMP/tls" &&
+	[ "$(sniff_field "$TMP/tls" bytes)" -gt $((8 << 20)) ] &&
+	expect_eq 0 "$(sniff_field "$TMP/tls" matches)" &&
+	grep -q "live migration from cloud1 to cloud2 over TLS" "$STATE/maasfs.log" &&
 	only_on vm1 cloud2 running &&
 	oncloud cloud2 test -s /var/lib/maasfs-cloud/images/tiny.initrd &&
 	expect_eq running "$(cat "$V/vm1/state")" &&
@@ -32,6 +56,7 @@ test_expect_success 'live to cloud2, the image sent along: same guest, same boot
 	grep -qx "mode: live" "$V/vm1/migration" &&
 	grep -qx "from: cloud1" "$V/vm1/migration" &&
 	grep -qx "to: cloud2" "$V/vm1/migration" &&
+	grep -qx "transport: tls" "$V/vm1/migration" &&
 	grep -q "^bytes: [1-9][0-9]*" "$V/vm1/migration" &&
 	grep -q "^time: [0-9]*\.[0-9]* s$" "$V/vm1/migration" &&
 	grep -q "^downtime: [0-9]* ms$" "$V/vm1/migration" &&
@@ -43,9 +68,16 @@ test_expect_success 'live to cloud2, the image sent along: same guest, same boot
 	grep -q "^ *location: cloud2$" "$STATE/state.yaml"
 '
 
-test_expect_success 'live back to cloud1: still no reboot; cloud2 keeps nothing of the subnet' '
+test_expect_success 'live back to cloud1 in clear (a clouds file without tls): the word is on the wire (the check above can fail); still no reboot; cloud2 keeps nothing of the subnet' '
 	v=$(cat "$W/vni") &&
+	sed "/^ *tls:/d" "$LAB_CONFIG" >"$TMP/clear.yaml" &&
+	maas_umount && maas_mount -o "config=$TMP/clear.yaml" &&
+	wait_for 15 file_is "$MNT/clouds/cloud1/status" up &&
+	sniff_start "$TMP/clear" &&
 	echo cloud1 >"$V/vm1/location" &&
+	sniff_stop "$TMP/clear" &&
+	grep -qx "transport: tcp (in clear)" "$V/vm1/migration" &&
+	[ "$(sniff_field "$TMP/clear" matches)" -gt 100 ] &&
 	only_on vm1 cloud1 running &&
 	expect_eq "$(cat "$TMP/id0")" "$(guest_id vm1)" &&
 	oncloud cloud1 ip netns exec "maas-$A" busybox ping -c 1 -W 3 "$(vm_ip vm1)" &&
@@ -53,6 +85,20 @@ test_expect_success 'live back to cloud1: still no reboot; cloud2 keeps nothing 
 	expect_eq cloud1 "$(cat "$W/clouds")" &&
 	! oncloud cloud2 ip link show "maasb$v" 2>/dev/null &&
 	! oncloud cloud1 ip link show "maasx$v" 2>/dev/null
+'
+
+test_expect_success 'tls on one cloud only: a live move is refused with EPROTO, nothing changes' '
+	sed "/^  cloud2:/,\$ {/^ *tls:/d}" "$LAB_CONFIG" >"$TMP/half.yaml" &&
+	grep -q "tls:" "$TMP/half.yaml" &&
+	maas_umount && maas_mount -o "config=$TMP/half.yaml" &&
+	wait_for 15 file_is "$MNT/clouds/cloud2/status" up &&
+	cp "$STATE/state.yaml" "$TMP/before" &&
+	expect_errno EPROTO write "$V/vm1/location" cloud2 &&
+	cmp "$TMP/before" "$STATE/state.yaml" &&
+	grep -q "EPROTO.*cloud1 has tls in the clouds file and cloud2 has not" "$V/vm1/status" &&
+	only_on vm1 cloud1 running &&
+	maas_umount && maas_mount -o "config=$LAB_CONFIG" &&
+	wait_for 15 file_is "$MNT/clouds/cloud2/status" up
 '
 
 test_expect_success 'cold to cloud2: the guest reboots there from the same disk' '

@@ -166,6 +166,9 @@ int lv_migrate(struct virtdrv *vd, struct virtdrv *vdst,
 		return r;
 	if (!word_safe(mg->host) || strlen(mg->host) > 40)
 		return err_set(err, EINVAL, "bad migration address");
+	if (mg->tls_name && (!word_safe(mg->tls_name) ||
+			     strlen(mg->tls_name) > 255))
+		return err_set(err, EINVAL, "bad TLS name");
 	c = lv_conn(d, err);
 	if (!c)
 		return -EHOSTUNREACH;
@@ -191,6 +194,10 @@ int lv_migrate(struct virtdrv *vd, struct virtdrv *vdst,
 	    virTypedParamsAddString(&m.params, &m.nparams, &maxp,
 				    VIR_MIGRATE_PARAM_PERSIST_XML,
 				    sb_str(&x)) < 0 ||
+	    (mg->tls_name &&
+	     virTypedParamsAddString(&m.params, &m.nparams, &maxp,
+				     VIR_MIGRATE_PARAM_TLS_DESTINATION,
+				     mg->tls_name) < 0) ||
 	    (mg->bandwidth_mib &&
 	     virTypedParamsAddULLong(&m.params, &m.nparams, &maxp,
 				     VIR_MIGRATE_PARAM_BANDWIDTH,
@@ -201,6 +208,10 @@ int lv_migrate(struct virtdrv *vd, struct virtdrv *vdst,
 	m.dconn = dc;
 	m.flags = VIR_MIGRATE_LIVE | VIR_MIGRATE_PERSIST_DEST |
 		  VIR_MIGRATE_NON_SHARED_DISK | VIR_MIGRATE_ABORT_ON_ERROR;
+	/* Memory and the NBD copy of the disks both, both ends checking
+	 * the other's certificate (qemu.conf: migrate_tls_x509_verify). */
+	if (mg->tls_name)
+		m.flags |= VIR_MIGRATE_TLS;
 	mig_downtime(m.dom, 0, &downtime);   /* set before: it is QEMU's */
 	pthread_mutex_init(&m.lock, NULL);
 	cond_init_monotonic(&m.cond);

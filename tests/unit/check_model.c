@@ -434,6 +434,18 @@ START_TEST(test_config_clouds)
 				      "./maasfs}}", err), -EINVAL);
 	ck_assert_int_eq(parse_clouds("clouds: {c: {ssh: " SSH_H ", agent: "
 				      "\"-x\"}}", err), -EINVAL);
+	/* tls: a map; its name a host name or an address */
+	ck_assert_int_eq(parse_clouds("clouds: {c: {ssh: " SSH_H ", tls: "
+				      "{name: c1.lab}}}", err), 0);
+	ck_assert_int_eq(parse_clouds("clouds: {c: {ssh: " SSH_H ", tls: "
+				      "{}}}", err), 0);
+	ck_assert_int_eq(parse_clouds("clouds: {c: {ssh: " SSH_H ", tls: "
+				      "on}}", err), -EINVAL);
+	ck_assert_int_eq(parse_clouds("clouds: {c: {ssh: " SSH_H ", tls: "
+				      "{name: \"a b\"}}}", err), -EINVAL);
+	ck_assert_msg(strstr(err, "tls name"), "%s", err);
+	ck_assert_int_eq(parse_clouds("clouds: {c: {ssh: " SSH_H ", tls: "
+				      "{dir: /etc/pki}}}", err), -EINVAL);
 	/* at most CLOUDS_MAX clouds: presence is a 64-bit set */
 	sb_puts(&many, "clouds:\n");
 	for (i = 0; i < CLOUDS_MAX; i++)
