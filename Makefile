@@ -52,7 +52,7 @@ UNIT_SRCS := $(wildcard tests/unit/check_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_HELPERS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
 UNIT_HELPER_OBJS := $(UNIT_HELPERS:%.c=$(BUILD)/%.o)
-TOOLS := $(BUILD)/tests/fsop $(BUILD)/tests/dhcpflood
+TOOLS := $(BUILD)/tests/fsop $(BUILD)/tests/dhcpflood $(BUILD)/tests/wiregrep
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
@@ -98,6 +98,10 @@ $(BUILD)/tests/dhcpflood: $(BUILD)/tests/tools/dhcpflood.o
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
+$(BUILD)/tests/wiregrep: $(BUILD)/tests/tools/wiregrep.o
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
 # Unit tests (no root) and integration tests (root: they mount for real).
 # The runner ends with one line "N passed, N failed".
 check: $(BIN) $(UNIT_BINS) $(TOOLS) asan-bins
@@ -139,13 +143,20 @@ asan: asan-bins
 	ASAN_BUILD=build-sanitize ASAN_TESTS="$(ASAN_TESTS)" \
 		tests/run --integration-only $(ASAN_TESTS:%=tests/%.sh)
 
-# The randomized crash test at length: CRASH_ROUNDS kills of maasfs at
-# random moments, from a new seed (printed) unless CRASH_SEED is given.
+# The randomized crash tests at length: CRASH_ROUNDS kills of maasfs at
+# random moments (t0530, no guests), CRASH_LAB_ROUNDS with guests and
+# migrations on the lab (t0540, about a minute a round), from a new seed
+# (printed) unless CRASH_SEED is given.
 CRASH_ROUNDS ?= 100
+CRASH_LAB_ROUNDS ?= 20
 crash: $(BIN) $(TOOLS)
 	CRASH_SEED=$${CRASH_SEED:-$$$$} CRASH_ROUNDS=$(CRASH_ROUNDS) \
 		TEST_TIMEOUT=$$(( $(CRASH_ROUNDS) * 20 + 120 )) BUILD=$(BUILD) \
 		tests/run --integration-only tests/t0530-crash.sh
+	CRASH_SEED=$${CRASH_SEED:-$$$$} CRASH_ROUNDS=$(CRASH_LAB_ROUNDS) \
+		TEST_TIMEOUT=$$(( $(CRASH_LAB_ROUNDS) * 180 + 300 )) \
+		BUILD=$(BUILD) tests/run --integration-only \
+		tests/t0540-crash-lab.sh
 
 # T=t0300 runs only the scripts whose name starts so.
 integration: $(BIN) $(TOOLS)
