@@ -43,6 +43,7 @@ struct fs_handle {
 	 * on them alone (tree_same), never on later ones of that name */
 	struct tree_ident ident;
 	uid_t uid;
+	pid_t opener;                 /* spec.yaml: the opening process */
 };
 
 #define SPEC_DOC_MAX (4u << 20)
@@ -89,6 +90,29 @@ static int fs_resolve(const char *path, struct fs_path *p)
  * the front's. */
 static bool (*fs_interrupted)(void);
 static uid_t (*fs_caller)(void);
+static pid_t (*fs_caller_pid)(void);
+
+/* The process (thread group) of the thread the request came from: the
+ * kernel names the thread. 0 if it is gone. */
+static pid_t caller_process(void)
+{
+	pid_t tid = fs_caller_pid ? fs_caller_pid() : 0;
+	char path[48], line[128];
+	pid_t tgid = 0;
+	FILE *f;
+
+	if (tid <= 0)
+		return 0;
+	snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid;
+}
 
 static int stat_path(const char *path, struct stat *st, int *changes);
 
@@ -100,11 +124,12 @@ static void fs_note(void *ctx, const char *tenant)
 }
 
 void fs_begin(struct model *m, kc_inval_fn inval, bool (*interrupted)(void),
-	      uid_t (*caller)(void))
+	      uid_t (*caller)(void), pid_t (*caller_pid)(void))
 {
 	model = m;
 	fs_interrupted = interrupted;
 	fs_caller = caller;
+	fs_caller_pid = caller_pid;
 	model_set_interrupt(m, interrupted);
 	events_on_new(tree_events(m), fs_events_new, NULL);
 	kc_start(inval, stat_path);
@@ -304,6 +329,8 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 	/* Only spec.yaml does anything at close: the others' close(2) needs
 	 * no round trip to maasfs. */
 	fi->noflush = h->kind != TREE_FILE_SPEC;
+	if (h->kind == TREE_FILE_SPEC)
+		h->opener = caller_process();
 	if (h->kind == TREE_FILE_EVENTS) {
 		events_open(tree_events(fs_model()), &h->cursor);
 		fi->nonseekable = 1;
@@ -523,16 +550,12 @@ static int fs_truncate(const char *path, off_t size,
 	return r;
 }
 
-/* close(2) of spec.yaml: the document is applied, and close fails with
- * the errno if it could not be (DESIGN §6). */
-static int fs_flush(const char *path, struct fuse_file_info *fi)
+/* The document written to spec.yaml, applied; close's errno. */
+static int spec_apply(const char *path, struct fs_handle *h)
 {
-	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
 	struct fs_path p;
 	int r;
 
-	if (!h || h->kind != TREE_FILE_SPEC || !h->dirty)
-		return 0;
 	h->dirty = false;
 	r = fs_resolve(path, &p);
 	if (r == 0)
@@ -545,11 +568,31 @@ static int fs_flush(const char *path, struct fuse_file_info *fi)
 	return r < 0 ? r : 0;
 }
 
+/* close(2) of spec.yaml: the document is applied, and close fails with
+ * the errno if it could not be (DESIGN §6). Every close of every copy of
+ * the descriptor is a flush, and a shell's child closes its copy (`{ echo
+ * ...; $(cmd); } >spec.yaml` forks for cmd) long before the document is
+ * whole: only the opening process's close applies it. If that process
+ * let go of its copy first, the last close (release) does. */
+static int fs_flush(const char *path, struct fuse_file_info *fi)
+{
+	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
+	pid_t by;
+
+	if (!h || h->kind != TREE_FILE_SPEC || !h->dirty)
+		return 0;
+	by = caller_process();
+	if (h->opener && by && by != h->opener)
+		return 0;
+	return spec_apply(path, h);
+}
+
 static int fs_release(const char *path, struct fuse_file_info *fi)
 {
 	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh, **pp;
 
-	(void)path;
+	if (h && h->kind == TREE_FILE_SPEC && h->dirty)
+		spec_apply(path, h);   /* errors: in status and events */
 	if (h && h->kind == TREE_FILE_EVENTS) {
 		pthread_mutex_lock(&readers_lock);
 		for (pp = &readers; *pp; pp = &(*pp)->next)

@@ -27,9 +27,10 @@ struct model;
 /* fs.c */
 const struct fuse_operations *fs_operations(void);
 /* inval: kcache's notifications; interrupted: whether the request the
- * calling thread serves was interrupted; caller: who made it (uid). */
+ * calling thread serves was interrupted; caller: who made it (uid), and
+ * caller_pid: from which thread (its id, as the kernel says). */
 void fs_begin(struct model *m, kc_inval_fn inval, bool (*interrupted)(void),
-	      uid_t (*caller)(void));
+	      uid_t (*caller)(void), pid_t (*caller_pid)(void));
 void fs_end(void);
 /* A path's attributes, listed in the kernel cache's checks (kcache.h);
  * *uncached: the kernel must keep no copy of them (a value another

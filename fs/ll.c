@@ -342,6 +342,11 @@ static uid_t caller(void)
 	return current ? fuse_req_ctx(current)->uid : 0;
 }
 
+static pid_t caller_pid(void)
+{
+	return current ? fuse_req_ctx(current)->pid : 0;
+}
+
 static bool interrupted(void)
 {
 	return (current && fuse_req_interrupted(current)) ||
@@ -390,7 +395,7 @@ static void reply_entry(fuse_req_t req, const char *path)
 static void ll_init(void *userdata, struct fuse_conn_info *conn)
 {
 	(void)conn;
-	fs_begin(userdata, inval, interrupted, caller);
+	fs_begin(userdata, inval, interrupted, caller, caller_pid);
 }
 
 static void ll_destroy(void *userdata)

@@ -166,6 +166,32 @@ test_expect_success 'a Python write-temp-then-os.replace applies, to spec.yaml a
 	expect_errno EPERM rename "$V/vm3/vcpus" "$V/vm3/x"
 '
 
+# Every close of a copy of the descriptor is a flush: a shell's child
+# (a command substitution) closes its copy long before the document is
+# whole. Only the opening process's close applies it, or the last close.
+G=${T}g
+test_expect_success 'a shell group with command substitutions writes spec.yaml: applied once, whole' '
+	mkdir "$MNT/$G" &&
+	{
+		printf "tenants:\n  %s:\n    subnets:\n" "$G"
+		for i in 1 2 3; do
+			echo "      s$(echo "$i"): {cidr: 10.9.$i.0/24}"
+		done
+		echo "    vms: {}"
+	} >"$MNT/$G/spec.yaml" &&
+	expect_eq "s1 s2 s3" "$(ls "$MNT/$G/subnets" | grep "^s" | xargs)" &&
+	expect_eq 1 "$(events_now | grep -c "/$G/spec.yaml applied")"
+'
+
+test_expect_success 'the opener gone first, the last close (a child'"'"'s) applies the document' '
+	printf "tenants:\n  %s:\n    subnets: {s1: {cidr: 10.9.1.0/24}}\n    vms: {}\n" "$G" >"$TMP/g.yaml" &&
+	sh -c "exec 3>\"\$1\"; (sleep 0.3; cat \"\$2\" >&3) & exit 0" sh "$MNT/$G/spec.yaml" "$TMP/g.yaml" &&
+	wait_for 10 test ! -e "$MNT/$G/subnets/s3" &&
+	expect_eq "s1" "$(ls "$MNT/$G/subnets" | grep "^s" | xargs)" &&
+	printf "tenants:\n  %s: {subnets: {}, vms: {}}\n" "$G" >"$MNT/$G/spec.yaml" &&
+	rmdir "$MNT/$G"
+'
+
 test_expect_success 'events: a script'"'"'s operations in order, failures with errno and reason; two readers see them' '
 	cat "$MNT/events" >"$TMP/r1" &
 	p1=$!
