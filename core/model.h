@@ -214,6 +214,11 @@ struct model {
 	char statedir[DIR_MAXLEN + 1];
 	char instance[INSTANCE_LEN + 1];
 	time_t started;
+	/* protected by lock: this estate has defined a domain once (saved
+	 * before the first definition): the clouds' libvirt is swept at
+	 * every mount, even with no VM left, for a definition or a removal
+	 * a crash cut short */
+	bool domains_made;
 
 	struct state_saver *saver;    /* writes state.yaml (state.c) */
 	uint64_t state_epoch;         /* atomic: commits of the whole model */

@@ -181,6 +181,8 @@ static int serialize(struct model *m, struct strbuf *out, bool reuse)
 	yw_map(&w);
 	yw_key_uint(&w, "version", STATE_VERSION);
 	yw_key_str(&w, "instance", m->instance);
+	if (m->domains_made)
+		yw_key_str(&w, "domains", "made");
 	yw_str(&w, "tenants");
 	objset_each(&m->tenants, i, t)
 		listed += state_listed(t->state);
@@ -603,10 +605,10 @@ static bool instance_valid(const char *s)
 int state_parse(struct model *m, const char *name, const char *buf,
 		size_t len, char *err)
 {
-	static const char *const keys[] = { "version", "instance", "tenants",
-					    NULL };
+	static const char *const keys[] = { "version", "instance", "domains",
+					    "tenants", NULL };
 	struct ydoc d;
-	yaml_node_t *root, *version, *instance, *tenants;
+	yaml_node_t *root, *version, *instance, *tenants, *domains;
 	struct sc_doc sc;
 	unsigned long v;
 	size_t i;
@@ -642,6 +644,13 @@ int state_parse(struct model *m, const char *name, const char *buf,
 		goto out;
 	}
 	snprintf(m->instance, sizeof m->instance, "%s", ydoc_scalar(instance));
+	domains = ydoc_get(&d, root, "domains");
+	if (domains && (!ydoc_scalar(domains) ||
+			strcmp(ydoc_scalar(domains), "made"))) {
+		r = ydoc_err(&d, domains, err, "domains must be 'made'");
+		goto out;
+	}
+	m->domains_made = domains != NULL;
 	r = schema_tenants(&d, tenants, SCHEMA_STATE, NULL, &sc, err);
 	for (i = 0; r == 0 && i < sc.n; i++)
 		r = build_tenant(m, &d, &sc.tenants[i], err);

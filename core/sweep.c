@@ -233,9 +233,10 @@ int sweep_cloud(struct model *m, struct cloud *c)
 	pthread_mutex_lock(&m->lock);
 	objset_each(&m->tenants, i, t)
 		n += t->vms.n;
+	n += m->domains_made;
 	pthread_mutex_unlock(&m->lock);
 	if (n == 0)
-		return 0;   /* no VM: libvirt is not needed (as at mount) */
+		return 0;   /* never a VM: libvirt is not needed (as at mount) */
 	if (d->ops->list(d, sweep_domain, &w, err)) {
 		log_warnx("cloud %s: %s", c->name, err);
 		return 1;

@@ -200,7 +200,22 @@ static int vm_make(struct model *m, struct vm *v, struct virtdrv *virt,
 {
 	struct strbuf xml = STRBUF_INIT;
 	const char *tname = v->tenant->name;
-	int r = virt->ops->define(virt, dom, &xml, err);
+	bool first;
+	int r = 0;
+
+	/* the first domain ever: said in the state before it exists, so that
+	 * a crash before its VM is saved leaves one the sweep will look for */
+	pthread_mutex_lock(&m->lock);
+	first = !m->domains_made;
+	m->domains_made = true;
+	pthread_mutex_unlock(&m->lock);
+	if (first && (r = txn_once(m, NULL, err))) {
+		pthread_mutex_lock(&m->lock);
+		m->domains_made = false;
+		pthread_mutex_unlock(&m->lock);
+		return r;
+	}
+	r = virt->ops->define(virt, dom, &xml, err);
 
 	if (r == 0 && subnet[0]) {
 		r = subnet_dhcp_refresh(m, tname, subnet, NULL, err);
@@ -219,6 +234,12 @@ static int vm_make(struct model *m, struct vm *v, struct virtdrv *virt,
 			virt->ops->undefine(virt, v->uuid, NULL);
 	}
 	sb_free(&xml);
+	if (r && first) {   /* undone: nothing was made */
+		pthread_mutex_lock(&m->lock);
+		m->domains_made = false;
+		pthread_mutex_unlock(&m->lock);
+		txn_once(m, NULL, NULL);
+	}
 	return r;
 }
 
