@@ -424,15 +424,20 @@ static int cmp_str(const void *a, const void *b)
 /* The first key of map n (all scalars) that an earlier one repeats, or
  * NULL: sorted, so that 40,000 keys cost what they weigh, not their
  * square. */
-static yaml_node_t *dup_key(struct ydoc *d, yaml_node_t *n)
+/* A key of mapping n that comes twice (its second place, in *out): 1, 0
+ * if none, -ENOMEM. Sorting keeps it linear-logarithmic. */
+static int dup_key(struct ydoc *d, yaml_node_t *n, yaml_node_t **out)
 {
 	yaml_node_pair_t *p, *start = n->data.mapping.pairs.start;
 	size_t i, k = (size_t)(n->data.mapping.pairs.top - start);
 	const char **ks, *dup = NULL;
 	yaml_node_t *seen = NULL, *key;
 
-	if (k < 2 || !(ks = malloc(k * sizeof *ks)))
-		return NULL;
+	if (k < 2)
+		return 0;
+	ks = malloc(k * sizeof *ks);
+	if (!ks)
+		return -ENOMEM;
 	for (i = 0; i < k; i++)
 		ks[i] = ydoc_scalar(ydoc_node(d, start[i].key));
 	qsort(ks, k, sizeof *ks, cmp_str);
@@ -441,23 +446,26 @@ static yaml_node_t *dup_key(struct ydoc *d, yaml_node_t *n)
 			dup = ks[i];
 	free(ks);
 	if (!dup)
-		return NULL;
+		return 0;
 	ydoc_map_each(n, p) {      /* its second place, for the message */
 		key = ydoc_node(d, p->key);
 		if (strcmp(ydoc_scalar(key), dup))
 			continue;
-		if (seen)
-			return key;
+		if (seen) {
+			*out = key;
+			return 1;
+		}
 		seen = key;
 	}
-	return NULL;
+	return 0;
 }
 
 int ydoc_check_map(struct ydoc *d, yaml_node_t *n, const char *what,
 		   const char *const *allowed, char *err)
 {
 	yaml_node_pair_t *p;
-	yaml_node_t *dup;
+	yaml_node_t *dup = NULL;
+	int r;
 
 	if (!n || n->type != YAML_MAPPING_NODE)
 		return ydoc_err(d, n, err, "%s must be a mapping", what);
@@ -465,7 +473,10 @@ int ydoc_check_map(struct ydoc *d, yaml_node_t *n, const char *what,
 		if (!ydoc_scalar(ydoc_node(d, p->key)))
 			return ydoc_err(d, ydoc_node(d, p->key), err, "keys of "
 					"%s must be plain names", what);
-	if ((dup = dup_key(d, n)))
+	r = dup_key(d, n, &dup);
+	if (r < 0)
+		return err_set(err, ENOMEM, "out of memory");
+	if (r)
 		return ydoc_err(d, dup, err, "duplicate key '%s' in %s",
 				ydoc_scalar(dup), what);
 	ydoc_map_each(n, p) {

@@ -563,6 +563,21 @@ static int read_full(int in, void *buf, size_t len)
 	return 0;
 }
 
+bool copy_frame_data(const char *line, uint64_t size, uint64_t *off,
+		     size_t *len)
+{
+	unsigned long long o, n;
+	char extra;
+
+	if (strncmp(line, "data ", 5) || line[5] < '0' || line[5] > '9' ||
+	    sscanf(line, "data %llu %llu%c", &o, &n, &extra) != 2 ||
+	    n == 0 || n > COPY_FRAME_MAX || o > size || n > size - o)
+		return false;   /* (written so that o + n cannot wrap) */
+	*off = o;
+	*len = (size_t)n;
+	return true;
+}
+
 int copy_serve_receive(int in, int out, const char *dir, const char *name,
 		       uint64_t size, mode_t mode)
 {
@@ -581,18 +596,17 @@ int copy_serve_receive(int in, int out, const char *dir, const char *name,
 	}
 	r = write_all(out, "ready\n", 6);
 	while (r == 0) {
-		unsigned long long off, len;
+		uint64_t off;
+		size_t len;
 		char hex[COPY_SUM_HEX + 1], extra;
 
 		r = read_line(in, line, sizeof line);
 		if (r)
 			break;
-		if (sscanf(line, "data %llu %llu%c", &off, &len, &extra) == 2 &&
-		    len > 0 && len <= COPY_FRAME_MAX && off <= size &&
-		    len <= size - off) {   /* within the file; no wrap */
-			r = read_full(in, buf, (size_t)len);
+		if (copy_frame_data(line, size, &off, &len)) {
+			r = read_full(in, buf, len);
 			if (r == 0)
-				r = copy_dst_write(d, off, buf, (size_t)len, err);
+				r = copy_dst_write(d, off, buf, len, err);
 			if (r && err[0])
 				send_error(out, -r, err);
 			continue;

@@ -99,6 +99,12 @@ int copy_serve_send(int out, const char *dir, const char *name);
 int copy_serve_receive(int in, int out, const char *dir, const char *name,
 		       uint64_t size, mode_t mode);
 
+/* A data frame's header line "data OFF LEN" whose bytes lie inside a file
+ * of size bytes (however OFF + LEN would wrap), LEN within 1 and
+ * COPY_FRAME_MAX: both ends of a copy read frames through this. */
+bool copy_frame_data(const char *line, uint64_t size, uint64_t *off,
+		     size_t *len);
+
 void copy_sum_hex(const unsigned char *sum, char hex[COPY_SUM_HEX]);
 int copy_sum_parse(const char *hex, unsigned char *sum);
 

@@ -823,15 +823,14 @@ static ssize_t asrc_read(struct copy_src *cs, uint64_t *off, void *buf,
 	if (cs->ended)
 		return 0;
 	while (s->left == 0) {
-		unsigned long long o, len;
+		uint64_t o;
+		size_t len;
 		char hex[COPY_SUM_HEX + 1], extra;
 
 		r = chan_line(&s->l, line, sizeof line, err);
 		if (r)
 			return r;
-		if (sscanf(line, "data %llu %llu%c", &o, &len, &extra) == 2 &&
-		    len > 0 && len <= COPY_FRAME_MAX && o <= cs->size &&
-		    len <= cs->size - o) {   /* o + len may wrap */
+		if (copy_frame_data(line, cs->size, &o, &len)) {
 			s->off = o;
 			s->left = len;
 		} else if (sscanf(line, "end %65s%c", hex, &extra) == 1 &&
