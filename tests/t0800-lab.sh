@@ -42,7 +42,7 @@ test_expect_success 'lab up 2 twice, then lab down: nothing is left' '
 
 test_expect_success 'lab up; maasfs over the clouds file; both clouds up' '
 	lab_up 2 &&
-	maas_mount -o "config=$LAB_CONFIG" &&
+	maas_mount -o "config=$LAB_CONFIG,vni=$VNI_FIRST-$((VNI_FIRST + 399))" &&
 	expect_eq "cloud1 cloud2" "$(ls "$MNT/clouds" | xargs)" &&
 	wait_for 15 file_is "$MNT/clouds/cloud1/status" up &&
 	wait_for 15 file_is "$MNT/clouds/cloud2/status" up &&
@@ -152,6 +152,32 @@ test_expect_success 'the last VM of a subnet leaves cloud2: bridge, VXLAN, flood
 	expect_eq cloud1 "$(cat "$W/clouds")" &&
 	oncloud cloud1 ip link show "maasb$v" >/dev/null &&
 	oncloud cloud2 ip link show "maasb$(vni_of "$B" web)" >/dev/null
+'
+
+# The answers a remote cloud's reads need (dnsmasq pids, leases) come
+# from a cache the status checker refreshes: every subnet's, however many
+# (it once stopped at 256, and the later ones kept their first answer).
+C=${T}c
+test_expect_success 'a remote cloud with 260 DHCP subnets: the last one made still shows a new lease' '
+	mkdir "$MNT/$C" &&
+	{
+		printf "tenants:\n  %s:\n    vms: {}\n    subnets:\n" "$C"
+		for i in $(seq 1 260); do
+			echo "      s$i: {cidr: 10.$((100 + i / 200)).$((i % 200)).0/24, cloud: cloud2}"
+		done
+	} >"$TMP/c.yaml" &&
+	cp "$TMP/c.yaml" "$MNT/$C/spec.yaml" &&
+	expect_eq 260 "$(ls "$MNT/$C/subnets" | grep -c "^s")" &&
+	v=$(vni_of "$C" s260) &&
+	wait_for 10 oncloud cloud2 test -s "/var/lib/maasfs-cloud/agent/dhcp/$v.pid" &&
+	got=$(lab_dhcp cloud2 "${T}d" "maasb$v") &&
+	ip_in_range "$got" 10.101.60.10 10.101.60.250 &&
+	wait_for 10 grep -q " $got " "$MNT/$C/subnets/s260/dhcp/leases" &&
+	got=$(lab_dhcp cloud2 "${T}d" "maasb$(vni_of "$C" s1)") &&
+	wait_for 10 grep -q " $got " "$MNT/$C/subnets/s1/dhcp/leases" &&
+	printf "tenants:\n  %s: {subnets: {}, vms: {}}\n" "$C" >"$MNT/$C/spec.yaml" &&
+	rmdir "$MNT/$C" &&
+	[ -z "$(oncloud cloud2 sh -c "ls /var/lib/maasfs-cloud/agent/dhcp/*.pid" 2>/dev/null | grep -v "/$(vni_of "$B" web).pid")" ]
 '
 
 test_expect_success 'deleting everything leaves nothing on either cloud' '
