@@ -475,7 +475,7 @@ test_cleanup() {
 	# a failure shows the end of maasfs's own log too
 	if [ "$test_failures" -gt 0 ] && [ -s "$STATE/maasfs.log" ]; then
 		echo "# --- the last lines of maasfs.log ---"
-		tail -n 40 "$STATE/maasfs.log" | sed 's/^/#   /'
+		tail -n "${TEST_LOG_LINES:-40}" "$STATE/maasfs.log" | sed 's/^/#   /'
 	fi
 	rm -rf "$TMP"
 }

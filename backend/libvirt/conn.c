@@ -60,6 +60,8 @@ int lv_fail(char *err, const char *fmt, ...)
 		case VIR_ERR_NO_CONNECT:
 		case VIR_ERR_INVALID_CONN:
 		case VIR_ERR_RPC:
+		case VIR_ERR_SSH:
+		case VIR_ERR_LIBSSH:
 			code = EHOSTUNREACH;
 			break;
 		case VIR_ERR_OPERATION_TIMEOUT:
@@ -82,7 +84,9 @@ int lv_fail(char *err, const char *fmt, ...)
 			/* the connection broke: "connection closed due to
 			 * keepalive timeout", an I/O error on the socket */
 			if (e->domain == VIR_FROM_REMOTE ||
-			    e->domain == VIR_FROM_RPC)
+			    e->domain == VIR_FROM_RPC ||
+			    e->domain == VIR_FROM_SSH ||
+			    e->domain == VIR_FROM_LIBSSH)
 				code = EHOSTUNREACH;
 			break;
 		default:

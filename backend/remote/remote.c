@@ -205,6 +205,11 @@ static int call(struct agent_drv *a, struct agent_msg *req,
 	pthread_mutex_unlock(&a->io);
 	amsg_free(req);
 	if (r) {
+		/* the session broke under the request (the cloud's sshd or
+		 * network gone): the cloud is out of reach, as its status
+		 * now says, not an I/O error of the request */
+		if (r == -EIO)
+			r = -EHOSTUNREACH;
 		set_status(a, false, why);
 		return err_set(err, -r, "%s", why);
 	}
