@@ -22,6 +22,24 @@ static int show_cloud_vtep(const struct model *m, const struct objref *o,
 							: "none");
 }
 
+/* Its provider network, as the clouds file names it, or "none". */
+static int show_cloud_external(const struct model *m, const struct objref *o,
+			       struct strbuf *out)
+{
+	const struct cloud *c = o->cloud;
+	char n[CIDR_STRLEN], g[IP_STRLEN], a[IP_STRLEN], b[IP_STRLEN];
+
+	(void)m;
+	if (!c->ext.on)
+		return sb_puts(out, "none\n");
+	cidr_format(&c->ext.cidr, n);
+	ip_format(c->ext.gateway, g);
+	ip_format(c->ext.first, a);
+	ip_format(c->ext.last, b);
+	return sb_printf(out, "cidr %s gateway %s pool %s-%s bridge %s\n", n,
+			 g, a, b, c->ext.bridge);
+}
+
 /* From the cloud's background check: never a blocking read. */
 static int show_cloud_status(const struct model *m, const struct objref *o,
 			     struct strbuf *out)
@@ -60,6 +78,7 @@ static int show_cloud_vms(const struct model *m, const struct objref *o,
 const struct attr attrs_cloud[] = {
 	{ "uri", 0444, show_cloud_uri, NULL, CHANGE_OP },
 	{ "vtep", 0444, show_cloud_vtep, NULL, CHANGE_OP },
+	{ "external", 0444, show_cloud_external, NULL, CHANGE_OP },
 	{ "status", 0444, show_cloud_status, NULL, CHANGE_DRIVER },
 	{ "vms", 0400, show_cloud_vms, NULL, CHANGE_MODEL },   /* tenants' */
 	{ NULL, 0, NULL, NULL, CHANGE_OP },

@@ -131,6 +131,107 @@ static int parse_tls(struct ydoc *d, yaml_node_t *n, struct cloud *c,
 	return 0;
 }
 
+static bool ifname_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 15 || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (; *s; s++)
+		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
+		    !(*s >= '0' && *s <= '9') && *s != '_' && *s != '-' &&
+		    *s != '.')
+			return false;
+	return true;
+}
+
+/* external: {cidr, gateway, pool: FIRST-LAST, bridge}: the cloud's
+ * provider network. All four are needed; the pool lies inside the cidr's
+ * host addresses and leaves out the gateway. */
+static int parse_external(struct ydoc *d, yaml_node_t *n, struct cloud *c,
+			  char *err)
+{
+	static const char *const keys[] = { "cidr", "gateway", "pool",
+					    "bridge", NULL };
+	static const char *const need[] = { "cidr", "gateway", "pool",
+					    "bridge" };
+	const char *v[4];
+	char why[ERRLEN], a[IP_STRLEN], b[IP_STRLEN];
+	const char *dash;
+	size_t i;
+
+	if (ydoc_check_map(d, n, "external", keys, err))
+		return -EINVAL;
+	for (i = 0; i < 4; i++) {
+		yaml_node_t *x = ydoc_get(d, n, need[i]);
+
+		v[i] = x ? ydoc_scalar(x) : NULL;
+		if (!v[i])
+			return BAD(x ? x : n, "cloud %s: external needs cidr, "
+				   "gateway, pool (FIRST-LAST) and bridge",
+				   c->name);
+	}
+	if (cidr_parse(v[0], &c->ext.cidr, why))
+		return BAD(ydoc_get(d, n, "cidr"), "cloud %s: external cidr: "
+			   "%s", c->name, why);
+	if (ip_parse(v[1], &c->ext.gateway) ||
+	    !cidr_contains(&c->ext.cidr, c->ext.gateway) ||
+	    c->ext.gateway == c->ext.cidr.net ||
+	    c->ext.gateway == cidr_broadcast(&c->ext.cidr))
+		return BAD(ydoc_get(d, n, "gateway"), "cloud %s: external "
+			   "gateway must be a host address of %s", c->name,
+			   v[0]);
+	dash = strchr(v[2], '-');
+	if (!dash || (size_t)(dash - v[2]) >= sizeof a ||
+	    strlen(dash + 1) >= sizeof b)
+		return BAD(ydoc_get(d, n, "pool"), "cloud %s: external pool "
+			   "must be FIRST-LAST", c->name);
+	memcpy(a, v[2], (size_t)(dash - v[2]));
+	a[dash - v[2]] = '\0';
+	snprintf(b, sizeof b, "%s", dash + 1);
+	if (ip_parse(a, &c->ext.first) || ip_parse(b, &c->ext.last) ||
+	    c->ext.first > c->ext.last ||
+	    !cidr_contains(&c->ext.cidr, c->ext.first) ||
+	    !cidr_contains(&c->ext.cidr, c->ext.last) ||
+	    c->ext.first == c->ext.cidr.net ||
+	    c->ext.last == cidr_broadcast(&c->ext.cidr) ||
+	    (c->ext.first <= c->ext.gateway && c->ext.gateway <= c->ext.last))
+		return BAD(ydoc_get(d, n, "pool"), "cloud %s: external pool "
+			   "must be FIRST-LAST, host addresses of %s without "
+			   "the gateway", c->name, v[0]);
+	if (!ifname_ok(v[3]))
+		return BAD(ydoc_get(d, n, "bridge"), "cloud %s: external "
+			   "bridge must be an interface name", c->name);
+	snprintf(c->ext.bridge, sizeof c->ext.bridge, "%s", v[3]);
+	c->ext.on = true;
+	return 0;
+}
+
+/* Clouds whose provider networks overlap share one: the same cidr and
+ * gateway (their pools may differ; one allocation spans them). */
+static int check_externals(struct model *m, struct ydoc *d, yaml_node_t *n,
+			   char *err)
+{
+	size_t i, j;
+
+	for (i = 0; i < m->nclouds; i++)
+		for (j = i + 1; j < m->nclouds; j++) {
+			const struct cloud *a = m->clouds[i], *b = m->clouds[j];
+
+			if (!a->ext.on || !b->ext.on ||
+			    !cidr_overlap(&a->ext.cidr, &b->ext.cidr))
+				continue;
+			if (a->ext.cidr.net != b->ext.cidr.net ||
+			    a->ext.cidr.prefix != b->ext.cidr.prefix ||
+			    a->ext.gateway != b->ext.gateway)
+				return ydoc_err(d, n, err, "clouds %s and %s: "
+						"external networks that overlap "
+						"must be one (the same cidr and "
+						"gateway)", a->name, b->name);
+		}
+	return 0;
+}
+
 /* One key of a cloud but ssh and tls: its value checked into c. */
 static int parse_cloud_key(struct ydoc *d, struct cloud *c, const char *k,
 			   yaml_node_t *vn, char *err)
@@ -181,7 +282,7 @@ static int parse_cloud(struct model *m, struct ydoc *d, yaml_node_t *key,
 	static const char *const keys[] = { "libvirt", "ssh", "netns",
 					    "agent", "agent_state", "vtep",
 					    "images", "disks", "accel", "tls",
-					    NULL };
+					    "external", NULL };
 	const char *name = ydoc_scalar(key);
 	yaml_node_pair_t *p;
 	struct cloud *c;
@@ -215,6 +316,9 @@ static int parse_cloud(struct model *m, struct ydoc *d, yaml_node_t *key,
 
 		if (!strcmp(k, "tls")) {
 			if (parse_tls(d, vn, c, err))
+				return -EINVAL;
+		} else if (!strcmp(k, "external")) {
+			if (parse_external(d, vn, c, err))
 				return -EINVAL;
 		} else if (strcmp(k, "ssh") &&
 			   parse_cloud_key(d, c, k, vn, err)) {
@@ -268,6 +372,8 @@ int config_parse(struct model *m, const char *name, const char *buf,
 			r = ydoc_err(&d, clouds, err, "cloud %s: a vtep is needed "
 				     "when there are several clouds (VXLAN "
 				     "joins their subnets)", m->clouds[i]->name);
+	if (r == 0)
+		r = check_externals(m, &d, clouds, err);
 out:
 	ydoc_free(&d);
 	return r;

@@ -58,6 +58,15 @@ struct cloud {
 	 * certificate carries, "" for the vtep address. */
 	bool tls;
 	char tls_name[256];
+	/* Its provider network (the clouds file's external:), the way out
+	 * of tenants' uplinks and floating addresses: on, or none. Clouds
+	 * whose networks overlap name the same one (cidr and gateway). */
+	struct {
+		bool on;
+		struct cidr cidr;
+		uint32_t gateway, first, last;   /* host byte order */
+		char bridge[16];                 /* on the cloud's host */
+	} ext;
 	/* A remote cloud: reached over SSH, its network work done by the
 	 * agent (maasfs agent) there. */
 	bool remote;

@@ -47,6 +47,11 @@ test_expect_success 'lab up; maasfs over the clouds file; both clouds up' '
 	wait_for 15 file_is "$MNT/clouds/cloud1/status" up &&
 	wait_for 15 file_is "$MNT/clouds/cloud2/status" up &&
 	expect_eq 192.0.2.12 "$(cat "$MNT/clouds/cloud2/vtep")" &&
+	expect_eq "cidr 198.51.100.0/24 gateway 198.51.100.1 pool 198.51.100.100-198.51.100.199 bridge brext" \
+		"$(cat "$MNT/clouds/cloud2/external")" &&
+	oncloud cloud1 ip -o link show ext0 | grep -q " master brext " &&
+	lab exec internet busybox ping -c 1 -W 3 203.0.113.10 >/dev/null &&
+	expect_eq hello "$(echo hello | lab exec internet timeout 10 busybox nc -w 3 203.0.113.10 7)" &&
 	grep -q "^qemu+libssh://root@192.0.2.12/system" "$MNT/clouds/cloud2/uri"
 '
 

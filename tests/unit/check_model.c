@@ -446,6 +446,53 @@ START_TEST(test_config_clouds)
 	ck_assert_msg(strstr(err, "tls name"), "%s", err);
 	ck_assert_int_eq(parse_clouds("clouds: {c: {ssh: " SSH_H ", tls: "
 				      "{dir: /etc/pki}}}", err), -EINVAL);
+	/* external: a provider network, all four keys, checked */
+#define EXT(x) "clouds: {c: {ssh: " SSH_H ", vtep: 192.0.2.1, external: " x "}}"
+	ck_assert_int_eq(parse_clouds(EXT("{cidr: 198.51.100.0/24, gateway: "
+					  "198.51.100.1, pool: 198.51.100.100-"
+					  "198.51.100.199, bridge: brext}"), err),
+			 0);
+	ck_assert_int_eq(parse_clouds(EXT("{cidr: 198.51.100.0/24, gateway: "
+					  "198.51.100.1, pool: 198.51.100.100-"
+					  "198.51.100.199}"), err), -EINVAL);
+	ck_assert_msg(strstr(err, "needs cidr, gateway, pool"), "%s", err);
+	ck_assert_int_eq(parse_clouds(EXT("{cidr: 198.51.100.0/24, gateway: "
+					  "198.51.100.150, pool: 198.51.100.100-"
+					  "198.51.100.199, bridge: brext}"), err),
+			 -EINVAL);   /* the gateway in the pool */
+	ck_assert_int_eq(parse_clouds(EXT("{cidr: 198.51.100.0/24, gateway: "
+					  "198.51.101.1, pool: 198.51.100.100-"
+					  "198.51.100.199, bridge: brext}"), err),
+			 -EINVAL);   /* the gateway outside */
+	ck_assert_int_eq(parse_clouds(EXT("{cidr: 198.51.100.0/24, gateway: "
+					  "198.51.100.1, pool: 198.51.100.200-"
+					  "198.51.100.100, bridge: brext}"), err),
+			 -EINVAL);   /* backwards */
+	ck_assert_int_eq(parse_clouds(EXT("{cidr: 198.51.100.0/24, gateway: "
+					  "198.51.100.1, pool: 198.51.100.100-"
+					  "198.51.100.255, bridge: brext}"), err),
+			 -EINVAL);   /* the broadcast */
+	ck_assert_int_eq(parse_clouds(EXT("{cidr: 198.51.100.0/24, gateway: "
+					  "198.51.100.1, pool: 198.51.100.100-"
+					  "198.51.100.199, bridge: \"a b\"}"),
+				      err), -EINVAL);
+	/* two clouds on one provider network: the same cidr and gateway */
+	ck_assert_int_eq(parse_clouds("clouds:\n"
+		"  a: {ssh: " SSH_H ", vtep: 192.0.2.1, external: {cidr: "
+		"198.51.100.0/24, gateway: 198.51.100.1, pool: 198.51.100.100-"
+		"198.51.100.149, bridge: brext}}\n"
+		"  b: {ssh: " SSH_H ", vtep: 192.0.2.2, external: {cidr: "
+		"198.51.100.0/24, gateway: 198.51.100.1, pool: 198.51.100.150-"
+		"198.51.100.199, bridge: brext}}\n", err), 0);
+	ck_assert_int_eq(parse_clouds("clouds:\n"
+		"  a: {ssh: " SSH_H ", vtep: 192.0.2.1, external: {cidr: "
+		"198.51.100.0/24, gateway: 198.51.100.1, pool: 198.51.100.100-"
+		"198.51.100.149, bridge: brext}}\n"
+		"  b: {ssh: " SSH_H ", vtep: 192.0.2.2, external: {cidr: "
+		"198.51.100.0/25, gateway: 198.51.100.2, pool: 198.51.100.50-"
+		"198.51.100.99, bridge: brext}}\n", err), -EINVAL);
+	ck_assert_msg(strstr(err, "must be one"), "%s", err);
+#undef EXT
 	/* at most CLOUDS_MAX clouds: presence is a 64-bit set */
 	sb_puts(&many, "clouds:\n");
 	for (i = 0; i < CLOUDS_MAX; i++)
