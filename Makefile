@@ -1,7 +1,8 @@
 # maasfs — see README.md. `make`, `make check`, `make SANITIZE=1 check`.
 
 VERSION := 0.1.0
-PKGS := fuse3 libnl-3.0 libnl-route-3.0 libvirt yaml-0.1 libssh libcrypto
+PKGS := fuse3 libnl-3.0 libnl-route-3.0 libvirt yaml-0.1 libssh libcrypto \
+	libnftables
 
 CC ?= cc
 CFLAGS ?= -O2 -g

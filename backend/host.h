@@ -59,6 +59,20 @@ struct net_dhcp {
 	const char *leases;
 };
 
+/* A tenant's way out on one cloud (issue 18): a veth from its namespace
+ * (maasu there) to the provider bridge (maasu<id> on the host), the
+ * address from the provider's pool on it, a default route through the
+ * provider's gateway, and what leaves by it SNATed to that address (the
+ * table ip maasfs in the tenant's namespace, written whole). */
+struct net_uplink {
+	const char *tenant;
+	unsigned id;          /* the tenant's id: names the host end */
+	uint32_t addr, gateway;
+	unsigned prefix;
+	const char *bridge;   /* the provider bridge on the host */
+};
+#define NET_UPLINK_NAME "maasu"
+
 /* What a sweep keeps: everything else of ours is removed. Both arrays are
  * sorted (tenants by strcmp, subnets by vni). */
 struct net_keep_subnet {
@@ -94,6 +108,12 @@ struct hostdrv_ops {
 	/* purge: forget its leases and files too (the subnet is going). */
 	int (*dhcp_remove)(struct hostdrv *d, uint32_t vni, bool purge,
 			   char *err);
+	/* The tenant's uplink (net_uplink), made or brought to what u says;
+	 * removed (0 if there was none). */
+	int (*uplink_ensure)(struct hostdrv *d, const struct net_uplink *u,
+			     char *err);
+	int (*uplink_remove)(struct hostdrv *d, const char *tenant,
+			     unsigned id, char *err);
 	/* Never block: answered from local files or a cache. */
 	int (*dhcp_pid)(struct hostdrv *d, uint32_t vni);
 	int (*dhcp_leases)(struct hostdrv *d, uint32_t vni, struct strbuf *out);

@@ -1,10 +1,11 @@
-/* A tenant's files: id, status, spec.yaml, quota */
+/* A tenant's files: id, status, spec.yaml, quota, external */
 #include "attr.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "external.h"
 #include "model.h"
 #include "spec.h"
 #include "tenant.h"
@@ -38,6 +39,8 @@ static int show_tenant_status(const struct model *m, const struct objref *o,
 			      struct strbuf *out)
 {
 	const struct tenant *t = o->tenant;
+	char a[IP_STRLEN];
+	size_t k;
 
 	sb_printf(out, "%s\n", obj_state_name(t->state));
 	sb_printf(out, "id: %u\n", t->id);
@@ -46,8 +49,30 @@ static int show_tenant_status(const struct model *m, const struct objref *o,
 	sb_printf(out, "subnets: %zu\n", t->subnets.n);
 	sb_printf(out, "vms: %zu\n", t->vms.n);
 	show_usage(t, out);
+	for (k = 0; k < m->nclouds; k++)
+		if (t->uplink[k]) {
+			ip_format(t->uplink[k], a);
+			sb_printf(out, "uplink: %s on %s\n", a,
+				  m->clouds[k]->name);
+		}
 	obj_error_show(&t->error, out);
 	return 0;
+}
+
+static int show_tenant_external(const struct model *m,
+				const struct objref *o, struct strbuf *out)
+{
+	(void)m;
+	return sb_puts(out, o->tenant->external ? "on\n" : "off\n");
+}
+
+static int store_tenant_external(struct model *m, const struct node *n,
+				 const char *value, char *err)
+{
+	if (strcmp(value, "on") && strcmp(value, "off"))
+		return err_set(err, EINVAL, "external takes on or off, not "
+			       "'%.40s'", value);
+	return tenant_set_external(m, n->tenant, !strcmp(value, "on"), err);
 }
 
 /* Limits in the form a write takes; root's alone to write (0444: only
@@ -79,5 +104,7 @@ const struct attr attrs_tenant[] = {
 	{ "status", 0444, show_tenant_status, NULL, CHANGE_MODEL },
 	{ "spec.yaml", 0644, show_tenant_spec, NULL, CHANGE_MODEL },
 	{ "quota", 0444, show_tenant_quota, store_tenant_quota, CHANGE_OP },
+	{ "external", 0644, show_tenant_external, store_tenant_external,
+	  CHANGE_OP },
 	{ NULL, 0, NULL, NULL, CHANGE_OP },
 };

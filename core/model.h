@@ -111,12 +111,19 @@ struct subnet {
 	time_t mtime;
 };
 
+#define CLOUDS_MAX 64   /* clouds by index, for presence masks */
+
 struct tenant {
 	char name[NAME_MAXLEN + 1];   /* first: the objset key */
 	uint32_t id;
 	uint64_t serial;              /* this object, never another (obj_serial) */
 	uint32_t uid, gid;            /* owner of everything inside (chown) */
 	struct quota quota;           /* set by root; unlimited by default */
+	/* Its way out (issue 18, <tenant>/external): on or off, and its
+	 * uplink's address on each cloud (by the cloud's place in
+	 * m->clouds), 0 where it has none. */
+	bool external;
+	uint32_t uplink[CLOUDS_MAX];
 	enum obj_state state;
 	struct objset subnets;        /* of struct subnet, by name */
 	struct objset vms;            /* of struct vm, by name */
@@ -289,8 +296,7 @@ void vm_free(struct vm *v);
 /* Drops every tenant (a failed load, or the end). */
 void model_clear(struct model *m);
 
-/* Clouds by index, for presence masks (64 at most). */
-#define CLOUDS_MAX 64
+/* Clouds by index, for presence masks: CLOUDS_MAX (64) at most. */
 size_t cloud_index(const struct model *m, const struct cloud *c);
 /* The clouds a subnet must be on: its home, and wherever one of its VMs
  * is placed. Caller holds the lock. */

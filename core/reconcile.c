@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../lib/log.h"
+#include "external.h"
 #include "janitor.h"
 #include "mig.h"
 #include "reconcile.h"
@@ -209,6 +210,9 @@ void model_reconcile(struct model *m)
 		}
 		objset_each(&t->subnets, j, s)
 			reconcile_subnet(m, s);
+		r = external_reconcile(m, t, err);
+		if (r)
+			fail(&t->error, &t->state, t->name, r, err);
 	}
 	for (i = 0; i < m->nclouds; i++) {
 		struct net_keep keep;

@@ -385,7 +385,7 @@ static int parse_owner(struct ydoc *d, yaml_node_t *owner, struct sc_tenant *t,
 static int tenant_state_keys(struct ydoc *d, yaml_node_t *n,
 			     struct sc_tenant *t, char *err)
 {
-	yaml_node_t *id = ydoc_get(d, n, "id"), *owner, *quota;
+	yaml_node_t *id = ydoc_get(d, n, "id"), *owner, *quota, *ext;
 	unsigned long v;
 
 	t->id_node = id;
@@ -405,6 +405,10 @@ static int tenant_state_keys(struct ydoc *d, yaml_node_t *n,
 		return ydoc_fail(d, quota, EINVAL, err, "tenant %s: quota must "
 				 "be KIND=AMOUNT ... (subnets vms vcpus memory "
 				 "disk)", t->name);
+	ext = ydoc_get(d, n, "external");
+	if (ext && !(t->external = ydoc_scalar(ext)))
+		return ydoc_fail(d, ext, EINVAL, err, "tenant %s: external "
+				 "must be text", t->name);
 	return 0;
 }
 
@@ -444,8 +448,8 @@ static int parse_tenant(struct ydoc *d, enum schema_doc kind,
 			char *err)
 {
 	static const char *const state_keys[] = { "id", "owner", "quota",
-						  "subnets",
-						   "vms", NULL };
+						  "external", "subnets",
+						  "vms", NULL };
 	static const char *const spec_keys[] = { "subnets", "vms", NULL };
 	const char *v = ydoc_scalar(key);
 	char why[ERRLEN];

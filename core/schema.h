@@ -62,6 +62,7 @@ struct sc_tenant {
 	bool has_owner;
 	uint32_t uid, gid;
 	struct quota quota;              /* state */
+	const char *external;            /* state: "on" or CLOUD=ADDR ... */
 	struct sc_subnet *subnets;
 	size_t nsubnets;
 	struct sc_vm *vms;

@@ -114,7 +114,61 @@ void state_write_vm(struct yw *w, const struct vm *v, bool spec)
 	yw_map_end(w);
 }
 
-static void serialize_tenant(struct yw *w, const struct tenant *t)
+/* A tenant's external (external.c): "on", or "CLOUD=ADDRESS ...", its
+ * uplinks; parse sets t->external and t->uplink. */
+static void external_format(const struct model *m, const struct tenant *t,
+			    struct strbuf *out)
+{
+	char a[IP_STRLEN];
+	size_t k;
+	bool any = false;
+
+	for (k = 0; k < m->nclouds; k++) {
+		if (!t->uplink[k])
+			continue;
+		ip_format(t->uplink[k], a);
+		sb_printf(out, "%s%s=%s", any ? " " : "", m->clouds[k]->name,
+			  a);
+		any = true;
+	}
+	if (!any)
+		sb_puts(out, "on");
+}
+
+static int external_parse(const struct model *m, struct tenant *t,
+			  const char *text, char *err)
+{
+	char buf[4096], *tok, *save = NULL, *eq;
+	struct cloud *c;
+	uint32_t a;
+
+	if (strlen(text) >= sizeof buf)
+		return err_set(err, EINVAL, "tenant %s: external too long",
+			       t->name);
+	snprintf(buf, sizeof buf, "%s", text);
+	memset(t->uplink, 0, sizeof t->uplink);
+	t->external = true;
+	if (!strcmp(buf, "on"))
+		return 0;
+	for (tok = strtok_r(buf, " ", &save); tok;
+	     tok = strtok_r(NULL, " ", &save)) {
+		eq = strchr(tok, '=');
+		if (!eq)
+			return err_set(err, EINVAL, "tenant %s: external is "
+				       "'on' or CLOUD=ADDRESS ...", t->name);
+		*eq = '\0';
+		c = model_cloud(m, tok);
+		if (!c || ip_parse(eq + 1, &a) || !a)
+			return err_set(err, EINVAL, "tenant %s: external: "
+				       "'%s=%s' is no cloud's address",
+				       t->name, tok, eq + 1);
+		t->uplink[cloud_index(m, c)] = a;
+	}
+	return 0;
+}
+
+static void serialize_tenant(struct yw *w, const struct model *m,
+			     const struct tenant *t)
 {
 	const struct subnet *s;
 	const struct vm *v;
@@ -134,6 +188,13 @@ static void serialize_tenant(struct yw *w, const struct tenant *t)
 
 		quota_format(&t->quota, quota, sizeof quota);
 		yw_key_str(w, "quota", quota);
+	}
+	if (t->external) {
+		struct strbuf ext = STRBUF_INIT;
+
+		external_format(m, t, &ext);
+		yw_key_str(w, "external", sb_str(&ext));
+		sb_free(&ext);
 	}
 	yw_str(w, "subnets");
 	objset_each(&t->subnets, i, s)
@@ -194,7 +255,7 @@ static int serialize(struct model *m, struct strbuf *out, bool reuse)
 		if (!state_listed(t->state))
 			continue;
 		if (!reuse) {
-			serialize_tenant(&w, t);
+			serialize_tenant(&w, m, t);
 			continue;
 		}
 		if (!__atomic_exchange_n(&t->changed, 0, __ATOMIC_SEQ_CST) &&
@@ -203,7 +264,7 @@ static int serialize(struct model *m, struct strbuf *out, bool reuse)
 			continue;
 		}
 		at = yw_entry_start(&w);
-		serialize_tenant(&w, t);
+		serialize_tenant(&w, m, t);
 		sb_reset(&t->saved);   /* left empty, never reused, on ENOMEM */
 		if (out->len > at)
 			sb_append(&t->saved, out->s + at, out->len - at);
@@ -567,6 +628,7 @@ static int build_vm(struct model *m, struct ydoc *d, struct tenant *t,
 static int build_tenant(struct model *m, struct ydoc *d,
 			const struct sc_tenant *r, char *err)
 {
+	char why[ERRLEN];
 	struct tenant *t;
 	size_t i;
 	int e = 0;
@@ -585,6 +647,8 @@ static int build_tenant(struct model *m, struct ydoc *d,
 		t->gid = r->gid;
 	}
 	t->quota = r->quota;
+	if (r->external && external_parse(m, t, r->external, why))
+		return ydoc_err(d, r->node, err, "%s", why);
 	for (i = 0; e == 0 && i < r->nsubnets; i++)
 		e = build_subnet(m, d, t, &r->subnets[i], err);
 	for (i = 0; e == 0 && i < r->nvms; i++)

@@ -159,8 +159,10 @@ static void clear_dead_mount(const char *mountpoint)
 		log_warn("cannot clear the dead mount at %s", mountpoint);
 }
 
-/* The mount's id in the mount table, -1 if it is not there. */
-static int mount_id_of(int fd, const char *mountpoint)
+/* The mount's id in the mount table, -1 if it is not there; *dev, if not
+ * NULL, its device as the kernel numbers it (MAJOR << 20 | MINOR: the
+ * name of its FUSE connection in fusectl). */
+static int mount_id_dev(int fd, const char *mountpoint, unsigned *dev)
 {
 	char buf[8192], line[8192], *nl;
 	size_t have = 0;
@@ -177,16 +179,21 @@ static int mount_id_of(int fd, const char *mountpoint)
 		buf[have] = '\0';
 		while ((nl = strchr(buf, '\n'))) {
 			char mp[4096], type[64];
+			unsigned maj, min;
 			int mid;
 
 			*nl = '\0';
 			snprintf(line, sizeof line, "%s", buf);
 			/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS ... - TYPE */
-			if (sscanf(line, "%d %*d %*s %*s %4095s", &mid, mp) == 2 &&
+			if (sscanf(line, "%d %*d %u:%u %*s %4095s", &mid, &maj,
+				   &min, mp) == 4 &&
 			    !strcmp(mp, mountpoint) && strstr(line, " - ") &&
 			    sscanf(strstr(line, " - "), " - %63s", type) == 1 &&
-			    !strcmp(type, "fuse.maasfs"))
+			    !strcmp(type, "fuse.maasfs")) {
 				id = mid;   /* the last one: the newest */
+				if (dev)
+					*dev = maj << 20 | min;
+			}
 			have -= (size_t)(nl + 1 - buf);
 			memmove(buf, nl + 1, have + 1);
 		}
@@ -194,6 +201,11 @@ static int mount_id_of(int fd, const char *mountpoint)
 			have = 0;   /* a line too long for us: not ours */
 	}
 	return id;
+}
+
+static int mount_id_of(int fd, const char *mountpoint)
+{
+	return mount_id_dev(fd, mountpoint, NULL);
 }
 
 /* A lazy unmount (umount -l, fusermount3 -uz) takes the mount away while
@@ -206,11 +218,45 @@ struct mount_watch {
 	struct fuse_session *se;
 	char mountpoint[4096];
 	int id;
+	unsigned dev;
 	int fd;
 	int stop[2];
 	pthread_t thread;
 	bool started;
 };
+
+/* How long an unmounted session may take to end by itself. */
+#define MOUNT_GONE_WAIT_MS 1000
+#define FUSECTL "/sys/fs/fuse/connections"
+
+/* Ends the FUSE connection. An unmount ends it only when the mount is
+ * gone from every mount namespace, and a namespace made while maasfs was
+ * mounted (a container started, a long `ip netns exec`) has a copy of the
+ * mount: maasfs would wait for ever, its threads in read(2). The copies
+ * read ENOTCONN from then on. Through fusectl, mounted where systemd
+ * mounts it at boot if nobody has. */
+static void conn_abort(unsigned dev, const char *mountpoint)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof path, FUSECTL "/%u/abort", dev);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT &&
+	    mount("fusectl", FUSECTL, "fusectl", MS_NOSUID | MS_NODEV |
+		  MS_NOEXEC, NULL) == 0)
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		log_warn("%s: another mount namespace keeps the mount, and "
+			 "its connection cannot be aborted (%s)", mountpoint,
+			 path);
+		return;
+	}
+	if (write(fd, "1", 1) == 1)
+		log_info("%s: another mount namespace kept a copy of the "
+			 "mount: its connection aborted", mountpoint);
+	close(fd);
+}
 
 static void *mount_watch_main(void *arg)
 {
@@ -225,6 +271,10 @@ static void *mount_watch_main(void *arg)
 		    mount_id_of(w->fd, w->mountpoint) != w->id) {
 			log_info("%s was unmounted: stopping", w->mountpoint);
 			fuse_session_exit(w->se);
+			/* the session ends once the kernel ends the connection;
+			 * a copy of the mount in another namespace keeps it */
+			if (poll(&p[1], 1, MOUNT_GONE_WAIT_MS) == 0)
+				conn_abort(w->dev, w->mountpoint);
 			break;
 		}
 	}
@@ -241,7 +291,7 @@ static void mount_watch_start(struct mount_watch *w, struct fuse_session *se,
 	w->fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
 	if (w->fd < 0)
 		return;
-	w->id = mount_id_of(w->fd, w->mountpoint);
+	w->id = mount_id_dev(w->fd, w->mountpoint, &w->dev);
 	if (w->id < 0 || pipe2(w->stop, O_CLOEXEC) ||
 	    pthread_create(&w->thread, NULL, mount_watch_main, w)) {
 		log_warnx("not watching %s for a lazy unmount", mountpoint);

@@ -85,6 +85,30 @@ test_expect_success 'unmount leaves the state and no process behind' '
 	test -s "$STATE/state.yaml"
 '
 
+# Process PID is in a mount namespace not this one.
+ns_other() { [ "$(readlink "/proc/$1/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ]; }
+
+# A mount namespace made while maasfs is mounted (a container started, a
+# long ip netns exec) has a copy of the mount, and the kernel ends the
+# FUSE connection only when every copy is gone.
+test_expect_success 'an unmount ends maasfs even while another mount namespace keeps a copy' '
+	ctl=0; mountpoint -q /sys/fs/fuse/connections && ctl=1;
+	maas_mount && pid=$(maas_pid) &&
+	{ unshare --mount --propagation private sleep 60 & } &&
+	holder=$! &&
+	wait_for 5 ns_other "$holder" &&
+	grep -q " $MNT " "/proc/$holder/mountinfo" &&
+	maas_umount &&
+	not_running "$pid" &&
+	grep -q "another mount namespace kept a copy of the mount: its connection aborted" "$STATE/maasfs.log" &&
+	! nsenter --mount="/proc/$holder/ns/mnt" ls "$MNT/clouds" 2>"$TMP/e" &&
+	grep -q "Transport endpoint is not connected" "$TMP/e";
+	r=$?; kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+	# maasfs mounted fusectl where systemd would have: as it was
+	[ "$ctl" = 1 ] || umount /sys/fs/fuse/connections 2>/dev/null
+	exit $r
+'
+
 test_expect_success 'after kill -9, a new mount clears the dead one' '
 	maas_mount &&
 	maas_kill9 &&

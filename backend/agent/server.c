@@ -113,6 +113,27 @@ static int do_subnet_ensure(struct agentd *a, const struct agent_msg *m,
 	return a->host->ops->subnet_ensure(a->host, &s, err);
 }
 
+static int do_uplink_ensure(struct agentd *a, const struct agent_msg *m,
+			    char *err)
+{
+	struct net_uplink u = { 0 };
+	unsigned long id, prefix;
+	int r;
+
+	if ((r = get_name(m, "tenant", &u.tenant, err)) ||
+	    (r = get_uint(m, "id", 1, 999999999, &id, err)) ||
+	    (r = get_uint(m, "prefix", 8, 30, &prefix, err)) ||
+	    (r = get_ip(m, "addr", false, &u.addr, err)) ||
+	    (r = get_ip(m, "gateway", false, &u.gateway, err)) ||
+	    (r = get_name(m, "bridge", &u.bridge, err)))
+		return r;
+	if (strlen(u.bridge) > 15)
+		return bad(err, "bridge");
+	u.id = (unsigned)id;
+	u.prefix = (unsigned)prefix;
+	return a->host->ops->uplink_ensure(a->host, &u, err);
+}
+
 /* "MAC IP NAME" lines: the reservations. */
 static int get_hosts(const struct agent_msg *m, struct dhcp_host **out,
 		     size_t *n, char *buf, char *err)
@@ -346,6 +367,17 @@ static int dispatch(struct agentd *a, const struct agent_msg *m,
 	}
 	if (!strcmp(m->verb, "subnet_ensure"))
 		return do_subnet_ensure(a, m, err);
+	if (!strcmp(m->verb, "uplink_ensure"))
+		return do_uplink_ensure(a, m, err);
+	if (!strcmp(m->verb, "uplink_remove")) {
+		unsigned long id;
+
+		if ((r = get_name(m, "tenant", &s, err)) ||
+		    (r = get_uint(m, "id", 1, 999999999, &id, err)))
+			return r;
+		return a->host->ops->uplink_remove(a->host, s, (unsigned)id,
+						   err);
+	}
 	if (!strcmp(m->verb, "subnet_remove")) {
 		if ((r = get_name(m, "tenant", &s, err)) ||
 		    (r = get_uint(m, "vni", 1, 16777215, &vni, err)))

@@ -14,6 +14,7 @@
 
 #include "../../lib/log.h"
 #include "link.h"
+#include "nft.h"
 #include "netns.h"
 
 void net_ns_name(const char *tenant, char *buf, size_t len)
@@ -635,6 +636,109 @@ static int local_file_list(struct hostdrv *d, enum copy_area a,
 }
 
 /* Sweep: what we made and the state no longer lists goes. */
+/* ---- a tenant's uplink (host.h: net_uplink) ---- */
+
+static int local_uplink_ensure(struct hostdrv *d, const struct net_uplink *u,
+			       char *err)
+{
+	struct host_local *l = local_of(d);
+	struct link_change ch = { .up = -1, .master = -1, .forwarding = -1 };
+	struct linksock *host = NULL;
+	struct tenant_ns tn;
+	struct link_info br, he, te;
+	char hname[NET_IFNAMSIZ], addr[IP_STRLEN], cmds[512];
+	bool made = false;
+	int r;
+
+	snprintf(hname, sizeof hname, NET_UPLINK_NAME "%u", u->id);
+	r = tenant_take(l, u->tenant, &tn, err);
+	if (r)
+		return r;
+	r = host_take(l, &host, err);
+	if (r == 0) {
+		r = link_get(host, u->bridge, &br, NULL);
+		if (r == -ENOENT || (r == 0 && strcmp(br.kind, "bridge")))
+			r = err_set(err, ENOENT, "no bridge %s on this cloud "
+				    "(its external: bridge)", u->bridge);
+		else if (r)
+			r = link_get(host, u->bridge, &br, err);
+	}
+	if (r == 0) {
+		r = link_get(host, hname, &he, NULL);
+		if (r == -ENOENT) {
+			r = link_add_veth(host, hname, br.ifindex, 1500,
+					  l->marker, NET_UPLINK_NAME, tn.fd,
+					  NULL, err);
+			made = r == 0;
+		} else if (r == 0 && he.master != br.ifindex) {
+			ch.master = br.ifindex;
+			r = link_change(host, &he, &ch, err);
+			ch.master = -1;
+		} else if (r) {
+			r = link_get(host, hname, &he, err);
+		}
+	}
+	if (r == 0)
+		r = link_get(tn.ls, NET_UPLINK_NAME, &te, err);
+	if (r == 0) {
+		ch.up = (te.flags & IFF_UP) ? -1 : 1;
+		ch.forwarding = te.forwarding == 1 ? -1 : 1;
+		if (ch.up == 1 || ch.forwarding == 1)
+			r = link_change(tn.ls, &te, &ch, err);
+	}
+	if (r == 0)
+		r = link_addr_add(tn.ls, te.ifindex, u->addr, u->prefix, err);
+	if (r == 0)
+		r = link_route_default(tn.ls, te.ifindex, u->gateway, err);
+	if (r == 0) {
+		ip_format(u->addr, addr);
+		snprintf(cmds, sizeof cmds,
+			 "add table ip maasfs\n"
+			 "delete table ip maasfs\n"
+			 "table ip maasfs {\n"
+			 "  chain postrouting {\n"
+			 "    type nat hook postrouting priority srcnat; "
+			 "policy accept;\n"
+			 "    oifname \"" NET_UPLINK_NAME "\" snat to %s\n"
+			 "  }\n"
+			 "}\n", addr);
+		r = nft_run(tn.fd, cmds, err);
+	}
+	if (r && made)
+		link_del(host, hname, NULL);
+	if (host)
+		host_give(l, host);
+	tenant_give(l, u->tenant, &tn);
+	return r;
+}
+
+static int local_uplink_remove(struct hostdrv *d, const char *tenant,
+			       unsigned id, char *err)
+{
+	struct host_local *l = local_of(d);
+	struct linksock *host = NULL;
+	struct tenant_ns tn;
+	char hname[NET_IFNAMSIZ];
+	int r;
+
+	snprintf(hname, sizeof hname, NET_UPLINK_NAME "%u", id);
+	r = host_take(l, &host, err);
+	if (r)
+		return r;
+	r = del_ours(l, host, hname, err);   /* its peer goes with it */
+	host_give(l, host);
+	if (r)
+		return r;
+	r = tenant_take(l, tenant, &tn, err);
+	if (r == -ENOENT)
+		return 0;
+	if (r == 0)
+		r = nft_run(tn.fd, "add table ip maasfs\n"
+				   "delete table ip maasfs\n", err);
+	tenant_give(l, tenant, &tn);
+	return r;
+}
+
 struct sweep {
 	struct host_local *l;
 	const struct net_keep *keep;
@@ -875,6 +979,8 @@ static void local_free(struct hostdrv *d)
 static const struct hostdrv_ops local_ops = {
 	.tenant_ensure = local_tenant_ensure,
 	.tenant_remove = local_tenant_remove,
+	.uplink_ensure = local_uplink_ensure,
+	.uplink_remove = local_uplink_remove,
 	.subnet_ensure = local_subnet_ensure,
 	.subnet_remove = local_subnet_remove,
 	.dhcp_ensure = local_dhcp_ensure,

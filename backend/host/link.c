@@ -24,6 +24,7 @@
 #include <netlink/route/link/veth.h>
 #include <netlink/route/link/vxlan.h>
 #include <netlink/route/neighbour.h>
+#include <netlink/route/route.h>
 #include <netlink/version.h>
 
 #include "../../lib/log.h"
@@ -582,6 +583,41 @@ out:
 	nl_addr_put(local);
 	nl_addr_put(bcast);
 	rtnl_addr_put(a);
+	return r;
+}
+
+int link_route_default(struct linksock *ls, int ifindex, uint32_t gateway,
+		       char *err)
+{
+	struct rtnl_route *rt = rtnl_route_alloc();
+	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+	struct nl_addr *dst = NULL, *gw = NULL;
+	uint32_t zero = 0, be = htonl(gateway);
+	int r;
+
+	dst = nl_addr_build(AF_INET, &zero, sizeof zero);
+	gw = nl_addr_build(AF_INET, &be, sizeof be);
+	if (!rt || !nh || !dst || !gw) {
+		r = err_set(err, ENOMEM, "out of memory");
+		rtnl_route_nh_free(nh);
+		goto out;
+	}
+	nl_addr_set_prefixlen(dst, 0);
+	rtnl_route_set_family(rt, AF_INET);
+	rtnl_route_set_dst(rt, dst);
+	rtnl_route_set_table(rt, RT_TABLE_MAIN);
+	rtnl_route_set_protocol(rt, RTPROT_STATIC);
+	rtnl_route_nh_set_ifindex(nh, ifindex);
+	rtnl_route_nh_set_gateway(nh, gw);
+	rtnl_route_add_nexthop(rt, nh);   /* the route owns it now */
+	link_begin(ls);
+	r = rtnl_route_add(ls->sk, rt, NLM_F_REPLACE);
+	if (r < 0)
+		r = link_fail(ls, r, err, "adding the default route");
+out:
+	nl_addr_put(dst);
+	nl_addr_put(gw);
+	rtnl_route_put(rt);
 	return r;
 }
 

@@ -73,6 +73,9 @@ int link_del(struct linksock *ls, const char *name, char *err);
 /* Adds ADDR/PREFIX to the link; an address already present is fine. */
 int link_addr_add(struct linksock *ls, int ifindex, uint32_t addr,
 		  unsigned prefix, char *err);
+/* The default route, through gateway on the link; replaces one there. */
+int link_route_default(struct linksock *ls, int ifindex, uint32_t gateway,
+		       char *err);
 /* Calls fn for every link whose name starts with prefix. */
 int link_list(struct linksock *ls, const char *prefix,
 	      void (*fn)(const struct link_info *link, void *ctx), void *ctx,

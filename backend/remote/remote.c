@@ -462,6 +462,35 @@ static int ag_tenant_remove(struct hostdrv *d, const char *t, char *err)
 	return ag_tenant(d, "tenant_remove", t, err);
 }
 
+static int ag_uplink_ensure(struct hostdrv *d, const struct net_uplink *u,
+			    char *err)
+{
+	struct agent_msg req;
+	char a[IP_STRLEN], g[IP_STRLEN];
+
+	ip_format(u->addr, a);
+	ip_format(u->gateway, g);
+	amsg_init(&req, "uplink_ensure");
+	amsg_put(&req, "tenant", "%s", u->tenant);
+	amsg_put(&req, "id", "%u", u->id);
+	amsg_put(&req, "addr", "%s", a);
+	amsg_put(&req, "prefix", "%u", u->prefix);
+	amsg_put(&req, "gateway", "%s", g);
+	amsg_put(&req, "bridge", "%s", u->bridge);
+	return call_simple(ag_of(d), &req, err);
+}
+
+static int ag_uplink_remove(struct hostdrv *d, const char *tenant,
+			    unsigned id, char *err)
+{
+	struct agent_msg req;
+
+	amsg_init(&req, "uplink_remove");
+	amsg_put(&req, "tenant", "%s", tenant);
+	amsg_put(&req, "id", "%u", id);
+	return call_simple(ag_of(d), &req, err);
+}
+
 static int ag_subnet_ensure(struct hostdrv *d, const struct net_subnet *s,
 			    char *err)
 {
@@ -1105,6 +1134,8 @@ static void ag_free(struct hostdrv *d)
 
 static const struct hostdrv_ops agent_ops = {
 	.tenant_ensure = ag_tenant_ensure,
+	.uplink_ensure = ag_uplink_ensure,
+	.uplink_remove = ag_uplink_remove,
 	.tenant_remove = ag_tenant_remove,
 	.subnet_ensure = ag_subnet_ensure,
 	.subnet_remove = ag_subnet_remove,

@@ -126,6 +126,26 @@ static int fake_tenant_ensure(struct hostdrv *d, const char *tenant,
 	return 0;
 }
 
+/* Uplinks (issue 18): accepted, counted. */
+static int fake_uplink_ensure(struct hostdrv *d, const struct net_uplink *u,
+			      char *err)
+{
+	(void)u;
+	(void)err;
+	fake_of(d)->w->uplinks++;
+	return 0;
+}
+
+static int fake_uplink_remove(struct hostdrv *d, const char *tenant,
+			      unsigned id, char *err)
+{
+	(void)tenant;
+	(void)id;
+	(void)err;
+	fake_of(d)->w->uplinks--;
+	return 0;
+}
+
 static int fake_tenant_remove(struct hostdrv *d, const char *tenant,
 			      char *err)
 {
@@ -536,6 +556,8 @@ static void fake_free(struct hostdrv *d)
 static const struct hostdrv_ops fake_ops = {
 	.tenant_ensure = fake_tenant_ensure,
 	.tenant_remove = fake_tenant_remove,
+	.uplink_ensure = fake_uplink_ensure,
+	.uplink_remove = fake_uplink_remove,
 	.subnet_ensure = fake_subnet_ensure,
 	.subnet_remove = fake_subnet_remove,
 	.dhcp_ensure = fake_dhcp_ensure,

@@ -69,6 +69,7 @@ struct fake_cloud {
 struct fake_world {
 	/* the whole world, over every cloud */
 	int tenants;            /* namespaces that exist */
+	int uplinks;            /* tenants' uplinks that exist */
 	int subnets;            /* bridges that exist */
 	int dhcp;               /* dnsmasq processes that run */
 	uint32_t dhcp_first[FAKE_VNIS];  /* per VNI: the pool it runs with */

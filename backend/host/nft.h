@@ -1,0 +1,11 @@
+/* nftables through libnftables, in process (no nft program): maasfs's own
+ * tables in a namespace, each written whole in one transaction. */
+#ifndef MAAS_NFT_H
+#define MAAS_NFT_H
+
+/* Runs cmds (nft's language) in the namespace nsfd (< 0: the calling
+ * thread's) as one transaction: all or nothing. 0, or -errno with the
+ * first line nftables gave in err. */
+int nft_run(int nsfd, const char *cmds, char *err);
+
+#endif

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Tenants reach the outside (issue 18), on the lab with real guests:
+# <tenant>/external on makes an uplink on the subnet's home cloud (a veth
+# into the provider bridge, an address from the pool, a default route to
+# the provider's router, SNAT to the address through nftables); the guest
+# then reaches the lab's outside host, whose router has no route back to
+# any tenant CIDR: only SNAT gets the answer home. Two tenants with the
+# same CIDR each get their own address. Bad input, a restart, off.
+. "$(dirname "$0")/lib.sh"
+
+A=${T}a
+B=${T}b
+C=${T}c
+OUTSIDE=203.0.113.10
+
+# guest TENANT VM: a running guest on subnet web (home cloud1) of TENANT.
+guest() {
+	local V=$MNT/$1/vms/$2
+	mkdir "$V" && echo 128M >"$V/memory" && echo start >"$V/state" &&
+	wait_console 90 "$V/console" "maas-tiny id=.* ip=$(cat "$V/ip")"
+}
+
+# out TENANT VM: the guest's ping of the outside host ("ok" or "fail").
+out() {
+	lab_ctl cloud1 "$1" "$(cat "$MNT/$1/vms/$2/ip")" "ping $OUTSIDE"
+}
+
+test_expect_success 'lab, mount; tenants a and b, each a subnet 10.0.1.0/24 on cloud1 and a guest' '
+	lab_up 2 &&
+	maas_mount -o "config=$LAB_CONFIG" &&
+	wait_for 15 file_is "$MNT/clouds/cloud1/status" up &&
+	for t in $A $B; do
+		mkdir "$MNT/$t" &&
+		echo "10.0.1.0/24 name=web cloud=cloud1" >"$MNT/$t/subnets/new" ||
+			exit 1
+	done &&
+	guest $A vm1 && guest $B vm1 &&
+	expect_eq off "$(cat "$MNT/$A/external")" &&
+	expect_eq fail "$(out $A vm1)"
+'
+
+test_expect_success 'external on: an uplink with the pool'"'"'s first address; the guest reaches the outside' '
+	id=$(cat "$MNT/$A/id") &&
+	echo on >"$MNT/$A/external" &&
+	expect_eq on "$(cat "$MNT/$A/external")" &&
+	grep -qx "uplink: 198.51.100.100 on cloud1" "$MNT/$A/status" &&
+	oncloud cloud1 ip -n "maas-$A" -o -4 addr show dev maasu | grep -q " 198.51.100.100/24 " &&
+	oncloud cloud1 ip -n "maas-$A" route show default | grep -q "via 198.51.100.1 dev maasu" &&
+	oncloud cloud1 ip -o link show "maasu$id" | grep -q " master brext " &&
+	grep -q "external: cloud1=198.51.100.100" "$STATE/state.yaml" &&
+	expect_eq ok "$(out $A vm1)" &&
+	expect_eq fail "$(out $B vm1)"
+'
+
+test_expect_success 'the same CIDR in tenant b: the next address, and both reach out' '
+	echo on >"$MNT/$B/external" &&
+	grep -qx "uplink: 198.51.100.101 on cloud1" "$MNT/$B/status" &&
+	expect_eq ok "$(out $B vm1)" &&
+	expect_eq ok "$(out $A vm1)"
+'
+
+test_expect_success 'bad values, and a home cloud without external: errno, nothing changes' '
+	cp "$STATE/state.yaml" "$TMP/before" &&
+	expect_errno EINVAL write "$MNT/$A/external" yes &&
+	expect_errno EINVAL write "$MNT/$A/external" "on x" &&
+	cmp "$TMP/before" "$STATE/state.yaml" &&
+	sed "/^  cloud2:/,\$ {/^ *external:/d}" "$LAB_CONFIG" >"$TMP/c2.yaml" &&
+	maas_umount && maas_mount -o "config=$TMP/c2.yaml" &&
+	wait_for 15 file_is "$MNT/clouds/cloud2/status" up &&
+	expect_eq none "$(cat "$MNT/clouds/cloud2/external")" &&
+	mkdir "$MNT/$C" &&
+	echo "10.0.3.0/24 name=web cloud=cloud2" >"$MNT/$C/subnets/new" &&
+	cp "$STATE/state.yaml" "$TMP/before" &&
+	expect_errno ENOENT write "$MNT/$C/external" on &&
+	grep -q "cloud cloud2, home of a subnet of $C, has no external network" "$MNT/$C/status" &&
+	cmp "$TMP/before" "$STATE/state.yaml" &&
+	expect_eq off "$(cat "$MNT/$C/external")" &&
+	rmdir "$MNT/$C/subnets/web" "$MNT/$C"
+'
+
+test_expect_success 'a restart makes a missing uplink again' '
+	id=$(cat "$MNT/$A/id") && ip=$(cat "$MNT/$A/vms/vm1/ip") &&
+	maas_umount &&
+	oncloud cloud1 ip link del "maasu$id" &&
+	expect_eq fail "$(lab_ctl cloud1 $A "$ip" "ping $OUTSIDE")" &&
+	maas_mount -o "config=$LAB_CONFIG" &&
+	oncloud cloud1 ip -n "maas-$A" -o -4 addr show dev maasu | grep -q " 198.51.100.100/24 " &&
+	expect_eq ok "$(out $A vm1)"
+'
+
+test_expect_success 'external off: the uplink and its address go; the guest is cut off' '
+	id=$(cat "$MNT/$A/id") &&
+	echo off >"$MNT/$A/external" &&
+	expect_eq off "$(cat "$MNT/$A/external")" &&
+	! grep -q "^uplink:" "$MNT/$A/status" &&
+	! oncloud cloud1 ip link show "maasu$id" 2>/dev/null &&
+	! oncloud cloud1 ip -n "maas-$A" link show maasu 2>/dev/null &&
+	! grep -q "external: cloud1=198.51.100.100" "$STATE/state.yaml" &&
+	grep -q "external: cloud1=198.51.100.101" "$STATE/state.yaml" &&
+	expect_eq fail "$(out $A vm1)" &&
+	expect_eq ok "$(out $B vm1)"
+'
+
+test_expect_success 'everything removed; nothing left on either cloud' '
+	for t in $A $B; do
+		echo stop >"$MNT/$t/vms/vm1/state" && rmdir "$MNT/$t/vms/vm1" &&
+		rmdir "$MNT/$t/subnets/web" "$MNT/$t" || exit 1
+	done &&
+	lab_clean cloud1 && lab_clean cloud2 &&
+	maas_umount &&
+	lab down
+'
+
+test_done
