@@ -192,9 +192,31 @@ int tenant_set_external(struct model *m, const char *name, bool on,
 int external_reconcile(struct model *m, struct tenant *t, char *err)
 {
 	uint32_t have[CLOUDS_MAX];
+	uint64_t homes = home_clouds(m, t);
+	size_t k;
 
 	if (!t->external)
 		return 0;
-	memset(have, 0, sizeof have);
+	/* a cloud no longer home to a subnet of t (the subnet removed or
+	 * moved) keeps no uplink: it is removed there */
+	memcpy(have, t->uplink, sizeof have);
+	for (k = 0; k < m->nclouds; k++)
+		if (!(homes & (1ull << k)))
+			t->uplink[k] = 0;
 	return apply(m, t, have, t->uplink, err);
+}
+
+void external_drop(struct model *m, struct tenant *t)
+{
+	char err[ERRLEN];
+	size_t k;
+
+	for (k = 0; k < m->nclouds; k++) {
+		struct hostdrv *d = m->clouds[k]->host;
+
+		if (t->uplink[k] &&
+		    d->ops->uplink_remove(d, t->name, t->id, err))
+			log_warnx("tenant %s: its uplink on %s stays: %s",
+				  t->name, m->clouds[k]->name, err);
+	}
 }

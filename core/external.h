@@ -16,5 +16,7 @@ int tenant_set_external(struct model *m, const char *name, bool on,
 			char *err);
 /* At mount: the saved uplinks made again where they are missing. */
 int external_reconcile(struct model *m, struct tenant *t, char *err);
+/* A tenant going: its uplinks removed (what cannot be is logged). */
+void external_drop(struct model *m, struct tenant *t);
 
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "../lib/log.h"
+#include "external.h"
 #include "names.h"
 #include "tenant.h"
 #include "txn.h"
@@ -98,8 +99,10 @@ int tenant_delete(struct model *m, const char *name, char *err)
 	 * objects, which the next mount's sweep removes. */
 	txn_begin(&x, m, t);
 	r = txn_ahead(&x, err);
-	if (r == 0)
+	if (r == 0) {
+		external_drop(m, t);
 		r = home->host->ops->tenant_remove(home->host, name, err);
+	}
 	pthread_mutex_lock(&m->lock);
 	if (r) {
 		t->state = prev;

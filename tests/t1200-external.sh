@@ -101,11 +101,19 @@ test_expect_success 'external off: the uplink and its address go; the guest is c
 	expect_eq ok "$(out $B vm1)"
 '
 
+test_expect_success 'b'"'"'s subnet removed, then a restart: b stays ready, on, with no uplink' '
+	echo stop >"$MNT/$B/vms/vm1/state" && rmdir "$MNT/$B/vms/vm1" &&
+	rmdir "$MNT/$B/subnets/web" &&
+	maas_umount && maas_mount -o "config=$LAB_CONFIG" &&
+	expect_eq ready "$(head -n1 "$MNT/$B/status")" &&
+	expect_eq on "$(cat "$MNT/$B/external")" &&
+	! grep -q "^uplink:" "$MNT/$B/status" &&
+	! grep -q "external: cloud1=198.51.100.101" "$STATE/state.yaml"
+'
+
 test_expect_success 'everything removed; nothing left on either cloud' '
-	for t in $A $B; do
-		echo stop >"$MNT/$t/vms/vm1/state" && rmdir "$MNT/$t/vms/vm1" &&
-		rmdir "$MNT/$t/subnets/web" "$MNT/$t" || exit 1
-	done &&
+	echo stop >"$MNT/$A/vms/vm1/state" && rmdir "$MNT/$A/vms/vm1" &&
+	rmdir "$MNT/$A/subnets/web" "$MNT/$A" "$MNT/$B" &&
 	lab_clean cloud1 && lab_clean cloud2 &&
 	maas_umount &&
 	lab down
