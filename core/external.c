@@ -220,3 +220,40 @@ void external_drop(struct model *m, struct tenant *t)
 				  t->name, m->clouds[k]->name, err);
 	}
 }
+
+void external_sync(struct model *m, const char *name)
+{
+	char err[ERRLEN];
+	struct tenant *t;
+	bool on;
+	int r;
+
+	pthread_mutex_lock(&m->lock);
+	t = tenant_find_visible(m, name);
+	on = t && t->external;
+	pthread_mutex_unlock(&m->lock);
+	if (!on)
+		return;
+	r = tenant_set_external(m, name, true, err);
+	if (r == 0)
+		return;
+	log_warnx("tenant %s: its uplinks are behind (write on to its "
+		  "external file to try again): %s", name, err);
+	pthread_mutex_lock(&m->lock);
+	t = tenant_find_visible(m, name);
+	if (t)
+		obj_error_set(&t->error, "external", -r, err);
+	pthread_mutex_unlock(&m->lock);
+}
+
+int external_check_home(const struct model *m, const char *tname,
+			const struct cloud *c, char *err)
+{
+	const struct tenant *t = tenant_find_visible(m, tname);
+
+	if (t && t->external && !c->ext.on)
+		return err_set(err, ENOENT, "tenant %s has external on, and "
+			       "cloud %s has no external network (the clouds "
+			       "file's external:)", tname, c->name);
+	return 0;
+}

@@ -16,6 +16,14 @@ int tenant_set_external(struct model *m, const char *name, bool on,
 			char *err);
 /* At mount: the saved uplinks made again where they are missing. */
 int external_reconcile(struct model *m, struct tenant *t, char *err);
+/* After its subnets changed homes (made, moved, removed): the tenant's
+ * uplinks brought up to date if it has external on; a failure is logged
+ * and shown in its status (writing on again retries). */
+void external_sync(struct model *m, const char *name);
+/* ENOENT if tenant tname has external on and cloud c no external network:
+ * no subnet of it may make c its home. The caller holds the lock. */
+int external_check_home(const struct model *m, const char *tname,
+			const struct cloud *c, char *err);
 /* A tenant going: its uplinks removed (what cannot be is logged). */
 void external_drop(struct model *m, struct tenant *t);
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../lib/log.h"
+#include "external.h"
 #include "mig.h"
 #include "render.h"
 #include "submig.h"
@@ -228,6 +229,8 @@ static int move_take(struct move *mv, const char *cloud, char *err)
 			       mv->name, mv->tenant);
 	if (!to)
 		return err_set(err, ENOENT, "no cloud %s", cloud);
+	if (to != s->home && external_check_home(m, mv->tenant, to, err))
+		return -ENOENT;
 	if (s->state != OBJ_READY && s->state != OBJ_ERROR)
 		return err_set(err, EBUSY, "subnet %s is %s", mv->name,
 			       obj_state_name(s->state));
@@ -342,6 +345,7 @@ static void move_end(struct move *mv, int r, char *err)
 	model_note(m, mv->tenant);
 	log_info("subnet %s/%s: %s", mv->tenant, mv->name, mv->s->move);
 	txn_commit(&mv->tx, NULL);
+	external_sync(m, mv->tenant);   /* the uplink follows the gateway */
 }
 
 int subnet_set_cloud(struct model *m, const char *tname, const char *name,

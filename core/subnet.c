@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../lib/log.h"
+#include "external.h"
 #include "names.h"
 #include "render.h"
 #include "subnet.h"
@@ -237,6 +238,8 @@ static int subnet_reserve(struct model *m, const char *tname,
 			     : model_default_cloud(m);
 	if (!home)
 		return err_set(err, ENOENT, "no cloud %s", req->cloud);
+	if ((r = external_check_home(m, tname, home, err)))
+		return r;
 	if (names_reserved(NAMES_SUBNETS, req->name))
 		return err_set(err, EEXIST, "'%s' is a name maasfs uses in "
 			       "subnets/", req->name);
@@ -348,6 +351,7 @@ int subnet_create(struct model *m, const char *tname, const char *line,
 	log_info("subnet %s/%s created: %s, VNI %u, on %s, DHCP %s", tname,
 		 s->name, cidr, s->vni, home->name,
 		 s->dhcp.on ? "on" : "off");
+	external_sync(m, tname);
 	return 0;
 }
 
@@ -429,6 +433,7 @@ int subnet_delete(struct model *m, const char *tname, const char *name,
 	txn_end(&x);
 	log_info("subnet %s/%s deleted", tname, name);
 	subnet_free(g.s);
+	external_sync(m, tname);
 	tenant_tidy(m, tname, g.home);
 	return 0;
 }

@@ -59,6 +59,19 @@ test_expect_success 'the same CIDR in tenant b: the next address, and both reach
 	expect_eq ok "$(out $A vm1)"
 '
 
+test_expect_success 'a subnet of a on cloud2 brings an uplink there (the next address of the shared network); its removal takes it away' '
+	id=$(cat "$MNT/$A/id") &&
+	echo "10.0.2.0/24 name=db cloud=cloud2" >"$MNT/$A/subnets/new" &&
+	grep -qx "uplink: 198.51.100.102 on cloud2" "$MNT/$A/status" &&
+	grep -qx "uplink: 198.51.100.100 on cloud1" "$MNT/$A/status" &&
+	oncloud cloud2 ip -n "maas-$A" -o -4 addr show dev maasu | grep -q " 198.51.100.102/24 " &&
+	oncloud cloud2 ip -o link show "maasu$id" | grep -q " master brext " &&
+	rmdir "$MNT/$A/subnets/db" &&
+	! grep -q "on cloud2$" "$MNT/$A/status" &&
+	! oncloud cloud2 ip link show "maasu$id" 2>/dev/null &&
+	expect_eq ok "$(out $A vm1)"
+'
+
 test_expect_success 'bad values, and a home cloud without external: errno, nothing changes' '
 	cp "$STATE/state.yaml" "$TMP/before" &&
 	expect_errno EINVAL write "$MNT/$A/external" yes &&
@@ -75,7 +88,12 @@ test_expect_success 'bad values, and a home cloud without external: errno, nothi
 	grep -q "cloud cloud2, home of a subnet of $C, has no external network" "$MNT/$C/status" &&
 	cmp "$TMP/before" "$STATE/state.yaml" &&
 	expect_eq off "$(cat "$MNT/$C/external")" &&
-	rmdir "$MNT/$C/subnets/web" "$MNT/$C"
+	rmdir "$MNT/$C/subnets/web" "$MNT/$C" &&
+	cp "$STATE/state.yaml" "$TMP/before2" &&
+	expect_errno ENOENT write "$MNT/$A/subnets/new" "10.0.3.0/24 name=x cloud=cloud2" &&
+	grep -q "tenant $A has external on, and cloud cloud2 has no external network" "$MNT/$A/status" &&
+	! test -e "$MNT/$A/subnets/x" &&
+	cmp "$TMP/before2" "$STATE/state.yaml"
 '
 
 test_expect_success 'a restart makes a missing uplink again' '
