@@ -89,6 +89,19 @@ test_expect_success 'reconcile re-creates a deleted bridge, address and dnsmasq'
 	ip_in_range "$(lease_get "$C1" ip)" 10.0.1.50 10.0.1.60
 '
 
+# A link is made in one request and given its alias (the marker) in a
+# second: killed between the two, maasfs finds it by the device group the
+# first request gave it, and finishes it.
+test_expect_success 'a bridge left without its alias (killed between the two requests) is ours again' '
+	v=$(cat "$STATE/state.yaml" | sed -n "/web:/,/vni:/s/ *vni: //p") &&
+	maas_umount &&
+	ip link set dev "maasb$v" alias "" &&
+	! ip -d link show "maasb$v" | grep -q "alias maasfs:" &&
+	maas_mount &&
+	ip -d link show "maasb$v" | grep -q "alias maasfs:" &&
+	expect_eq ready "$(head -n1 "$MNT/$A/subnets/web/status")"
+'
+
 test_expect_success 'a namespace deleted behind its back comes back' '
 	maas_umount &&
 	ip netns pids "maas-$B" | xargs -r kill &&

@@ -259,9 +259,13 @@ static int local_tenant_remove(struct hostdrv *d, const char *tenant,
 	return netns_del(ns, err);
 }
 
+/* Ours: our marker as its alias, or, with no alias, the group our marker
+ * gives (made, and the alias not set yet when maasfs was killed: the
+ * ensure_ functions set it then, a sweep removes it). */
 static bool link_ours(const struct host_local *l, const struct link_info *i)
 {
-	return !strcmp(i->alias, l->marker);
+	return !strcmp(i->alias, l->marker) ||
+	       (!i->alias[0] && i->group == link_alias_group(l->marker));
 }
 
 /* Bridge in the host namespace, up, with the subnet MTU. */
@@ -293,7 +297,9 @@ static int ensure_bridge(struct host_local *l, struct linksock *host,
 		ch.up = 1;
 	if (br->mtu != mtu)
 		ch.mtu = mtu;
-	if (ch.up == 1 || ch.mtu)
+	if (!br->alias[0])
+		ch.alias = l->marker;
+	if (ch.up == 1 || ch.mtu || ch.alias)
 		return link_change(host, br, &ch, err);
 	return 0;
 }
@@ -338,7 +344,9 @@ static int ensure_veth(struct host_local *l, struct linksock *host,
 				ch.mtu = mtu;
 			if (hv.master != br->ifindex)
 				ch.master = br->ifindex;
-			if (ch.up == 1 || ch.mtu || ch.master >= 0)
+			if (!hv.alias[0])
+				ch.alias = l->marker;
+			if (ch.up == 1 || ch.mtu || ch.master >= 0 || ch.alias)
 				return link_change(host, &hv, &ch, err);
 			return 0;
 		}
@@ -392,7 +400,9 @@ static int ensure_vxlan(struct host_local *l, struct linksock *host,
 			ch.master = br->ifindex;
 		if (vx.mtu != s->mtu)
 			ch.mtu = s->mtu;
-		if (ch.up == 1 || ch.master >= 0 || ch.mtu)
+		if (!vx.alias[0])
+			ch.alias = l->marker;
+		if (ch.up == 1 || ch.master >= 0 || ch.mtu || ch.alias)
 			r = link_change(host, &vx, &ch, err);
 	} else {
 		r = link_get(host, name, &vx, err);

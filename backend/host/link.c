@@ -213,6 +213,16 @@ static void link_fill(struct rtnl_link *l, struct link_info *out)
 		snprintf(out->kind, sizeof out->kind, "%s", s);
 	if ((s = rtnl_link_get_ifalias(l)))
 		snprintf(out->alias, sizeof out->alias, "%s", s);
+	out->group = rtnl_link_get_group(l);
+}
+
+uint32_t link_alias_group(const char *alias)
+{
+	uint32_t h = 2166136261u;   /* FNV-1a */
+
+	for (; *alias; alias++)
+		h = (h ^ (unsigned char)*alias) * 16777619u;
+	return h | 0x40000000u;     /* never 0, the default group */
 }
 
 int link_get(struct linksock *ls, const char *name, struct link_info *out,
@@ -310,6 +320,7 @@ int link_add_bridge(struct linksock *ls, const char *name, unsigned mtu,
 		return err_set(err, ENOMEM, "out of memory");
 	rtnl_link_set_name(l, name);
 	rtnl_link_set_mtu(l, mtu);
+	rtnl_link_set_group(l, link_alias_group(alias));
 	link_begin(ls);
 	r = rtnl_link_add(ls->sk, l, NLM_F_CREATE | NLM_F_EXCL);
 	rtnl_link_put(l);
@@ -337,6 +348,7 @@ int link_add_veth(struct linksock *ls, const char *name, int master,
 	}
 	rtnl_link_set_name(l, name);
 	rtnl_link_set_mtu(l, mtu);
+	rtnl_link_set_group(l, link_alias_group(alias));
 	if (master > 0)
 		rtnl_link_set_master(l, master);
 	p = rtnl_link_veth_get_peer(l);
@@ -375,6 +387,7 @@ int link_add_vxlan(struct linksock *ls, const char *name, uint32_t vni,
 	}
 	rtnl_link_set_name(l, name);
 	rtnl_link_set_mtu(l, mtu);
+	rtnl_link_set_group(l, link_alias_group(alias));
 	if (master > 0)
 		rtnl_link_set_master(l, master);
 	rtnl_link_vxlan_set_id(l, vni);

@@ -22,7 +22,13 @@ struct link_info {
 	char kind[16];          /* "bridge", "veth", ... ("" if unknown) */
 	char alias[LINK_ALIAS_MAX];
 	int forwarding;         /* IPv4 forwarding on this link: 0, 1, -1 unknown */
+	uint32_t group;         /* its device group */
 };
+
+/* The device group a link made with this alias gets in the very request
+ * that makes it (link_add_*): the alias comes in a second request, and a
+ * crash between the two must not leave a link nobody owns. */
+uint32_t link_alias_group(const char *alias);
 
 /* "libnl 3.7.0" into buf. */
 void link_version(char *buf, size_t len);
