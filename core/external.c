@@ -142,13 +142,8 @@ int tenant_set_external(struct model *m, const char *name, bool on,
 	int r = 0;
 
 	pthread_mutex_lock(&m->lock);
-	t = tenant_find_visible(m, name);
-	if (!t) {
-		r = err_set(err, ENOENT, "no tenant %s", name);
-	} else if (t->state != OBJ_READY && t->state != OBJ_ERROR) {
-		r = err_set(err, EBUSY, "tenant %s is %s", name,
-			    obj_state_name(t->state));
-	} else {
+	r = tenant_free_for_change(m, name, &t, err);
+	if (r == 0) {
 		memcpy(have, t->uplink, sizeof have);
 		was = t->external;
 		if (on)

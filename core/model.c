@@ -362,3 +362,17 @@ void model_note(const struct model *m, const char *tenant)
 	if (fn)
 		fn(m->note_ctx, tenant);
 }
+
+int tenant_free_for_change(struct model *m, const char *name,
+			   struct tenant **out, char *err)
+{
+	struct tenant *t = tenant_find_visible(m, name);
+
+	*out = t;
+	if (!t)
+		return err_set(err, ENOENT, "no tenant %s", name);
+	if (t->state != OBJ_READY && t->state != OBJ_ERROR)
+		return err_set(err, EBUSY, "tenant %s is %s", name,
+			       obj_state_name(t->state));
+	return 0;
+}

@@ -263,6 +263,10 @@ struct cloud *model_cloud(const struct model *m, const char *name);
 struct cloud *model_default_cloud(const struct model *m);
 struct tenant *tenant_find(const struct model *m, const char *name);
 struct tenant *tenant_find_visible(const struct model *m, const char *name);
+/* The visible tenant name, free for a change (ready or in error): 0, or
+ * ENOENT or EBUSY with the reason. The caller holds the lock. */
+int tenant_free_for_change(struct model *m, const char *name,
+			   struct tenant **out, char *err);
 struct subnet *subnet_find(const struct tenant *t, const char *name);
 struct subnet *subnet_find_visible(const struct tenant *t, const char *name);
 struct vm *vm_find(const struct tenant *t, const char *name);

@@ -480,6 +480,14 @@ static int opt_uint(struct ydoc *d, yaml_node_t *n, const char *key,
 	return ydoc_uint(d, x, key, 0, ULONG_MAX, out, err) ? -EINVAL : 1;
 }
 
+/* An optional key that reads "true". */
+static bool opt_true(struct ydoc *d, yaml_node_t *n, const char *key)
+{
+	yaml_node_t *x = ydoc_get(d, n, key);
+
+	return x && ydoc_scalar(x) && !strcmp(ydoc_scalar(x), "true");
+}
+
 static int parse_mig(struct model *m, struct ydoc *d, yaml_node_t *n,
 		     const char *vm, struct mig *g, char *err)
 {
@@ -514,8 +522,7 @@ static int parse_mig(struct model *m, struct ydoc *d, yaml_node_t *n,
 		return ydoc_err(d, n, err, "VM %s: bad migration record", vm);
 	g->live = !strcmp(f[1], "live");
 	g->was_running = !strcmp(f[4], "true");
-	if ((x = ydoc_get(d, n, "tls")) && ydoc_scalar(x))
-		g->tls = g->live && !strcmp(ydoc_scalar(x), "true");
+	g->tls = g->live && opt_true(d, n, "tls");
 	g->downtime_ms = -1;
 	if ((r = opt_uint(d, n, "started", &u, err)) < 0)
 		return r;
@@ -666,13 +673,25 @@ static bool instance_valid(const char *s)
 	return i == INSTANCE_LEN;
 }
 
+/* "domains: made": a domain was defined once (model.h: domains_made). */
+static int parse_domains(struct model *m, struct ydoc *d, yaml_node_t *root,
+			 char *err)
+{
+	yaml_node_t *x = ydoc_get(d, root, "domains");
+
+	if (x && (!ydoc_scalar(x) || strcmp(ydoc_scalar(x), "made")))
+		return ydoc_err(d, x, err, "domains must be 'made'");
+	m->domains_made = x != NULL;
+	return 0;
+}
+
 int state_parse(struct model *m, const char *name, const char *buf,
 		size_t len, char *err)
 {
 	static const char *const keys[] = { "version", "instance", "domains",
 					    "tenants", NULL };
 	struct ydoc d;
-	yaml_node_t *root, *version, *instance, *tenants, *domains;
+	yaml_node_t *root, *version, *instance, *tenants;
 	struct sc_doc sc;
 	unsigned long v;
 	size_t i;
@@ -708,13 +727,9 @@ int state_parse(struct model *m, const char *name, const char *buf,
 		goto out;
 	}
 	snprintf(m->instance, sizeof m->instance, "%s", ydoc_scalar(instance));
-	domains = ydoc_get(&d, root, "domains");
-	if (domains && (!ydoc_scalar(domains) ||
-			strcmp(ydoc_scalar(domains), "made"))) {
-		r = ydoc_err(&d, domains, err, "domains must be 'made'");
+	r = parse_domains(m, &d, root, err);
+	if (r)
 		goto out;
-	}
-	m->domains_made = domains != NULL;
 	r = schema_tenants(&d, tenants, SCHEMA_STATE, NULL, &sc, err);
 	for (i = 0; r == 0 && i < sc.n; i++)
 		r = build_tenant(m, &d, &sc.tenants[i], err);
