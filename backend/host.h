@@ -74,7 +74,8 @@ struct net_uplink {
 #define NET_UPLINK_NAME "maasu"
 
 /* What a sweep keeps: everything else of ours is removed. Both arrays are
- * sorted (tenants by strcmp, subnets by vni). */
+ * sorted (tenants by strcmp, subnets by vni); uplinks[i] is the id of
+ * tenants[i] if it has an uplink on this cloud, 0 if not. */
 struct net_keep_subnet {
 	uint32_t vni;
 	const char *tenant;
@@ -83,6 +84,7 @@ struct net_keep_subnet {
 };
 struct net_keep {
 	const char *const *tenants;
+	const unsigned *uplinks;
 	size_t ntenants;
 	const struct net_keep_subnet *subnets;
 	size_t nsubnets;

@@ -76,6 +76,7 @@ static int cmp_keep(const void *a, const void *b)
 static int build_keep(struct model *m, struct cloud *c, struct net_keep *k)
 {
 	const char **tenants = calloc(m->tenants.n + 1, sizeof *tenants);
+	unsigned *uplinks = calloc(m->tenants.n + 1, sizeof *uplinks);
 	struct net_keep_subnet *subnets;
 	struct tenant *t;
 	struct subnet *s;
@@ -84,8 +85,9 @@ static int build_keep(struct model *m, struct cloud *c, struct net_keep *k)
 	objset_each(&m->tenants, i, t)
 		total += t->subnets.n;
 	subnets = calloc(total + 1, sizeof *subnets);
-	if (!tenants || !subnets) {
+	if (!tenants || !uplinks || !subnets) {
 		free(tenants);
+		free(uplinks);
 		free(subnets);
 		return -ENOMEM;
 	}
@@ -102,11 +104,14 @@ static int build_keep(struct model *m, struct cloud *c, struct net_keep *k)
 			subnets[ns].home = s->home == c;
 			ns++;
 		}
-		if (here)
-			tenants[nt++] = t->name;   /* objset order: sorted */
+		if (!here)
+			continue;
+		uplinks[nt] = t->uplink[cloud_index(m, c)] ? t->id : 0;
+		tenants[nt++] = t->name;   /* objset order: sorted */
 	}
 	qsort(subnets, ns, sizeof *subnets, cmp_keep);
 	k->tenants = tenants;
+	k->uplinks = uplinks;
 	k->ntenants = nt;
 	k->subnets = subnets;
 	k->nsubnets = ns;
@@ -230,6 +235,7 @@ void model_reconcile(struct model *m)
 			log_info("removed %d object(s) the state does not "
 				 "know from %s", r, m->clouds[i]->name);
 		free((void *)keep.tenants);
+		free((void *)keep.uplinks);
 		free((void *)keep.subnets);
 	}
 	pthread_mutex_unlock(&m->lock);

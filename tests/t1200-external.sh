@@ -119,6 +119,39 @@ test_expect_success 'external off: the uplink and its address go; the guest is c
 	expect_eq ok "$(out $B vm1)"
 '
 
+# tables CLOUD TENANT: the nftables tables in the tenant's namespace.
+tables() {
+	oncloud "$1" ip netns exec "maas-$2" nft list tables
+}
+
+test_expect_success 'a crash between the uplink and the save: the restart sweeps the uplink and its table' '
+	id=$(cat "$MNT/$A/id") &&
+	echo on >"$MNT/$A/external" &&
+	oncloud cloud1 ip link show "maasu$id" >/dev/null &&
+	tables cloud1 $A | grep -qx "table ip maasfs" &&
+	maas_umount &&
+	grep -q "external: cloud1=198.51.100.100" "$STATE/state.yaml" &&
+	sed -i "/external: cloud1=198.51.100.100/d" "$STATE/state.yaml" &&
+	maas_mount -o "config=$LAB_CONFIG" &&
+	expect_eq off "$(cat "$MNT/$A/external")" &&
+	! oncloud cloud1 ip link show "maasu$id" 2>/dev/null &&
+	! oncloud cloud1 ip -n "maas-$A" link show maasu 2>/dev/null &&
+	! tables cloud1 $A | grep -q maasfs &&
+	expect_eq fail "$(out $A vm1)" &&
+	expect_eq ok "$(out $B vm1)"
+'
+
+test_expect_success 'a crash between removing the uplink and its table: the restart sweeps the table; a table not ours stays' '
+	maas_umount &&
+	oncloud cloud1 ip netns exec "maas-$A" nft add table ip maasfs &&
+	oncloud cloud1 ip netns exec "maas-$A" nft add table ip theirs &&
+	maas_mount -o "config=$LAB_CONFIG" &&
+	! tables cloud1 $A | grep -q maasfs &&
+	tables cloud1 $A | grep -qx "table ip theirs" &&
+	tables cloud1 $B | grep -qx "table ip maasfs" &&
+	oncloud cloud1 ip netns exec "maas-$A" nft delete table ip theirs
+'
+
 test_expect_success 'b'"'"'s subnet removed, then a restart: b stays ready, on, with no uplink' '
 	echo stop >"$MNT/$B/vms/vm1/state" && rmdir "$MNT/$B/vms/vm1" &&
 	rmdir "$MNT/$B/subnets/web" &&

@@ -242,43 +242,56 @@ static int cmp_vni(const void *x, const void *y)
 	return a->vni < b->vni ? -1 : a->vni > b->vni;
 }
 
+struct keep_tenant {
+	const char *name;
+	unsigned uplink;
+};
+
 static int cmp_name(const void *x, const void *y)
 {
-	return strcmp(*(const char *const *)x, *(const char *const *)y);
+	return strcmp(((const struct keep_tenant *)x)->name,
+		      ((const struct keep_tenant *)y)->name);
 }
 
-/* tenants: names, one a line; subnets: "VNI TENANT DHCP HOME" lines. */
-static int do_sweep(struct agentd *a, const struct agent_msg *m,
-		    struct agent_msg *ans, char *err)
+/* "NAME UPLINK-ID" lines (0: no uplink here) into kt[], sorted, then
+ * into keep's two arrays (names[], ids[]; each as long as kt[]). */
+static int parse_keep_tenants(char *tb, struct keep_tenant *kt,
+			      const char **names, unsigned *ids,
+			      struct net_keep *keep, char *err)
 {
-	const char *tv = amsg_get(m, "tenants"), *sv = amsg_get(m, "subnets");
-	char *tb = tv ? strdup(tv) : NULL, *sb = sv ? strdup(sv) : NULL;
-	const char **tenants = NULL;
-	struct net_keep_subnet *subnets = NULL;
-	struct net_keep keep = { 0 };
 	char *line, *save = NULL;
-	size_t nt = 0, ns = 0;
-	int r = 0;
+	size_t nt = 0, i;
 
-	if (!tb || !sb) {
-		r = bad(err, tb ? "subnets" : "tenants");
-		goto out;
-	}
-	tenants = calloc(strlen(tv) / 2 + 2, sizeof *tenants);
-	subnets = calloc(strlen(sv) / 8 + 2, sizeof *subnets);
-	if (!tenants || !subnets) {
-		r = err_set(err, ENOMEM, "out of memory");
-		goto out;
-	}
 	for (line = strtok_r(tb, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		if (!name_valid(line)) {
-			r = bad(err, "tenants");
-			goto out;
-		}
-		tenants[nt++] = line;
+		char *in = NULL, *name = strtok_r(line, " ", &in);
+		char *id = strtok_r(NULL, " ", &in), *end = NULL;
+		unsigned long v = id ? strtoul(id, &end, 10) : 0;
+
+		if (!name || !name_valid(name) || !id || *end || *id == '-' ||
+		    v > UINT32_MAX || strtok_r(NULL, " ", &in))
+			return bad(err, "tenants");
+		kt[nt].name = name;
+		kt[nt++].uplink = (unsigned)v;
 	}
-	save = NULL;
+	qsort(kt, nt, sizeof *kt, cmp_name);
+	for (i = 0; i < nt; i++) {
+		names[i] = kt[i].name;
+		ids[i] = kt[i].uplink;
+	}
+	keep->tenants = names;
+	keep->uplinks = ids;
+	keep->ntenants = nt;
+	return 0;
+}
+
+/* "VNI TENANT DHCP HOME" lines into subnets[], sorted, and keep. */
+static int parse_keep_subnets(char *sb, struct net_keep_subnet *subnets,
+			      struct net_keep *keep, char *err)
+{
+	char *line, *save = NULL;
+	size_t ns = 0;
+
 	for (line = strtok_r(sb, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *in = NULL, *v = strtok_r(line, " ", &in);
@@ -290,29 +303,56 @@ static int do_sweep(struct agentd *a, const struct agent_msg *m,
 
 		if (!v || *end || vni < 1 || vni > 16777215 || !tenant ||
 		    !name_valid(tenant) || !dhcp || !home ||
-		    strtok_r(NULL, " ", &in) || !bit(dhcp) || !bit(home)) {
-			r = bad(err, "subnets");
-			goto out;
-		}
+		    strtok_r(NULL, " ", &in) || !bit(dhcp) || !bit(home))
+			return bad(err, "subnets");
 		subnets[ns].vni = (uint32_t)vni;
 		subnets[ns].tenant = tenant;
 		subnets[ns].dhcp = *dhcp == '1';
 		subnets[ns].home = *home == '1';
 		ns++;
 	}
-	qsort(tenants, nt, sizeof *tenants, cmp_name);
 	qsort(subnets, ns, sizeof *subnets, cmp_vni);
-	keep.tenants = tenants;
-	keep.ntenants = nt;
-	keep.subnets = subnets;
-	keep.nsubnets = ns;
-	r = a->host->ops->sweep(a->host, &keep, err);
+	keep->subnets = subnets;
+	keep->nsubnets = ns;
+	return 0;
+}
+
+/* tenants: "NAME UPLINK-ID" lines; subnets: "VNI TENANT DHCP HOME". */
+static int do_sweep(struct agentd *a, const struct agent_msg *m,
+		    struct agent_msg *ans, char *err)
+{
+	const char *tv = amsg_get(m, "tenants"), *sv = amsg_get(m, "subnets");
+	char *tb = tv ? strdup(tv) : NULL, *sb = sv ? strdup(sv) : NULL;
+	size_t nmax = tv ? strlen(tv) / 4 + 2 : 0;
+	struct keep_tenant *kt = calloc(nmax, sizeof *kt);
+	const char **names = calloc(nmax, sizeof *names);
+	unsigned *ids = calloc(nmax, sizeof *ids);
+	struct net_keep_subnet *subnets = NULL;
+	struct net_keep keep = { 0 };
+	int r;
+
+	if (!tb || !sb) {
+		r = bad(err, tb ? "subnets" : "tenants");
+		goto out;
+	}
+	subnets = calloc(strlen(sv) / 8 + 2, sizeof *subnets);
+	if (!kt || !names || !ids || !subnets) {
+		r = err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	r = parse_keep_tenants(tb, kt, names, ids, &keep, err);
+	if (r == 0)
+		r = parse_keep_subnets(sb, subnets, &keep, err);
+	if (r == 0)
+		r = a->host->ops->sweep(a->host, &keep, err);
 	if (r >= 0) {
 		amsg_put(ans, "removed", "%d", r);
 		r = 0;
 	}
 out:
-	free(tenants);
+	free(kt);
+	free(names);
+	free(ids);
 	free(subnets);
 	free(tb);
 	free(sb);

@@ -817,6 +817,57 @@ static void sweep_host_link(const struct link_info *i, void *ctx)
 		s->error = EIO;
 }
 
+/* A host end of an uplink (maasu<ID>): kept if the tenant of that id
+ * has its uplink here. */
+static void sweep_uplink(const struct link_info *i, void *ctx)
+{
+	struct sweep *s = ctx;
+	const char *p = i->name + strlen(NET_UPLINK_NAME);
+	char *end;
+	unsigned long id;
+	size_t k;
+
+	if (*p < '1' || *p > '9' || !link_ours(s->l, i))
+		return;
+	id = strtoul(p, &end, 10);
+	if (*end)
+		return;
+	for (k = 0; k < s->keep->ntenants; k++)
+		if (s->keep->uplinks[k] == id)
+			return;
+	log_info("removing %s: no uplink of tenant id %lu in the state",
+		 i->name, id);
+	if (link_del(s->ls, i->name, s->err) == 0)
+		s->removed++;
+	else
+		s->error = EIO;
+}
+
+/* A kept tenant without an uplink here keeps no uplink end nor SNAT
+ * table (a crash cut its making or removal short). */
+static void sweep_tenant_uplink(struct sweep *s, const struct tenant_ns *tn)
+{
+	size_t k = (const char *const *)bsearch(&s->tenant, s->keep->tenants,
+						s->keep->ntenants,
+						sizeof *s->keep->tenants,
+						cmp_strp) - s->keep->tenants;
+	struct link_info i;
+
+	if (s->keep->uplinks[k])
+		return;
+	if (link_get(tn->ls, NET_UPLINK_NAME, &i, NULL) == 0) {
+		log_info("removing the uplink of tenant %s: not in the state",
+			 s->tenant);
+		if (link_del(tn->ls, NET_UPLINK_NAME, s->err) == 0)
+			s->removed++;
+		else
+			s->error = EIO;
+	}
+	if (nft_run(tn->fd, "add table ip maasfs\ndelete table ip maasfs\n",
+		    s->err))
+		s->error = EIO;
+}
+
 static void sweep_tenant_link(const struct link_info *i, void *ctx)
 {
 	struct sweep *s = ctx;
@@ -856,6 +907,7 @@ static void sweep_ns(const char *ns, void *ctx)
 	s->tenant = tenant;
 	s->ls = tn.ls;
 	link_list(s->ls, NET_LINK_PREFIX "g", sweep_tenant_link, s, s->err);
+	sweep_tenant_uplink(s, &tn);
 	s->ls = NULL;
 	tenant_give(s->l, tenant, &tn);
 }
@@ -886,6 +938,7 @@ static int local_sweep(struct hostdrv *d, const struct net_keep *keep,
 	if (r)
 		return r;
 	link_list(s.ls, NET_LINK_PREFIX, sweep_host_link, &s, err);
+	link_list(s.ls, NET_UPLINK_NAME, sweep_uplink, &s, err);
 	host_give(s.l, s.ls);
 	s.ls = NULL;
 	netns_list(NET_NS_PREFIX, sweep_ns, &s);

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <nftables/libnftables.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,64 @@
 /* libnftables keeps state of its own (its first context sets up global
  * tables): one call at a time. */
 static pthread_mutex_t nft_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Closing a context's netlink socket after a transaction waits for the
+ * kernel's grace period, 7-19 ms here (NOTES): the request does not
+ * wait for it, a thread of its own frees the contexts. */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct nft_ctx *q[16];
+	size_t n;
+	bool started;
+} reap = { .lock = PTHREAD_MUTEX_INITIALIZER,
+	    .cond = PTHREAD_COND_INITIALIZER };
+
+static void *reaper(void *arg)
+{
+	struct nft_ctx *ctx;
+
+	(void)arg;
+	pthread_mutex_lock(&reap.lock);
+	for (;;) {
+		while (reap.n == 0)
+			pthread_cond_wait(&reap.cond, &reap.lock);
+		ctx = reap.q[--reap.n];
+		pthread_cond_broadcast(&reap.cond);
+		pthread_mutex_unlock(&reap.lock);
+		nft_ctx_free(ctx);
+		pthread_mutex_lock(&reap.lock);
+	}
+	return NULL;
+}
+
+/* Hands ctx to the reaper; frees it here if the queue is full or no
+ * thread can be had. */
+static void ctx_let_go(struct nft_ctx *ctx)
+{
+	sigset_t all, old;
+	pthread_t t;
+	bool mine = true;
+
+	pthread_mutex_lock(&reap.lock);
+	if (!reap.started) {   /* signals stay with the serving threads */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		if (pthread_create(&t, NULL, reaper, NULL) == 0) {
+			pthread_detach(t);
+			reap.started = true;
+		}
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	if (reap.started && reap.n < sizeof reap.q / sizeof *reap.q) {
+		reap.q[reap.n++] = ctx;
+		pthread_cond_broadcast(&reap.cond);
+		mine = false;
+	}
+	pthread_mutex_unlock(&reap.lock);
+	if (mine)
+		nft_ctx_free(ctx);
+}
 
 /* The context opens its netlink socket where the thread is: it is made,
  * used and freed inside the namespace, and the thread comes back. */
@@ -53,7 +113,7 @@ int nft_run(int nsfd, const char *cmds, char *err)
 			r = err_set(err, EIO, "nftables: %.*s", (int)(n > 200 ?
 				    200 : n), msg);
 		}
-		nft_ctx_free(ctx);
+		ctx_let_go(ctx);
 	}
 	if (self >= 0 && netns_enter(self))
 		abort();   /* a thread stranded in a tenant namespace */

@@ -1031,7 +1031,7 @@ static int ag_sweep(struct hostdrv *d, const struct net_keep *keep, char *err)
 	int r;
 
 	for (i = 0; i < keep->ntenants; i++)
-		sb_printf(&t, "%s\n", keep->tenants[i]);
+		sb_printf(&t, "%s %u\n", keep->tenants[i], keep->uplinks[i]);
 	for (i = 0; i < keep->nsubnets; i++)
 		sb_printf(&s, "%u %s %d %d\n", keep->subnets[i].vni,
 			  keep->subnets[i].tenant, keep->subnets[i].dhcp,
