@@ -412,6 +412,24 @@ static int tenant_state_keys(struct ydoc *d, yaml_node_t *n,
 	return 0;
 }
 
+/* A document's own keys of a tenant: external (on|off; left out, as it
+ * is). */
+static int tenant_spec_keys(struct ydoc *d, yaml_node_t *n,
+			    struct sc_tenant *t, char *err)
+{
+	yaml_node_t *ext = empty_node(n) ? NULL : ydoc_get(d, n, "external");
+	const char *v = ext ? ydoc_scalar(ext) : NULL;
+
+	t->ext_want = -1;
+	if (!ext)
+		return 0;
+	if (!v || (strcmp(v, "on") && strcmp(v, "off")))
+		return ydoc_fail(d, ext, EINVAL, err, "tenant %s: external is "
+				 "on or off", t->name);
+	t->ext_want = !strcmp(v, "on");
+	return 0;
+}
+
 /* Its subnets, then its VMs. */
 static int tenant_members(struct ydoc *d, yaml_node_t *n,
 			  enum schema_doc kind, struct sc_tenant *t, char *err)
@@ -450,7 +468,8 @@ static int parse_tenant(struct ydoc *d, enum schema_doc kind,
 	static const char *const state_keys[] = { "id", "owner", "quota",
 						  "external", "subnets",
 						  "vms", NULL };
-	static const char *const spec_keys[] = { "subnets", "vms", NULL };
+	static const char *const spec_keys[] = { "external", "subnets", "vms",
+						 NULL };
 	const char *v = ydoc_scalar(key);
 	char why[ERRLEN];
 	int r;
@@ -469,6 +488,8 @@ static int parse_tenant(struct ydoc *d, enum schema_doc kind,
 			   err))
 		return -EINVAL;
 	if (kind == SCHEMA_STATE && (r = tenant_state_keys(d, n, t, err)))
+		return r;
+	if (kind == SCHEMA_SPEC && (r = tenant_spec_keys(d, n, t, err)))
 		return r;
 	return tenant_members(d, empty_node(n) ? NULL : n, kind, t, err);
 }

@@ -63,6 +63,7 @@ struct sc_tenant {
 	uint32_t uid, gid;
 	struct quota quota;              /* state */
 	const char *external;            /* state: "on" or CLOUD=ADDR ... */
+	int ext_want;                    /* spec: -1 not said, 0 off, 1 on */
 	struct sc_subnet *subnets;
 	size_t nsubnets;
 	struct sc_vm *vms;

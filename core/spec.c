@@ -9,6 +9,7 @@
 
 #include "../lib/log.h"
 #include "dhcp.h"
+#include "external.h"
 #include "mig.h"
 #include "ops.h"
 #include "schema.h"
@@ -49,6 +50,7 @@ static void show_tenant_body(struct yw *w, const struct tenant *t)
 
 	yw_str(w, t->name);
 	yw_map(w);
+	yw_key_str(w, "external", t->external ? "on" : "off");
 	yw_str(w, "subnets");
 	if (count_subnets(t))
 		yw_map(w);
@@ -364,6 +366,12 @@ static int do_vm_location(struct model *m, const struct step *s, char *err)
 	return vm_relocate(m, s->tenant, s->vm, s->value, "", err);
 }
 
+static int do_external(struct model *m, const struct step *s, char *err)
+{
+	return tenant_set_external(m, s->tenant, !strcmp(s->value, "on"),
+				   err);
+}
+
 #define TENANT(t) ((struct where){ NODE_TENANT, (t), NULL, NULL, NULL })
 #define SUBNET(t, s, f) ((struct where){ NODE_SUBNET, (t), (s), NULL, (f) })
 #define DHCP(t, s, f) ((struct where){ NODE_DHCP, (t), (s), NULL, (f) })
@@ -444,6 +452,36 @@ static bool next_tenant(const struct model *m, const struct run *x,
 	if (!tenant_find_visible(m, t->name))
 		return set_step(s, "mkdir", do_mkdir, NULL, TENANT(t->name));
 	return false;
+}
+
+/* external: off first (before subnets that may go to a cloud without a
+ * provider network), on last (once the subnets are home). */
+static bool next_external(const struct model *m, const struct sc_tenant *t,
+			  int want, struct step *s)
+{
+	const struct tenant *ten = tenant_find_visible(m, t->name);
+
+	if (!ten || t->ext_want != want || ten->external == (want == 1))
+		return false;
+	return set_step(s, "write", do_external, want ? "on" : "off",
+			(struct where){ NODE_TENANT, t->name, NULL, NULL,
+					"external" });
+}
+
+static bool next_external_off(const struct model *m, const struct run *x,
+			      const void *a, const void *b, struct step *s)
+{
+	(void)x;
+	(void)b;
+	return next_external(m, a, 0, s);
+}
+
+static bool next_external_on(const struct model *m, const struct run *x,
+			     const void *a, const void *b, struct step *s)
+{
+	(void)x;
+	(void)b;
+	return next_external(m, a, 1, s);
 }
 
 static bool next_subnet(const struct model *m, const struct run *x,
@@ -681,6 +719,8 @@ static int apply(struct run *x, const char *only)
 	for (i = 0; r == 0 && i < sp->n; i++)
 		r = converge(x, next_tenant, &sp->tenants[i], NULL);
 	for (i = 0; r == 0 && i < sp->n; i++)
+		r = converge(x, next_external_off, &sp->tenants[i], NULL);
+	for (i = 0; r == 0 && i < sp->n; i++)
 		for (j = 0; r == 0 && j < sp->tenants[i].nsubnets; j++)
 			r = converge(x, next_subnet, &sp->tenants[i],
 				     &sp->tenants[i].subnets[j]);
@@ -694,6 +734,8 @@ static int apply(struct run *x, const char *only)
 		for (j = 0; r == 0 && j < sp->tenants[i].nsubnets; j++)
 			r = converge(x, next_move, &sp->tenants[i],
 				     &sp->tenants[i].subnets[j]);
+	for (i = 0; r == 0 && i < sp->n; i++)
+		r = converge(x, next_external_on, &sp->tenants[i], NULL);
 	for (i = 0; r == 0 && i < sp->n; i++)
 		for (j = 0; r == 0 && j < sp->tenants[i].nvms; j++)
 			r = converge(x, next_vm, &sp->tenants[i],

@@ -72,6 +72,31 @@ test_expect_success 'a subnet of a on cloud2 brings an uplink there (the next ad
 	expect_eq ok "$(out $A vm1)"
 '
 
+test_expect_success 'spec.yaml carries external both ways: shown, off and on again by a document; a bad value changes nothing' '
+	id=$(cat "$MNT/$A/id") &&
+	grep -qx "    external: on" "$MNT/$A/spec.yaml" &&
+	grep -qx "    external: on" "$MNT/spec.yaml" &&
+	sed "s/^    external: on$/    external: off/" "$MNT/$A/spec.yaml" >"$TMP/off.yaml" &&
+	cp "$TMP/off.yaml" "$MNT/$A/spec.yaml" &&
+	expect_eq off "$(cat "$MNT/$A/external")" &&
+	! oncloud cloud1 ip link show "maasu$id" 2>/dev/null &&
+	expect_eq fail "$(out $A vm1)" &&
+	grep -qx "    external: off" "$MNT/$A/spec.yaml" &&
+	cp "$STATE/state.yaml" "$TMP/before" &&
+	sed "s/^    external: off$/    external: maybe/" "$TMP/off.yaml" >"$TMP/bad.yaml" &&
+	expect_errno EINVAL write "$MNT/$A/spec.yaml" "$(cat "$TMP/bad.yaml")" &&
+	grep -q "external is on or off" "$MNT/$A/status" &&
+	cmp "$TMP/before" "$STATE/state.yaml" &&
+	sed "s/^    external: off$/    external: on/" "$TMP/off.yaml" >"$TMP/on.yaml" &&
+	cp "$TMP/on.yaml" "$MNT/$A/spec.yaml" &&
+	expect_eq on "$(cat "$MNT/$A/external")" &&
+	grep -qx "uplink: 198.51.100.100 on cloud1" "$MNT/$A/status" &&
+	expect_eq ok "$(out $A vm1)" &&
+	grep -v "^    external:" "$TMP/off.yaml" >"$TMP/unsaid.yaml" &&
+	cp "$TMP/unsaid.yaml" "$MNT/$A/spec.yaml" &&
+	expect_eq on "$(cat "$MNT/$A/external")"
+'
+
 test_expect_success 'bad values, and a home cloud without external: errno, nothing changes' '
 	cp "$STATE/state.yaml" "$TMP/before" &&
 	expect_errno EINVAL write "$MNT/$A/external" yes &&

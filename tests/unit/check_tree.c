@@ -328,7 +328,7 @@ START_TEST(test_spec)
 	ck_assert_int_eq(spec_apply(m, "a", "tenants: {b: {}}", 16, err), -EINVAL);
 	/* an empty tenant: its VM, then its subnets go */
 	ck_assert_int_eq(spec_apply(m, "a", "tenants: {a: {}}", 16, err), 3);
-	ck_assert_str_eq(rd("/spec.yaml"), "tenants:\n  a:\n    subnets: {}\n    vms: {}\n");
+	ck_assert_str_eq(rd("/spec.yaml"), "tenants:\n  a:\n    external: off\n    subnets: {}\n    vms: {}\n");
 	ck_assert_int_eq(spec_apply(m, NULL, "tenants: {}", 11, err), 1);
 	ck_assert_str_eq(rd("/spec.yaml"), "tenants: {}\n");
 }
