@@ -64,13 +64,23 @@ struct net_dhcp {
  * address from the provider's pool on it, a default route through the
  * provider's gateway, and what leaves by it SNATed to that address (the
  * table ip maasfs in the tenant's namespace, written whole). */
+struct net_float {
+	uint32_t addr;        /* the floating address, from the pool */
+	uint32_t fixed;       /* the VM's own address in its subnet */
+};
 struct net_uplink {
 	const char *tenant;
 	unsigned id;          /* the tenant's id: names the host end */
 	uint32_t addr, gateway;
 	unsigned prefix;
 	const char *bridge;   /* the provider bridge on the host */
+	/* Floating addresses through this uplink: each is an address of the
+	 * uplink (/32, announced by gratuitous ARP), DNATed to its VM's
+	 * fixed address, and that VM's traffic out SNATed to it. */
+	const struct net_float *floats;
+	size_t nfloats;
 };
+#define NET_FLOATS_MAX 256   /* per uplink */
 #define NET_UPLINK_NAME "maasu"
 
 /* What a sweep keeps: everything else of ours is removed. Both arrays are

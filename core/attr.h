@@ -15,6 +15,8 @@ extern const struct attr attrs_subnets[];
 extern const struct attr attrs_subnet[];
 extern const struct attr attrs_dhcp[];
 extern const struct attr attrs_vm[];
+extern const struct attr attrs_floatings[];
+extern const struct attr attrs_floating[];
 
 /* The line of a subnet's dnsmasq: "running pid N", "off", "not running:
  * why" (a subnet's status shows it too). */

@@ -27,4 +27,28 @@ int external_check_home(const struct model *m, const char *tname,
 /* A tenant going: its uplinks removed (what cannot be is logged). */
 void external_drop(struct model *m, struct tenant *t);
 
+/* Floating addresses (<tenant>/floating/): value "VM [ADDRESS]" gives VM
+ * an address of the pool of its subnet's home cloud (the one given, or
+ * the first free one), 1:1 NAT on that cloud's uplink. ENOENT: no such
+ * VM, or the tenant's external off; EINVAL: the VM has no address, the
+ * address is not in the pool; EADDRINUSE: taken; EEXIST: the VM has one
+ * already; ENOSPC: the pool is used up. Nothing changes on an error. */
+int floating_new(struct model *m, const char *tenant, const char *value,
+		 char *err);
+/* The address now goes to VM vm (the same errors). */
+int floating_set_vm(struct model *m, const char *tenant, uint32_t addr,
+		    const char *vm, char *err);
+int floating_release(struct model *m, const char *tenant, uint32_t addr,
+		     char *err);
+/* EBUSY if a floating address points at VM vm of t (its removal, or a
+ * change of its subnet, waits until it is released). Under the lock. */
+int floating_busy(const struct tenant *t, const char *vm, char *err);
+/* rmdir floating/ADDR: released. */
+int floating_rmdir(struct model *m, const char *tenant, const char *addr,
+		   char *err);
+/* Lookups for the tree, under the lock: NULL if none. */
+struct floating *floating_find(const struct tenant *t, uint32_t addr);
+const struct cloud *floating_cloud(const struct tenant *t,
+				   const struct floating *f);
+
 #endif

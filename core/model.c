@@ -94,6 +94,7 @@ void tenant_free(struct tenant *t)
 
 	if (!t)
 		return;
+	free(t->floats);
 	objset_each(&t->vms, i, v)
 		vm_free(v);
 	objset_each(&t->subnets, i, s)

@@ -113,6 +113,15 @@ struct subnet {
 
 #define CLOUDS_MAX 64   /* clouds by index, for presence masks */
 
+/* A floating address of a tenant (<tenant>/floating/ADDR): from the pool
+ * of the provider network of its VM's subnet's home cloud, DNATed there
+ * to the VM's fixed address (external.c). */
+struct floating {
+	uint32_t addr;
+	char vm[NAME_MAXLEN + 1];
+};
+#define FLOATING_MAX 256   /* per tenant (NET_FLOATS_MAX per uplink) */
+
 struct tenant {
 	char name[NAME_MAXLEN + 1];   /* first: the objset key */
 	uint32_t id;
@@ -124,6 +133,8 @@ struct tenant {
 	 * m->clouds), 0 where it has none. */
 	bool external;
 	uint32_t uplink[CLOUDS_MAX];
+	struct floating *floats;      /* sorted by address */
+	size_t nfloats;
 	enum obj_state state;
 	struct objset subnets;        /* of struct subnet, by name */
 	struct objset vms;            /* of struct vm, by name */

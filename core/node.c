@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "external.h"
 #include "model.h"
 
 int node_resolve(const struct model *m, const struct node *n,
@@ -26,6 +27,14 @@ int node_resolve(const struct model *m, const struct node *n,
 	if (n->kind == NODE_VM) {
 		o->vm = vm_find_visible(o->tenant, n->vm);
 		return o->vm ? 0 : -ENOENT;
+	}
+	if (n->kind == NODE_FLOATING) {
+		uint32_t a;
+
+		if (ip_parse(n->floating, &a) || !(o->floating =
+						   floating_find(o->tenant, a)))
+			return -ENOENT;
+		return 0;
 	}
 	if (n->kind != NODE_SUBNET && n->kind != NODE_DHCP)
 		return 0;
@@ -58,6 +67,10 @@ void node_path(const struct node *n, char *buf, size_t len)
 		sb_puts(&sb, "/vms");
 	if (k == NODE_VM)
 		sb_printf(&sb, "/%s", n->vm);
+	if (k == NODE_FLOATINGS || k == NODE_FLOATING)
+		sb_puts(&sb, "/floating");
+	if (k == NODE_FLOATING)
+		sb_printf(&sb, "/%s", n->floating);
 	if (n->file)
 		sb_printf(&sb, "/%s", n->file);
 	snprintf(buf, len, "%s", sb.len ? sb_str(&sb) : "/");

@@ -30,6 +30,8 @@ enum node_kind {
 	NODE_DHCP,
 	NODE_VMS,
 	NODE_VM,
+	NODE_FLOATINGS,
+	NODE_FLOATING,
 	NODE_KINDS
 };
 
@@ -56,6 +58,7 @@ struct attr;
 struct node {
 	enum node_kind kind;
 	const char *cloud, *tenant, *subnet, *vm;
+	const char *floating;      /* a floating address, as its name */
 	const struct attr *attr;   /* an attribute file of kind; NULL: dir */
 	const char *file;          /* its name (a spec.yaml step sets only this) */
 };
@@ -66,6 +69,7 @@ struct objref {
 	struct tenant *tenant;
 	struct subnet *subnet;
 	struct vm *vm;
+	struct floating *floating;
 };
 
 struct attr {

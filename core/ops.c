@@ -8,6 +8,7 @@
 #include "../lib/log.h"
 #include "dhcp.h"
 #include "events.h"
+#include "external.h"
 #include "subnet.h"
 #include "tenant.h"
 #include "vm.h"
@@ -87,6 +88,10 @@ int op_mkdir(struct model *m, const struct node *n, char *err)
 		r = err_set(err, EPERM, "clouds come from the configuration "
 			    "file");
 		break;
+	case NODE_FLOATING:
+		r = err_set(err, EPERM, "floating addresses are had by "
+			    "writing \"VM [ADDRESS]\" to floating/new");
+		break;
 	default:
 		r = -EEXIST;   /* default directories always exist */
 		break;
@@ -112,6 +117,9 @@ int op_rmdir(struct model *m, const struct node *n, char *err)
 		break;
 	case NODE_VM:
 		r = vm_delete(m, n->tenant, n->vm, err);
+		break;
+	case NODE_FLOATING:
+		r = floating_rmdir(m, n->tenant, n->floating, err);
 		break;
 	case NODE_ROOT:
 		r = -EBUSY;

@@ -409,6 +409,10 @@ static int tenant_state_keys(struct ydoc *d, yaml_node_t *n,
 	if (ext && !(t->external = ydoc_scalar(ext)))
 		return ydoc_fail(d, ext, EINVAL, err, "tenant %s: external "
 				 "must be text", t->name);
+	ext = ydoc_get(d, n, "floating");
+	if (ext && !(t->floating = ydoc_scalar(ext)))
+		return ydoc_fail(d, ext, EINVAL, err, "tenant %s: floating "
+				 "must be text", t->name);
 	return 0;
 }
 
@@ -466,8 +470,8 @@ static int parse_tenant(struct ydoc *d, enum schema_doc kind,
 			char *err)
 {
 	static const char *const state_keys[] = { "id", "owner", "quota",
-						  "external", "subnets",
-						  "vms", NULL };
+						  "external", "floating",
+						  "subnets", "vms", NULL };
 	static const char *const spec_keys[] = { "external", "subnets", "vms",
 						 NULL };
 	const char *v = ydoc_scalar(key);

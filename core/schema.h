@@ -63,6 +63,7 @@ struct sc_tenant {
 	uint32_t uid, gid;
 	struct quota quota;              /* state */
 	const char *external;            /* state: "on" or CLOUD=ADDR ... */
+	const char *floating;            /* state: "ADDR=VM ..." */
 	int ext_want;                    /* spec: -1 not said, 0 off, 1 on */
 	struct sc_subnet *subnets;
 	size_t nsubnets;

@@ -167,6 +167,60 @@ static int external_parse(const struct model *m, struct tenant *t,
 	return 0;
 }
 
+/* A tenant's floating addresses: "ADDRESS=VM ...". */
+static void floating_format(const struct tenant *t, struct strbuf *out)
+{
+	char a[IP_STRLEN];
+	size_t i;
+
+	for (i = 0; i < t->nfloats; i++) {
+		ip_format(t->floats[i].addr, a);
+		sb_printf(out, "%s%s=%s", i ? " " : "", a, t->floats[i].vm);
+	}
+}
+
+static bool float_twice(const struct tenant *t, uint32_t addr)
+{
+	size_t i;
+
+	for (i = 0; i < t->nfloats; i++)
+		if (t->floats[i].addr == addr)
+			return true;
+	return false;
+}
+
+static int floating_parse(struct tenant *t, const char *text, char *err)
+{
+	char *buf = strdup(text), *tok, *save = NULL, *eq, why[ERRLEN];
+	size_t cap = strlen(text) / 9 + 1;
+	int r = 0;
+
+	t->floats = calloc(cap, sizeof *t->floats);
+	if (!buf || !t->floats) {
+		free(buf);
+		return err_set(err, ENOMEM, "out of memory");
+	}
+	for (tok = strtok_r(buf, " ", &save); r == 0 && tok;
+	     tok = strtok_r(NULL, " ", &save)) {
+		struct floating *f = &t->floats[t->nfloats];
+
+		eq = strchr(tok, '=');
+		if (eq)
+			*eq = '\0';
+		if (!eq || t->nfloats >= cap || t->nfloats >= FLOATING_MAX ||
+		    ip_parse(tok, &f->addr) || name_check(eq + 1, "VM", why) ||
+		    float_twice(t, f->addr))
+			r = err_set(err, EINVAL, "tenant %s: floating is "
+				    "ADDRESS=VM ..., each address once",
+				    t->name);
+		else
+			snprintf(f->vm, sizeof f->vm, "%s", eq + 1);
+		t->nfloats += r == 0;
+	}
+	free(buf);
+	return r;
+}
+
 static void serialize_tenant(struct yw *w, const struct model *m,
 			     const struct tenant *t)
 {
@@ -195,6 +249,13 @@ static void serialize_tenant(struct yw *w, const struct model *m,
 		external_format(m, t, &ext);
 		yw_key_str(w, "external", sb_str(&ext));
 		sb_free(&ext);
+	}
+	if (t->nfloats) {
+		struct strbuf fl = STRBUF_INIT;
+
+		floating_format(t, &fl);
+		yw_key_str(w, "floating", sb_str(&fl));
+		sb_free(&fl);
 	}
 	yw_str(w, "subnets");
 	objset_each(&t->subnets, i, s)
@@ -655,6 +716,8 @@ static int build_tenant(struct model *m, struct ydoc *d,
 	}
 	t->quota = r->quota;
 	if (r->external && external_parse(m, t, r->external, why))
+		return ydoc_err(d, r->node, err, "%s", why);
+	if (r->floating && floating_parse(t, r->floating, why))
 		return ydoc_err(d, r->node, err, "%s", why);
 	for (i = 0; e == 0 && i < r->nsubnets; i++)
 		e = build_subnet(m, d, t, &r->subnets[i], err);

@@ -34,6 +34,7 @@ static const struct group root_groups[] = {
 static const struct group tenant_groups[] = {
 	{ "subnets", NODE_SUBNETS },
 	{ "vms", NODE_VMS },
+	{ "floating", NODE_FLOATINGS },
 	{ NULL, NODE_NONE },
 };
 static const struct group subnet_groups[] = {
@@ -52,6 +53,8 @@ static const struct kind_desc kinds[NODE_KINDS] = {
 	[NODE_DHCP] = { attrs_dhcp, no_groups, NODE_NONE },
 	[NODE_VMS] = { no_attrs, no_groups, NODE_VM },
 	[NODE_VM] = { attrs_vm, no_groups, NODE_NONE },
+	[NODE_FLOATINGS] = { attrs_floatings, no_groups, NODE_FLOATING },
+	[NODE_FLOATING] = { attrs_floating, no_groups, NODE_NONE },
 };
 
 void tree_root(struct node *n)
@@ -93,6 +96,9 @@ int tree_step(const struct node *parent, const char *name,
 		break;
 	case NODE_VM:
 		child->vm = name;
+		break;
+	case NODE_FLOATING:
+		child->floating = name;
 		break;
 	default:
 		return -ENOENT;
@@ -455,6 +461,14 @@ int tree_readdir(struct model *m, const struct node *n, tree_fill_fn fill,
 		objset_each(&o.tenant->vms, i, v)
 			if (v->state != OBJ_CREATING)
 				fill(ctx, v->name, true);
+		break;
+	case NODE_FLOATINGS:
+		for (i = 0; i < o.tenant->nfloats; i++) {
+			char ip[IP_STRLEN];
+
+			ip_format(o.tenant->floats[i].addr, ip);
+			fill(ctx, ip, true);
+		}
 		break;
 	default:
 		break;

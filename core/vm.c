@@ -9,6 +9,7 @@
 #include <sys/random.h>
 
 #include "../lib/log.h"
+#include "external.h"
 #include "dhcp.h"
 #include "names.h"
 #include "render.h"
@@ -308,6 +309,8 @@ int vm_delete(struct model *m, const char *tname, const char *name,
 	if (r == 0 && v->power != VIRT_POWER_STOPPED)
 		r = err_set(err, EBUSY, "VM %s is %s: stop it first", name,
 			    vm_state_word(v));
+	if (r == 0)
+		r = floating_busy(v->tenant, name, err);
 	if (r == 0) {
 		prev = v->state;
 		v->state = OBJ_DELETING;
@@ -448,7 +451,9 @@ static int edit_subnet(struct model *m, const struct vm *v, struct vm_conf *c,
 			       ch->str, v->tenant->name);
 	if (!strcmp(ch->str, v->conf.subnet))
 		return 0;
-	r = not_running(v, ch->attr, err);
+	r = floating_busy(v->tenant, v->name, err);
+	if (r == 0)
+		r = not_running(v, ch->attr, err);
 	if (r)
 		return r;
 	snprintf(c->subnet, sizeof c->subnet, "%s", ch->str);

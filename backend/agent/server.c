@@ -113,9 +113,37 @@ static int do_subnet_ensure(struct agentd *a, const struct agent_msg *m,
 	return a->host->ops->subnet_ensure(a->host, &s, err);
 }
 
+/* "ADDR=FIXED ...": the floating addresses (none if left out). */
+static int get_floats(const struct agent_msg *m, struct net_float *out,
+		      size_t *n, char *err)
+{
+	const char *v = amsg_get(m, "floats");
+	char buf[NET_FLOATS_MAX * 2 * IP_STRLEN], *tok, *eq, *save = NULL;
+
+	*n = 0;
+	if (!v)
+		return 0;
+	if (strlen(v) >= sizeof buf)
+		return bad(err, "floats");
+	snprintf(buf, sizeof buf, "%s", v);
+	for (tok = strtok_r(buf, " ", &save); tok;
+	     tok = strtok_r(NULL, " ", &save)) {
+		eq = strchr(tok, '=');
+		if (*n == NET_FLOATS_MAX || !eq)
+			return bad(err, "floats");
+		*eq = '\0';
+		if (ip_parse(tok, &out[*n].addr) ||
+		    ip_parse(eq + 1, &out[*n].fixed))
+			return bad(err, "floats");
+		(*n)++;
+	}
+	return 0;
+}
+
 static int do_uplink_ensure(struct agentd *a, const struct agent_msg *m,
 			    char *err)
 {
+	static __thread struct net_float floats[NET_FLOATS_MAX];
 	struct net_uplink u = { 0 };
 	unsigned long id, prefix;
 	int r;
@@ -125,8 +153,10 @@ static int do_uplink_ensure(struct agentd *a, const struct agent_msg *m,
 	    (r = get_uint(m, "prefix", 8, 30, &prefix, err)) ||
 	    (r = get_ip(m, "addr", false, &u.addr, err)) ||
 	    (r = get_ip(m, "gateway", false, &u.gateway, err)) ||
-	    (r = get_name(m, "bridge", &u.bridge, err)))
+	    (r = get_name(m, "bridge", &u.bridge, err)) ||
+	    (r = get_floats(m, floats, &u.nfloats, err)))
 		return r;
+	u.floats = floats;
 	if (strlen(u.bridge) > 15)
 		return bad(err, "bridge");
 	u.id = (unsigned)id;

@@ -14,6 +14,7 @@
 
 #include "../../lib/log.h"
 #include "link.h"
+#include "arp.h"
 #include "nft.h"
 #include "netns.h"
 
@@ -648,6 +649,97 @@ static int local_file_list(struct hostdrv *d, enum copy_area a,
 /* Sweep: what we made and the state no longer lists goes. */
 /* ---- a tenant's uplink (host.h: net_uplink) ---- */
 
+/* The uplink's addresses: its own, and each floating one (/32); any other
+ * goes (a floating address released or moved away). */
+static int uplink_addrs(struct linksock *ls, int ifindex,
+			const struct net_uplink *u, char *err)
+{
+	uint32_t have[NET_FLOATS_MAX + 8];
+	unsigned pfx[NET_FLOATS_MAX + 8];
+	size_t n, i, k;
+	int r;
+
+	r = link_addr_add(ls, ifindex, u->addr, u->prefix, err);
+	for (i = 0; r == 0 && i < u->nfloats; i++)
+		r = link_addr_add(ls, ifindex, u->floats[i].addr, 32, err);
+	if (r == 0)
+		r = link_addr_list(ls, ifindex, have, pfx, sizeof have /
+				   sizeof *have, &n, err);
+	for (i = 0; r == 0 && i < n; i++) {
+		bool keep = have[i] == u->addr && pfx[i] == u->prefix;
+
+		for (k = 0; !keep && k < u->nfloats; k++)
+			keep = have[i] == u->floats[k].addr && pfx[i] == 32;
+		if (!keep)
+			r = link_addr_del(ls, ifindex, have[i], pfx[i], err);
+	}
+	return r;
+}
+
+/* The table ip maasfs of the tenant's namespace, written whole: each
+ * floating address DNATed to its VM and its VM SNATed to it; the rest
+ * leaving by the uplink SNATed to the uplink's address. */
+static int uplink_table(int nsfd, const struct net_uplink *u, char *err)
+{
+	struct strbuf dnat = STRBUF_INIT, snat = STRBUF_INIT, t = STRBUF_INIT;
+	char a[IP_STRLEN], f[IP_STRLEN];
+	size_t i;
+	int r;
+
+	for (i = 0; i < u->nfloats; i++) {
+		ip_format(u->floats[i].addr, a);
+		ip_format(u->floats[i].fixed, f);
+		sb_printf(&dnat, "    iifname \"%s\" ip daddr %s dnat to %s\n",
+			  NET_UPLINK_NAME, a, f);
+		sb_printf(&snat, "    oifname \"%s\" ip saddr %s snat to %s\n",
+			  NET_UPLINK_NAME, f, a);
+	}
+	ip_format(u->addr, a);
+	sb_printf(&t, "add table ip maasfs\ndelete table ip maasfs\n"
+		      "table ip maasfs {\n"
+		      "  chain prerouting {\n    type nat hook prerouting "
+		      "priority dstnat; policy accept;\n%s  }\n"
+		      "  chain postrouting {\n    type nat hook postrouting "
+		      "priority srcnat; policy accept;\n%s"
+		      "    oifname \"%s\" snat to %s\n  }\n}\n",
+		  sb_str(&dnat), sb_str(&snat), NET_UPLINK_NAME, a);
+	r = t.s ? nft_run(nsfd, sb_str(&t), err)
+		: err_set(err, ENOMEM, "out of memory");
+	sb_free(&dnat);
+	sb_free(&snat);
+	sb_free(&t);
+	return r;
+}
+
+/* The host end hname on the provider bridge (made, with its peer in the
+ * tenant's namespace, if missing: *made). */
+static int uplink_veth(struct host_local *l, struct linksock *host,
+		       const struct tenant_ns *tn, const struct net_uplink *u,
+		       const char *hname, bool *made, char *err)
+{
+	struct link_change ch = { .up = -1, .master = -1, .forwarding = -1 };
+	struct link_info br, he;
+	int r = link_get(host, u->bridge, &br, NULL);
+
+	if (r == -ENOENT || (r == 0 && strcmp(br.kind, "bridge")))
+		return err_set(err, ENOENT, "no bridge %s on this cloud (its "
+			       "external: bridge)", u->bridge);
+	if (r)
+		return link_get(host, u->bridge, &br, err);
+	r = link_get(host, hname, &he, NULL);
+	if (r == -ENOENT) {
+		r = link_add_veth(host, hname, br.ifindex, 1500, l->marker,
+				  NET_UPLINK_NAME, tn->fd, NULL, err);
+		*made = r == 0;
+	} else if (r == 0 && he.master != br.ifindex) {
+		ch.master = br.ifindex;
+		r = link_change(host, &he, &ch, err);
+	} else if (r) {
+		r = link_get(host, hname, &he, err);
+	}
+	return r;
+}
+
 static int local_uplink_ensure(struct hostdrv *d, const struct net_uplink *u,
 			       char *err)
 {
@@ -655,39 +747,22 @@ static int local_uplink_ensure(struct hostdrv *d, const struct net_uplink *u,
 	struct link_change ch = { .up = -1, .master = -1, .forwarding = -1 };
 	struct linksock *host = NULL;
 	struct tenant_ns tn;
-	struct link_info br, he, te;
-	char hname[NET_IFNAMSIZ], addr[IP_STRLEN], cmds[512];
+	struct link_info te;
+	char hname[NET_IFNAMSIZ];
 	bool made = false;
+	size_t i;
 	int r;
 
+	if (u->nfloats > NET_FLOATS_MAX)
+		return err_set(err, E2BIG, "more than %d floating addresses on "
+			       "one uplink", NET_FLOATS_MAX);
 	snprintf(hname, sizeof hname, NET_UPLINK_NAME "%u", u->id);
 	r = tenant_take(l, u->tenant, &tn, err);
 	if (r)
 		return r;
 	r = host_take(l, &host, err);
-	if (r == 0) {
-		r = link_get(host, u->bridge, &br, NULL);
-		if (r == -ENOENT || (r == 0 && strcmp(br.kind, "bridge")))
-			r = err_set(err, ENOENT, "no bridge %s on this cloud "
-				    "(its external: bridge)", u->bridge);
-		else if (r)
-			r = link_get(host, u->bridge, &br, err);
-	}
-	if (r == 0) {
-		r = link_get(host, hname, &he, NULL);
-		if (r == -ENOENT) {
-			r = link_add_veth(host, hname, br.ifindex, 1500,
-					  l->marker, NET_UPLINK_NAME, tn.fd,
-					  NULL, err);
-			made = r == 0;
-		} else if (r == 0 && he.master != br.ifindex) {
-			ch.master = br.ifindex;
-			r = link_change(host, &he, &ch, err);
-			ch.master = -1;
-		} else if (r) {
-			r = link_get(host, hname, &he, err);
-		}
-	}
+	if (r == 0)
+		r = uplink_veth(l, host, &tn, u, hname, &made, err);
 	if (r == 0)
 		r = link_get(tn.ls, NET_UPLINK_NAME, &te, err);
 	if (r == 0) {
@@ -697,23 +772,13 @@ static int local_uplink_ensure(struct hostdrv *d, const struct net_uplink *u,
 			r = link_change(tn.ls, &te, &ch, err);
 	}
 	if (r == 0)
-		r = link_addr_add(tn.ls, te.ifindex, u->addr, u->prefix, err);
+		r = uplink_addrs(tn.ls, te.ifindex, u, err);
 	if (r == 0)
 		r = link_route_default(tn.ls, te.ifindex, u->gateway, err);
-	if (r == 0) {
-		ip_format(u->addr, addr);
-		snprintf(cmds, sizeof cmds,
-			 "add table ip maasfs\n"
-			 "delete table ip maasfs\n"
-			 "table ip maasfs {\n"
-			 "  chain postrouting {\n"
-			 "    type nat hook postrouting priority srcnat; "
-			 "policy accept;\n"
-			 "    oifname \"" NET_UPLINK_NAME "\" snat to %s\n"
-			 "  }\n"
-			 "}\n", addr);
-		r = nft_run(tn.fd, cmds, err);
-	}
+	if (r == 0)
+		r = uplink_table(tn.fd, u, err);
+	for (i = 0; r == 0 && i < u->nfloats; i++)
+		arp_announce(tn.fd, NET_UPLINK_NAME, u->floats[i].addr, NULL);
 	if (r && made)
 		link_del(host, hname, NULL);
 	if (host)

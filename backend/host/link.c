@@ -137,10 +137,24 @@ static int link_ack_error(struct sockaddr_nl *nla, struct nlmsgerr *e,
 	return NL_STOP;
 }
 
+struct connect_arg {
+	struct nl_sock *sk;
+	int r;   /* nl_connect's */
+};
+
+static int connect_route(void *arg)
+{
+	struct connect_arg *c = arg;
+
+	c->r = nl_connect(c->sk, NETLINK_ROUTE);
+	return 0;
+}
+
 int link_sock_open(int nsfd, struct linksock **out, char *err)
 {
 	struct linksock *ls = calloc(1, sizeof *ls);
-	int self = -1, r, one = 1;
+	struct connect_arg c;
+	int r, one = 1;
 
 	if (!ls)
 		return err_set(err, ENOMEM, "out of memory");
@@ -149,25 +163,12 @@ int link_sock_open(int nsfd, struct linksock **out, char *err)
 		free(ls);
 		return err_set(err, ENOMEM, "out of memory");
 	}
-	if (nsfd >= 0) {
-		self = netns_open_self();
-		if (self < 0) {
-			r = err_set(err, -self, "opening own namespace: %s",
-				    strerror(-self));
-			goto fail;
-		}
-		r = netns_enter(nsfd);
-		if (r) {
-			err_set(err, -r, "entering namespace: %s",
-				strerror(-r));
-			goto fail;
-		}
-	}
-	r = nl_connect(ls->sk, NETLINK_ROUTE);
-	if (self >= 0 && netns_enter(self))
-		abort();   /* a thread stranded in a tenant namespace */
-	if (r < 0) {
-		r = link_fail(ls, r, err, "netlink socket");
+	c.sk = ls->sk;
+	r = netns_call(nsfd, connect_route, &c, err);
+	if (r)
+		goto fail;   /* err set: the namespace could not be entered */
+	if (c.r < 0) {
+		r = link_fail(ls, c.r, err, "netlink socket");
 		goto fail;
 	}
 	setsockopt(nl_socket_get_fd(ls->sk), SOL_NETLINK, NETLINK_EXT_ACK,
@@ -175,13 +176,9 @@ int link_sock_open(int nsfd, struct linksock **out, char *err)
 	setsockopt(nl_socket_get_fd(ls->sk), SOL_NETLINK, NETLINK_CAP_ACK,
 		   &one, sizeof one);
 	nl_socket_modify_err_cb(ls->sk, NL_CB_CUSTOM, link_ack_error, ls);
-	if (self >= 0)
-		close(self);
 	*out = ls;
 	return 0;
 fail:
-	if (self >= 0)
-		close(self);
 	nl_socket_free(ls->sk);
 	free(ls);
 	return r;
@@ -595,6 +592,63 @@ int link_addr_add(struct linksock *ls, int ifindex, uint32_t addr,
 out:
 	nl_addr_put(local);
 	nl_addr_put(bcast);
+	rtnl_addr_put(a);
+	return r;
+}
+
+int link_addr_list(struct linksock *ls, int ifindex, uint32_t *addrs,
+		   unsigned *prefixes, size_t max, size_t *n, char *err)
+{
+	struct nl_cache *cache = NULL;
+	struct nl_object *o;
+	int r;
+
+	*n = 0;
+	link_begin(ls);
+	r = rtnl_addr_alloc_cache(ls->sk, &cache);
+	if (r < 0)
+		return link_fail(ls, r, err, "addresses of link %d", ifindex);
+	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct rtnl_addr *a = (struct rtnl_addr *)o;
+		struct nl_addr *l = rtnl_addr_get_local(a);
+
+		if (rtnl_addr_get_ifindex(a) != ifindex || !l ||
+		    nl_addr_get_family(l) != AF_INET || *n >= max)
+			continue;
+		addrs[*n] = ntohl(*(const uint32_t *)
+				  nl_addr_get_binary_addr(l));
+		prefixes[(*n)++] = (unsigned)rtnl_addr_get_prefixlen(a);
+	}
+	nl_cache_free(cache);
+	return 0;
+}
+
+int link_addr_del(struct linksock *ls, int ifindex, uint32_t addr,
+		  unsigned prefix, char *err)
+{
+	struct rtnl_addr *a = rtnl_addr_alloc();
+	uint32_t be = htonl(addr);
+	struct nl_addr *local = nl_addr_build(AF_INET, &be, sizeof be);
+	char text[INET_ADDRSTRLEN];
+	int r = 0;
+
+	if (!a || !local) {
+		r = err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	inet_ntop(AF_INET, &be, text, sizeof text);
+	nl_addr_set_prefixlen(local, (int)prefix);
+	rtnl_addr_set_ifindex(a, ifindex);
+	rtnl_addr_set_family(a, AF_INET);
+	rtnl_addr_set_local(a, local);
+	link_begin(ls);
+	r = rtnl_addr_delete(ls->sk, a, 0);
+	if (r < 0)
+		r = ls->kerr == EADDRNOTAVAIL || r == -NLE_NOADDR ? 0 :
+		    link_fail(ls, r, err, "removing address %s/%u", text,
+			      prefix);
+out:
+	nl_addr_put(local);
 	rtnl_addr_put(a);
 	return r;
 }

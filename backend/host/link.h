@@ -79,6 +79,12 @@ int link_del(struct linksock *ls, const char *name, char *err);
 /* Adds ADDR/PREFIX to the link; an address already present is fine. */
 int link_addr_add(struct linksock *ls, int ifindex, uint32_t addr,
 		  unsigned prefix, char *err);
+/* The IPv4 addresses of the link (at most max), with their prefixes. */
+int link_addr_list(struct linksock *ls, int ifindex, uint32_t *addrs,
+		   unsigned *prefixes, size_t max, size_t *n, char *err);
+/* Removes ADDR/PREFIX from the link; 0 if it was not there. */
+int link_addr_del(struct linksock *ls, int ifindex, uint32_t addr,
+		  unsigned prefix, char *err);
 /* The default route, through gateway on the link; replaces one there. */
 int link_route_default(struct linksock *ls, int ifindex, uint32_t gateway,
 		       char *err);

@@ -64,6 +64,29 @@ int netns_enter(int fd)
 	return setns(fd, CLONE_NEWNET) < 0 ? -errno : 0;
 }
 
+int netns_call(int nsfd, int (*fn)(void *arg), void *arg, char *err)
+{
+	int self, r;
+
+	if (nsfd < 0)
+		return fn(arg);
+	self = netns_open_self();
+	if (self < 0)
+		return err_set(err, -self, "opening own namespace: %s",
+			       strerror(-self));
+	r = netns_enter(nsfd);
+	if (r) {
+		close(self);
+		return err_set(err, -r, "entering namespace: %s",
+			       strerror(-r));
+	}
+	r = fn(arg);
+	if (netns_enter(self))
+		abort();   /* a thread stranded in a tenant namespace */
+	close(self);
+	return r;
+}
+
 int netns_add(const char *name, char *err)
 {
 	char path[PATH_MAX];

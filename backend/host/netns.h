@@ -19,6 +19,11 @@ int netns_open(const char *name);
 int netns_open_self(void);
 /* Moves the calling thread into the namespace. */
 int netns_enter(int fd);
+/* Calls fn(arg) with the calling thread in namespace nsfd (< 0: where
+ * it is), then brings the thread back: what fn opens there (a socket)
+ * stays there. fn's result, or -errno with err set when the namespace
+ * cannot be entered. */
+int netns_call(int nsfd, int (*fn)(void *arg), void *arg, char *err);
 /* Calls fn for every namespace name starting with prefix. */
 int netns_list(const char *prefix, void (*fn)(const char *name, void *ctx),
 	       void *ctx);

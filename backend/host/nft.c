@@ -76,50 +76,42 @@ static void ctx_let_go(struct nft_ctx *ctx)
 		nft_ctx_free(ctx);
 }
 
-/* The context opens its netlink socket where the thread is: it is made,
- * used and freed inside the namespace, and the thread comes back. */
+struct nft_call {
+	const char *cmds;
+	char *err;
+};
+
+/* In the namespace: the context opens its netlink socket there. */
+static int run_here(void *arg)
+{
+	struct nft_call *c = arg;
+	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	const char *msg;
+	size_t n;
+	int r = 0;
+
+	if (!ctx)
+		return err_set(c->err, ENOMEM, "nftables: out of memory");
+	nft_ctx_buffer_output(ctx);
+	nft_ctx_buffer_error(ctx);
+	if (nft_run_cmd_from_buffer(ctx, c->cmds)) {
+		msg = nft_ctx_get_error_buffer(ctx);
+		msg = msg && *msg ? msg : "failed";
+		n = strcspn(msg, "\n");
+		r = err_set(c->err, EIO, "nftables: %.*s",
+			    (int)(n > 200 ? 200 : n), msg);
+	}
+	ctx_let_go(ctx);
+	return r;
+}
+
 int nft_run(int nsfd, const char *cmds, char *err)
 {
-	struct nft_ctx *ctx;
-	const char *msg;
-	int self = -1, r = 0;
-	size_t n;
+	struct nft_call c = { cmds, err };
+	int r;
 
 	pthread_mutex_lock(&nft_lock);
-	if (nsfd >= 0) {
-		self = netns_open_self();
-		if (self < 0) {
-			r = err_set(err, -self, "opening own namespace: %s",
-				    strerror(-self));
-			goto out;
-		}
-		r = netns_enter(nsfd);
-		if (r) {
-			r = err_set(err, -r, "entering namespace: %s",
-				    strerror(-r));
-			goto out;
-		}
-	}
-	ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-	if (!ctx) {
-		r = err_set(err, ENOMEM, "nftables: out of memory");
-	} else {
-		nft_ctx_buffer_output(ctx);
-		nft_ctx_buffer_error(ctx);
-		if (nft_run_cmd_from_buffer(ctx, cmds)) {
-			msg = nft_ctx_get_error_buffer(ctx);
-			msg = msg && *msg ? msg : "failed";
-			n = strcspn(msg, "\n");
-			r = err_set(err, EIO, "nftables: %.*s", (int)(n > 200 ?
-				    200 : n), msg);
-		}
-		ctx_let_go(ctx);
-	}
-	if (self >= 0 && netns_enter(self))
-		abort();   /* a thread stranded in a tenant namespace */
-out:
-	if (self >= 0)
-		close(self);
+	r = netns_call(nsfd, run_here, &c, err);
 	pthread_mutex_unlock(&nft_lock);
 	return r;
 }

@@ -466,8 +466,16 @@ static int ag_uplink_ensure(struct hostdrv *d, const struct net_uplink *u,
 			    char *err)
 {
 	struct agent_msg req;
+	struct strbuf fl = STRBUF_INIT;
 	char a[IP_STRLEN], g[IP_STRLEN];
+	size_t i;
+	int r;
 
+	for (i = 0; i < u->nfloats; i++) {
+		ip_format(u->floats[i].addr, a);
+		ip_format(u->floats[i].fixed, g);
+		sb_printf(&fl, "%s%s=%s", i ? " " : "", a, g);
+	}
 	ip_format(u->addr, a);
 	ip_format(u->gateway, g);
 	amsg_init(&req, "uplink_ensure");
@@ -477,7 +485,10 @@ static int ag_uplink_ensure(struct hostdrv *d, const struct net_uplink *u,
 	amsg_put(&req, "prefix", "%u", u->prefix);
 	amsg_put(&req, "gateway", "%s", g);
 	amsg_put(&req, "bridge", "%s", u->bridge);
-	return call_simple(ag_of(d), &req, err);
+	amsg_put(&req, "floats", "%s", sb_str(&fl));
+	r = call_simple(ag_of(d), &req, err);
+	sb_free(&fl);
+	return r;
 }
 
 static int ag_uplink_remove(struct hostdrv *d, const char *tenant,

@@ -275,7 +275,7 @@ START_TEST(test_readdir)
 	ck_assert_str_eq(ls("/"), "spec.yaml events topology.dot status clouds/ a/ b/ ");
 	ck_assert_str_eq(ls("/clouds"), "local/ ");
 	ck_assert_str_eq(ls("/clouds/local"), "uri vtep external status vms ");
-	ck_assert_str_eq(ls("/a"), "id status spec.yaml quota external subnets/ vms/ ");
+	ck_assert_str_eq(ls("/a"), "id status spec.yaml quota external subnets/ vms/ floating/ ");
 	ck_assert_int_eq(w("/a/subnets/new", "10.0.1.0/24 name=w dhcp=off"), 0);
 	ck_assert_str_eq(ls("/a/subnets"), "new w/ ");
 	ck_assert_str_eq(ls("/a/subnets/w"),
