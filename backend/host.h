@@ -21,6 +21,9 @@
 #define NET_IFNAMSIZ 16
 void net_ns_name(const char *tenant, char *buf, size_t len);
 void net_bridge_name(uint32_t vni, char buf[NET_IFNAMSIZ]);
+/* A VM's port (its tap, named in its domain) from its MAC, unique as
+ * MACs are: maasp + the MAC's last three bytes. */
+void net_port_name(const char *mac, char buf[NET_IFNAMSIZ]);
 void net_hostveth_name(uint32_t vni, char buf[NET_IFNAMSIZ]);
 void net_gwveth_name(uint32_t vni, char buf[NET_IFNAMSIZ]);
 void net_vxlan_name(uint32_t vni, char buf[NET_IFNAMSIZ]);
@@ -81,11 +84,24 @@ struct net_uplink {
 	size_t nfloats;
 };
 #define NET_FLOATS_MAX 256   /* per uplink */
+
+/* A VM's port on the cloud where it runs (or lands): what leaves it must
+ * carry its MAC and, as IPv4 or ARP, its address (a DHCP request from
+ * 0.0.0.0 aside); anything else is dropped. One bridge-family table per
+ * tenant on each cloud holds its ports' rules (table bridge
+ * maasfs_t<ID>, written whole). */
+struct net_port {
+	char tap[NET_IFNAMSIZ];
+	char mac[18];
+	uint32_t ip;
+};
+#define NET_PORTS_MAX 4096   /* per tenant and cloud */
 #define NET_UPLINK_NAME "maasu"
 
 /* What a sweep keeps: everything else of ours is removed. Both arrays are
  * sorted (tenants by strcmp, subnets by vni); uplinks[i] is the id of
- * tenants[i] if it has an uplink on this cloud, 0 if not. */
+ * tenants[i] if it has an uplink on this cloud, 0 if not; ports[i] its id
+ * if it has VM ports here (a table of their rules), 0 if not. */
 struct net_keep_subnet {
 	uint32_t vni;
 	const char *tenant;
@@ -95,6 +111,7 @@ struct net_keep_subnet {
 struct net_keep {
 	const char *const *tenants;
 	const unsigned *uplinks;
+	const unsigned *ports;
 	size_t ntenants;
 	const struct net_keep_subnet *subnets;
 	size_t nsubnets;
@@ -126,6 +143,10 @@ struct hostdrv_ops {
 			     char *err);
 	int (*uplink_remove)(struct hostdrv *d, const char *tenant,
 			     unsigned id, char *err);
+	/* The ports of tenant id on this cloud, all of them (none: its table
+	 * goes). */
+	int (*ports_apply)(struct hostdrv *d, unsigned id,
+			   const struct net_port *ports, size_t n, char *err);
 	/* Never block: answered from local files or a cache. */
 	int (*dhcp_pid)(struct hostdrv *d, uint32_t vni);
 	int (*dhcp_leases)(struct hostdrv *d, uint32_t vni, struct strbuf *out);

@@ -35,6 +35,7 @@ struct virt_domain {
 	const char *bridge;       /* NULL or "": no network interface */
 	const char *mac;
 	unsigned mtu;
+	char tap[16];             /* its port's name on the host, or "" */
 };
 
 /* A domain libvirt has, as reconcile sees it. */

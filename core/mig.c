@@ -22,6 +22,7 @@
 #include "../lib/log.h"
 #include "janitor.h"
 #include "mig.h"
+#include "ports.h"
 #include "render.h"
 #include "subnet.h"
 #include "txn.h"
@@ -272,11 +273,16 @@ static int act_check(struct migctx *x)
 	return r ? r : image_there(x);
 }
 
+/* The subnet and the VM's port's rules on the target before the domain
+ * lands there. */
 static int act_stretch(struct migctx *x)
 {
+	int r;
+
 	if (!x->subnet[0])
 		return 0;
-	return subnet_spread(x->m, x->tenant, x->subnet, x->err);
+	r = subnet_spread(x->m, x->tenant, x->subnet, x->err);
+	return r ? r : ports_sync(x->m, x->tenant, x->err);
 }
 
 static int act_prepare(struct migctx *x)
@@ -656,6 +662,9 @@ static void ctx_end(struct migctx *x, enum obj_state prev, int64_t t0)
 	model_note(x->m, x->tenant);
 	txn_commit(&x->tx, NULL);
 	sb_free(&x->xml);
+	if (ports_sync(x->m, x->tenant, NULL))   /* off the cloud it left */
+		log_warnx("VM %s/%s: its port's rules stay on a cloud it left "
+			  "for now", x->tenant, x->name);
 }
 
 /* The VM taken for its migration to cloud (CHANGING, its record in phase

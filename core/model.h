@@ -133,8 +133,9 @@ struct tenant {
 	 * m->clouds), 0 where it has none. */
 	bool external;
 	uint32_t uplink[CLOUDS_MAX];
-	struct floating *floats;      /* sorted by address */
+	struct floating *floats;      /* in the order they were had */
 	size_t nfloats;
+	uint64_t ports;               /* clouds holding its ports' table */
 	enum obj_state state;
 	struct objset subnets;        /* of struct subnet, by name */
 	struct objset vms;            /* of struct vm, by name */

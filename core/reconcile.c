@@ -10,6 +10,7 @@
 #include "../lib/log.h"
 #include "external.h"
 #include "janitor.h"
+#include "ports.h"
 #include "mig.h"
 #include "reconcile.h"
 #include "render.h"
@@ -77,6 +78,7 @@ static int build_keep(struct model *m, struct cloud *c, struct net_keep *k)
 {
 	const char **tenants = calloc(m->tenants.n + 1, sizeof *tenants);
 	unsigned *uplinks = calloc(m->tenants.n + 1, sizeof *uplinks);
+	unsigned *ports = calloc(m->tenants.n + 1, sizeof *ports);
 	struct net_keep_subnet *subnets;
 	struct tenant *t;
 	struct subnet *s;
@@ -85,9 +87,10 @@ static int build_keep(struct model *m, struct cloud *c, struct net_keep *k)
 	objset_each(&m->tenants, i, t)
 		total += t->subnets.n;
 	subnets = calloc(total + 1, sizeof *subnets);
-	if (!tenants || !uplinks || !subnets) {
+	if (!tenants || !uplinks || !ports || !subnets) {
 		free(tenants);
 		free(uplinks);
+		free(ports);
 		free(subnets);
 		return -ENOMEM;
 	}
@@ -107,11 +110,13 @@ static int build_keep(struct model *m, struct cloud *c, struct net_keep *k)
 		if (!here)
 			continue;
 		uplinks[nt] = t->uplink[cloud_index(m, c)] ? t->id : 0;
+		ports[nt] = ports_on(m, t, c) ? t->id : 0;
 		tenants[nt++] = t->name;   /* objset order: sorted */
 	}
 	qsort(subnets, ns, sizeof *subnets, cmp_keep);
 	k->tenants = tenants;
 	k->uplinks = uplinks;
+	k->ports = ports;
 	k->ntenants = nt;
 	k->subnets = subnets;
 	k->nsubnets = ns;
@@ -236,9 +241,11 @@ void model_reconcile(struct model *m)
 				 "know from %s", r, m->clouds[i]->name);
 		free((void *)keep.tenants);
 		free((void *)keep.uplinks);
+		free((void *)keep.ports);
 		free((void *)keep.subnets);
 	}
 	pthread_mutex_unlock(&m->lock);
 	reconcile_vms(m);
+	ports_sync_all(m);
 	janitor_start(m->janitor);
 }

@@ -92,8 +92,10 @@ void vm_domain(const struct vm *v, const struct vm_conf *c,
 {
 	memset(out, 0, sizeof *out);
 	bridge[0] = '\0';
-	if (s)
+	if (s) {
 		net_bridge_name(s->vni, bridge);
+		net_port_name(v->mac, out->tap);
+	}
 	out->uuid = v->uuid;
 	out->tenant = v->tenant->name;
 	out->vm = v->name;

@@ -12,6 +12,7 @@
 #include "external.h"
 #include "dhcp.h"
 #include "names.h"
+#include "ports.h"
 #include "render.h"
 #include "subnet.h"
 #include "txn.h"
@@ -343,6 +344,9 @@ int vm_delete(struct model *m, const char *tname, const char *name,
 	pthread_mutex_lock(&m->lock);
 	objset_del(&v->tenant->vms, v);
 	pthread_mutex_unlock(&m->lock);
+	if (ports_sync(m, tname, NULL))
+		log_warnx("VM %s/%s deleted, but its port's rules stay for "
+			  "now", tname, name);
 	/* Its cloud may no longer need the subnet. */
 	if (subnet[0] && subnet_spread(m, tname, subnet, err))
 		log_warnx("VM %s/%s deleted, but subnet %s could not leave "
@@ -626,6 +630,9 @@ static int vm_configure(struct model *m, const char *tname, const char *name,
 	v->state = prev;
 	pthread_mutex_unlock(&m->lock);
 	sb_free(&xml);
+	if (r == 0 && ports_sync(m, tname, NULL))
+		log_warnx("VM %s/%s: its port's rules are behind (the next "
+			  "start writes them)", tname, name);
 	if (r == 0 && ch->str)
 		log_info("VM %s/%s: %s = %s", tname, name, ch->attr, ch->str);
 	else if (r == 0)
@@ -733,7 +740,10 @@ int vm_power(struct model *m, const char *tname, const char *name,
 	pthread_mutex_unlock(&m->lock);
 	if (r)
 		return r > 0 ? 0 : r;
-	r = power_do(m, &j, &xml, err);
+	/* a VM never runs without its port's rules */
+	r = j.start ? ports_sync(m, tname, err) : 0;
+	if (r == 0)
+		r = power_do(m, &j, &xml, err);
 	v = j.v;
 	pthread_mutex_lock(&m->lock);
 	if (r == 0 && j.start) {

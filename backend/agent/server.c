@@ -164,6 +164,47 @@ static int do_uplink_ensure(struct agentd *a, const struct agent_msg *m,
 	return a->host->ops->uplink_ensure(a->host, &u, err);
 }
 
+/* id, and ports: "TAP MAC IP" lines (the backend checks each). */
+static int do_ports_apply(struct agentd *a, const struct agent_msg *m,
+			  char *err)
+{
+	const char *v = amsg_get(m, "ports");
+	char *buf = v ? strdup(v) : NULL, *line, *save = NULL;
+	struct net_port *p = NULL;
+	unsigned long id;
+	size_t n = 0;
+	int r;
+
+	if ((r = get_uint(m, "id", 1, 999999999, &id, err)))
+		goto out;
+	p = calloc(strlen(v ? v : "") / 20 + 1, sizeof *p);
+	if (!buf || !p) {
+		r = v ? err_set(err, ENOMEM, "out of memory") : bad(err, "ports");
+		goto out;
+	}
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *in = NULL, *tap = strtok_r(line, " ", &in);
+		char *mac = strtok_r(NULL, " ", &in);
+		char *ip = strtok_r(NULL, " ", &in);
+
+		if (!tap || !mac || !ip || strtok_r(NULL, " ", &in) ||
+		    strlen(tap) >= sizeof p->tap || strlen(mac) >= sizeof p->mac ||
+		    ip_parse(ip, &p[n].ip)) {
+			r = bad(err, "ports");
+			goto out;
+		}
+		strcpy(p[n].tap, tap);
+		strcpy(p[n].mac, mac);
+		n++;
+	}
+	r = a->host->ops->ports_apply(a->host, (unsigned)id, p, n, err);
+out:
+	free(p);
+	free(buf);
+	return r;
+}
+
 /* "MAC IP NAME" lines: the reservations. */
 static int get_hosts(const struct agent_msg *m, struct dhcp_host **out,
 		     size_t *n, char *buf, char *err)
@@ -274,7 +315,7 @@ static int cmp_vni(const void *x, const void *y)
 
 struct keep_tenant {
 	const char *name;
-	unsigned uplink;
+	unsigned uplink, ports;
 };
 
 static int cmp_name(const void *x, const void *y)
@@ -283,8 +324,18 @@ static int cmp_name(const void *x, const void *y)
 		      ((const struct keep_tenant *)y)->name);
 }
 
-/* "NAME UPLINK-ID" lines (0: no uplink here) into kt[], sorted, then
- * into keep's two arrays (names[], ids[]; each as long as kt[]). */
+static bool keep_id(const char *s, unsigned *out)
+{
+	char *end = NULL;
+	unsigned long v = s && *s != '-' ? strtoul(s, &end, 10) : 0;
+
+	*out = (unsigned)v;
+	return s && *s != '-' && !*end && v <= UINT32_MAX;
+}
+
+/* "NAME UPLINK-ID PORTS-ID" lines (0: none here) into kt[], sorted, then
+ * into keep's arrays (names[], ids[] (uplinks, then ports); each as long
+ * as kt[]). */
 static int parse_keep_tenants(char *tb, struct keep_tenant *kt,
 			      const char **names, unsigned *ids,
 			      struct net_keep *keep, char *err)
@@ -295,22 +346,24 @@ static int parse_keep_tenants(char *tb, struct keep_tenant *kt,
 	for (line = strtok_r(tb, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *in = NULL, *name = strtok_r(line, " ", &in);
-		char *id = strtok_r(NULL, " ", &in), *end = NULL;
-		unsigned long v = id ? strtoul(id, &end, 10) : 0;
+		char *up = strtok_r(NULL, " ", &in);
+		char *ports = strtok_r(NULL, " ", &in);
 
-		if (!name || !name_valid(name) || !id || *end || *id == '-' ||
-		    v > UINT32_MAX || strtok_r(NULL, " ", &in))
+		if (!name || !name_valid(name) ||
+		    !keep_id(up, &kt[nt].uplink) ||
+		    !keep_id(ports, &kt[nt].ports) || strtok_r(NULL, " ", &in))
 			return bad(err, "tenants");
-		kt[nt].name = name;
-		kt[nt++].uplink = (unsigned)v;
+		kt[nt++].name = name;
 	}
 	qsort(kt, nt, sizeof *kt, cmp_name);
 	for (i = 0; i < nt; i++) {
 		names[i] = kt[i].name;
 		ids[i] = kt[i].uplink;
+		ids[nt + i] = kt[i].ports;
 	}
 	keep->tenants = names;
 	keep->uplinks = ids;
+	keep->ports = ids + nt;
 	keep->ntenants = nt;
 	return 0;
 }
@@ -356,7 +409,7 @@ static int do_sweep(struct agentd *a, const struct agent_msg *m,
 	size_t nmax = tv ? strlen(tv) / 4 + 2 : 0;
 	struct keep_tenant *kt = calloc(nmax, sizeof *kt);
 	const char **names = calloc(nmax, sizeof *names);
-	unsigned *ids = calloc(nmax, sizeof *ids);
+	unsigned *ids = calloc(2 * nmax, sizeof *ids);
 	struct net_keep_subnet *subnets = NULL;
 	struct net_keep keep = { 0 };
 	int r;
@@ -439,6 +492,8 @@ static int dispatch(struct agentd *a, const struct agent_msg *m,
 		return do_subnet_ensure(a, m, err);
 	if (!strcmp(m->verb, "uplink_ensure"))
 		return do_uplink_ensure(a, m, err);
+	if (!strcmp(m->verb, "ports_apply"))
+		return do_ports_apply(a, m, err);
 	if (!strcmp(m->verb, "uplink_remove")) {
 		unsigned long id;
 

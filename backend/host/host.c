@@ -28,6 +28,15 @@ void net_bridge_name(uint32_t vni, char buf[NET_IFNAMSIZ])
 	snprintf(buf, NET_IFNAMSIZ, NET_LINK_PREFIX "b%u", vni);
 }
 
+void net_port_name(const char *mac, char buf[NET_IFNAMSIZ])
+{
+	size_t n = strlen(mac);
+
+	snprintf(buf, NET_IFNAMSIZ, NET_LINK_PREFIX "p%.2s%.2s%.2s",
+		 n >= 17 ? mac + 9 : "", n >= 17 ? mac + 12 : "",
+		 n >= 17 ? mac + 15 : "");
+}
+
 void net_hostveth_name(uint32_t vni, char buf[NET_IFNAMSIZ])
 {
 	snprintf(buf, NET_IFNAMSIZ, NET_LINK_PREFIX "h%u", vni);
@@ -814,6 +823,65 @@ static int local_uplink_remove(struct hostdrv *d, const char *tenant,
 	return r;
 }
 
+/* ---- the ports of a tenant's VMs (host.h: net_port) ---- */
+
+static bool port_valid(const struct net_port *p)
+{
+	return !strncmp(p->tap, NET_LINK_PREFIX "p", 5) &&
+	       strlen(p->tap) == 11 && strspn(p->tap + 5, "0123456789abcdef")
+	       == 6 && mac_valid(p->mac) && p->ip != 0;
+}
+
+static void port_rules(struct strbuf *t, const struct net_port *p)
+{
+	char ip[IP_STRLEN];
+
+	ip_format(p->ip, ip);
+	sb_printf(t, "  chain from_%s {\n"
+		  "    ether saddr != %s drop\n"
+		  "    ether type arp arp saddr ether != %s drop\n"
+		  "    ether type arp arp saddr ip != { %s, 0.0.0.0 } drop\n"
+		  "    ether type arp accept\n"
+		  "    ether type ip ip saddr 0.0.0.0 udp sport 68 "
+		  "udp dport 67 accept\n"
+		  "    ether type ip ip saddr != %s drop\n"
+		  "    ether type ip accept\n"
+		  "    drop\n  }\n", p->tap, p->mac, p->mac, ip, ip);
+}
+
+static int local_ports_apply(struct hostdrv *d, unsigned id,
+			     const struct net_port *ports, size_t n,
+			     char *err)
+{
+	struct strbuf t = STRBUF_INIT;
+	size_t i;
+	int r;
+
+	(void)d;
+	if (n > NET_PORTS_MAX)
+		return err_set(err, E2BIG, "more than %d ports", NET_PORTS_MAX);
+	for (i = 0; i < n; i++)
+		if (!port_valid(&ports[i]))
+			return err_set(err, EINVAL, "bad port");
+	sb_printf(&t, "add table bridge maasfs_t%u\n"
+		      "delete table bridge maasfs_t%u\n", id, id);
+	if (n) {
+		sb_printf(&t, "table bridge maasfs_t%u {\n", id);
+		for (i = 0; i < n; i++)
+			port_rules(&t, &ports[i]);
+		sb_puts(&t, "  chain ports {\n    type filter hook forward "
+			    "priority -10; policy accept;\n");
+		for (i = 0; i < n; i++)
+			sb_printf(&t, "    iifname \"%s\" jump from_%s\n",
+				  ports[i].tap, ports[i].tap);
+		sb_puts(&t, "  }\n}\n");
+	}
+	r = t.s ? nft_run(-1, sb_str(&t), err)
+		: err_set(err, ENOMEM, "out of memory");
+	sb_free(&t);
+	return r;
+}
+
 struct sweep {
 	struct host_local *l;
 	const struct net_keep *keep;
@@ -992,6 +1060,39 @@ static void sweep_dnsmasq(uint32_t vni, void *ctx)
 		s->error = EIO;
 }
 
+/* The tables of VM ports (maasfs_t<ID>) of tenants with none here. */
+static void sweep_port_tables(struct sweep *s)
+{
+	struct strbuf out = STRBUF_INIT;
+	char *line, *save = NULL, cmd[80], extra;
+	unsigned id;
+	size_t k;
+
+	if (nft_list(-1, "list tables bridge", &out, s->err)) {
+		s->error = EIO;
+		return;
+	}
+	for (line = out.s ? strtok_r(out.s, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "table bridge maasfs_t%u%c", &id, &extra) != 1)
+			continue;
+		for (k = 0; k < s->keep->ntenants; k++)
+			if (s->keep->ports[k] == id)
+				break;
+		if (k < s->keep->ntenants)
+			continue;
+		log_info("removing table bridge maasfs_t%u: no VM of that "
+			 "tenant here in the state", id);
+		snprintf(cmd, sizeof cmd, "delete table bridge maasfs_t%u\n",
+			 id);
+		if (nft_run(-1, cmd, s->err) == 0)
+			s->removed++;
+		else
+			s->error = EIO;
+	}
+	sb_free(&out);
+}
+
 static int local_sweep(struct hostdrv *d, const struct net_keep *keep,
 		       char *err)
 {
@@ -1007,6 +1108,7 @@ static int local_sweep(struct hostdrv *d, const struct net_keep *keep,
 	host_give(s.l, s.ls);
 	s.ls = NULL;
 	netns_list(NET_NS_PREFIX, sweep_ns, &s);
+	sweep_port_tables(&s);
 	return s.error ? -s.error : s.removed;
 }
 
@@ -1109,6 +1211,7 @@ static const struct hostdrv_ops local_ops = {
 	.tenant_remove = local_tenant_remove,
 	.uplink_ensure = local_uplink_ensure,
 	.uplink_remove = local_uplink_remove,
+	.ports_apply = local_ports_apply,
 	.subnet_ensure = local_subnet_ensure,
 	.subnet_remove = local_subnet_remove,
 	.dhcp_ensure = local_dhcp_ensure,

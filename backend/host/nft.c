@@ -78,6 +78,7 @@ static void ctx_let_go(struct nft_ctx *ctx)
 
 struct nft_call {
 	const char *cmds;
+	struct strbuf *out;   /* what nftables printed, if wanted */
 	char *err;
 };
 
@@ -100,6 +101,10 @@ static int run_here(void *arg)
 		n = strcspn(msg, "\n");
 		r = err_set(c->err, EIO, "nftables: %.*s",
 			    (int)(n > 200 ? 200 : n), msg);
+	} else if (c->out) {
+		msg = nft_ctx_get_output_buffer(ctx);
+		if (msg && sb_puts(c->out, msg))
+			r = err_set(c->err, ENOMEM, "out of memory");
 	}
 	ctx_let_go(ctx);
 	return r;
@@ -107,7 +112,18 @@ static int run_here(void *arg)
 
 int nft_run(int nsfd, const char *cmds, char *err)
 {
-	struct nft_call c = { cmds, err };
+	struct nft_call c = { cmds, NULL, err };
+	int r;
+
+	pthread_mutex_lock(&nft_lock);
+	r = netns_call(nsfd, run_here, &c, err);
+	pthread_mutex_unlock(&nft_lock);
+	return r;
+}
+
+int nft_list(int nsfd, const char *cmd, struct strbuf *out, char *err)
+{
+	struct nft_call c = { cmd, out, err };
 	int r;
 
 	pthread_mutex_lock(&nft_lock);

@@ -77,13 +77,16 @@ void lv_domain_xml(const struct libvirt_drv *d, const struct virt_domain *v,
 		  "      <source file='%s/%s.qcow2'/>\n"
 		  "      <target dev='vda' bus='virtio'/>\n    </disk>\n",
 		  d->disks, v->uuid);
-	if (v->bridge && *v->bridge)
+	if (v->bridge && *v->bridge) {
 		sb_printf(x, "    <interface type='bridge'>\n"
 			  "      <source bridge='%s'/>\n"
-			  "      <mac address='%s'/>\n"
-			  "      <model type='virtio'/>\n"
+			  "      <mac address='%s'/>\n", v->bridge, v->mac);
+		if (v->tap[0])
+			sb_printf(x, "      <target dev='%s'/>\n", v->tap);
+		sb_printf(x, "      <model type='virtio'/>\n"
 			  "      <mtu size='%u'/>\n    </interface>\n",
-			  v->bridge, v->mac, v->mtu);
+			  v->mtu);
+	}
 	sb_printf(x, "    <serial type='file'>\n"
 		  "      <source path='%s/%s.console' append='on'/>\n"
 		  "      <target port='0'/>\n    </serial>\n"

@@ -491,6 +491,27 @@ static int ag_uplink_ensure(struct hostdrv *d, const struct net_uplink *u,
 	return r;
 }
 
+static int ag_ports_apply(struct hostdrv *d, unsigned id,
+			  const struct net_port *ports, size_t n, char *err)
+{
+	struct agent_msg req;
+	struct strbuf p = STRBUF_INIT;
+	char ip[IP_STRLEN];
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		ip_format(ports[i].ip, ip);
+		sb_printf(&p, "%s %s %s\n", ports[i].tap, ports[i].mac, ip);
+	}
+	amsg_init(&req, "ports_apply");
+	amsg_put(&req, "id", "%u", id);
+	amsg_put(&req, "ports", "%s", sb_str(&p));
+	r = call_simple(ag_of(d), &req, err);
+	sb_free(&p);
+	return r;
+}
+
 static int ag_uplink_remove(struct hostdrv *d, const char *tenant,
 			    unsigned id, char *err)
 {
@@ -1042,7 +1063,8 @@ static int ag_sweep(struct hostdrv *d, const struct net_keep *keep, char *err)
 	int r;
 
 	for (i = 0; i < keep->ntenants; i++)
-		sb_printf(&t, "%s %u\n", keep->tenants[i], keep->uplinks[i]);
+		sb_printf(&t, "%s %u %u\n", keep->tenants[i], keep->uplinks[i],
+			  keep->ports[i]);
 	for (i = 0; i < keep->nsubnets; i++)
 		sb_printf(&s, "%u %s %d %d\n", keep->subnets[i].vni,
 			  keep->subnets[i].tenant, keep->subnets[i].dhcp,
@@ -1147,6 +1169,7 @@ static const struct hostdrv_ops agent_ops = {
 	.tenant_ensure = ag_tenant_ensure,
 	.uplink_ensure = ag_uplink_ensure,
 	.uplink_remove = ag_uplink_remove,
+	.ports_apply = ag_ports_apply,
 	.tenant_remove = ag_tenant_remove,
 	.subnet_ensure = ag_subnet_ensure,
 	.subnet_remove = ag_subnet_remove,

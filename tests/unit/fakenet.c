@@ -146,6 +146,18 @@ static int fake_uplink_remove(struct hostdrv *d, const char *tenant,
 	return 0;
 }
 
+/* Ports (issue 18): accepted. */
+static int fake_ports_apply(struct hostdrv *d, unsigned id,
+			    const struct net_port *ports, size_t n, char *err)
+{
+	(void)d;
+	(void)id;
+	(void)ports;
+	(void)n;
+	(void)err;
+	return 0;
+}
+
 static int fake_tenant_remove(struct hostdrv *d, const char *tenant,
 			      char *err)
 {
@@ -558,6 +570,7 @@ static const struct hostdrv_ops fake_ops = {
 	.tenant_remove = fake_tenant_remove,
 	.uplink_ensure = fake_uplink_ensure,
 	.uplink_remove = fake_uplink_remove,
+	.ports_apply = fake_ports_apply,
 	.subnet_ensure = fake_subnet_ensure,
 	.subnet_remove = fake_subnet_remove,
 	.dhcp_ensure = fake_dhcp_ensure,
