@@ -85,17 +85,46 @@ struct net_uplink {
 };
 #define NET_FLOATS_MAX 256   /* per uplink */
 
-/* A VM's port on the cloud where it runs (or lands): what leaves it must
- * carry its MAC and, as IPv4 or ARP, its address (a DHCP request from
- * 0.0.0.0 aside); anything else is dropped. One bridge-family table per
- * tenant on each cloud holds its ports' rules (table bridge
- * maasfs_t<ID>, written whole). */
+/* A VM's port on the cloud where it runs (or lands).
+ * Anti-spoofing: what leaves it must carry its MAC and, as IPv4 or ARP,
+ * its address (a DHCP request from 0.0.0.0 aside); anything else is
+ * dropped (table bridge maasfs_t<ID>). Security groups: IPv4 to and from
+ * it passes only by its rules (an in rule accepts, an out rule lets the
+ * packet on), replies to what passed and the subnet's gateway (the
+ * tenant's router, DHCP and DNS) always (table ip maasfs_t<ID>, on the
+ * bridge's IPv4 path, br_netfilter's nf_call_iptables on the bridge). The
+ * two tables of a tenant on a cloud are written whole, together. */
+struct net_rule {
+	bool in;
+	uint8_t proto;          /* 0 any, 1 icmp, 6 tcp, 17 udp */
+	uint16_t lo, hi;        /* ports; 0 0: every port */
+	int set;                /* the peer: a set's index, or -1 and: */
+	uint32_t net;           /* net/prefix (0/0: anywhere) */
+	unsigned prefix;
+};
+struct net_set {                /* a group's members' addresses */
+	const uint32_t *ips;
+	size_t n;
+};
 struct net_port {
 	char tap[NET_IFNAMSIZ];
 	char mac[18];
 	uint32_t ip;
+	char bridge[NET_IFNAMSIZ];   /* the subnet's bridge it is on */
+	uint32_t gateway;            /* the subnet's gateway */
+	const struct net_rule *rules;   /* of all its groups */
+	size_t nrules;
+};
+struct net_ports {
+	unsigned id;                 /* the tenant's */
+	const struct net_port *p;
+	size_t n;
+	const struct net_set *sets;
+	size_t nsets;
 };
 #define NET_PORTS_MAX 4096   /* per tenant and cloud */
+#define NET_RULES_MAX 1024   /* per port */
+#define NET_SETS_MAX 64
 #define NET_UPLINK_NAME "maasu"
 
 /* What a sweep keeps: everything else of ours is removed. Both arrays are
@@ -143,10 +172,10 @@ struct hostdrv_ops {
 			     char *err);
 	int (*uplink_remove)(struct hostdrv *d, const char *tenant,
 			     unsigned id, char *err);
-	/* The ports of tenant id on this cloud, all of them (none: its table
-	 * goes). */
-	int (*ports_apply)(struct hostdrv *d, unsigned id,
-			   const struct net_port *ports, size_t n, char *err);
+	/* The ports of a tenant on this cloud, all of them (none: its tables
+	 * go). */
+	int (*ports_apply)(struct hostdrv *d, const struct net_ports *ps,
+			   char *err);
 	/* Never block: answered from local files or a cache. */
 	int (*dhcp_pid)(struct hostdrv *d, uint32_t vni);
 	int (*dhcp_leases)(struct hostdrv *d, uint32_t vni, struct strbuf *out);

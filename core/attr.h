@@ -17,6 +17,7 @@ extern const struct attr attrs_dhcp[];
 extern const struct attr attrs_vm[];
 extern const struct attr attrs_floatings[];
 extern const struct attr attrs_floating[];
+extern const struct attr attrs_secgroup[];
 
 /* The line of a subnet's dnsmasq: "running pid N", "off", "not running:
  * why" (a subnet's status shows it too). */

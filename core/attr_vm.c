@@ -11,6 +11,7 @@
 #include "mig.h"
 #include "names.h"
 #include "model.h"
+#include "secgroup.h"
 #include "units.h"
 #include "vm.h"
 
@@ -222,6 +223,24 @@ static int store_vm_location(struct model *m, const struct node *n,
 	return vm_relocate(m, n->tenant, n->vm, cloud, mode, err);
 }
 
+/* "default web": its security groups. */
+static int show_vm_secgroups(const struct model *m, const struct objref *o,
+			     struct strbuf *out)
+{
+	size_t i;
+
+	(void)m;
+	for (i = 0; i < o->vm->ngroups; i++)
+		sb_printf(out, "%s%s", i ? " " : "", o->vm->groups[i]);
+	return sb_puts(out, "\n");
+}
+
+static int store_vm_secgroups(struct model *m, const struct node *n,
+			      const char *value, char *err)
+{
+	return vm_set_groups(m, n->tenant, n->vm, value, err);
+}
+
 const struct attr attrs_vm[] = {
 	{ "subnet", 0644, show_vm_subnet, store_vm_subnet,
 	  CHANGE_OP },
@@ -235,6 +254,8 @@ const struct attr attrs_vm[] = {
 	  CHANGE_OP },
 	{ "mac", 0444, show_vm_mac, NULL, CHANGE_OP },
 	{ "ip", 0444, show_vm_ip, NULL, CHANGE_OP },
+	{ "secgroups", 0644, show_vm_secgroups, store_vm_secgroups,
+	  CHANGE_OP },
 	{ "state", 0644, show_vm_state, store_vm_state, CHANGE_MODEL },
 	{ "location", 0644, show_vm_location, store_vm_location, CHANGE_MODEL },
 	{ "migration", 0444, show_vm_migration, NULL, CHANGE_MODEL },

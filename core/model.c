@@ -71,6 +71,35 @@ static uint64_t obj_serial(void)
 	return __atomic_add_fetch(&last, 1, __ATOMIC_RELAXED);
 }
 
+int secgroups_init(struct tenant *t)
+{
+	struct secgroup *g = calloc(1, sizeof *g);
+	struct secrule *r = calloc(2, sizeof *r);
+
+	if (!g || !r) {
+		free(g);
+		free(r);
+		return -ENOMEM;
+	}
+	snprintf(g->name, sizeof g->name, SECGROUP_DEFAULT);
+	r[0].in = true;   /* in any group default */
+	snprintf(r[0].group, sizeof r[0].group, SECGROUP_DEFAULT);
+	g->rules = r;     /* out any */
+	g->nrules = 2;
+	t->groups = g;
+	t->ngroups = 1;
+	return 0;
+}
+
+void secgroups_free(struct secgroup *g, size_t n)
+{
+	size_t i;
+
+	for (i = 0; g && i < n; i++)
+		free(g[i].rules);
+	free(g);
+}
+
 struct tenant *tenant_new(const char *name, uint32_t id)
 {
 	struct tenant *t = calloc(1, sizeof *t);
@@ -83,6 +112,10 @@ struct tenant *tenant_new(const char *name, uint32_t id)
 	quota_unlimited(&t->quota);
 	t->state = OBJ_READY;
 	t->mtime = time(NULL);
+	if (secgroups_init(t)) {
+		free(t);
+		return NULL;
+	}
 	return t;
 }
 
@@ -95,6 +128,7 @@ void tenant_free(struct tenant *t)
 	if (!t)
 		return;
 	free(t->floats);
+	secgroups_free(t->groups, t->ngroups);
 	objset_each(&t->vms, i, v)
 		vm_free(v);
 	objset_each(&t->subnets, i, s)
@@ -141,6 +175,8 @@ struct vm *vm_new(struct tenant *t, const char *name)
 	v->conf.vcpus = 1;
 	v->conf.memory = VM_MEMORY_DEFAULT;
 	v->conf.disk = VM_DISK_DEFAULT;
+	snprintf(v->groups[0], sizeof v->groups[0], SECGROUP_DEFAULT);
+	v->ngroups = 1;
 	snprintf(v->conf.image, sizeof v->conf.image, "%s", VM_IMAGE_DEFAULT);
 	v->power = VIRT_POWER_STOPPED;
 	v->state = OBJ_READY;

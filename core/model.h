@@ -122,6 +122,27 @@ struct floating {
 };
 #define FLOATING_MAX 256   /* per tenant (NET_FLOATS_MAX per uplink) */
 
+/* A rule of a security group (<tenant>/secgroups/NAME/rules, one a line:
+ * "in|out PROTO [PORT[-PORT]] [from|to CIDR | group NAME]"): what may
+ * come in to, or go out of, a VM of the group (secgroup.c). */
+struct secrule {
+	bool in;
+	uint8_t proto;                 /* 0 any, 1 icmp, 6 tcp, 17 udp */
+	uint16_t lo, hi;               /* ports; 0 0: every port */
+	bool has_cidr;
+	struct cidr cidr;              /* the peer's network, or */
+	char group[NAME_MAXLEN + 1];   /* the members of a group; "": any */
+};
+struct secgroup {
+	char name[NAME_MAXLEN + 1];
+	struct secrule *rules;
+	size_t nrules;
+};
+#define SECGROUPS_MAX 64      /* per tenant */
+#define SECRULES_MAX 128      /* per group */
+#define VM_GROUPS_MAX 8
+#define SECGROUP_DEFAULT "default"
+
 struct tenant {
 	char name[NAME_MAXLEN + 1];   /* first: the objset key */
 	uint32_t id;
@@ -136,6 +157,9 @@ struct tenant {
 	struct floating *floats;      /* in the order they were had */
 	size_t nfloats;
 	uint64_t ports;               /* clouds holding its ports' table */
+	/* Its security groups (secgroup.c): "default" always first. */
+	struct secgroup *groups;
+	size_t ngroups;
 	enum obj_state state;
 	struct objset subnets;        /* of struct subnet, by name */
 	struct objset vms;            /* of struct vm, by name */
@@ -214,6 +238,9 @@ struct vm {
 	struct tenant *tenant;
 	uint64_t serial;               /* this object, never another (obj_serial) */
 	struct vm_conf conf;
+	/* Its security groups, by name (at least one; "default" at first). */
+	char groups[VM_GROUPS_MAX][NAME_MAXLEN + 1];
+	size_t ngroups;
 	char mac[MAC_STRLEN];
 	char uuid[VIRT_UUID_LEN + 1];
 	bool disk_made;                /* its disk exists (made at first start) */
@@ -274,6 +301,10 @@ struct model {
 struct cloud *model_cloud(const struct model *m, const char *name);
 struct cloud *model_default_cloud(const struct model *m);
 struct tenant *tenant_find(const struct model *m, const char *name);
+/* A tenant's groups: "default" alone (in from its members, out any);
+ * freed with their rules. */
+int secgroups_init(struct tenant *t);
+void secgroups_free(struct secgroup *g, size_t n);
 struct tenant *tenant_find_visible(const struct model *m, const char *name);
 /* The visible tenant name, free for a change (ready or in error): 0, or
  * ENOENT or EBUSY with the reason. The caller holds the lock. */

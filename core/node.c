@@ -6,6 +6,7 @@
 
 #include "external.h"
 #include "model.h"
+#include "secrule.h"
 
 int node_resolve(const struct model *m, const struct node *n,
 		 struct objref *o)
@@ -27,6 +28,10 @@ int node_resolve(const struct model *m, const struct node *n,
 	if (n->kind == NODE_VM) {
 		o->vm = vm_find_visible(o->tenant, n->vm);
 		return o->vm ? 0 : -ENOENT;
+	}
+	if (n->kind == NODE_SECGROUP) {
+		o->secgroup = secgroup_find(o->tenant, n->secgroup);
+		return o->secgroup ? 0 : -ENOENT;
 	}
 	if (n->kind == NODE_FLOATING) {
 		uint32_t a;
@@ -67,6 +72,10 @@ void node_path(const struct node *n, char *buf, size_t len)
 		sb_puts(&sb, "/vms");
 	if (k == NODE_VM)
 		sb_printf(&sb, "/%s", n->vm);
+	if (k == NODE_SECGROUPS || k == NODE_SECGROUP)
+		sb_puts(&sb, "/secgroups");
+	if (k == NODE_SECGROUP)
+		sb_printf(&sb, "/%s", n->secgroup);
 	if (k == NODE_FLOATINGS || k == NODE_FLOATING)
 		sb_puts(&sb, "/floating");
 	if (k == NODE_FLOATING)

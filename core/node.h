@@ -32,6 +32,8 @@ enum node_kind {
 	NODE_VM,
 	NODE_FLOATINGS,
 	NODE_FLOATING,
+	NODE_SECGROUPS,
+	NODE_SECGROUP,
 	NODE_KINDS
 };
 
@@ -59,6 +61,7 @@ struct node {
 	enum node_kind kind;
 	const char *cloud, *tenant, *subnet, *vm;
 	const char *floating;      /* a floating address, as its name */
+	const char *secgroup;      /* a security group's name */
 	const struct attr *attr;   /* an attribute file of kind; NULL: dir */
 	const char *file;          /* its name (a spec.yaml step sets only this) */
 };
@@ -70,6 +73,7 @@ struct objref {
 	struct subnet *subnet;
 	struct vm *vm;
 	struct floating *floating;
+	struct secgroup *secgroup;
 };
 
 struct attr {

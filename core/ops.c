@@ -9,6 +9,7 @@
 #include "dhcp.h"
 #include "events.h"
 #include "external.h"
+#include "secgroup.h"
 #include "subnet.h"
 #include "tenant.h"
 #include "vm.h"
@@ -88,6 +89,9 @@ int op_mkdir(struct model *m, const struct node *n, char *err)
 		r = err_set(err, EPERM, "clouds come from the configuration "
 			    "file");
 		break;
+	case NODE_SECGROUP:
+		r = secgroup_create(m, n->tenant, n->secgroup, err);
+		break;
 	case NODE_FLOATING:
 		r = err_set(err, EPERM, "floating addresses are had by "
 			    "writing \"VM [ADDRESS]\" to floating/new");
@@ -120,6 +124,9 @@ int op_rmdir(struct model *m, const struct node *n, char *err)
 		break;
 	case NODE_FLOATING:
 		r = floating_rmdir(m, n->tenant, n->floating, err);
+		break;
+	case NODE_SECGROUP:
+		r = secgroup_delete(m, n->tenant, n->secgroup, err);
 		break;
 	case NODE_ROOT:
 		r = -EBUSY;

@@ -40,13 +40,126 @@ bool ports_on(const struct model *m, const struct tenant *t,
 	return false;
 }
 
-/* The ports of t, by cloud: those of cloud k are p[off[k]] on, n[k]. */
+/* The ports of t, by cloud (those of cloud k: p[off[k]], n[k] of them),
+ * each VM's rules (the union of its groups', shared by its copies) and a
+ * set of addresses per group (its members'). */
 struct picture {
 	struct net_port *p;
 	size_t off[CLOUDS_MAX], n[CLOUDS_MAX];
-	uint64_t clouds;       /* with ports, or a table to remove */
+	struct net_rule *rules;
+	size_t *roff, *rn;           /* by VM, in objset order */
+	struct net_set sets[SECGROUPS_MAX];
+	uint32_t *ips;
+	size_t nsets;
+	uint64_t clouds;             /* with ports, or tables to remove */
 	unsigned id;
 };
+
+static void picture_free(struct picture *pic)
+{
+	free(pic->p);
+	free(pic->rules);
+	free(pic->roff);
+	free(pic->rn);
+	free(pic->ips);
+}
+
+static bool has_port(const struct vm *v)
+{
+	return v->conf.ip && v->conf.subnet[0] && v->conf.location;
+}
+
+static int group_index(const struct tenant *t, const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < t->ngroups; k++)
+		if (!strcmp(t->groups[k].name, name))
+			return (int)k;
+	return -1;
+}
+
+/* The sets: each group's members' addresses. */
+static int picture_sets(const struct tenant *t, struct picture *pic)
+{
+	const struct vm *v;
+	size_t i, j, k, at = 0;
+
+	pic->nsets = t->ngroups;
+	pic->ips = calloc(t->vms.n * VM_GROUPS_MAX + 1, sizeof *pic->ips);
+	if (!pic->ips)
+		return -ENOMEM;
+	for (k = 0; k < t->ngroups; k++) {
+		pic->sets[k].ips = pic->ips + at;
+		objset_each(&t->vms, i, v)
+			for (j = 0; has_port(v) && j < v->ngroups; j++)
+				if (!strcmp(v->groups[j], t->groups[k].name))
+					pic->ips[at++] = v->conf.ip;
+		pic->sets[k].n = (size_t)(pic->ips + at - pic->sets[k].ips);
+	}
+	return 0;
+}
+
+static void rule_of(const struct tenant *t, const struct secrule *s,
+		    struct net_rule *r)
+{
+	memset(r, 0, sizeof *r);
+	r->in = s->in;
+	r->proto = s->proto;
+	r->lo = s->lo;
+	r->hi = s->hi;
+	r->set = s->group[0] ? group_index(t, s->group) : -1;
+	if (s->has_cidr) {
+		r->net = s->cidr.net;
+		r->prefix = s->cidr.prefix;
+	}
+}
+
+/* Each VM's rules: those of its groups, in order. */
+static int picture_rules(const struct tenant *t, struct picture *pic)
+{
+	const struct vm *v;
+	size_t i, j, q, total = 0, at = 0;
+	int g;
+
+	objset_each(&t->vms, i, v)
+		for (j = 0; j < v->ngroups; j++)
+			if ((g = group_index(t, v->groups[j])) >= 0)
+				total += t->groups[g].nrules;
+	pic->rules = calloc(total + 1, sizeof *pic->rules);
+	pic->roff = calloc(t->vms.n + 1, sizeof *pic->roff);
+	pic->rn = calloc(t->vms.n + 1, sizeof *pic->rn);
+	if (!pic->rules || !pic->roff || !pic->rn)
+		return -ENOMEM;
+	objset_each(&t->vms, i, v) {
+		pic->roff[i] = at;
+		for (j = 0; j < v->ngroups; j++) {
+			if ((g = group_index(t, v->groups[j])) < 0)
+				continue;
+			for (q = 0; q < t->groups[g].nrules; q++)
+				rule_of(t, &t->groups[g].rules[q],
+					&pic->rules[at++]);
+		}
+		pic->rn[i] = at - pic->roff[i];
+	}
+	return 0;
+}
+
+static void port_of(const struct tenant *t, const struct vm *v, size_t i,
+		    const struct picture *pic, struct net_port *p)
+{
+	const struct subnet *s = subnet_find(t, v->conf.subnet);
+
+	net_port_name(v->mac, p->tap);
+	snprintf(p->mac, sizeof p->mac, "%s", v->mac);
+	p->ip = v->conf.ip;
+	if (s) {
+		net_bridge_name(s->vni, p->bridge);
+		p->gateway = cidr_gateway(&s->cidr);
+	}
+	p->rules = pic->rules + pic->roff[i];
+	p->nrules = pic->rn[i];
+}
 
 static int picture(const struct model *m, const struct tenant *t,
 		   struct picture *pic)
@@ -65,7 +178,7 @@ static int picture(const struct model *m, const struct tenant *t,
 				total++;
 			}
 	pic->p = calloc(total + 1, sizeof *pic->p);
-	if (!pic->p)
+	if (!pic->p || picture_sets(t, pic) || picture_rules(t, pic))
 		return -ENOMEM;
 	for (k = 0, total = 0; k < CLOUDS_MAX; k++) {
 		at[k] = pic->off[k] = total;
@@ -75,18 +188,14 @@ static int picture(const struct model *m, const struct tenant *t,
 	}
 	objset_each(&t->vms, i, v)
 		for (c = vm_clouds(m, v), k = 0; k < m->nclouds; k++)
-			if (c & (1ull << k)) {
-				struct net_port *p = &pic->p[at[k]++];
-
-				net_port_name(v->mac, p->tap);
-				snprintf(p->mac, sizeof p->mac, "%s", v->mac);
-				p->ip = v->conf.ip;
-			}
+			if (c & (1ull << k))
+				port_of(t, v, i, pic, &pic->p[at[k]++]);
 	return 0;
 }
 
 int ports_sync(struct model *m, const char *tenant, char *err)
 {
+	struct net_ports ps;
 	struct picture pic;
 	struct tenant *t;
 	char why[ERRLEN];
@@ -101,6 +210,8 @@ int ports_sync(struct model *m, const char *tenant, char *err)
 	pthread_mutex_unlock(&m->lock);
 	if (!t || e) {
 		pthread_mutex_unlock(&sync_lock);
+		if (t)
+			picture_free(&pic);
 		return t ? err_set(err, ENOMEM, "out of memory") : 0;
 	}
 	for (k = 0; k < m->nclouds; k++) {
@@ -108,8 +219,9 @@ int ports_sync(struct model *m, const char *tenant, char *err)
 
 		if (!(pic.clouds & (1ull << k)))
 			continue;
-		e = d->ops->ports_apply(d, pic.id, pic.p + pic.off[k],
-					pic.n[k], why);
+		ps = (struct net_ports){ pic.id, pic.p + pic.off[k], pic.n[k],
+					 pic.sets, pic.nsets };
+		e = d->ops->ports_apply(d, &ps, why);
 		if (e && r == 0)
 			r = err_set(err, -e, "the ports of tenant %s on cloud "
 				    "%s: %s", tenant, m->clouds[k]->name, why);
@@ -125,7 +237,7 @@ int ports_sync(struct model *m, const char *tenant, char *err)
 		t->ports = left;
 	pthread_mutex_unlock(&m->lock);
 	pthread_mutex_unlock(&sync_lock);
-	free(pic.p);
+	picture_free(&pic);
 	return r;
 }
 

@@ -316,6 +316,7 @@ static int vm_state_keys(struct ydoc *d, yaml_node_t *n, struct sc_vm *v,
 		return ydoc_fail(d, ydoc_get(d, n, "uuid"), EINVAL, err,
 				 "VM %s: bad or duplicate uuid", v->name);
 	snprintf(v->uuid, sizeof v->uuid, "%s", f);
+	v->secgroups = ydoc_scalar(ydoc_get(d, n, "secgroups"));
 	v->migration = ydoc_get(d, n, "migration");
 	return 0;
 }
@@ -325,7 +326,7 @@ static int parse_vm(struct ydoc *d, enum schema_doc kind, struct sc_tenant *t,
 {
 	static const char *const state_keys[] = { "subnet", "vcpus", "memory",
 		"disk", "image", "location", "state", "mac", "ip", "uuid",
-		"migration", NULL };
+		"migration", "secgroups", NULL };
 	static const char *const spec_keys[] = { "subnet", "vcpus", "memory",
 		"disk", "image", "location", "state", NULL };
 	struct sc_vm *v = &t->vms[t->nvms];
@@ -409,6 +410,10 @@ static int tenant_state_keys(struct ydoc *d, yaml_node_t *n,
 	if (ext && !(t->external = ydoc_scalar(ext)))
 		return ydoc_fail(d, ext, EINVAL, err, "tenant %s: external "
 				 "must be text", t->name);
+	t->secgroups = ydoc_get(d, n, "secgroups");
+	if (t->secgroups && ydoc_check_map(d, t->secgroups, "secgroups", NULL,
+					   err))
+		return -EINVAL;
 	ext = ydoc_get(d, n, "floating");
 	if (ext && !(t->floating = ydoc_scalar(ext)))
 		return ydoc_fail(d, ext, EINVAL, err, "tenant %s: floating "
@@ -471,7 +476,8 @@ static int parse_tenant(struct ydoc *d, enum schema_doc kind,
 {
 	static const char *const state_keys[] = { "id", "owner", "quota",
 						  "external", "floating",
-						  "subnets", "vms", NULL };
+						  "secgroups", "subnets", "vms",
+						  NULL };
 	static const char *const spec_keys[] = { "external", "subnets", "vms",
 						 NULL };
 	const char *v = ydoc_scalar(key);

@@ -52,6 +52,7 @@ struct sc_vm {
 	uint32_t ip;                    /* 0: none */
 	char uuid[UUID_STRLEN + 1];
 	yaml_node_t *migration;         /* state.c reads it */
+	const char *secgroups;          /* "NAME ...", NULL: default */
 };
 
 struct sc_tenant {
@@ -64,6 +65,7 @@ struct sc_tenant {
 	struct quota quota;              /* state */
 	const char *external;            /* state: "on" or CLOUD=ADDR ... */
 	const char *floating;            /* state: "ADDR=VM ..." */
+	yaml_node_t *secgroups;          /* state: {NAME: "RULE; ..."} */
 	int ext_want;                    /* spec: -1 not said, 0 off, 1 on */
 	struct sc_subnet *subnets;
 	size_t nsubnets;

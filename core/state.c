@@ -13,6 +13,7 @@
 
 #include "../lib/log.h"
 #include "schema.h"
+#include "secrule.h"
 #include "yamlio.h"
 
 bool state_listed(enum obj_state s)
@@ -84,6 +85,17 @@ static void serialize_mig(struct yw *w, const struct mig *g)
 	yw_map_end(w);
 }
 
+static void write_vm_groups(struct yw *w, const struct vm *v)
+{
+	struct strbuf g = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < v->ngroups; i++)
+		sb_printf(&g, "%s%s", i ? " " : "", v->groups[i]);
+	yw_key_str(w, "secgroups", sb_str(&g));
+	sb_free(&g);
+}
+
 void state_write_vm(struct yw *w, const struct vm *v, bool spec)
 {
 	char buf[32];
@@ -108,6 +120,8 @@ void state_write_vm(struct yw *w, const struct vm *v, bool spec)
 			yw_key_str(w, "ip", buf);
 		}
 		yw_key_str(w, "uuid", v->uuid);
+		if (v->ngroups != 1 || strcmp(v->groups[0], SECGROUP_DEFAULT))
+			write_vm_groups(w, v);
 		if (v->mig.phase != MIG_NONE)
 			serialize_mig(w, &v->mig);
 	}
@@ -221,6 +235,55 @@ static int floating_parse(struct tenant *t, const char *text, char *err)
 	return r;
 }
 
+/* Are t's groups other than "default" alone with its first rules? */
+static bool groups_changed(const struct tenant *t)
+{
+	const struct secgroup *g = &t->groups[0];
+
+	return t->ngroups != 1 || g->nrules != 2 || !g->rules[0].in ||
+	       g->rules[0].proto || g->rules[0].lo || g->rules[0].has_cidr ||
+	       strcmp(g->rules[0].group, SECGROUP_DEFAULT) || g->rules[1].in ||
+	       g->rules[1].proto || g->rules[1].lo || g->rules[1].has_cidr ||
+	       g->rules[1].group[0];
+}
+
+/* secgroups: {NAME: "RULE; RULE", ...} */
+static void write_groups(struct yw *w, const struct tenant *t)
+{
+	struct strbuf r = STRBUF_INIT;
+	size_t i;
+
+	yw_str(w, "secgroups");
+	yw_map(w);
+	for (i = 0; i < t->ngroups; i++) {
+		r.len = 0;
+		secrules_join(&t->groups[i], &r);
+		yw_key_str(w, t->groups[i].name, sb_str(&r));
+	}
+	yw_map_end(w);
+	sb_free(&r);
+}
+
+/* Its way out and its groups: external, secgroups, floating. */
+static void write_network(struct yw *w, const struct model *m,
+			  const struct tenant *t)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (t->external) {
+		external_format(m, t, &sb);
+		yw_key_str(w, "external", sb_str(&sb));
+	}
+	if (groups_changed(t))
+		write_groups(w, t);
+	if (t->nfloats) {
+		sb.len = 0;
+		floating_format(t, &sb);
+		yw_key_str(w, "floating", sb_str(&sb));
+	}
+	sb_free(&sb);
+}
+
 static void serialize_tenant(struct yw *w, const struct model *m,
 			     const struct tenant *t)
 {
@@ -243,20 +306,7 @@ static void serialize_tenant(struct yw *w, const struct model *m,
 		quota_format(&t->quota, quota, sizeof quota);
 		yw_key_str(w, "quota", quota);
 	}
-	if (t->external) {
-		struct strbuf ext = STRBUF_INIT;
-
-		external_format(m, t, &ext);
-		yw_key_str(w, "external", sb_str(&ext));
-		sb_free(&ext);
-	}
-	if (t->nfloats) {
-		struct strbuf fl = STRBUF_INIT;
-
-		floating_format(t, &fl);
-		yw_key_str(w, "floating", sb_str(&fl));
-		sb_free(&fl);
-	}
+	write_network(w, m, t);
 	yw_str(w, "subnets");
 	objset_each(&t->subnets, i, s)
 		listed += subnet_saved(s);
@@ -662,10 +712,49 @@ static void vm_conf_of(const struct sc_vm *r, struct vm *v)
 	v->conf.ip = r->ip;
 }
 
+static int load_groups(struct ydoc *d, struct tenant *t, yaml_node_t *map,
+		       char *err)
+{
+	const char *names[SECGROUPS_MAX + 1], *texts[SECGROUPS_MAX + 1];
+	yaml_node_pair_t *p;
+	size_t n = 0;
+
+	ydoc_map_each(map, p) {
+		if (n > SECGROUPS_MAX)
+			return err_set(err, EINVAL, "too many groups");
+		names[n] = ydoc_scalar(ydoc_node(d, p->key));
+		texts[n] = ydoc_scalar(ydoc_node(d, p->value));
+		if (!names[n] || !texts[n])
+			return err_set(err, EINVAL, "secgroups is NAME: RULES");
+		n++;
+	}
+	return secgroups_load(t, names, texts, n, err);
+}
+
+/* A VM's groups from the state: each one of its tenant's. */
+static int vm_groups_of(struct vm *v, const char *text, char *err)
+{
+	char buf[VM_GROUPS_MAX * (NAME_MAXLEN + 2)], *tok, *save = NULL;
+
+	v->ngroups = 0;
+	snprintf(buf, sizeof buf, "%s", text);
+	for (tok = strtok_r(buf, " ", &save); tok;
+	     tok = strtok_r(NULL, " ", &save)) {
+		if (v->ngroups == VM_GROUPS_MAX ||
+		    !secgroup_find(v->tenant, tok))
+			return err_set(err, EINVAL, "VM %s: no group %.64s",
+				       v->name, tok);
+		snprintf(v->groups[v->ngroups++], NAME_MAXLEN + 1, "%s", tok);
+	}
+	return v->ngroups ? 0 : err_set(err, EINVAL, "VM %s: no group",
+					v->name);
+}
+
 static int build_vm(struct model *m, struct ydoc *d, struct tenant *t,
 		    const struct sc_vm *r, char *err)
 {
 	struct subnet *s = r->subnet[0] ? subnet_find(t, r->subnet) : NULL;
+	char why[ERRLEN];
 	struct vm *v;
 
 	if (vm_find_uuid(m, r->uuid))
@@ -688,6 +777,9 @@ static int build_vm(struct model *m, struct ydoc *d, struct tenant *t,
 		return ydoc_err(d, sc_vm_node(d, r, "ip"), err, "VM %s: ip '%s' "
 				"is not an address of its subnet", r->name,
 				ydoc_scalar(sc_vm_node(d, r, "ip")));
+	if (r->secgroups && vm_groups_of(v, r->secgroups, why))
+		return ydoc_err(d, sc_vm_node(d, r, "secgroups"), err, "%s",
+				why);
 	if (r->migration)
 		return parse_mig(m, d, r->migration, r->name, &v->mig, err);
 	return 0;
@@ -719,6 +811,9 @@ static int build_tenant(struct model *m, struct ydoc *d,
 		return ydoc_err(d, r->node, err, "%s", why);
 	if (r->floating && floating_parse(t, r->floating, why))
 		return ydoc_err(d, r->node, err, "%s", why);
+	if (r->secgroups && load_groups(d, t, r->secgroups, why))
+		return ydoc_err(d, r->secgroups, err, "tenant %s: %s", t->name,
+				why);
 	for (i = 0; e == 0 && i < r->nsubnets; i++)
 		e = build_subnet(m, d, t, &r->subnets[i], err);
 	for (i = 0; e == 0 && i < r->nvms; i++)

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../lib/log.h"
@@ -35,6 +36,7 @@ static const struct group tenant_groups[] = {
 	{ "subnets", NODE_SUBNETS },
 	{ "vms", NODE_VMS },
 	{ "floating", NODE_FLOATINGS },
+	{ "secgroups", NODE_SECGROUPS },
 	{ NULL, NODE_NONE },
 };
 static const struct group subnet_groups[] = {
@@ -55,6 +57,8 @@ static const struct kind_desc kinds[NODE_KINDS] = {
 	[NODE_VM] = { attrs_vm, no_groups, NODE_NONE },
 	[NODE_FLOATINGS] = { attrs_floatings, no_groups, NODE_FLOATING },
 	[NODE_FLOATING] = { attrs_floating, no_groups, NODE_NONE },
+	[NODE_SECGROUPS] = { no_attrs, no_groups, NODE_SECGROUP },
+	[NODE_SECGROUP] = { attrs_secgroup, no_groups, NODE_NONE },
 };
 
 void tree_root(struct node *n)
@@ -99,6 +103,9 @@ int tree_step(const struct node *parent, const char *name,
 		break;
 	case NODE_FLOATING:
 		child->floating = name;
+		break;
+	case NODE_SECGROUP:
+		child->secgroup = name;
 		break;
 	default:
 		return -ENOENT;
@@ -168,14 +175,23 @@ static time_t node_mtime(const struct model *m, const struct objref *o)
 	return m->started;
 }
 
+/* A list, one item a line, written whole and applied at close like a
+ * document (a group's rules: printf writes them line by line). */
+static bool lines_file(const struct node *n)
+{
+	return n->attr && n->kind == NODE_SECGROUP &&
+	       !strcmp(n->attr->name, "rules");
+}
+
 enum tree_file tree_file_kind(const struct node *n)
 {
 	if (!n->attr)
 		return TREE_FILE_NONE;
 	if (n->kind == NODE_ROOT && !strcmp(n->attr->name, "events"))
 		return TREE_FILE_EVENTS;
-	if (!strcmp(n->attr->name, "spec.yaml") &&
-	    (n->kind == NODE_ROOT || n->kind == NODE_TENANT))
+	if ((!strcmp(n->attr->name, "spec.yaml") &&
+	     (n->kind == NODE_ROOT || n->kind == NODE_TENANT)) ||
+	    lines_file(n))
 		return TREE_FILE_SPEC;
 	return TREE_FILE_VALUE;
 }
@@ -330,6 +346,28 @@ static int value_normalize(const char *buf, size_t len, char *out,
 	return 0;
 }
 
+/* A list file's text (lines_file) goes whole to its store. */
+static int lines_value(struct model *m, const struct node *n,
+		       const char *buf, size_t len, char *err)
+{
+	char *value;
+	int r;
+
+	if (len > TREE_LINES_MAX)
+		return err_set(err, EINVAL, "longer than %d bytes",
+			       TREE_LINES_MAX);
+	if (memchr(buf, '\0', len))
+		return err_set(err, EINVAL, "value contains a NUL byte");
+	value = malloc(len + 1);
+	if (!value)
+		return err_set(err, ENOMEM, "out of memory");
+	memcpy(value, buf, len);
+	value[len] = '\0';
+	r = n->attr->store(m, n, value, err);
+	free(value);
+	return r;
+}
+
 static int do_write(struct model *m, const struct node *n, const char *buf,
 		    size_t len, char *err)
 {
@@ -338,6 +376,8 @@ static int do_write(struct model *m, const struct node *n, const char *buf,
 
 	if (!n->attr)
 		return -EISDIR;
+	if (lines_file(n))
+		return lines_value(m, n, buf, len, err);
 	if (tree_file_kind(n) == TREE_FILE_SPEC) {
 		char path[512];
 
@@ -359,7 +399,7 @@ int tree_write(struct model *m, const struct node *n, const char *buf,
 	       size_t len)
 {
 	char err[ERRLEN] = "";
-	bool spec = tree_file_kind(n) == TREE_FILE_SPEC;
+	bool spec = tree_file_kind(n) == TREE_FILE_SPEC && !lines_file(n);
 	int r = do_write(m, n, buf, len, err);
 
 	/* a document is not an event's one value; its steps were events */
@@ -418,6 +458,51 @@ int tree_chown(struct model *m, const struct node *n, uint32_t uid,
 	return op_done(m, n, "chown", NULL, 0, r, err);
 }
 
+/* The objects in directory n (under the lock). */
+static void fill_children(const struct model *m, const struct node *n,
+			  const struct objref *o, tree_fill_fn fill, void *ctx)
+{
+	const struct tenant *t;
+	const struct subnet *s;
+	const struct vm *v;
+	char ip[IP_STRLEN];
+	size_t i;
+
+	switch (n->kind) {
+	case NODE_ROOT:
+		objset_each(&m->tenants, i, t)
+			if (t->state != OBJ_CREATING)
+				fill(ctx, t->name, true);
+		break;
+	case NODE_CLOUDS:
+		for (i = 0; i < m->nclouds; i++)
+			fill(ctx, m->clouds[i]->name, true);
+		break;
+	case NODE_SUBNETS:
+		objset_each(&o->tenant->subnets, i, s)
+			if (s->state != OBJ_CREATING)
+				fill(ctx, s->name, true);
+		break;
+	case NODE_VMS:
+		objset_each(&o->tenant->vms, i, v)
+			if (v->state != OBJ_CREATING)
+				fill(ctx, v->name, true);
+		break;
+	case NODE_SECGROUPS:
+		for (i = 0; i < o->tenant->ngroups; i++)
+			fill(ctx, o->tenant->groups[i].name, true);
+		break;
+	case NODE_FLOATINGS:
+		for (i = 0; i < o->tenant->nfloats; i++) {
+			ip_format(o->tenant->floats[i].addr, ip);
+			fill(ctx, ip, true);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
 int tree_readdir(struct model *m, const struct node *n, tree_fill_fn fill,
 		 void *ctx)
 {
@@ -425,10 +510,6 @@ int tree_readdir(struct model *m, const struct node *n, tree_fill_fn fill,
 	const struct attr *a;
 	const struct group *g;
 	struct objref o;
-	const struct tenant *t;
-	const struct subnet *s;
-	const struct vm *v;
-	size_t i;
 	int r;
 
 	if (n->attr)
@@ -442,37 +523,7 @@ int tree_readdir(struct model *m, const struct node *n, tree_fill_fn fill,
 	for (g = d->groups; g->name; g++)
 		if (g->kind != NODE_DHCP || o.subnet->dhcp.on)
 			fill(ctx, g->name, true);
-	switch (n->kind) {
-	case NODE_ROOT:
-		objset_each(&m->tenants, i, t)
-			if (t->state != OBJ_CREATING)
-				fill(ctx, t->name, true);
-		break;
-	case NODE_CLOUDS:
-		for (i = 0; i < m->nclouds; i++)
-			fill(ctx, m->clouds[i]->name, true);
-		break;
-	case NODE_SUBNETS:
-		objset_each(&o.tenant->subnets, i, s)
-			if (s->state != OBJ_CREATING)
-				fill(ctx, s->name, true);
-		break;
-	case NODE_VMS:
-		objset_each(&o.tenant->vms, i, v)
-			if (v->state != OBJ_CREATING)
-				fill(ctx, v->name, true);
-		break;
-	case NODE_FLOATINGS:
-		for (i = 0; i < o.tenant->nfloats; i++) {
-			char ip[IP_STRLEN];
-
-			ip_format(o.tenant->floats[i].addr, ip);
-			fill(ctx, ip, true);
-		}
-		break;
-	default:
-		break;
-	}
+	fill_children(m, n, &o, fill, ctx);
 out:
 	pthread_mutex_unlock(&m->lock);
 	return r;

@@ -25,6 +25,7 @@ struct tree_stat {
 
 /* Largest value a write may carry. */
 #define TREE_VALUE_MAX 4096
+#define TREE_LINES_MAX 32768   /* a list file (a group's rules) */
 
 void tree_root(struct node *n);
 /* The child NAME of a directory node: 0, -ENOENT if nothing of that name
@@ -81,7 +82,8 @@ int tree_readdir(struct model *m, const struct node *n, tree_fill_fn fill,
 		 void *ctx);
 
 /* What fs/ does with a file: a value read and written whole, a document
- * applied at close (spec.yaml), a stream (events). */
+ * applied at close (spec.yaml, and a list file: a group's rules), a
+ * stream (events). */
 enum tree_file {
 	TREE_FILE_NONE,     /* a directory */
 	TREE_FILE_VALUE,

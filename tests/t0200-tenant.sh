@@ -17,7 +17,7 @@ test_expect_success 'mkdir makes the namespace, visible to ip netns' '
 '
 
 test_expect_success 'the tenant directory: id, status, subnets/, vms/' '
-	expect_eq "external floating id quota spec.yaml status subnets vms" "$(ls "$MNT/$A" | xargs)" &&
+	expect_eq "external floating id quota secgroups spec.yaml status subnets vms" "$(ls "$MNT/$A" | xargs)" &&
 	expect_eq 1 "$(cat "$MNT/$A/id")" &&
 	head -n1 "$MNT/$A/status" | grep -qx ready &&
 	grep -qx "namespace: maas-$A on local" "$MNT/$A/status" &&

@@ -3,7 +3,8 @@
 # of the provider pool, 1:1 NAT to a VM's fixed address on its subnet's
 # home cloud, so the outside host reaches the guest's control port by it.
 # Two tenants with the same CIDR and the same fixed address each get
-# their own; reassignment, a restart, release; bad input.
+# their own; reassignment, a restart, release; bad input. (Their default
+# security group lets the control port in from anywhere.)
 . "$(dirname "$0")/lib.sh"
 
 A=${T}a
@@ -37,7 +38,9 @@ test_expect_success 'lab, mount; tenants a and b: subnet 10.0.1.0/24 on cloud1, 
 	for t in $A $B; do
 		mkdir "$MNT/$t" &&
 		echo "10.0.1.0/24 name=web cloud=cloud1" >"$MNT/$t/subnets/new" &&
-		guest $t vm1 && echo on >"$MNT/$t/external" || exit 1
+		guest $t vm1 && echo on >"$MNT/$t/external" &&
+		printf "in any group default\nout any\nin tcp 7777 from 0.0.0.0/0\n" \
+			>"$MNT/$t/secgroups/default/rules" || exit 1
 	done &&
 	expect_eq "$(cat "$MNT/$A/vms/vm1/ip")" "$(cat "$MNT/$B/vms/vm1/ip")" &&
 	expect_eq "new " "$(ls "$MNT/$A/floating" | tr "\n" " ")" &&

@@ -164,44 +164,135 @@ static int do_uplink_ensure(struct agentd *a, const struct agent_msg *m,
 	return a->host->ops->uplink_ensure(a->host, &u, err);
 }
 
-/* id, and ports: "TAP MAC IP" lines (the backend checks each). */
+/* The ports_apply request, parsed; freed by ports_req_free. */
+struct ports_req {
+	struct net_ports ps;
+	struct net_port *p;
+	struct net_set *sets;
+	uint32_t *ips;
+	struct net_rule *rules;
+	char *pbuf, *sbuf;
+};
+
+static void ports_req_free(struct ports_req *q)
+{
+	free(q->p);
+	free(q->sets);
+	free(q->ips);
+	free(q->rules);
+	free(q->pbuf);
+	free(q->sbuf);
+}
+
+/* sets: one line per set, "IP IP ..." or "-" for none. */
+static int parse_sets(struct ports_req *q, char *err)
+{
+	char *line, *tok, *s1 = NULL, *s2;
+	size_t nips = 0;
+
+	for (line = strtok_r(q->sbuf, "\n", &s1); line;
+	     line = strtok_r(NULL, "\n", &s1)) {
+		struct net_set *st = &q->sets[q->ps.nsets];
+
+		if (q->ps.nsets == NET_SETS_MAX)
+			return bad(err, "sets");
+		st->ips = q->ips + nips;
+		s2 = NULL;
+		for (tok = strtok_r(line, " ", &s2); tok && strcmp(tok, "-");
+		     tok = strtok_r(NULL, " ", &s2))
+			if (ip_parse(tok, &q->ips[nips++]))
+				return bad(err, "sets");
+		st->n = (size_t)(q->ips + nips - st->ips);
+		q->ps.nsets++;
+	}
+	return 0;
+}
+
+/* "i|o:PROTO:LO:HI:@SET|NET/PREFIX" */
+static int parse_rule(char *tok, struct net_rule *r)
+{
+	unsigned proto, lo, hi, prefix;
+	char dir, peer[40], a[IP_STRLEN], extra;
+
+	if (sscanf(tok, "%c:%u:%u:%u:%39s%c", &dir, &proto, &lo, &hi, peer,
+		   &extra) != 5 || (dir != 'i' && dir != 'o') || proto > 255 ||
+	    lo > 65535 || hi > 65535)
+		return -1;
+	r->in = dir == 'i';
+	r->proto = (uint8_t)proto;
+	r->lo = (uint16_t)lo;
+	r->hi = (uint16_t)hi;
+	r->set = -1;
+	if (peer[0] == '@')
+		return sscanf(peer + 1, "%d%c", &r->set, &extra) == 1 &&
+		       r->set >= 0 ? 0 : -1;
+	if (sscanf(peer, "%15[0-9.]/%u%c", a, &prefix, &extra) != 2 ||
+	    prefix > 32 || ip_parse(a, &r->net))
+		return -1;
+	r->prefix = prefix;
+	return 0;
+}
+
+/* ports: "TAP MAC IP BRIDGE GATEWAY RULE..." lines. */
+static int parse_ports(struct ports_req *q, size_t maxrules, char *err)
+{
+	char *line, *s1 = NULL, *s2, *f[5], *tok;
+	size_t nr = 0, k;
+
+	for (line = strtok_r(q->pbuf, "\n", &s1); line;
+	     line = strtok_r(NULL, "\n", &s1)) {
+		struct net_port *x = &q->p[q->ps.n];
+
+		s2 = NULL;
+		for (k = 0; k < 5; k++)
+			f[k] = strtok_r(k ? NULL : line, " ", &s2);
+		if (q->ps.n == NET_PORTS_MAX || !f[4] ||
+		    strlen(f[0]) >= sizeof x->tap || strlen(f[1]) >= sizeof x->mac
+		    || strlen(f[3]) >= sizeof x->bridge || ip_parse(f[2], &x->ip)
+		    || ip_parse(f[4], &x->gateway))
+			return bad(err, "ports");
+		strcpy(x->tap, f[0]);
+		strcpy(x->mac, f[1]);
+		strcpy(x->bridge, f[3]);
+		x->rules = q->rules + nr;
+		while ((tok = strtok_r(NULL, " ", &s2)))
+			if (nr == maxrules || parse_rule(tok, &q->rules[nr++]))
+				return bad(err, "ports");
+		x->nrules = (size_t)(q->rules + nr - x->rules);
+		q->ps.n++;
+	}
+	return 0;
+}
+
 static int do_ports_apply(struct agentd *a, const struct agent_msg *m,
 			  char *err)
 {
-	const char *v = amsg_get(m, "ports");
-	char *buf = v ? strdup(v) : NULL, *line, *save = NULL;
-	struct net_port *p = NULL;
+	const char *pv = amsg_get(m, "ports"), *sv = amsg_get(m, "sets");
+	struct ports_req q = { .ps = { 0 } };
 	unsigned long id;
-	size_t n = 0;
+	size_t plen = pv ? strlen(pv) : 0, slen = sv ? strlen(sv) : 0;
 	int r;
 
 	if ((r = get_uint(m, "id", 1, 999999999, &id, err)))
-		goto out;
-	p = calloc(strlen(v ? v : "") / 20 + 1, sizeof *p);
-	if (!buf || !p) {
-		r = v ? err_set(err, ENOMEM, "out of memory") : bad(err, "ports");
-		goto out;
-	}
-	for (line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char *in = NULL, *tap = strtok_r(line, " ", &in);
-		char *mac = strtok_r(NULL, " ", &in);
-		char *ip = strtok_r(NULL, " ", &in);
-
-		if (!tap || !mac || !ip || strtok_r(NULL, " ", &in) ||
-		    strlen(tap) >= sizeof p->tap || strlen(mac) >= sizeof p->mac ||
-		    ip_parse(ip, &p[n].ip)) {
-			r = bad(err, "ports");
-			goto out;
-		}
-		strcpy(p[n].tap, tap);
-		strcpy(p[n].mac, mac);
-		n++;
-	}
-	r = a->host->ops->ports_apply(a->host, (unsigned)id, p, n, err);
-out:
-	free(p);
-	free(buf);
+		return r;
+	if (!pv || !sv)
+		return bad(err, pv ? "sets" : "ports");
+	q.pbuf = strdup(pv);
+	q.sbuf = strdup(sv);
+	q.p = calloc(plen / 40 + 1, sizeof *q.p);
+	q.sets = calloc(NET_SETS_MAX, sizeof *q.sets);
+	q.ips = calloc(slen / 2 + 1, sizeof *q.ips);
+	q.rules = calloc(plen / 10 + 1, sizeof *q.rules);
+	if (!q.pbuf || !q.sbuf || !q.p || !q.sets || !q.ips || !q.rules)
+		r = err_set(err, ENOMEM, "out of memory");
+	if (r == 0 && (r = parse_sets(&q, err)) == 0)
+		r = parse_ports(&q, plen / 10 + 1, err);
+	q.ps.id = (unsigned)id;
+	q.ps.p = q.p;
+	q.ps.sets = q.sets;
+	if (r == 0)
+		r = a->host->ops->ports_apply(a->host, &q.ps, err);
+	ports_req_free(&q);
 	return r;
 }
 

@@ -825,14 +825,32 @@ static int local_uplink_remove(struct hostdrv *d, const char *tenant,
 
 /* ---- the ports of a tenant's VMs (host.h: net_port) ---- */
 
-static bool port_valid(const struct net_port *p)
+static bool rule_valid(const struct net_rule *r, size_t nsets)
 {
-	return !strncmp(p->tap, NET_LINK_PREFIX "p", 5) &&
-	       strlen(p->tap) == 11 && strspn(p->tap + 5, "0123456789abcdef")
-	       == 6 && mac_valid(p->mac) && p->ip != 0;
+	return (r->proto == 0 || r->proto == 1 || r->proto == 6 ||
+		r->proto == 17) && r->lo <= r->hi &&
+	       (r->lo == 0 || r->proto == 6 || r->proto == 17) &&
+	       r->set >= -1 && r->set < (int)nsets && r->prefix <= 32;
 }
 
-static void port_rules(struct strbuf *t, const struct net_port *p)
+static bool port_valid(const struct net_port *p, size_t nsets)
+{
+	size_t i;
+
+	if (strncmp(p->tap, NET_LINK_PREFIX "p", 5) || strlen(p->tap) != 11 ||
+	    strspn(p->tap + 5, "0123456789abcdef") != 6 || !mac_valid(p->mac) ||
+	    !p->ip || !p->gateway || strncmp(p->bridge, NET_LINK_PREFIX "b", 5) ||
+	    strspn(p->bridge + 5, "0123456789") != strlen(p->bridge + 5) ||
+	    p->nrules > NET_RULES_MAX)
+		return false;
+	for (i = 0; i < p->nrules; i++)
+		if (!rule_valid(&p->rules[i], nsets))
+			return false;
+	return true;
+}
+
+/* Anti-spoofing: what leaves the port (bridge table). */
+static void port_guard(struct strbuf *t, const struct net_port *p)
 {
 	char ip[IP_STRLEN];
 
@@ -849,33 +867,131 @@ static void port_rules(struct strbuf *t, const struct net_port *p)
 		  "    drop\n  }\n", p->tap, p->mac, p->mac, ip, ip);
 }
 
-static int local_ports_apply(struct hostdrv *d, unsigned id,
-			     const struct net_port *ports, size_t n,
+static void rule_render(struct strbuf *t, const struct net_rule *r)
+{
+	const char *pn = r->proto == 6 ? "tcp" : r->proto == 17 ? "udp"
+						  : "icmp";
+	const char *dir = r->in ? "saddr" : "daddr";
+	char a[IP_STRLEN];
+
+	sb_puts(t, "   ");
+	if (r->proto)
+		sb_printf(t, " ip protocol %s", pn);
+	if (r->lo == r->hi && r->lo)
+		sb_printf(t, " %s dport %u", pn, r->lo);
+	else if (r->lo)
+		sb_printf(t, " %s dport %u-%u", pn, r->lo, r->hi);
+	ip_format(r->net, a);
+	if (r->set >= 0)
+		sb_printf(t, " ip %s @g%d", dir, r->set);
+	else if (r->prefix)
+		sb_printf(t, " ip %s %s/%u", dir, a, r->prefix);
+	sb_puts(t, r->in ? " accept\n" : " return\n");
+}
+
+/* Security groups: what may reach the port and leave it (ip table). */
+static void port_groups(struct strbuf *t, const struct net_port *p)
+{
+	char gw[IP_STRLEN];
+	size_t i;
+
+	ip_format(p->gateway, gw);
+	sb_printf(t, "  chain in_%s {\n    ip saddr %s accept\n"
+		     "    udp sport 67 udp dport 68 accept\n", p->tap, gw);
+	for (i = 0; i < p->nrules; i++)
+		if (p->rules[i].in)
+			rule_render(t, &p->rules[i]);
+	sb_printf(t, "    drop\n  }\n  chain out_%s {\n    ip daddr %s "
+		     "return\n", p->tap, gw);
+	for (i = 0; i < p->nrules; i++)
+		if (!p->rules[i].in)
+			rule_render(t, &p->rules[i]);
+	sb_puts(t, "    drop\n  }\n");
+}
+
+static void ports_tables(struct strbuf *t, const struct net_ports *ps)
+{
+	char ip[IP_STRLEN];
+	size_t i, k;
+
+	sb_printf(t, "table bridge maasfs_t%u {\n", ps->id);
+	for (i = 0; i < ps->n; i++)
+		port_guard(t, &ps->p[i]);
+	sb_puts(t, "  chain ports {\n    type filter hook forward priority "
+		   "-10; policy accept;\n");
+	for (i = 0; i < ps->n; i++)
+		sb_printf(t, "    iifname \"%s\" jump from_%s\n", ps->p[i].tap,
+			  ps->p[i].tap);
+	sb_printf(t, "  }\n}\ntable ip maasfs_t%u {\n", ps->id);
+	for (k = 0; k < ps->nsets; k++) {
+		sb_printf(t, "  set g%zu {\n    type ipv4_addr;\n", k);
+		for (i = 0; i < ps->sets[k].n; i++) {
+			ip_format(ps->sets[k].ips[i], ip);
+			sb_printf(t, "%s%s", i ? ", " : "    elements = { ", ip);
+		}
+		sb_puts(t, ps->sets[k].n ? " }\n  }\n" : "  }\n");
+	}
+	for (i = 0; i < ps->n; i++)
+		port_groups(t, &ps->p[i]);
+	sb_puts(t, "  chain forward {\n    type filter hook forward priority "
+		   "0; policy accept;\n    ct state established,related "
+		   "accept\n");
+	for (i = 0; i < ps->n; i++) {
+		ip_format(ps->p[i].ip, ip);
+		sb_printf(t, "    iifname \"%s\" ip saddr %s jump out_%s\n"
+			     "    oifname \"%s\" ip daddr %s jump in_%s\n",
+			  ps->p[i].bridge, ip, ps->p[i].tap, ps->p[i].bridge,
+			  ip, ps->p[i].tap);
+	}
+	sb_puts(t, "  }\n}\n");
+}
+
+/* The ports' bridges pass IPv4 through the ip hooks (br_netfilter). */
+static int ports_bridges(struct host_local *l, const struct net_ports *ps,
+			 char *err)
+{
+	struct linksock *host = NULL;
+	size_t i, k;
+	int r;
+
+	if (ps->n && access("/proc/sys/net/bridge", F_OK))
+		return err_set(err, EOPNOTSUPP, "br_netfilter is not loaded on "
+			       "this cloud (modprobe br_netfilter): security "
+			       "groups need it");
+	r = ps->n ? host_take(l, &host, err) : 0;
+	for (i = 0; r == 0 && i < ps->n; i++) {
+		for (k = 0; k < i && strcmp(ps->p[k].bridge, ps->p[i].bridge);
+		     k++)
+			;
+		if (k == i)
+			r = link_bridge_nf_call(host, ps->p[i].bridge, err);
+	}
+	if (host)
+		host_give(l, host);
+	return r;
+}
+
+static int local_ports_apply(struct hostdrv *d, const struct net_ports *ps,
 			     char *err)
 {
 	struct strbuf t = STRBUF_INIT;
 	size_t i;
 	int r;
 
-	(void)d;
-	if (n > NET_PORTS_MAX)
-		return err_set(err, E2BIG, "more than %d ports", NET_PORTS_MAX);
-	for (i = 0; i < n; i++)
-		if (!port_valid(&ports[i]))
+	if (ps->n > NET_PORTS_MAX || ps->nsets > NET_SETS_MAX)
+		return err_set(err, E2BIG, "too many ports or groups");
+	for (i = 0; i < ps->n; i++)
+		if (!port_valid(&ps->p[i], ps->nsets))
 			return err_set(err, EINVAL, "bad port");
+	r = ports_bridges(local_of(d), ps, err);
+	if (r)
+		return r;
 	sb_printf(&t, "add table bridge maasfs_t%u\n"
-		      "delete table bridge maasfs_t%u\n", id, id);
-	if (n) {
-		sb_printf(&t, "table bridge maasfs_t%u {\n", id);
-		for (i = 0; i < n; i++)
-			port_rules(&t, &ports[i]);
-		sb_puts(&t, "  chain ports {\n    type filter hook forward "
-			    "priority -10; policy accept;\n");
-		for (i = 0; i < n; i++)
-			sb_printf(&t, "    iifname \"%s\" jump from_%s\n",
-				  ports[i].tap, ports[i].tap);
-		sb_puts(&t, "  }\n}\n");
-	}
+		      "delete table bridge maasfs_t%u\n"
+		      "add table ip maasfs_t%u\ndelete table ip maasfs_t%u\n",
+		  ps->id, ps->id, ps->id, ps->id);
+	if (ps->n)
+		ports_tables(&t, ps);
 	r = t.s ? nft_run(-1, sb_str(&t), err)
 		: err_set(err, ENOMEM, "out of memory");
 	sb_free(&t);
@@ -1064,26 +1180,27 @@ static void sweep_dnsmasq(uint32_t vni, void *ctx)
 static void sweep_port_tables(struct sweep *s)
 {
 	struct strbuf out = STRBUF_INIT;
-	char *line, *save = NULL, cmd[80], extra;
+	char *line, *save = NULL, cmd[80], fam[8], extra;
 	unsigned id;
 	size_t k;
 
-	if (nft_list(-1, "list tables bridge", &out, s->err)) {
+	if (nft_list(-1, "list tables", &out, s->err)) {
 		s->error = EIO;
 		return;
 	}
 	for (line = out.s ? strtok_r(out.s, "\n", &save) : NULL; line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		if (sscanf(line, "table bridge maasfs_t%u%c", &id, &extra) != 1)
+		if (sscanf(line, "table %7s maasfs_t%u%c", fam, &id, &extra) != 2
+		    || (strcmp(fam, "bridge") && strcmp(fam, "ip")))
 			continue;
 		for (k = 0; k < s->keep->ntenants; k++)
 			if (s->keep->ports[k] == id)
 				break;
 		if (k < s->keep->ntenants)
 			continue;
-		log_info("removing table bridge maasfs_t%u: no VM of that "
-			 "tenant here in the state", id);
-		snprintf(cmd, sizeof cmd, "delete table bridge maasfs_t%u\n",
+		log_info("removing table %s maasfs_t%u: no VM of that "
+			 "tenant here in the state", fam, id);
+		snprintf(cmd, sizeof cmd, "delete table %s maasfs_t%u\n", fam,
 			 id);
 		if (nft_run(-1, cmd, s->err) == 0)
 			s->removed++;

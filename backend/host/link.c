@@ -596,6 +596,40 @@ out:
 	return r;
 }
 
+/* libnl 3.7 has no setter for it: the message is built with its
+ * attribute API (RTM_NEWLINK, IFLA_LINKINFO { kind bridge, data {
+ * IFLA_BR_NF_CALL_IPTABLES 1 } }). */
+int link_bridge_nf_call(struct linksock *ls, const char *name, char *err)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct nlattr *info, *data;
+	struct link_info li;
+	struct nl_msg *msg;
+	int r = link_get(ls, name, &li, err);
+
+	if (r)
+		return r;
+	ifi.ifi_index = li.ifindex;
+	msg = nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
+	if (!msg || nlmsg_append(msg, &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0 ||
+	    !(info = nla_nest_start(msg, IFLA_LINKINFO)) ||
+	    nla_put_string(msg, IFLA_INFO_KIND, "bridge") < 0 ||
+	    !(data = nla_nest_start(msg, IFLA_INFO_DATA)) ||
+	    nla_put_u8(msg, IFLA_BR_NF_CALL_IPTABLES, 1) < 0) {
+		nlmsg_free(msg);
+		return err_set(err, ENOMEM, "out of memory");
+	}
+	nla_nest_end(msg, data);
+	nla_nest_end(msg, info);
+	link_begin(ls);
+	r = nl_send_auto(ls->sk, msg);
+	if (r >= 0)
+		r = nl_wait_for_ack(ls->sk);
+	nlmsg_free(msg);
+	return r < 0 ? link_fail(ls, r, err, "bridge %s: nf_call_iptables",
+				 name) : 0;
+}
+
 int link_addr_list(struct linksock *ls, int ifindex, uint32_t *addrs,
 		   unsigned *prefixes, size_t max, size_t *n, char *err)
 {

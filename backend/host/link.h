@@ -79,6 +79,9 @@ int link_del(struct linksock *ls, const char *name, char *err);
 /* Adds ADDR/PREFIX to the link; an address already present is fine. */
 int link_addr_add(struct linksock *ls, int ifindex, uint32_t addr,
 		  unsigned prefix, char *err);
+/* The bridge's IPv4 frames go through the ip family's hooks (br_netfilter,
+ * IFLA_BR_NF_CALL_IPTABLES), for this bridge only. */
+int link_bridge_nf_call(struct linksock *ls, const char *name, char *err);
 /* The IPv4 addresses of the link (at most max), with their prefixes. */
 int link_addr_list(struct linksock *ls, int ifindex, uint32_t *addrs,
 		   unsigned *prefixes, size_t max, size_t *n, char *err);

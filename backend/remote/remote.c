@@ -491,24 +491,55 @@ static int ag_uplink_ensure(struct hostdrv *d, const struct net_uplink *u,
 	return r;
 }
 
-static int ag_ports_apply(struct hostdrv *d, unsigned id,
-			  const struct net_port *ports, size_t n, char *err)
+/* A rule as the agent reads it: "i|o:PROTO:LO:HI:@SET" or
+ * "...:NET/PREFIX". */
+static void rule_put(struct strbuf *out, const struct net_rule *r)
 {
+	char a[IP_STRLEN];
+
+	sb_printf(out, " %c:%u:%u:%u:", r->in ? 'i' : 'o', r->proto, r->lo,
+		  r->hi);
+	ip_format(r->net, a);
+	if (r->set >= 0)
+		sb_printf(out, "@%d", r->set);
+	else
+		sb_printf(out, "%s/%u", a, r->prefix);
+}
+
+static int ag_ports_apply(struct hostdrv *d, const struct net_ports *ps,
+			  char *err)
+{
+	struct strbuf p = STRBUF_INIT, st = STRBUF_INIT;
 	struct agent_msg req;
-	struct strbuf p = STRBUF_INIT;
-	char ip[IP_STRLEN];
-	size_t i;
+	char ip[IP_STRLEN], gw[IP_STRLEN];
+	size_t i, j;
 	int r;
 
-	for (i = 0; i < n; i++) {
-		ip_format(ports[i].ip, ip);
-		sb_printf(&p, "%s %s %s\n", ports[i].tap, ports[i].mac, ip);
+	for (i = 0; i < ps->nsets; i++) {
+		for (j = 0; j < ps->sets[i].n; j++) {
+			ip_format(ps->sets[i].ips[j], ip);
+			sb_printf(&st, "%s%s", j ? " " : "", ip);
+		}
+		sb_puts(&st, ps->sets[i].n ? "\n" : "-\n");
+	}
+	for (i = 0; i < ps->n; i++) {
+		const struct net_port *x = &ps->p[i];
+
+		ip_format(x->ip, ip);
+		ip_format(x->gateway, gw);
+		sb_printf(&p, "%s %s %s %s %s", x->tap, x->mac, ip, x->bridge,
+			  gw);
+		for (j = 0; j < x->nrules; j++)
+			rule_put(&p, &x->rules[j]);
+		sb_puts(&p, "\n");
 	}
 	amsg_init(&req, "ports_apply");
-	amsg_put(&req, "id", "%u", id);
+	amsg_put(&req, "id", "%u", ps->id);
+	amsg_put(&req, "sets", "%s", sb_str(&st));
 	amsg_put(&req, "ports", "%s", sb_str(&p));
 	r = call_simple(ag_of(d), &req, err);
 	sb_free(&p);
+	sb_free(&st);
 	return r;
 }
 

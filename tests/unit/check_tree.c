@@ -275,7 +275,7 @@ START_TEST(test_readdir)
 	ck_assert_str_eq(ls("/"), "spec.yaml events topology.dot status clouds/ a/ b/ ");
 	ck_assert_str_eq(ls("/clouds"), "local/ ");
 	ck_assert_str_eq(ls("/clouds/local"), "uri vtep external status vms ");
-	ck_assert_str_eq(ls("/a"), "id status spec.yaml quota external subnets/ vms/ floating/ ");
+	ck_assert_str_eq(ls("/a"), "id status spec.yaml quota external subnets/ vms/ floating/ secgroups/ ");
 	ck_assert_int_eq(w("/a/subnets/new", "10.0.1.0/24 name=w dhcp=off"), 0);
 	ck_assert_str_eq(ls("/a/subnets"), "new w/ ");
 	ck_assert_str_eq(ls("/a/subnets/w"),
@@ -334,6 +334,58 @@ START_TEST(test_spec)
 }
 END_TEST
 
+/* Security groups: default's rules; mkdir/rmdir; the rules file takes the
+ * whole list (several lines), canonical when read; bad rules EINVAL and
+ * nothing changes; a group in use EBUSY; a VM's groups. */
+START_TEST(test_secgroups)
+{
+	ck_assert_int_eq(dirop("/a", tree_mkdir), 0);
+	ck_assert_str_eq(rd("/a/secgroups/default/rules"),
+			 "in any group default\nout any\n");
+	ck_assert_int_eq(dirop("/a/secgroups/web", tree_mkdir), 0);
+	ck_assert_int_eq(dirop("/a/secgroups/web", tree_mkdir), -EEXIST);
+	ck_assert_str_eq(rd("/a/secgroups/web/rules"), "out any\n");
+	ck_assert_int_eq(w("/a/secgroups/web/rules",
+			   "in tcp 80\n# comment\n\nin tcp 1000-2000 from "
+			   "10.0.0.0/8\n  in icmp group default\nout udp 53 "
+			   "to 0.0.0.0/0\n"), 0);
+	ck_assert_str_eq(rd("/a/secgroups/web/rules"),
+			 "in tcp 80\nin tcp 1000-2000 from 10.0.0.0/8\n"
+			 "in icmp group default\nout udp 53 to 0.0.0.0/0\n");
+	ck_assert_int_eq(w("/a/secgroups/web/rules", "in tcp 80\nin tcp x\n"),
+			 -EINVAL);
+	ck_assert_int_eq(w("/a/secgroups/web/rules", "out tcp 22 from 1.0.0.0/8"),
+			 -EINVAL);
+	ck_assert_int_eq(w("/a/secgroups/web/rules", "in tcp 0"), -EINVAL);
+	ck_assert_int_eq(w("/a/secgroups/web/rules", "in tcp 9-8"), -EINVAL);
+	ck_assert_int_eq(w("/a/secgroups/web/rules", "in icmp from 10.0.0.1/8"),
+			 -EINVAL);
+	ck_assert_int_eq(w("/a/secgroups/web/rules", "in any group nosuch"),
+			 -ENOENT);
+	ck_assert_int_eq(w("/a/secgroups/web/rules", "sideways tcp 22"),
+			 -EINVAL);
+	ck_assert_str_eq(rd("/a/secgroups/web/rules"),
+			 "in tcp 80\nin tcp 1000-2000 from 10.0.0.0/8\n"
+			 "in icmp group default\nout udp 53 to 0.0.0.0/0\n");
+	ck_assert_int_eq(dirop("/a/secgroups/default", tree_rmdir), -EPERM);
+	ck_assert_int_eq(dirop("/a/vms/v", tree_mkdir), 0);
+	ck_assert_str_eq(rd("/a/vms/v/secgroups"), "default\n");
+	ck_assert_int_eq(w("/a/vms/v/secgroups", "default web"), 0);
+	ck_assert_str_eq(rd("/a/vms/v/secgroups"), "default web\n");
+	ck_assert_int_eq(w("/a/vms/v/secgroups", "nosuch"), -ENOENT);
+	ck_assert_int_eq(w("/a/vms/v/secgroups", "web web"), -EINVAL);
+	ck_assert_int_eq(w("/a/vms/v/secgroups", ""), -EINVAL);
+	ck_assert_int_eq(dirop("/a/secgroups/web", tree_rmdir), -EBUSY);
+	ck_assert_int_eq(w("/a/vms/v/secgroups", "default"), 0);
+	ck_assert_int_eq(dirop("/a/secgroups/db", tree_mkdir), 0);
+	ck_assert_int_eq(w("/a/secgroups/db/rules", "in tcp 5432 group web"), 0);
+	ck_assert_int_eq(dirop("/a/secgroups/web", tree_rmdir), -EBUSY);
+	ck_assert_int_eq(dirop("/a/secgroups/db", tree_rmdir), 0);
+	ck_assert_int_eq(dirop("/a/secgroups/web", tree_rmdir), 0);
+	ck_assert_int_eq(dirop("/a/secgroups/web", tree_rmdir), -ENOENT);
+}
+END_TEST
+
 START_TEST(test_errors_in_status)
 {
 	ck_assert_int_eq(dirop("/t", tree_mkdir), 0);
@@ -371,6 +423,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_readdir);
 	tcase_add_test(tc, test_errors_in_status);
 	tcase_add_test(tc, test_spec);
+	tcase_add_test(tc, test_secgroups);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -147,13 +147,11 @@ static int fake_uplink_remove(struct hostdrv *d, const char *tenant,
 }
 
 /* Ports (issue 18): accepted. */
-static int fake_ports_apply(struct hostdrv *d, unsigned id,
-			    const struct net_port *ports, size_t n, char *err)
+static int fake_ports_apply(struct hostdrv *d, const struct net_ports *ps,
+			    char *err)
 {
 	(void)d;
-	(void)id;
-	(void)ports;
-	(void)n;
+	(void)ps;
 	(void)err;
 	return 0;
 }
