@@ -316,7 +316,6 @@ static int vm_state_keys(struct ydoc *d, yaml_node_t *n, struct sc_vm *v,
 		return ydoc_fail(d, ydoc_get(d, n, "uuid"), EINVAL, err,
 				 "VM %s: bad or duplicate uuid", v->name);
 	snprintf(v->uuid, sizeof v->uuid, "%s", f);
-	v->secgroups = ydoc_scalar(ydoc_get(d, n, "secgroups"));
 	v->migration = ydoc_get(d, n, "migration");
 	return 0;
 }
@@ -328,7 +327,7 @@ static int parse_vm(struct ydoc *d, enum schema_doc kind, struct sc_tenant *t,
 		"disk", "image", "location", "state", "mac", "ip", "uuid",
 		"migration", "secgroups", NULL };
 	static const char *const spec_keys[] = { "subnet", "vcpus", "memory",
-		"disk", "image", "location", "state", NULL };
+		"disk", "image", "location", "state", "secgroups", NULL };
 	struct sc_vm *v = &t->vms[t->nvms];
 	char why[ERRLEN];
 	int r;
@@ -355,6 +354,13 @@ static int parse_vm(struct ydoc *d, enum schema_doc kind, struct sc_tenant *t,
 		return r;
 	if (kind == SCHEMA_STATE && (r = vm_state_keys(d, n, v, err)))
 		return r;
+	if (ydoc_get(d, n, "secgroups") &&
+	    !ydoc_scalar(ydoc_get(d, n, "secgroups")))
+		return ydoc_fail(d, ydoc_get(d, n, "secgroups"), EINVAL, err,
+				 "VM %s: secgroups is NAME ...", v->name);
+	if (ydoc_get(d, n, "secgroups") &&
+	    !(v->secgroups = strdup(ydoc_scalar(ydoc_get(d, n, "secgroups")))))
+		return err_set(err, ENOMEM, "out of memory");
 	t->nvms++;
 	return 0;
 }
@@ -382,12 +388,46 @@ static int parse_owner(struct ydoc *d, yaml_node_t *owner, struct sc_tenant *t,
 	return 0;
 }
 
+/* A map of scalars (NULL: not said) copied into out[n]; *out stays NULL
+ * if it is not said, else an array (maybe of 0). */
+static int copy_map(struct ydoc *d, yaml_node_t *map, const char *what,
+		    struct sc_kv **out, size_t *n, char *err)
+{
+	yaml_node_pair_t *p;
+
+	*out = NULL;
+	*n = 0;
+	if (!map)
+		return 0;
+	if (!empty_node(map) && ydoc_check_map(d, map, what, NULL, err))
+		return -EINVAL;
+	*out = calloc(map_len(map) + 1, sizeof **out);
+	if (!*out)
+		return err_set(err, ENOMEM, "out of memory");
+	if (map_len(map))
+		ydoc_map_each(map, p) {
+			const char *k = ydoc_scalar(ydoc_node(d, p->key));
+			const char *v = ydoc_scalar(ydoc_node(d, p->value));
+
+			if (!k || !v)
+				return ydoc_fail(d, ydoc_node(d, p->value),
+						 EINVAL, err, "%s: NAME: TEXT",
+						 what);
+			(*out)[*n].k = strdup(k);
+			(*out)[*n].v = strdup(v);
+			if (!(*out)[(*n)++].v || !(*out)[*n - 1].k)
+				return err_set(err, ENOMEM, "out of memory");
+		}
+	return 0;
+}
+
 /* The state's own keys of a tenant: its id, its owner. */
 static int tenant_state_keys(struct ydoc *d, yaml_node_t *n,
 			     struct sc_tenant *t, char *err)
 {
 	yaml_node_t *id = ydoc_get(d, n, "id"), *owner, *quota, *ext;
 	unsigned long v;
+	int r;
 
 	t->id_node = id;
 	if (!id)
@@ -410,10 +450,9 @@ static int tenant_state_keys(struct ydoc *d, yaml_node_t *n,
 	if (ext && !(t->external = ydoc_scalar(ext)))
 		return ydoc_fail(d, ext, EINVAL, err, "tenant %s: external "
 				 "must be text", t->name);
-	t->secgroups = ydoc_get(d, n, "secgroups");
-	if (t->secgroups && ydoc_check_map(d, t->secgroups, "secgroups", NULL,
-					   err))
-		return -EINVAL;
+	if ((r = copy_map(d, ydoc_get(d, n, "secgroups"), "secgroups",
+			  &t->groups, &t->ngroups, err)))
+		return r;
 	ext = ydoc_get(d, n, "floating");
 	if (ext && !(t->floating = ydoc_scalar(ext)))
 		return ydoc_fail(d, ext, EINVAL, err, "tenant %s: floating "
@@ -430,6 +469,14 @@ static int tenant_spec_keys(struct ydoc *d, yaml_node_t *n,
 	const char *v = ext ? ydoc_scalar(ext) : NULL;
 
 	t->ext_want = -1;
+	int r;
+
+	if (!empty_node(n) &&
+	    ((r = copy_map(d, ydoc_get(d, n, "secgroups"), "secgroups",
+			   &t->groups, &t->ngroups, err)) ||
+	     (r = copy_map(d, ydoc_get(d, n, "floating"), "floating",
+			   &t->floats, &t->nfloats, err))))
+		return r;
 	if (!ext)
 		return 0;
 	if (!v || (strcmp(v, "on") && strcmp(v, "off")))
@@ -478,7 +525,8 @@ static int parse_tenant(struct ydoc *d, enum schema_doc kind,
 						  "external", "floating",
 						  "secgroups", "subnets", "vms",
 						  NULL };
-	static const char *const spec_keys[] = { "external", "subnets", "vms",
+	static const char *const spec_keys[] = { "external", "secgroups",
+						 "floating", "subnets", "vms",
 						 NULL };
 	const char *v = ydoc_scalar(key);
 	char why[ERRLEN];
@@ -538,13 +586,30 @@ int schema_tenants(struct ydoc *d, yaml_node_t *tenants, enum schema_doc kind,
 	return 0;
 }
 
-void schema_free(struct sc_doc *doc)
+static void kv_free(struct sc_kv *kv, size_t n)
 {
 	size_t i;
 
+	for (i = 0; kv && i <= n; i++) {
+		free(kv[i].k);
+		free(kv[i].v);
+	}
+	free(kv);
+}
+
+void schema_free(struct sc_doc *doc)
+{
+	size_t i, j;
+
 	for (i = 0; i < doc->n; i++) {
-		free(doc->tenants[i].subnets);
-		free(doc->tenants[i].vms);
+		struct sc_tenant *t = &doc->tenants[i];
+
+		free(t->subnets);
+		for (j = 0; t->vms && j <= t->nvms; j++)
+			free(t->vms[j].secgroups);
+		free(t->vms);
+		kv_free(t->groups, t->ngroups);
+		kv_free(t->floats, t->nfloats);
 	}
 	free(doc->tenants);
 	memset(doc, 0, sizeof *doc);

@@ -38,6 +38,11 @@ struct sc_subnet {
 };
 
 /* Keys left out of a VM keep its value (a new VM's default). */
+/* A pair of a small map of a tenant's, copied. */
+struct sc_kv {
+	char *k, *v;
+};
+
 struct sc_vm {
 	char name[NAME_MAXLEN + 1];
 	yaml_node_t *key, *node;
@@ -52,7 +57,7 @@ struct sc_vm {
 	uint32_t ip;                    /* 0: none */
 	char uuid[UUID_STRLEN + 1];
 	yaml_node_t *migration;         /* state.c reads it */
-	const char *secgroups;          /* "NAME ...", NULL: default */
+	char *secgroups;                /* "NAME ...", NULL: not said */
 };
 
 struct sc_tenant {
@@ -65,7 +70,11 @@ struct sc_tenant {
 	struct quota quota;              /* state */
 	const char *external;            /* state: "on" or CLOUD=ADDR ... */
 	const char *floating;            /* state: "ADDR=VM ..." */
-	yaml_node_t *secgroups;          /* state: {NAME: "RULE; ..."} */
+	/* Copies (the document is freed before a spec applies): */
+	struct sc_kv *groups;            /* {NAME: "RULE; ..."}, or NULL */
+	size_t ngroups;
+	struct sc_kv *floats;            /* spec: {ADDRESS: VM}, or NULL */
+	size_t nfloats;
 	int ext_want;                    /* spec: -1 not said, 0 off, 1 on */
 	struct sc_subnet *subnets;
 	size_t nsubnets;

@@ -10,6 +10,7 @@
 #include "../lib/log.h"
 #include "dhcp.h"
 #include "external.h"
+#include "secgroup.h"
 #include "mig.h"
 #include "ops.h"
 #include "schema.h"
@@ -42,6 +43,21 @@ static size_t count_vms(const struct tenant *t)
 	return n;
 }
 
+/* floating: {ADDRESS: VM, ...} */
+static void show_floats(struct yw *w, const struct tenant *t)
+{
+	char a[IP_STRLEN];
+	size_t i;
+
+	yw_str(w, "floating");
+	yw_map_flow(w);
+	for (i = 0; i < t->nfloats; i++) {
+		ip_format(t->floats[i].addr, a);
+		yw_key_str(w, a, t->floats[i].vm);
+	}
+	yw_map_end(w);
+}
+
 static void show_tenant_body(struct yw *w, const struct tenant *t)
 {
 	const struct subnet *s;
@@ -51,6 +67,9 @@ static void show_tenant_body(struct yw *w, const struct tenant *t)
 	yw_str(w, t->name);
 	yw_map(w);
 	yw_key_str(w, "external", t->external ? "on" : "off");
+	state_write_groups(w, t);
+	if (t->nfloats)
+		show_floats(w, t);
 	yw_str(w, "subnets");
 	if (count_subnets(t))
 		yw_map(w);
@@ -258,7 +277,9 @@ struct step {
 	struct node node;           /* what it is done to; names below */
 	char tenant[NAME_MAXLEN + 1], subnet[NAME_MAXLEN + 1];
 	char vm[NAME_MAXLEN + 1];
+	char item[NAME_MAXLEN + 1]; /* a group's name, a floating address */
 	char value[160];            /* as the event shows it */
+	const char *text;           /* a longer value (a group's rules) */
 	uint64_t num;               /* a number's value (value shows it) */
 };
 
@@ -276,6 +297,8 @@ typedef bool (*next_fn)(const struct model *m, const struct run *x,
 struct where {
 	enum node_kind kind;
 	const char *tenant, *subnet, *vm, *file;
+	const char *item;   /* NODE_SECGROUP's name, NODE_FLOATING's address */
+	const char *text;   /* a longer value */
 };
 
 static bool set_step(struct step *s, const char *op, step_fn call,
@@ -288,7 +311,11 @@ static bool set_step(struct step *s, const char *op, step_fn call,
 	snprintf(s->subnet, sizeof s->subnet, "%s", w.subnet ? w.subnet : "");
 	snprintf(s->vm, sizeof s->vm, "%s", w.vm ? w.vm : "");
 	snprintf(s->value, sizeof s->value, "%s", value ? value : "");
+	snprintf(s->item, sizeof s->item, "%s", w.item ? w.item : "");
+	s->text = w.text;
 	s->node.kind = w.kind;
+	s->node.secgroup = w.kind == NODE_SECGROUP ? s->item : NULL;
+	s->node.floating = w.kind == NODE_FLOATING ? s->item : NULL;
 	s->node.tenant = s->tenant;
 	s->node.subnet = w.subnet ? s->subnet : NULL;
 	s->node.vm = w.vm ? s->vm : NULL;
@@ -372,10 +399,67 @@ static int do_external(struct model *m, const struct step *s, char *err)
 				   err);
 }
 
-#define TENANT(t) ((struct where){ NODE_TENANT, (t), NULL, NULL, NULL })
-#define SUBNET(t, s, f) ((struct where){ NODE_SUBNET, (t), (s), NULL, (f) })
-#define DHCP(t, s, f) ((struct where){ NODE_DHCP, (t), (s), NULL, (f) })
-#define VM(t, v, f) ((struct where){ NODE_VM, (t), NULL, (v), (f) })
+static int do_group_mkdir(struct model *m, const struct step *s, char *err)
+{
+	return secgroup_create(m, s->tenant, s->item, err);
+}
+
+static int do_group_rmdir(struct model *m, const struct step *s, char *err)
+{
+	return secgroup_delete(m, s->tenant, s->item, err);
+}
+
+/* A document's rules: "RULE; RULE" (as shown) or lines. */
+static int do_group_rules(struct model *m, const struct step *s, char *err)
+{
+	char *text = strdup(s->text), *p;
+	int r;
+
+	if (!text)
+		return err_set(err, ENOMEM, "out of memory");
+	for (p = text; *p; p++)
+		if (*p == ';')
+			*p = '\n';
+	r = secgroup_set_rules(m, s->tenant, s->item, text, err);
+	free(text);
+	return r;
+}
+
+static int do_vm_groups(struct model *m, const struct step *s, char *err)
+{
+	return vm_set_groups(m, s->tenant, s->vm, s->value, err);
+}
+
+static int do_float_new(struct model *m, const struct step *s, char *err)
+{
+	return floating_new(m, s->tenant, s->value, err);
+}
+
+static int do_float_vm(struct model *m, const struct step *s, char *err)
+{
+	uint32_t a;
+
+	if (ip_parse(s->item, &a))
+		return err_set(err, EINVAL, "'%s' is not an address", s->item);
+	return floating_set_vm(m, s->tenant, a, s->value, err);
+}
+
+static int do_float_rmdir(struct model *m, const struct step *s, char *err)
+{
+	return floating_rmdir(m, s->tenant, s->item, err);
+}
+
+#define TENANT(t) ((struct where){ NODE_TENANT, (t), NULL, NULL, NULL, NULL, \
+					 NULL })
+#define SUBNET(t, s, f) \
+	((struct where){ NODE_SUBNET, (t), (s), NULL, (f), NULL, NULL })
+#define DHCP(t, s, f) \
+	((struct where){ NODE_DHCP, (t), (s), NULL, (f), NULL, NULL })
+#define VM(t, v, f) ((struct where){ NODE_VM, (t), NULL, (v), (f), NULL, NULL })
+#define GROUP(t, g, f, x) \
+	((struct where){ NODE_SECGROUP, (t), NULL, NULL, (f), (g), (x) })
+#define FLOAT(t, a, f) \
+	((struct where){ NODE_FLOATING, (t), NULL, NULL, (f), (a), NULL })
 
 /* Runs the steps object a (and b) needs until it needs none. */
 static int converge(struct run *x, next_fn next, const void *a, const void *b)
@@ -465,7 +549,7 @@ static bool next_external(const struct model *m, const struct sc_tenant *t,
 		return false;
 	return set_step(s, "write", do_external, want ? "on" : "off",
 			(struct where){ NODE_TENANT, t->name, NULL, NULL,
-					"external" });
+					"external", NULL, NULL });
 }
 
 static bool next_external_off(const struct model *m, const struct run *x,
@@ -505,7 +589,7 @@ static bool next_subnet(const struct model *m, const struct run *x,
 			 n->dhcp != 0 ? "on" : "off");
 		return set_step(s, "write", do_subnet_new, line,
 				(struct where){ NODE_SUBNETS, t->name, NULL,
-						NULL, "new" });
+						NULL, "new", NULL, NULL });
 	}
 	if (n->dhcp == 0 && cur->dhcp.on)
 		return set_step(s, "rmdir", do_rmdir, NULL,
@@ -555,10 +639,18 @@ static bool next_vm_gone(const struct model *m, const struct run *x,
 			 const void *a, const void *b, struct step *s)
 {
 	const struct vm *v = cur_vm(m, a, b);
+	char addr[IP_STRLEN];
+	size_t i;
 
 	(void)x;
 	if (!v)
 		return false;
+	for (i = 0; i < v->tenant->nfloats; i++)   /* its address goes */
+		if (!strcmp(v->tenant->floats[i].vm, v->name)) {
+			ip_format(v->tenant->floats[i].addr, addr);
+			return set_step(s, "rmdir", do_float_rmdir, NULL,
+					FLOAT(a, addr, NULL));
+		}
 	if (v->power != VIRT_POWER_STOPPED)
 		return set_step(s, "write", do_vm_stop, "stop",
 				VM(a, b, "state"));
@@ -652,6 +744,189 @@ static bool next_gone(const struct model *m, const struct run *x,
 	return false;
 }
 
+/* ---- a tenant's security groups and floating addresses ---- */
+
+/* The canonical "RULE; RULE" of a document's rules (EINVAL: as given,
+ * the write says why). */
+static void rules_canon(const struct tenant *t, const char *text,
+			struct strbuf *out)
+{
+	struct secgroup g = { .rules = calloc(SECRULES_MAX + 1,
+					      sizeof *g.rules) };
+	char *lines = strdup(text), *p;
+
+	for (p = lines; p && *p; p++)
+		if (*p == ';')
+			*p = '\n';
+	if (g.rules && lines &&
+	    secrules_parse(t, lines, g.rules, &g.nrules, NULL) == 0)
+		secrules_join(&g, out);
+	else
+		sb_puts(out, text);
+	free(g.rules);
+	free(lines);
+}
+
+/* a: the tenant, b: a group of the document. */
+static bool next_group_new(const struct model *m, const struct run *x,
+			   const void *a, const void *b, struct step *s)
+{
+	const struct sc_tenant *t = a;
+	const struct sc_kv *g = b;
+	const struct tenant *ten = tenant_find_visible(m, t->name);
+
+	(void)x;
+	if (ten && !secgroup_find(ten, g->k))
+		return set_step(s, "mkdir", do_group_mkdir, NULL,
+				GROUP(t->name, g->k, NULL, NULL));
+	return false;
+}
+
+static bool next_group_rules(const struct model *m, const struct run *x,
+			     const void *a, const void *b, struct step *s)
+{
+	const struct sc_tenant *t = a;
+	const struct sc_kv *g = b;
+	const struct tenant *ten = tenant_find_visible(m, t->name);
+	const struct secgroup *cur = ten ? secgroup_find(ten, g->k) : NULL;
+	struct strbuf have = STRBUF_INIT, want = STRBUF_INIT;
+	bool same;
+
+	(void)x;
+	if (!cur)
+		return false;
+	secrules_join(cur, &have);
+	rules_canon(ten, g->v, &want);
+	same = !strcmp(sb_str(&have), sb_str(&want));
+	sb_free(&have);
+	sb_free(&want);
+	return !same && set_step(s, "write", do_group_rules, g->v,
+				 GROUP(t->name, g->k, "rules", g->v));
+}
+
+/* a: the tenant, b: a group it has (NULL-separated names, one). */
+static bool next_group_gone(const struct model *m, const struct run *x,
+			    const void *a, const void *b, struct step *s)
+{
+	const struct tenant *ten = tenant_find_visible(m, a);
+
+	(void)x;
+	if (ten && secgroup_find(ten, b))
+		return set_step(s, "rmdir", do_group_rmdir, NULL,
+				GROUP(a, b, NULL, NULL));
+	return false;
+}
+
+static bool next_vm_groups(const struct model *m, const struct run *x,
+			   const void *a, const void *b, struct step *s)
+{
+	const struct sc_tenant *t = a;
+	const struct sc_vm *n = b;
+	const struct vm *v = cur_vm(m, t->name, n->name);
+	char want[256], *tok, *save = NULL;
+	size_t i;
+
+	(void)x;
+	if (!v || !n->secgroups)
+		return false;
+	snprintf(want, sizeof want, "%s", n->secgroups);
+	for (tok = strtok_r(want, " \t,", &save), i = 0; tok;
+	     tok = strtok_r(NULL, " \t,", &save), i++)
+		if (i >= v->ngroups || strcmp(tok, v->groups[i]))
+			break;
+	if (!tok && i == v->ngroups)
+		return false;
+	return set_step(s, "write", do_vm_groups, n->secgroups,
+			VM(t->name, n->name, "secgroups"));
+}
+
+/* a: the tenant, b: an address it has: gone if the document has it not. */
+static bool next_float_gone(const struct model *m, const struct run *x,
+			    const void *a, const void *b, struct step *s)
+{
+	const struct tenant *ten = tenant_find_visible(m, a);
+	uint32_t addr;
+
+	(void)x;
+	if (ten && !ip_parse(b, &addr) && floating_find(ten, addr))
+		return set_step(s, "rmdir", do_float_rmdir, NULL,
+				FLOAT(a, b, NULL));
+	return false;
+}
+
+static bool next_float(const struct model *m, const struct run *x,
+		       const void *a, const void *b, struct step *s)
+{
+	const struct sc_tenant *t = a;
+	const struct sc_kv *f = b;
+	const struct tenant *ten = tenant_find_visible(m, t->name);
+	const struct floating *cur = NULL;
+	char line[160];
+	uint32_t addr;
+
+	(void)x;
+	if (!ten)
+		return false;
+	if (ip_parse(f->k, &addr) == 0)
+		cur = floating_find(ten, addr);
+	if (cur && !strcmp(cur->vm, f->v))
+		return false;
+	if (cur)
+		return set_step(s, "write", do_float_vm, f->v,
+				FLOAT(t->name, f->k, "vm"));
+	snprintf(line, sizeof line, "%.64s %.40s", f->v, f->k);
+	return set_step(s, "write", do_float_new, line,
+			(struct where){ NODE_FLOATINGS, t->name, NULL, NULL,
+					"new", NULL, NULL });
+}
+
+/* Names the model has and the document leaves out: a tenant's groups
+ * (not default) or floating addresses, where the document says them. */
+static int gone_net(struct run *x, const struct sc_tenant *st, bool groups,
+		    next_fn next)
+{
+	const struct sc_kv *doc = groups ? st->groups : st->floats;
+	size_t n = groups ? st->ngroups : st->nfloats;
+	struct strbuf list = STRBUF_INIT;
+	const struct tenant *t;
+	const char *name, *p;
+	char a[IP_STRLEN];
+	size_t i, k;
+	int r = 0;
+
+	if (!doc)
+		return 0;
+	pthread_mutex_lock(&x->m->lock);
+	t = tenant_find_visible(x->m, st->name);
+	for (i = 0; t && i < (groups ? t->ngroups : t->nfloats); i++) {
+		if (!groups)
+			ip_format(t->floats[i].addr, a);
+		name = groups ? t->groups[i].name : a;
+		for (k = 0; k < n && strcmp(doc[k].k, name); k++)
+			;
+		if (k == n && (!groups || i > 0))
+			r |= sb_append(&list, name, strlen(name) + 1);
+	}
+	pthread_mutex_unlock(&x->m->lock);
+	for (p = list.s; r == 0 && p && p < list.s + list.len;
+	     p += strlen(p) + 1)
+		r = converge(x, next, st->name, p);
+	sb_free(&list);
+	return r;
+}
+
+/* Each pair of the document's map through next. */
+static int each_pair(struct run *x, const struct sc_tenant *st,
+		     const struct sc_kv *kv, size_t n, next_fn next)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; r == 0 && kv && i < n; i++)
+		r = converge(x, next, st, &kv[i]);
+	return r;
+}
+
 /* Names in the model the document leaves out, as "tenant\0name\0" pairs
  * (name "" for a whole tenant); taken under the lock. */
 static int gone_list(struct model *m, const struct sc_doc *sp, const char *only,
@@ -708,6 +983,48 @@ static int drop(struct run *x, const char *only, int what, next_fn next)
 	return r;
 }
 
+/* Before subnets and VMs: floating addresses the document leaves out go
+ * (then external may go off, and their VMs may go), the groups it names
+ * are made and given their rules (VMs may then be put in them). */
+static int apply_net_first(struct run *x)
+{
+	const struct sc_doc *sp = x->sp;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; r == 0 && i < sp->n; i++)
+		r = gone_net(x, &sp->tenants[i], false, next_float_gone);
+	for (i = 0; r == 0 && i < sp->n; i++)
+		r = converge(x, next_external_off, &sp->tenants[i], NULL);
+	for (i = 0; r == 0 && i < sp->n; i++)
+		r = each_pair(x, &sp->tenants[i], sp->tenants[i].groups,
+			      sp->tenants[i].ngroups, next_group_new);
+	for (i = 0; r == 0 && i < sp->n; i++)
+		r = each_pair(x, &sp->tenants[i], sp->tenants[i].groups,
+			      sp->tenants[i].ngroups, next_group_rules);
+	return r;
+}
+
+/* Once the VMs are there: their groups, the groups the document leaves
+ * out (unused now), and the floating addresses (external is on). */
+static int apply_net_last(struct run *x)
+{
+	const struct sc_doc *sp = x->sp;
+	size_t i, j;
+	int r = 0;
+
+	for (i = 0; r == 0 && i < sp->n; i++)
+		for (j = 0; r == 0 && j < sp->tenants[i].nvms; j++)
+			r = converge(x, next_vm_groups, &sp->tenants[i],
+				     &sp->tenants[i].vms[j]);
+	for (i = 0; r == 0 && i < sp->n; i++)
+		r = gone_net(x, &sp->tenants[i], true, next_group_gone);
+	for (i = 0; r == 0 && i < sp->n; i++)
+		r = each_pair(x, &sp->tenants[i], sp->tenants[i].floats,
+			      sp->tenants[i].nfloats, next_float);
+	return r;
+}
+
 /* The order of DESIGN §6: networks before the VMs on them, VMs before the
  * subnets they leave; stops before moves (a stopped VM moves cold). */
 static int apply(struct run *x, const char *only)
@@ -718,8 +1035,8 @@ static int apply(struct run *x, const char *only)
 
 	for (i = 0; r == 0 && i < sp->n; i++)
 		r = converge(x, next_tenant, &sp->tenants[i], NULL);
-	for (i = 0; r == 0 && i < sp->n; i++)
-		r = converge(x, next_external_off, &sp->tenants[i], NULL);
+	if (r == 0)
+		r = apply_net_first(x);
 	for (i = 0; r == 0 && i < sp->n; i++)
 		for (j = 0; r == 0 && j < sp->tenants[i].nsubnets; j++)
 			r = converge(x, next_subnet, &sp->tenants[i],
@@ -744,6 +1061,8 @@ static int apply(struct run *x, const char *only)
 		for (j = 0; r == 0 && j < sp->tenants[i].nvms; j++)
 			r = converge(x, next_vm_start, &sp->tenants[i],
 				     &sp->tenants[i].vms[j]);
+	if (r == 0)
+		r = apply_net_last(x);
 	if (r == 0)
 		r = drop(x, only, 's', next_gone);
 	if (r == 0 && !only)
@@ -826,8 +1145,8 @@ int spec_apply(struct model *m, const char *tenant, const char *buf,
 	       size_t len, char *err)
 {
 	struct sc_doc sp = { NULL, 0 };
-	struct run x = { m, &sp, 0, err };
 	struct ydoc d;
+	struct run x = { m, &sp, 0, err };
 	int r;
 
 	if (memchr(buf, '\0', len))

@@ -113,6 +113,8 @@ void state_write_vm(struct yw *w, const struct vm *v, bool spec)
 	yw_key_str(w, "location", v->conf.location->name);
 	yw_key_str(w, "state", v->power == VIRT_POWER_RUNNING ? "running"
 							       : "stopped");
+	if (v->ngroups != 1 || strcmp(v->groups[0], SECGROUP_DEFAULT))
+		write_vm_groups(w, v);
 	if (!spec) {
 		yw_key_str(w, "mac", v->mac);
 		if (v->conf.ip) {
@@ -120,8 +122,6 @@ void state_write_vm(struct yw *w, const struct vm *v, bool spec)
 			yw_key_str(w, "ip", buf);
 		}
 		yw_key_str(w, "uuid", v->uuid);
-		if (v->ngroups != 1 || strcmp(v->groups[0], SECGROUP_DEFAULT))
-			write_vm_groups(w, v);
 		if (v->mig.phase != MIG_NONE)
 			serialize_mig(w, &v->mig);
 	}
@@ -274,14 +274,19 @@ static void write_network(struct yw *w, const struct model *m,
 		external_format(m, t, &sb);
 		yw_key_str(w, "external", sb_str(&sb));
 	}
-	if (groups_changed(t))
-		write_groups(w, t);
+	state_write_groups(w, t);
 	if (t->nfloats) {
 		sb.len = 0;
 		floating_format(t, &sb);
 		yw_key_str(w, "floating", sb_str(&sb));
 	}
 	sb_free(&sb);
+}
+
+void state_write_groups(struct yw *w, const struct tenant *t)
+{
+	if (groups_changed(t))
+		write_groups(w, t);
 }
 
 static void serialize_tenant(struct yw *w, const struct model *m,
@@ -712,21 +717,17 @@ static void vm_conf_of(const struct sc_vm *r, struct vm *v)
 	v->conf.ip = r->ip;
 }
 
-static int load_groups(struct ydoc *d, struct tenant *t, yaml_node_t *map,
+static int load_groups(struct tenant *t, const struct sc_kv *kv, size_t n,
 		       char *err)
 {
 	const char *names[SECGROUPS_MAX + 1], *texts[SECGROUPS_MAX + 1];
-	yaml_node_pair_t *p;
-	size_t n = 0;
+	size_t i;
 
-	ydoc_map_each(map, p) {
-		if (n > SECGROUPS_MAX)
-			return err_set(err, EINVAL, "too many groups");
-		names[n] = ydoc_scalar(ydoc_node(d, p->key));
-		texts[n] = ydoc_scalar(ydoc_node(d, p->value));
-		if (!names[n] || !texts[n])
-			return err_set(err, EINVAL, "secgroups is NAME: RULES");
-		n++;
+	if (n > SECGROUPS_MAX)
+		return err_set(err, EINVAL, "too many groups");
+	for (i = 0; i < n; i++) {
+		names[i] = kv[i].k;
+		texts[i] = kv[i].v;
 	}
 	return secgroups_load(t, names, texts, n, err);
 }
@@ -811,9 +812,8 @@ static int build_tenant(struct model *m, struct ydoc *d,
 		return ydoc_err(d, r->node, err, "%s", why);
 	if (r->floating && floating_parse(t, r->floating, why))
 		return ydoc_err(d, r->node, err, "%s", why);
-	if (r->secgroups && load_groups(d, t, r->secgroups, why))
-		return ydoc_err(d, r->secgroups, err, "tenant %s: %s", t->name,
-				why);
+	if (r->groups && load_groups(t, r->groups, r->ngroups, why))
+		return ydoc_err(d, r->node, err, "tenant %s: %s", t->name, why);
 	for (i = 0; e == 0 && i < r->nsubnets; i++)
 		e = build_subnet(m, d, t, &r->subnets[i], err);
 	for (i = 0; e == 0 && i < r->nvms; i++)

@@ -24,6 +24,9 @@ struct yw;
  * it: on one line, without what maasfs chooses itself. */
 void state_write_subnet(struct yw *w, const struct subnet *s, bool spec);
 void state_write_vm(struct yw *w, const struct vm *v, bool spec);
+/* secgroups: {NAME: "RULE; RULE"}, if they are not "default" alone with
+ * its first rules. */
+void state_write_groups(struct yw *w, const struct tenant *t);
 /* The writer's two halves, for txn.c alone (everything else in core/
  * makes the model durable through txn.h): state_commit() asks for the
  * model as it is now to be written and returns at once with a ticket;

@@ -270,7 +270,10 @@ static int move_network(struct move *mv, char *err)
 	if (r)
 		return r;
 	set_move(mv->m, mv->s, "moving to %s: gateway and DHCP", to->name);
-	return move_home(mv->m, &mv->tx, mv->s, mv->old, to, err);
+	r = move_home(mv->m, &mv->tx, mv->s, mv->old, to, err);
+	if (r == 0)   /* the uplink and floating addresses follow at once */
+		external_sync(mv->m, mv->tenant);
+	return r;
 }
 
 /* Then its VMs, one by one. */

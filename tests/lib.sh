@@ -477,7 +477,8 @@ test_cleanup() {
 		echo "# --- the last lines of maasfs.log ---"
 		tail -n "${TEST_LOG_LINES:-40}" "$STATE/maasfs.log" | sed 's/^/#   /'
 	fi
-	rm -rf "$TMP"
+	# KEEP_TMP=1 keeps it (the state, the log, what a test wrote) to look at
+	[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"
 }
 trap test_cleanup EXIT
 # a test stopped by a signal (the runner's timeout, Ctrl-C) cleans up too

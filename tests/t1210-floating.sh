@@ -17,9 +17,11 @@ guest() {
 	wait_console 90 "$V/console" "maas-tiny id=.* ip=$(cat "$V/ip")"
 }
 
-# gid TENANT VM: the guest's id, asked from inside the tenant.
+# gid TENANT VM: the guest's id, asked from inside the tenant (its
+# subnet's home).
 gid() {
-	lab_ctl cloud1 "$1" "$(cat "$MNT/$1/vms/$2/ip")" id
+	lab_ctl "$(cat "$MNT/$1/subnets/web/cloud")" "$1" \
+		"$(cat "$MNT/$1/vms/$2/ip")" id
 }
 
 # from_outside ADDRESS: the id of the guest the outside host reaches there.
@@ -108,6 +110,17 @@ test_expect_success 'a restart keeps the floating addresses and their NAT' '
 	maas_umount && maas_mount -o "config=$LAB_CONFIG" &&
 	expect_eq "198.51.100.102 new " "$(floats $A)" &&
 	expect_eq vm3 "$(cat "$MNT/$A/floating/198.51.100.102/vm")" &&
+	expect_eq "$(gid $A vm3)" "$(from_outside 198.51.100.102)" &&
+	expect_eq "$(gid $B vm1)" "$(from_outside 198.51.100.150)"
+'
+
+test_expect_success 'a migration of the subnet to cloud2 carries the floating address: the outside reaches the same guest there' '
+	echo cloud2 >"$MNT/$A/subnets/web/cloud" &&
+	expect_eq cloud2 "$(cat "$MNT/$A/subnets/web/cloud")" &&
+	grep -q "^uplink: 198.51.100.[0-9]* on cloud2$" "$MNT/$A/status" &&
+	! grep -q "^uplink: .* on cloud1$" "$MNT/$A/status" &&
+	expect_eq cloud2 "$(cat "$MNT/$A/floating/198.51.100.102/cloud")" &&
+	oncloud cloud2 ip -n "maas-$A" -o -4 addr show dev maasu | grep -q " 198.51.100.102/32 " &&
 	expect_eq "$(gid $A vm3)" "$(from_outside 198.51.100.102)" &&
 	expect_eq "$(gid $B vm1)" "$(from_outside 198.51.100.150)"
 '

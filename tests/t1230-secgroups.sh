@@ -119,6 +119,34 @@ test_expect_success 'a restart keeps groups and rules' '
 	expect_eq "$(ctl vm1 id)" "$(from_outside)"
 '
 
+test_expect_success 'spec.yaml carries groups, a VM'"'"'s groups and floating addresses both ways; a bad rule changes nothing' '
+	grep -qx "      web: in tcp 7777 from 0.0.0.0/0" "$MNT/$A/spec.yaml" &&
+	grep -qx "      iso: out any" "$MNT/$A/spec.yaml" &&
+	grep -qx "    floating: {$F: vm1}" "$MNT/$A/spec.yaml" &&
+	grep -q "vm1: {.*secgroups: default web" "$MNT/$A/spec.yaml" &&
+	cat "$MNT/$A/spec.yaml" >"$TMP/orig.yaml" &&
+	sed -e "s|web: in tcp 7777 from 0.0.0.0/0|web: in tcp 7000 from 0.0.0.0/0; out any|" \
+	    -e "/^      iso:/d" -e "s|{$F: vm1}|{$F: vm2}|" \
+	    -e "/vm1: {/s/secgroups: default web/secgroups: web/" \
+	    "$TMP/orig.yaml" >"$TMP/new.yaml" &&
+	cp "$TMP/new.yaml" "$MNT/$A/spec.yaml" &&
+	expect_eq "default web" "$(ls "$G" | xargs)" &&
+	expect_eq "$(printf "in tcp 7000 from 0.0.0.0/0\nout any")" "$(cat "$G/web/rules")" &&
+	expect_eq vm2 "$(cat "$MNT/$A/floating/$F/vm")" &&
+	expect_eq web "$(cat "$V/vm1/secgroups")" &&
+	test -z "$(from_outside)" &&
+	cp "$STATE/state.yaml" "$TMP/before" &&
+	sed "s|web: in tcp 7000 from 0.0.0.0/0; out any|web: in tcp seven|" "$TMP/new.yaml" >"$TMP/bad.yaml" &&
+	expect_errno EINVAL write "$MNT/$A/spec.yaml" "$(cat "$TMP/bad.yaml")" &&
+	cmp "$TMP/before" "$STATE/state.yaml" &&
+	cp "$TMP/orig.yaml" "$MNT/$A/spec.yaml" &&
+	expect_eq "default iso web" "$(ls "$G" | xargs)" &&
+	expect_eq vm1 "$(cat "$MNT/$A/floating/$F/vm")" &&
+	expect_eq "default web" "$(cat "$V/vm1/secgroups")" &&
+	expect_eq "$(ctl vm1 id)" "$(from_outside)" &&
+	diff -u "$TMP/orig.yaml" "$MNT/$A/spec.yaml"
+'
+
 test_expect_success 'everything removed; nothing left' '
 	id=$(cat "$MNT/$A/id") &&
 	rmdir "$MNT/$A/floating/$F" &&
