@@ -58,16 +58,46 @@ static bool addr_taken(const struct model *m, const struct cloud *c,
 	return false;
 }
 
-/* The first free address of c's pool, 0 if none. */
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The first free address of c's pool, 0 if none (or out of memory): the
+ * addresses taken on its network, sorted, walked once (a pick costs the
+ * same with 1,000 tenants as with 10). */
 static uint32_t pool_pick(const struct model *m, const struct cloud *c,
 			  const uint32_t *want)
 {
-	uint32_t a;
+	const struct tenant *t;
+	uint32_t *taken, a = c->ext.first;
+	size_t i, k, n = 0, cap = m->nclouds;
 
-	for (a = c->ext.first; a <= c->ext.last && a != 0; a++)
-		if (!addr_taken(m, c, a, want))
-			return a;
-	return 0;
+	objset_each(&m->tenants, i, t)
+		cap += m->nclouds + t->nfloats;
+	taken = malloc((cap + 1) * sizeof *taken);
+	if (!taken)
+		return 0;
+	objset_each(&m->tenants, i, t) {
+		for (k = 0; k < m->nclouds; k++)
+			if (t->uplink[k] && same_network(m->clouds[k], c))
+				taken[n++] = t->uplink[k];
+		for (k = 0; k < t->nfloats; k++)
+			taken[n++] = t->floats[k].addr;
+	}
+	for (k = 0; k < m->nclouds; k++)
+		if (want[k] && same_network(m->clouds[k], c))
+			taken[n++] = want[k];
+	qsort(taken, n, sizeof *taken, cmp_u32);
+	for (i = 0; i < n && a != 0 && a <= c->ext.last; i++)
+		if (taken[i] == a)
+			a++;
+		else if (taken[i] > a)
+			break;
+	free(taken);
+	return a != 0 && a <= c->ext.last ? a : 0;
 }
 
 /* The addresses t's uplinks should have, into want[]: kept where it has

@@ -282,7 +282,7 @@ static int act_stretch(struct migctx *x)
 	if (!x->subnet[0])
 		return 0;
 	r = subnet_spread(x->m, x->tenant, x->subnet, x->err);
-	return r ? r : ports_sync(x->m, x->tenant, x->err);
+	return r ? r : ports_sync(x->m, x->tenant, x->to, x->err);
 }
 
 static int act_prepare(struct migctx *x)
@@ -662,7 +662,7 @@ static void ctx_end(struct migctx *x, enum obj_state prev, int64_t t0)
 	model_note(x->m, x->tenant);
 	txn_commit(&x->tx, NULL);
 	sb_free(&x->xml);
-	if (ports_sync(x->m, x->tenant, NULL))   /* off the cloud it left */
+	if (ports_sync(x->m, x->tenant, NULL, NULL))   /* off the cloud left */
 		log_warnx("VM %s/%s: its port's rules stay on a cloud it left "
 			  "for now", x->tenant, x->name);
 }

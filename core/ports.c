@@ -10,9 +10,23 @@
 #include "../lib/log.h"
 #include "mig.h"
 
-/* Syncs run one at a time: a later picture is never overwritten by an
- * earlier one written late. */
-static pthread_mutex_t sync_lock = PTHREAD_MUTEX_INITIALIZER;
+/* A tenant's syncs run one at a time (a later picture is never
+ * overwritten by an earlier one written late); other tenants' do not wait
+ * for them (a cloud out of reach stalls only the tenants it hosts). One
+ * lock per name hash: two tenants share one rarely. */
+#define SYNC_LOCKS 64
+static pthread_mutex_t sync_locks[SYNC_LOCKS] = {
+	[0 ... SYNC_LOCKS - 1] = PTHREAD_MUTEX_INITIALIZER
+};
+
+static pthread_mutex_t *sync_lock_of(const char *tenant)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *tenant; tenant++)
+		h = (h ^ (unsigned char)*tenant) * 16777619u;
+	return &sync_locks[h % SYNC_LOCKS];
+}
 
 /* The clouds a VM's port is on: its location and, while it migrates, the
  * target; none without an address. */
@@ -193,8 +207,22 @@ static int picture(const struct model *m, const struct tenant *t,
 	return 0;
 }
 
-int ports_sync(struct model *m, const char *tenant, char *err)
+/* Never blocks: the driver's last word on the cloud. */
+static bool cloud_up(const struct cloud *c)
 {
+	struct strbuf st = STRBUF_INIT;
+	bool up;
+
+	c->host->ops->status(c->host, &st);
+	up = !strncmp(sb_str(&st), "up", 2);
+	sb_free(&st);
+	return up;
+}
+
+int ports_sync(struct model *m, const char *tenant, const struct cloud *must,
+	       char *err)
+{
+	pthread_mutex_t *lock = sync_lock_of(tenant);
 	struct net_ports ps;
 	struct picture pic;
 	struct tenant *t;
@@ -203,13 +231,13 @@ int ports_sync(struct model *m, const char *tenant, char *err)
 	size_t k;
 	int r = 0, e;
 
-	pthread_mutex_lock(&sync_lock);
+	pthread_mutex_lock(lock);
 	pthread_mutex_lock(&m->lock);
 	t = tenant_find(m, tenant);
 	e = t ? picture(m, t, &pic) : 0;
 	pthread_mutex_unlock(&m->lock);
 	if (!t || e) {
-		pthread_mutex_unlock(&sync_lock);
+		pthread_mutex_unlock(lock);
 		if (t)
 			picture_free(&pic);
 		return t ? err_set(err, ENOMEM, "out of memory") : 0;
@@ -219,10 +247,19 @@ int ports_sync(struct model *m, const char *tenant, char *err)
 
 		if (!(pic.clouds & (1ull << k)))
 			continue;
+		if (m->clouds[k] != must && !cloud_up(m->clouds[k])) {
+			left |= 1ull << k;   /* the next sync tries again */
+			log_warnx("tenant %s: its ports on %s wait: the cloud "
+				  "is down", tenant, m->clouds[k]->name);
+			continue;
+		}
 		ps = (struct net_ports){ pic.id, pic.p + pic.off[k], pic.n[k],
 					 pic.sets, pic.nsets };
 		e = d->ops->ports_apply(d, &ps, why);
-		if (e && r == 0)
+		/* a cloud lost meanwhile waits like one found down (the
+		 * janitor writes it when it is back), unless it is must */
+		if (e && r == 0 && (must ? must == m->clouds[k]
+					 : cloud_up(m->clouds[k])))
 			r = err_set(err, -e, "the ports of tenant %s on cloud "
 				    "%s: %s", tenant, m->clouds[k]->name, why);
 		if (e)
@@ -236,12 +273,14 @@ int ports_sync(struct model *m, const char *tenant, char *err)
 	if (t)
 		t->ports = left;
 	pthread_mutex_unlock(&m->lock);
-	pthread_mutex_unlock(&sync_lock);
+	pthread_mutex_unlock(lock);
 	picture_free(&pic);
 	return r;
 }
 
-void ports_sync_all(struct model *m)
+/* The tenants with ports (or a table) on cloud c, every one if c is
+ * NULL, synced one after the other (with c their first concern). */
+static void sync_tenants(struct model *m, const struct cloud *c)
 {
 	struct strbuf names = STRBUF_INIT;
 	const struct tenant *t;
@@ -251,10 +290,22 @@ void ports_sync_all(struct model *m)
 
 	pthread_mutex_lock(&m->lock);
 	objset_each(&m->tenants, i, t)
-		sb_append(&names, t->name, strlen(t->name) + 1);
+		if (!c || (t->ports & (1ull << cloud_index(m, c))) ||
+		    ports_on(m, t, c))
+			sb_append(&names, t->name, strlen(t->name) + 1);
 	pthread_mutex_unlock(&m->lock);
 	for (p = names.s; p && p < names.s + names.len; p += strlen(p) + 1)
-		if (ports_sync(m, p, err))
+		if (ports_sync(m, p, c, err))
 			log_warnx("%s", err);
 	sb_free(&names);
+}
+
+void ports_sync_all(struct model *m)
+{
+	sync_tenants(m, NULL);
+}
+
+void ports_sync_cloud(struct model *m, const struct cloud *c)
+{
+	sync_tenants(m, c);
 }

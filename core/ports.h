@@ -9,13 +9,21 @@
 
 /* Writes the tenant's port tables on each cloud where it has VMs (and
  * removes them where it has none now). Called without the lock, after
- * any change to where its VMs are or what address they have; 0 or the
- * first failure (the others are still written). */
-int ports_sync(struct model *m, const char *tenant, char *err);
+ * any change to where its VMs are, what address they have, or their
+ * groups. Every cloud that is up is written; one that is down (or lost
+ * on the way) waits, logged, and gets them when it is back (the janitor:
+ * ports_sync_cloud). The result is the first failure on cloud must (a VM
+ * about to start or land there), or, if must is NULL, on any cloud still
+ * up. */
+int ports_sync(struct model *m, const char *tenant, const struct cloud *must,
+	       char *err);
 
 /* Has t a VM port on cloud c (a table there)? Under the lock. */
 bool ports_on(const struct model *m, const struct tenant *t,
 	      const struct cloud *c);
+/* The tenants with ports (or a table) on cloud c, back after being
+ * down (the janitor). */
+void ports_sync_cloud(struct model *m, const struct cloud *c);
 /* Every tenant's (at mount). */
 void ports_sync_all(struct model *m);
 

@@ -68,7 +68,7 @@ static int commit_sync(struct model *m, struct tenant *t, bool sync,
 	txn_begin(&x, m, t);
 	r = txn_commit(&x, err);
 	if (r == 0 && sync)
-		r = ports_sync(m, t->name, err);
+		r = ports_sync(m, t->name, NULL, err);
 	return r;
 }
 

@@ -344,7 +344,7 @@ int vm_delete(struct model *m, const char *tname, const char *name,
 	pthread_mutex_lock(&m->lock);
 	objset_del(&v->tenant->vms, v);
 	pthread_mutex_unlock(&m->lock);
-	if (ports_sync(m, tname, NULL))
+	if (ports_sync(m, tname, NULL, NULL))
 		log_warnx("VM %s/%s deleted, but its port's rules stay for "
 			  "now", tname, name);
 	/* Its cloud may no longer need the subnet. */
@@ -630,7 +630,7 @@ static int vm_configure(struct model *m, const char *tname, const char *name,
 	v->state = prev;
 	pthread_mutex_unlock(&m->lock);
 	sb_free(&xml);
-	if (r == 0 && ports_sync(m, tname, NULL))
+	if (r == 0 && ports_sync(m, tname, NULL, NULL))
 		log_warnx("VM %s/%s: its port's rules are behind (the next "
 			  "start writes them)", tname, name);
 	if (r == 0 && ch->str)
@@ -741,7 +741,7 @@ int vm_power(struct model *m, const char *tname, const char *name,
 	if (r)
 		return r > 0 ? 0 : r;
 	/* a VM never runs without its port's rules */
-	r = j.start ? ports_sync(m, tname, err) : 0;
+	r = j.start ? ports_sync(m, tname, j.v->conf.location, err) : 0;
 	if (r == 0)
 		r = power_do(m, &j, &xml, err);
 	v = j.v;

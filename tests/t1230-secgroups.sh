@@ -147,6 +147,26 @@ test_expect_success 'spec.yaml carries groups, a VM'"'"'s groups and floating ad
 	diff -u "$TMP/orig.yaml" "$MNT/$A/spec.yaml"
 '
 
+# tbl CLOUD: the tenant's table ip maasfs_t<ID> there.
+tbl() {
+	oncloud "$1" nft list table ip "maasfs_t$(cat "$MNT/$A/id")"
+}
+
+test_expect_success 'cloud2 (vm1'"'"'s) out of reach: a rule change applies at once where it can, and on cloud2 once it is back' '
+	tbl cloud2 | grep -q "dport 7777" &&
+	lab sshd cloud2 stop &&
+	wait_for 20 grep -q "^down: " "$MNT/clouds/cloud2/status" &&
+	timeout 10 sh -c "echo \"in tcp 7100 from 0.0.0.0/0\" >\"$G/web/rules\"" &&
+	expect_eq "in tcp 7100 from 0.0.0.0/0" "$(cat "$G/web/rules")" &&
+	grep -q "its ports on cloud2" "$STATE/maasfs.log" &&
+	lab sshd cloud2 start &&
+	wait_for 30 file_is "$MNT/clouds/cloud2/status" up &&
+	wait_for 30 eval "tbl cloud2 | grep -q \"dport 7100\"" &&
+	! tbl cloud2 | grep -q "dport 7777" &&
+	echo "in tcp 7777 from 0.0.0.0/0" >"$G/web/rules" &&
+	expect_eq "$(ctl vm1 id)" "$(from_outside)"
+'
+
 test_expect_success 'everything removed; nothing left' '
 	id=$(cat "$MNT/$A/id") &&
 	rmdir "$MNT/$A/floating/$F" &&

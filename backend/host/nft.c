@@ -18,17 +18,31 @@
  * tables): one call at a time. */
 static pthread_mutex_t nft_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Closing a context's netlink socket after a transaction waits for the
- * kernel's grace period, 7-19 ms here (NOTES): the request does not
- * wait for it, a thread of its own frees the contexts. */
+/* Closing a context's netlink socket right after a transaction that
+ * replaced a table waits for the kernel's deferred destruction of the old
+ * one (a grace period, 7-19 ms here); a while later it does not. The
+ * request does not wait: a thread of its own frees the contexts, oldest
+ * first; if it falls behind, the oldest queued one (whose wait is over)
+ * is freed by the caller, never the one just used. */
+#define REAP_MAX 32
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct nft_ctx *q[16];
-	size_t n;
+	struct nft_ctx *q[REAP_MAX];   /* a ring: head, n */
+	size_t head, n;
 	bool started;
 } reap = { .lock = PTHREAD_MUTEX_INITIALIZER,
 	    .cond = PTHREAD_COND_INITIALIZER };
+
+/* The oldest queued context, taken off the ring (reap.lock held). */
+static struct nft_ctx *reap_oldest(void)
+{
+	struct nft_ctx *ctx = reap.q[reap.head];
+
+	reap.head = (reap.head + 1) % REAP_MAX;
+	reap.n--;
+	return ctx;
+}
 
 static void *reaper(void *arg)
 {
@@ -39,8 +53,7 @@ static void *reaper(void *arg)
 	for (;;) {
 		while (reap.n == 0)
 			pthread_cond_wait(&reap.cond, &reap.lock);
-		ctx = reap.q[--reap.n];
-		pthread_cond_broadcast(&reap.cond);
+		ctx = reap_oldest();
 		pthread_mutex_unlock(&reap.lock);
 		nft_ctx_free(ctx);
 		pthread_mutex_lock(&reap.lock);
@@ -48,31 +61,39 @@ static void *reaper(void *arg)
 	return NULL;
 }
 
-/* Hands ctx to the reaper; frees it here if the queue is full or no
- * thread can be had. */
-static void ctx_let_go(struct nft_ctx *ctx)
+static void reaper_start(void)
 {
 	sigset_t all, old;
 	pthread_t t;
-	bool mine = true;
+
+	sigfillset(&all);   /* signals stay with the serving threads */
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (pthread_create(&t, NULL, reaper, NULL) == 0) {
+		pthread_detach(t);
+		reap.started = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Hands ctx to the reaper (or frees it here, if no thread can be had). */
+static void ctx_let_go(struct nft_ctx *ctx)
+{
+	struct nft_ctx *old = NULL;
 
 	pthread_mutex_lock(&reap.lock);
-	if (!reap.started) {   /* signals stay with the serving threads */
-		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &old);
-		if (pthread_create(&t, NULL, reaper, NULL) == 0) {
-			pthread_detach(t);
-			reap.started = true;
-		}
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-	}
-	if (reap.started && reap.n < sizeof reap.q / sizeof *reap.q) {
-		reap.q[reap.n++] = ctx;
+	if (!reap.started)
+		reaper_start();
+	if (reap.started) {
+		if (reap.n == REAP_MAX)
+			old = reap_oldest();
+		reap.q[(reap.head + reap.n++) % REAP_MAX] = ctx;
 		pthread_cond_broadcast(&reap.cond);
-		mine = false;
+		ctx = NULL;
 	}
 	pthread_mutex_unlock(&reap.lock);
-	if (mine)
+	if (old)
+		nft_ctx_free(old);
+	if (ctx)
 		nft_ctx_free(ctx);
 }
 
