@@ -25,7 +25,6 @@ struct janitor {
 	pthread_t thread;
 	/* the thread's own: */
 	uint64_t up;                 /* clouds seen up at the last tick */
-	uint64_t seen;               /* clouds looked at by a tick before */
 	int64_t next_try[CLOUDS_MAX];
 	int64_t next_trim;
 };
@@ -80,7 +79,6 @@ static void tick(struct janitor *j)
 	for (i = 0; i < m->nclouds; i++) {
 		uint64_t bit = 1ull << i;
 		bool up = cloud_up(m->clouds[i]), go;
-		bool back = up && !(j->up & bit) && (j->seen & bit);
 		int64_t now = clock_ms();
 
 		pthread_mutex_lock(&j->lock);
@@ -94,9 +92,8 @@ static void tick(struct janitor *j)
 			j->wanted &= ~bit;
 		pthread_mutex_unlock(&j->lock);
 		j->up = up ? j->up | bit : j->up & ~bit;
-		j->seen |= bit;
-		if (back)   /* port rules changed while it was away */
-			ports_sync_cloud(m, m->clouds[i]);
+		if (up && ports_behind(m, m->clouds[i]))
+			ports_sync_cloud(m, m->clouds[i]);   /* it was away */
 		if (!go)
 			continue;
 		if (sweep_cloud(m, m->clouds[i]) == 0)

@@ -157,6 +157,7 @@ struct tenant {
 	struct floating *floats;      /* in the order they were had */
 	size_t nfloats;
 	uint64_t ports;               /* clouds holding its ports' table */
+	uint64_t ports_behind;        /* clouds whose tables wait for a sync */
 	/* Its security groups (secgroup.c): "default" always first. */
 	struct secgroup *groups;
 	size_t ngroups;

@@ -227,7 +227,7 @@ int ports_sync(struct model *m, const char *tenant, const struct cloud *must,
 	struct picture pic;
 	struct tenant *t;
 	char why[ERRLEN];
-	uint64_t left = 0;
+	uint64_t left = 0, behind = 0;
 	size_t k;
 	int r = 0, e;
 
@@ -248,7 +248,8 @@ int ports_sync(struct model *m, const char *tenant, const struct cloud *must,
 		if (!(pic.clouds & (1ull << k)))
 			continue;
 		if (m->clouds[k] != must && !cloud_up(m->clouds[k])) {
-			left |= 1ull << k;   /* the next sync tries again */
+			left |= 1ull << k;   /* the janitor tries again */
+			behind |= 1ull << k;
 			log_warnx("tenant %s: its ports on %s wait: the cloud "
 				  "is down", tenant, m->clouds[k]->name);
 			continue;
@@ -267,19 +268,23 @@ int ports_sync(struct model *m, const char *tenant, const struct cloud *must,
 				  m->clouds[k]->name, why);
 		if (e || pic.n[k])   /* a table stays there */
 			left |= 1ull << k;
+		if (e)
+			behind |= 1ull << k;
 	}
 	pthread_mutex_lock(&m->lock);
 	t = tenant_find(m, tenant);
-	if (t)
+	if (t) {
 		t->ports = left;
+		t->ports_behind = behind;
+	}
 	pthread_mutex_unlock(&m->lock);
 	pthread_mutex_unlock(lock);
 	picture_free(&pic);
 	return r;
 }
 
-/* The tenants with ports (or a table) on cloud c, every one if c is
- * NULL, synced one after the other (with c their first concern). */
+/* The tenants whose tables on cloud c wait for a sync, every tenant if c
+ * is NULL, synced one after the other (with c their first concern). */
 static void sync_tenants(struct model *m, const struct cloud *c)
 {
 	struct strbuf names = STRBUF_INIT;
@@ -290,8 +295,7 @@ static void sync_tenants(struct model *m, const struct cloud *c)
 
 	pthread_mutex_lock(&m->lock);
 	objset_each(&m->tenants, i, t)
-		if (!c || (t->ports & (1ull << cloud_index(m, c))) ||
-		    ports_on(m, t, c))
+		if (!c || (t->ports_behind & (1ull << cloud_index(m, c))))
 			sb_append(&names, t->name, strlen(t->name) + 1);
 	pthread_mutex_unlock(&m->lock);
 	for (p = names.s; p && p < names.s + names.len; p += strlen(p) + 1)
@@ -308,4 +312,17 @@ void ports_sync_all(struct model *m)
 void ports_sync_cloud(struct model *m, const struct cloud *c)
 {
 	sync_tenants(m, c);
+}
+
+bool ports_behind(struct model *m, const struct cloud *c)
+{
+	const struct tenant *t;
+	bool any = false;
+	size_t i;
+
+	pthread_mutex_lock(&m->lock);
+	objset_each(&m->tenants, i, t)
+		any |= (t->ports_behind >> cloud_index(m, c)) & 1;
+	pthread_mutex_unlock(&m->lock);
+	return any;
 }

@@ -21,8 +21,10 @@ int ports_sync(struct model *m, const char *tenant, const struct cloud *must,
 /* Has t a VM port on cloud c (a table there)? Under the lock. */
 bool ports_on(const struct model *m, const struct tenant *t,
 	      const struct cloud *c);
-/* The tenants with ports (or a table) on cloud c, back after being
- * down (the janitor). */
+/* Has a tenant tables on cloud c that wait for a sync (the cloud was
+ * down or failed the last one)? Takes the lock. */
+bool ports_behind(struct model *m, const struct cloud *c);
+/* Those tenants' tables on c, written (the janitor, once c is up). */
 void ports_sync_cloud(struct model *m, const struct cloud *c);
 /* Every tenant's (at mount). */
 void ports_sync_all(struct model *m);
