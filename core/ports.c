@@ -219,14 +219,46 @@ static bool cloud_up(const struct cloud *c)
 	return up;
 }
 
+/* The picture's tables written on cloud k, if it is up (or is must).
+ * Sets the cloud's bit in *left if a table stays there, in *behind if it
+ * waits for the janitor; the error counts if the cloud is must (or, with
+ * no must, if the cloud is still up: one lost meanwhile waits). */
+static int write_cloud(struct model *m, size_t k, const struct picture *pic,
+		       const struct cloud *must, const char *tenant,
+		       uint64_t *left, uint64_t *behind, char *err)
+{
+	struct cloud *c = m->clouds[k];
+	struct net_ports ps = { pic->id, pic->p + pic->off[k], pic->n[k],
+				pic->sets, pic->nsets };
+	char why[ERRLEN];
+	int e;
+
+	if (c != must && !cloud_up(c)) {
+		*left |= 1ull << k;
+		*behind |= 1ull << k;
+		log_warnx("tenant %s: its ports on %s wait: the cloud is down",
+			  tenant, c->name);
+		return 0;
+	}
+	e = c->host->ops->ports_apply(c->host, &ps, why);
+	if (e || pic->n[k])   /* a table stays there */
+		*left |= 1ull << k;
+	if (!e)
+		return 0;
+	*behind |= 1ull << k;
+	log_warnx("tenant %s: its ports on %s: %s", tenant, c->name, why);
+	if (must ? must != c : !cloud_up(c))
+		return 0;
+	return err_set(err, -e, "the ports of tenant %s on cloud %s: %s",
+		       tenant, c->name, why);
+}
+
 int ports_sync(struct model *m, const char *tenant, const struct cloud *must,
 	       char *err)
 {
 	pthread_mutex_t *lock = sync_lock_of(tenant);
-	struct net_ports ps;
 	struct picture pic;
 	struct tenant *t;
-	char why[ERRLEN];
 	uint64_t left = 0, behind = 0;
 	size_t k;
 	int r = 0, e;
@@ -243,33 +275,11 @@ int ports_sync(struct model *m, const char *tenant, const struct cloud *must,
 		return t ? err_set(err, ENOMEM, "out of memory") : 0;
 	}
 	for (k = 0; k < m->nclouds; k++) {
-		struct hostdrv *d = m->clouds[k]->host;
-
 		if (!(pic.clouds & (1ull << k)))
 			continue;
-		if (m->clouds[k] != must && !cloud_up(m->clouds[k])) {
-			left |= 1ull << k;   /* the janitor tries again */
-			behind |= 1ull << k;
-			log_warnx("tenant %s: its ports on %s wait: the cloud "
-				  "is down", tenant, m->clouds[k]->name);
-			continue;
-		}
-		ps = (struct net_ports){ pic.id, pic.p + pic.off[k], pic.n[k],
-					 pic.sets, pic.nsets };
-		e = d->ops->ports_apply(d, &ps, why);
-		/* a cloud lost meanwhile waits like one found down (the
-		 * janitor writes it when it is back), unless it is must */
-		if (e && r == 0 && (must ? must == m->clouds[k]
-					 : cloud_up(m->clouds[k])))
-			r = err_set(err, -e, "the ports of tenant %s on cloud "
-				    "%s: %s", tenant, m->clouds[k]->name, why);
-		if (e)
-			log_warnx("tenant %s: its ports on %s: %s", tenant,
-				  m->clouds[k]->name, why);
-		if (e || pic.n[k])   /* a table stays there */
-			left |= 1ull << k;
-		if (e)
-			behind |= 1ull << k;
+		e = write_cloud(m, k, &pic, must, tenant, &left, &behind,
+				r ? NULL : err);
+		r = r ? r : e;
 	}
 	pthread_mutex_lock(&m->lock);
 	t = tenant_find(m, tenant);
