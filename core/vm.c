@@ -294,6 +294,15 @@ static int vm_unmake(struct virtdrv *virt, const struct virt_domain *dom,
 	return r;
 }
 
+/* EBUSY while it runs or a floating address points at it. */
+static int deletable(const struct vm *v, char *err)
+{
+	if (v->power != VIRT_POWER_STOPPED)
+		return err_set(err, EBUSY, "VM %s is %s: stop it first",
+			       v->name, vm_state_word(v));
+	return floating_busy(v->tenant, v->name, err);
+}
+
 int vm_delete(struct model *m, const char *tname, const char *name,
 	      char *err)
 {
@@ -307,11 +316,8 @@ int vm_delete(struct model *m, const char *tname, const char *name,
 
 	pthread_mutex_lock(&m->lock);
 	r = vm_get(m, tname, name, &v, err);
-	if (r == 0 && v->power != VIRT_POWER_STOPPED)
-		r = err_set(err, EBUSY, "VM %s is %s: stop it first", name,
-			    vm_state_word(v));
 	if (r == 0)
-		r = floating_busy(v->tenant, name, err);
+		r = deletable(v, err);
 	if (r == 0) {
 		prev = v->state;
 		v->state = OBJ_DELETING;
