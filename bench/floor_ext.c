@@ -19,6 +19,17 @@
  *     maasfs frees them in a thread of its own).
  *     Prints: per_tenant_ms=A first100_ms=B last100_ms=C (medians).
  *
+ *   floor_ext floats N BRIDGE PREFIX
+ *     One namespace with an uplink as above (untimed); then N floating
+ *     addresses added one by one, each timed: what local_uplink_ensure
+ *     asks of the kernel for a new one:
+ *               198.18.1.i/32 on maasu                    RTM_NEWADDR
+ *               table ip maasfs: the uplink's SNAT and i+1 floating
+ *               addresses' DNAT + SNAT                    libnftables
+ *               a gratuitous ARP for it           packet socket sendto
+ *     (a context per address, freed after the clock; one packet socket,
+ *     made before it). Prints: ms=X (the median).
+ *
  *   floor_ext rules N BRIDGE
  *     What ports_apply writes for N VM ports of one tenant on BRIDGE:
  *     IFLA_BR_NF_CALL_IPTABLES on the bridge (RTM_NEWLINK), then the
@@ -37,11 +48,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
+#include <linux/if_arp.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/if_link.h>
 #include <linux/ip.h>
 #include <linux/rtnetlink.h>
 #include <nftables/libnftables.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,6 +288,109 @@ static int uplinks(int n, const char *bridge, const char *prefix)
 	return 0;
 }
 
+/* A gratuitous ARP for a on ifindex (as backend/host/arp.c) through the
+ * packet socket fd, made once before the clock (closing one waits for a
+ * grace period: maasfs closes its own later, in a thread). */
+static int garp(int fd, int ifindex, const uint8_t *mac, uint32_t a)
+{
+	struct sockaddr_ll to = { .sll_family = AF_PACKET,
+				  .sll_protocol = htons(ETH_P_ARP),
+				  .sll_ifindex = ifindex, .sll_halen = ETH_ALEN };
+	struct {
+		struct arphdr h;
+		uint8_t sha[ETH_ALEN], spa[4], tha[ETH_ALEN], tpa[4];
+	} __attribute__((packed)) p;
+	uint32_t be = htonl(a);
+	ssize_t r;
+
+	memset(to.sll_addr, 0xff, ETH_ALEN);
+	memset(&p, 0, sizeof p);
+	p.h.ar_hrd = htons(ARPHRD_ETHER);
+	p.h.ar_pro = htons(ETH_P_IP);
+	p.h.ar_hln = ETH_ALEN;
+	p.h.ar_pln = 4;
+	p.h.ar_op = htons(ARPOP_REQUEST);
+	memcpy(p.sha, mac, ETH_ALEN);
+	memcpy(p.spa, &be, 4);
+	memcpy(p.tpa, &be, 4);
+	r = sendto(fd, &p, sizeof p, 0, (struct sockaddr *)&to, sizeof to);
+	return r < 0 ? -1 : 0;
+}
+
+/* The uplink's table with n floating addresses 198.18.1.i -> 10.0.0.i+2. */
+static void float_table(char *buf, size_t len, int n)
+{
+	size_t o = 0;
+	int i;
+
+#define P(...) (o += (size_t)snprintf(buf + o, o < len ? len - o : 0, __VA_ARGS__))
+	P("add table ip maasfs\ndelete table ip maasfs\ntable ip maasfs {\n"
+	  "  chain prerouting {\n    type nat hook prerouting priority dstnat;"
+	  " policy accept;\n");
+	for (i = 0; i < n; i++)
+		P("    iifname \"maasu\" ip daddr 198.18.1.%d dnat to 10.0.0.%d\n",
+		  i + 1, i + 2);
+	P("  }\n  chain postrouting {\n    type nat hook postrouting priority "
+	  "srcnat; policy accept;\n");
+	for (i = 0; i < n; i++)
+		P("    oifname \"maasu\" ip saddr 10.0.0.%d snat to 198.18.1.%d\n",
+		  i + 2, i + 1);
+	P("    oifname \"maasu\" snat to 198.18.0.10\n  }\n}\n");
+#undef P
+}
+
+static int floats(int n, const char *bridge, const char *prefix)
+{
+	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	struct nl_sock *host = sock_here(), *sk = NULL;
+	struct nft_ctx **ctx = calloc((size_t)n + 1, sizeof *ctx);
+	double *t = calloc((size_t)n, sizeof *t), t0;
+	size_t len = (size_t)n * 160 + 1024;
+	char *buf = malloc(len), name[IFNAMSIZ];
+	struct rtnl_link *br = NULL, *u = NULL;
+	int fd, i, r, idx = 0, pk = -1;
+	uint8_t mac[ETH_ALEN];
+
+	if (self < 0 || !host || !ctx || !t || !buf ||
+	    rtnl_link_get_kernel(host, 0, bridge, &br) < 0 ||
+	    (fd = ns_new(self)) < 0)
+		return 1;
+	snprintf(name, sizeof name, "%s0", prefix);
+	r = uplink(host, rtnl_link_get_ifindex(br), self, fd, name,
+		   0xc612000au, &ctx[n]);
+	if (r == 0 && setns(fd, CLONE_NEWNET) == 0 && (sk = sock_here()) &&
+	    rtnl_link_get_kernel(sk, 0, "maasu", &u) == 0) {
+		idx = rtnl_link_get_ifindex(u);
+		memcpy(mac, nl_addr_get_binary_addr(rtnl_link_get_addr(u)),
+		       ETH_ALEN);
+		pk = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	}
+	for (i = 0; r == 0 && idx && pk >= 0 && i < n; i++) {
+		float_table(buf, len, i + 1);
+		t0 = now_ms();
+		r = addr_add(sk, idx, 0xc6120100u + (uint32_t)i + 1, 32);
+		if (r == 0)
+			r = nft_here(&ctx[i], buf);
+		if (r == 0)
+			r = garp(pk, idx, mac, 0xc6120100u + (uint32_t)i + 1);
+		t[i] = now_ms() - t0;
+	}
+	if (pk >= 0)
+		close(pk);
+	if (setns(self, CLONE_NEWNET) < 0)
+		abort();
+	for (i = 0; i <= n; i++)
+		if (ctx[i])
+			nft_ctx_free(ctx[i]);
+	close(fd);   /* the namespace goes, its veth ends with it */
+	if (r || !idx || pk < 0) {
+		fprintf(stderr, "floor_ext: a floating address failed\n");
+		return 1;
+	}
+	printf("ms=%.3f\n", median(t, n));
+	return 0;
+}
+
 /* The tables of n ports on bridge, as ports_apply writes them. */
 static void tables(char *buf, size_t len, int n, const char *bridge,
 		   int port)
@@ -380,9 +498,12 @@ int main(int argc, char *argv[])
 	if (argc == 5 && !strcmp(argv[1], "uplinks") && n > 0 && n <= MAX_N &&
 	    strlen(argv[4]) <= 6)
 		return uplinks(n, argv[3], argv[4]);
+	if (argc == 5 && !strcmp(argv[1], "floats") && n > 0 && n <= 250 &&
+	    strlen(argv[4]) <= 6)
+		return floats(n, argv[3], argv[4]);
 	if (argc == 4 && !strcmp(argv[1], "rules") && n > 0 && n <= MAX_N)
 		return rules(n, argv[3]);
 	fprintf(stderr, "usage: floor_ext uplinks N BRIDGE PREFIX | "
-		"floor_ext rules N BRIDGE\n");
+		"floor_ext floats N BRIDGE PREFIX | floor_ext rules N BRIDGE\n");
 	return 2;
 }

@@ -265,7 +265,25 @@ struct change {
 	enum obj_state prev;
 };
 
-/* Under the lock, t free for a change: plans it, and holds t. */
+/* t takes on, uplink[] and the list x holds; x keeps the other list
+ * (freed at the end, or taken back). m->lock held. */
+static void change_take(struct change *x, bool on, const uint32_t *uplink)
+{
+	struct floating *fl = x->t->floats;
+	size_t n = x->t->nfloats;
+
+	x->t->external = on;
+	memcpy(x->t->uplink, uplink, sizeof x->t->uplink);
+	x->t->floats = x->fl;
+	x->t->nfloats = x->n;
+	x->fl = fl;
+	x->n = n;
+	x->t->mtime = time(NULL);
+}
+
+/* Under the lock, t free for a change: plans it, and t takes it at once
+ * (its pool addresses are then taken for any other change's pick, and the
+ * state file can be written while the kernel works); t is held. */
 static int change_begin(struct model *m, struct change *x, char *err)
 {
 	struct tenant *t = x->t;
@@ -290,53 +308,38 @@ static int change_begin(struct model *m, struct change *x, char *err)
 		memset(&x->before, 0, sizeof x->before);   /* undo: none */
 	x->prev = t->state;
 	t->state = OBJ_CHANGING;
+	change_take(x, x->on, x->want);
 	return 0;
 }
 
-static void change_take(struct model *m, struct change *x, bool on,
-			const uint32_t *uplink)
-{
-	struct floating *fl = x->t->floats;
-	size_t n = x->t->nfloats;
-
-	pthread_mutex_lock(&m->lock);
-	x->t->external = on;
-	memcpy(x->t->uplink, uplink, sizeof x->t->uplink);
-	x->t->floats = x->fl;
-	x->t->nfloats = x->n;
-	x->fl = fl;   /* the other list: freed at the end, or taken back */
-	x->n = n;
-	x->t->mtime = time(NULL);
-	pthread_mutex_unlock(&m->lock);
-}
-
-/* Without the lock: applied, saved; undone on a failure of either. */
+/* Without the lock: the kernel work and the state file's write go on
+ * side by side (DESIGN §7: killed in between, the next mount makes what
+ * the file says); a failure of either undoes both. */
 static int change_finish(struct model *m, struct change *x, char *err)
 {
 	struct tenant *t = x->t;
 	struct txn tx;
-	int r = apply(m, t, x->have, x->want, &x->now, err);
+	int r, saved;
 
-	if (r)
+	txn_begin(&tx, m, t);
+	txn_ahead_start(&tx);
+	r = apply(m, t, x->have, x->want, &x->now, err);
+	saved = txn_ahead_wait(&tx, r ? NULL : err);
+	if (r || saved)
 		apply(m, t, x->want, x->have, &x->before, NULL);
-	else
-		change_take(m, x, x->on, x->want);
 	pthread_mutex_lock(&m->lock);
+	if (r || saved)
+		change_take(x, x->was, x->have);
 	t->state = x->prev;
 	pthread_mutex_unlock(&m->lock);
-	if (r == 0) {
+	if (r || saved)
+		txn_once(m, t, NULL);   /* the file as it was */
+	else
 		model_note(m, t->name);
-		txn_begin(&tx, m, t);
-		r = txn_commit(&tx, err);
-		if (r) {   /* not saved: back as it was */
-			apply(m, t, x->want, x->have, &x->before, NULL);
-			change_take(m, x, x->was, x->have);
-		}
-	}
 	free(x->now.buf);
 	free(x->before.buf);
 	free(x->fl);
-	return r;
+	return r ? r : saved;
 }
 
 /* The tenant's floating addresses, copied (the start of a change). */

@@ -187,6 +187,32 @@ test_expect_success 'b'"'"'s subnet removed, then a restart: b stays ready, on, 
 	! grep -q "external: cloud1=198.51.100.101" "$STATE/state.yaml"
 '
 
+# p I: the I-th of the tenants that turn external on at once
+p() { echo "${T}p$1"; }
+
+test_expect_success 'eight tenants turn external on at once: eight distinct addresses, each on its own uplink' '
+	for i in 1 2 3 4 5 6 7 8; do
+		mkdir "$MNT/$(p $i)" &&
+		echo "10.0.1.0/24 name=s cloud=cloud1 dhcp=off" >"$MNT/$(p $i)/subnets/new" ||
+			exit 1
+	done &&
+	pids= &&
+	for i in 1 2 3 4 5 6 7 8; do
+		echo on >"$MNT/$(p $i)/external" & pids="$pids $!"
+	done &&
+	for pid in $pids; do wait $pid || exit 1; done &&
+	for i in 1 2 3 4 5 6 7 8; do
+		a=$(sed -n "s/^uplink: \(.*\) on cloud1\$/\1/p" "$MNT/$(p $i)/status") &&
+		oncloud cloud1 ip -n "maas-$(p $i)" -o -4 addr show dev maasu | grep -q " $a/24 " &&
+		echo "$a" || exit 1
+	done >"$TMP/addrs" &&
+	expect_eq 8 "$(sort -u "$TMP/addrs" | wc -l)" &&
+	for i in 1 2 3 4 5 6 7 8; do
+		echo off >"$MNT/$(p $i)/external" &&
+		rmdir "$MNT/$(p $i)/subnets/s" "$MNT/$(p $i)" || exit 1
+	done
+'
+
 test_expect_success 'everything removed; nothing left on either cloud' '
 	echo stop >"$MNT/$A/vms/vm1/state" && rmdir "$MNT/$A/vms/vm1" &&
 	rmdir "$MNT/$A/subnets/web" "$MNT/$A" "$MNT/$B" &&

@@ -4,10 +4,13 @@
 #ifndef MAAS_ARP_H
 #define MAAS_ARP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-/* Sends one gratuitous ARP request for addr (host order) from link ifname
- * of namespace nsfd (< 0: the calling thread's), with the link's MAC. */
-int arp_announce(int nsfd, const char *ifname, uint32_t addr, char *err);
+/* Sends one gratuitous ARP request for each of addrs[n] (host order) from
+ * link ifname of namespace nsfd (< 0: the calling thread's), with the
+ * link's MAC, through one packet socket. */
+int arp_announce(int nsfd, const char *ifname, const uint32_t *addrs,
+		 size_t n, char *err);
 
 #endif

@@ -527,6 +527,8 @@ int link_change(struct linksock *ls, const struct link_info *link,
 	if (c->forwarding >= 0)
 		rtnl_link_inet_set_conf(ch, IPV4_DEVCONF_FORWARDING,
 					(uint32_t)c->forwarding);
+	if (c->ip6_none)
+		rtnl_link_inet6_set_addr_gen_mode(ch, IN6_ADDR_GEN_MODE_NONE);
 	link_begin(ls);
 	r = rtnl_link_change(ls->sk, orig, ch, 0);
 	if (r < 0)

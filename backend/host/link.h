@@ -71,6 +71,9 @@ struct link_change {
 	int master;             /* -1 unchanged */
 	const char *alias;      /* NULL unchanged */
 	int forwarding;         /* IPv4 forwarding: 1 on, 0 off, -1 unchanged */
+	bool ip6_none;          /* no IPv6 address generated (the kernel
+				 * reads this after the flags: a request of
+				 * its own, before the one that brings it up) */
 };
 int link_change(struct linksock *ls, const struct link_info *link,
 		const struct link_change *ch, char *err);
