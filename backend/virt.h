@@ -72,6 +72,10 @@ struct virt_migration {
 	const char *tls_name;    /* over libvirt's TLS, the destination's
 				  * certificate named so; NULL: in clear */
 	uint64_t bandwidth_mib;  /* MiB/s, 0: no limit */
+	/* The pause the guest may get, ms (0: maasfs's own ramp, up to
+	 * 500 ms). Held to with auto-converge; a guest that cannot be
+	 * moved within it is not: the migration is aborted, -ETIMEDOUT. */
+	unsigned budget_ms;
 	void (*progress)(void *ctx, const struct virt_progress *p);
 	bool (*cancelled)(void *ctx);
 	void *ctx;

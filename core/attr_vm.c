@@ -202,25 +202,15 @@ static int store_vm_state(struct model *m, const struct node *n,
 	return vm_power(m, n->tenant, n->vm, op, err);
 }
 
-/* "CLOUD [mode=live|cold]": one space between the two, nothing else */
+/* "CLOUD [mode=live|cold] [downtime=MS]" */
 static int store_vm_location(struct model *m, const struct node *n,
 			     const char *value, char *err)
 {
 	char cloud[NAME_MAXLEN + 1];
-	const char *sp = strchr(value, ' '), *mode = "";
-	size_t len = sp ? (size_t)(sp - value) : strlen(value);
+	struct mig_opts o;
+	int r = mig_opts_parse(value, cloud, &o, err);
 
-	if (len == 0 || len > NAME_MAXLEN ||
-	    (sp && strcmp(sp + 1, "mode=live") && strcmp(sp + 1, "mode=cold")))
-		return err_set(err, EINVAL, "location takes \"CLOUD "
-			       "[mode=live|cold]\", not '%.60s'", value);
-	memcpy(cloud, value, len);
-	cloud[len] = '\0';
-	if (name_check(cloud, "cloud", err))
-		return -EINVAL;
-	if (sp)
-		mode = sp + 1 + strlen("mode=");
-	return vm_relocate(m, n->tenant, n->vm, cloud, mode, err);
+	return r ? r : vm_relocate(m, n->tenant, n->vm, cloud, &o, err);
 }
 
 /* "default web": its security groups. */

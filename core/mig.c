@@ -57,6 +57,7 @@ struct migctx {
 	uint64_t capacity, allocation;    /* its disk */
 	int64_t down_at;                  /* cold: when the source stopped */
 	bool caller;                      /* a writer waits (can cancel) */
+	uint64_t bw_mib;                  /* its share of the cap, 0: none */
 	int r;                            /* the first failure */
 	char err[ERRLEN];
 	char note[ERRLEN];                /* what a rollback could not undo */
@@ -66,7 +67,7 @@ struct migctx {
 
 static bool cancelled(struct migctx *x)
 {
-	return x->caller && x->m->interrupted && x->m->interrupted();
+	return x->caller && model_interrupted(x->m);
 }
 
 static bool cancelled_cb(void *ctx)
@@ -127,7 +128,7 @@ static int copy_file(struct migctx *x, enum copy_area area, const char *name,
 {
 	struct hostdrv *src = x->from->host, *dst = x->to->host;
 	struct relay_opts o = {
-		.bandwidth = x->m->bandwidth_mib << 20,
+		.bandwidth = x->bw_mib << 20,
 		.progress = counted ? relay_progress : NULL,
 		.cancelled = cancelled_cb,
 		.ctx = x,
@@ -300,13 +301,28 @@ static int act_prepare(struct migctx *x)
 	return fv->ops->stop(fv, x->uuid, VM_STOP_GRACE_MS, x->err);
 }
 
+/* The pause is over once the guest runs on the target: one longer than
+ * asked is said (QEMU holds its estimate of memory to the budget; the
+ * devices' state comes on top), not undone by a second pause back. */
+static void budget_note(struct migctx *x, int64_t downtime_ms)
+{
+	char why[96];
+
+	if (!x->v->mig.budget_ms || downtime_ms <= x->v->mig.budget_ms)
+		return;
+	snprintf(why, sizeof why, "%lld ms, over the %u ms asked",
+		 (long long)downtime_ms, x->v->mig.budget_ms);
+	note(x, "the guest's pause", why);
+}
+
 static int act_transfer(struct migctx *x)
 {
 	struct virt_migration mg = {
 		.uuid = x->uuid, .dom = &x->dom, .host = x->to->vtep,
 		.tls_name = !x->tls ? NULL : x->to->tls_name[0] ?
 			    x->to->tls_name : x->to->vtep,
-		.bandwidth_mib = x->m->bandwidth_mib,
+		.bandwidth_mib = x->bw_mib,
+		.budget_ms = x->v->mig.budget_ms,
 		.progress = progress_cb, .cancelled = cancelled_cb, .ctx = x,
 	};
 	struct virt_migrated res;
@@ -322,6 +338,7 @@ static int act_transfer(struct migctx *x)
 		x->v->mig.done = x->v->mig.total = res.bytes;
 		x->v->mig.downtime_ms = res.downtime_ms;
 		pthread_mutex_unlock(&x->m->lock);
+		budget_note(x, res.downtime_ms);
 		return 0;
 	}
 	disk_name(x, "qcow2", name, sizeof name);
@@ -631,6 +648,7 @@ static void ctx_init(struct migctx *x, struct model *m, struct vm *v)
 	x->live = v->mig.live;
 	x->tls = v->mig.tls;
 	x->was_running = v->mig.was_running;
+	x->bw_mib = m->bandwidth_mib;
 	vm_domain(v, &v->conf, x->subnet[0] ? subnet_find(v->tenant,
 							   x->subnet) : NULL,
 		  &x->dom, x->bridge);
@@ -669,10 +687,89 @@ static void ctx_end(struct migctx *x, enum obj_state prev, int64_t t0)
 
 /* The VM taken for its migration to cloud (CHANGING, its record in phase
  * CHECK), under the lock: 1 when it is there already, 0, or -errno. */
-static int mig_take(struct model *m, const char *tname, const char *name,
-		    const char *cloud, const char *mode, struct vm **out,
-		    enum obj_state *prev, char *err)
+/* One "KEY=VALUE" option of a location write into *o (seen: those had):
+ * 1 if it is none (or one seen already), < 0 for a bad value. */
+static int opt_one(const char *w, size_t len, struct mig_opts *o,
+		   unsigned *seen, char *err)
 {
+	char *end;
+	unsigned long v;
+
+	if (len == 9 && !strncmp(w, "mode=live", 9) && !(*seen & 1)) {
+		o->mode = "live";
+	} else if (len == 9 && !strncmp(w, "mode=cold", 9) && !(*seen & 1)) {
+		o->mode = "cold";
+	} else if (len > 9 && !strncmp(w, "downtime=", 9) && !(*seen & 2) &&
+		   w[9] >= '1' && w[9] <= '9') {
+		errno = 0;
+		v = strtoul(w + 9, &end, 10);
+		if (end != w + len || errno || v > MIG_BUDGET_MAX_MS)
+			return err_set(err, EINVAL, "downtime takes 1 to %u "
+				       "(ms), not '%.*s'", MIG_BUDGET_MAX_MS,
+				       (int)(len - 9), w + 9);
+		o->downtime_ms = (unsigned)v;
+		*seen |= 2;
+		return 0;
+	} else {
+		return 1;
+	}
+	*seen |= 1;
+	return 0;
+}
+
+int mig_opts_parse(const char *value, char *cloud, struct mig_opts *o,
+		   char *err)
+{
+	const char *p = strchr(value, ' ');
+	size_t len = p ? (size_t)(p - value) : strlen(value);
+	unsigned seen = 0;
+	int r = 0;
+
+	o->mode = "";
+	o->downtime_ms = 0;
+	o->share = 0;
+	if (len == 0 || len > NAME_MAXLEN)
+		r = 1;
+	while (r == 0 && p && *p) {
+		const char *w = p + 1;
+
+		p = strchr(w, ' ');
+		r = opt_one(w, p ? (size_t)(p - w) : strlen(w), o, &seen, err);
+		if (r < 0)
+			return r;   /* a reason of its own */
+	}
+	if (r)
+		return err_set(err, EINVAL, "location takes \"CLOUD "
+			       "[mode=live|cold] [downtime=MS]\" (one space "
+			       "between, each at most once), not '%.60s'",
+			       value);
+	memcpy(cloud, value, len);
+	cloud[len] = '\0';
+	return name_check(cloud, "cloud", err) ? -EINVAL : 0;
+}
+
+/* A budget is a live migration's: refused for any other move. */
+static int budget_check(const struct vm *v, const struct mig_opts *o,
+			char *err)
+{
+	if (!o->downtime_ms)
+		return 0;
+	if (v->power != VIRT_POWER_RUNNING)
+		return err_set(err, EINVAL, "downtime= is the pause of a live "
+			       "migration, and VM %s is not running (a stopped "
+			       "VM moves cold)", v->name);
+	if (!strcmp(o->mode, "cold"))
+		return err_set(err, EINVAL, "downtime= is the pause of a live "
+			       "migration: mode=cold stops the guest for the "
+			       "whole copy");
+	return 0;
+}
+
+static int mig_take(struct model *m, const char *tname, const char *name,
+		    const char *cloud, const struct mig_opts *o,
+		    struct vm **out, enum obj_state *prev, char *err)
+{
+	const char *mode = o->mode;
 	struct tenant *t = tenant_find_visible(m, tname);
 	struct vm *v = t ? vm_find_visible(t, name) : NULL;
 	struct cloud *to = model_cloud(m, cloud);
@@ -692,6 +789,8 @@ static int mig_take(struct model *m, const char *tname, const char *name,
 		return err_set(err, EHOSTUNREACH, "the state of VM %s is "
 			       "unknown (cloud %s unreachable?)", name,
 			       v->conf.location->name);
+	if (budget_check(v, o, err))
+		return -EINVAL;
 	if (to == v->conf.location)
 		return 1;
 	if (v->power == VIRT_POWER_RUNNING && strcmp(mode, "cold") &&
@@ -713,13 +812,15 @@ static int mig_take(struct model *m, const char *tname, const char *name,
 	v->mig.tls = v->mig.live && to->tls;
 	v->mig.started = time(NULL);
 	v->mig.downtime_ms = v->mig.was_running ? -1 : 0;
+	v->mig.budget_ms = o->downtime_ms;
 	*out = v;
 	return 0;
 }
 
 int vm_migrate(struct model *m, const char *tname, const char *name,
-	       const char *cloud, const char *mode, char *err)
+	       const char *cloud, const struct mig_opts *o, char *err)
 {
+	static const struct mig_opts none = { "", 0, 0 };
 	enum obj_state prev = OBJ_READY;
 	int64_t t0 = clock_ms();
 	struct migctx *x;
@@ -730,11 +831,14 @@ int vm_migrate(struct model *m, const char *tname, const char *name,
 	if (!x)
 		return err_set(err, ENOMEM, "out of memory");
 	pthread_mutex_lock(&m->lock);
-	r = mig_take(m, tname, name, cloud, mode, &v, &prev, err);
+	r = mig_take(m, tname, name, cloud, o ? o : &none, &v, &prev, err);
 	if (r == 0) {
 		v->mig.t0_ms = t0;
 		ctx_init(x, m, v);
 		x->caller = true;
+		if (o && o->share > 1 && m->bandwidth_mib)
+			x->bw_mib = m->bandwidth_mib / o->share ?
+				    m->bandwidth_mib / o->share : 1;
 	}
 	pthread_mutex_unlock(&m->lock);
 	if (r) {
@@ -742,10 +846,11 @@ int vm_migrate(struct model *m, const char *tname, const char *name,
 		return r > 0 ? 0 : r;
 	}
 	model_note(m, tname);
-	log_info("VM %s/%s: %s migration from %s to %s%s", tname, name,
-		 x->live ? "live" : "cold", x->from->name, x->to->name,
-		 !x->live ? " (disk over SSH)" : x->tls ? " over TLS"
-		 : " in clear (no tls in the clouds file)");
+	log_info("VM %s/%s: %s migration from %s to %s%s, cap %llu MiB/s",
+		 tname, name, x->live ? "live" : "cold", x->from->name,
+		 x->to->name, !x->live ? " (disk over SSH)" : x->tls ?
+		 " over TLS" : " in clear (no tls in the clouds file)",
+		 (unsigned long long)x->bw_mib);
 	r = txn_ahead(&x->tx, x->err);
 	if (r) {
 		pthread_mutex_lock(&m->lock);
@@ -825,6 +930,8 @@ int mig_show(const struct vm *v, struct strbuf *out)
 	sb_printf(out, "mode: %s\nfrom: %s\nto: %s\ntransport: %s\n",
 		  g->live ? "live" : "cold", g->from->name, g->to->name,
 		  !g->live ? "ssh" : g->tls ? "tls" : "tcp (in clear)");
+	if (g->budget_ms)
+		sb_printf(out, "budget: %u ms\n", g->budget_ms);
 	if (mig_running(g->phase)) {
 		int64_t el = clock_ms() - g->t0_ms;
 
@@ -855,7 +962,7 @@ int mig_show(const struct vm *v, struct strbuf *out)
 /* A VM that has run migrates; one that never did is simply defined on
  * cloud instead (its disk is made at its first start, wherever that is). */
 int vm_relocate(struct model *m, const char *tname, const char *name,
-		const char *cloud, const char *mode, char *err)
+		const char *cloud, const struct mig_opts *o, char *err)
 {
 	struct vm *v;
 	bool moves = false;
@@ -878,6 +985,10 @@ int vm_relocate(struct model *m, const char *tname, const char *name,
 	if (r)
 		return r;
 	if (moves)
-		return vm_migrate(m, tname, name, cloud, mode, err);
+		return vm_migrate(m, tname, name, cloud, o, err);
+	if (o && o->downtime_ms)
+		return err_set(err, EINVAL, "downtime= is the pause of a live "
+			       "migration, and VM %s has never run (it is only "
+			       "placed)", name);
 	return vm_place(m, tname, name, cloud, err);
 }

@@ -4,15 +4,27 @@
 
 #include "model.h"
 
-/* Migrations: a write of "CLOUD [mode=live|cold]" to the location of a VM
- * that has run; a subnet's VMs when it moves. Synchronous. */
+/* How a VM moves: mode "live", "cold" or "" (live when it runs); a live
+ * migration's pause budget in ms (0: none; MIG_BUDGET_MAX_MS at most). */
+#define MIG_BUDGET_MAX_MS 60000
+struct mig_opts {
+	const char *mode;
+	unsigned downtime_ms;
+	unsigned share;   /* moves sharing the bandwidth cap (0, 1: alone) */
+};
+
+/* "CLOUD [mode=live|cold] [downtime=MS]" (a location write) into cloud
+ * (NAME_MAXLEN + 1) and *o (o->mode points into a constant). */
+int mig_opts_parse(const char *value, char *cloud, struct mig_opts *o,
+		   char *err);
+/* Migrations: a write of "CLOUD [OPTION]..." to the location of a VM that
+ * has run; a subnet's VMs when it moves. Synchronous. o NULL: defaults. */
 int vm_migrate(struct model *m, const char *tenant, const char *name,
-	       const char *cloud, const char *mode, char *err);
+	       const char *cloud, const struct mig_opts *o, char *err);
 /* Where a write to a VM's location (and a subnet's move) goes: a VM that
- * has run migrates (mode "live", "cold" or "": live when it runs), one
- * that never ran is only placed there. */
+ * has run migrates, one that never ran is only placed there. */
 int vm_relocate(struct model *m, const char *tenant, const char *name,
-		const char *cloud, const char *mode, char *err);
+		const char *cloud, const struct mig_opts *o, char *err);
 /* At mount, for a VM whose migration was cut off: finishes or rolls back,
  * as the clouds say. */
 void mig_recover(struct model *m, struct vm *v);

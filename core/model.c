@@ -391,6 +391,20 @@ void subnet_unlock(struct model *m, uint32_t vni)
 	pthread_mutex_unlock(&m->subnet_locks[vni % ARRAY_SIZE(m->subnet_locks)]);
 }
 
+/* A helper thread's stop flag (model_helper_of). */
+static __thread const bool *helper_stop;
+
+void model_helper_of(const bool *stop)
+{
+	helper_stop = stop;
+}
+
+bool model_interrupted(const struct model *m)
+{
+	return (m->interrupted && m->interrupted()) ||
+	       (helper_stop && __atomic_load_n(helper_stop, __ATOMIC_ACQUIRE));
+}
+
 void model_note(const struct model *m, const char *tenant)
 {
 	void (*fn)(void *, const char *) = __atomic_load_n(&m->on_note,

@@ -217,6 +217,7 @@ struct mig {
 	int64_t t0_ms;             /* monotonic, this process */
 	int64_t total_ms;
 	int64_t downtime_ms;       /* -1: not known */
+	unsigned budget_ms;        /* live: the pause asked for, 0: none */
 	int error;                 /* errno of a failure */
 	char msg[ERRLEN];
 	char sum[72];              /* cold: sha256 of the disk copied */
@@ -267,6 +268,7 @@ struct model {
 	size_t nclouds;
 	uint32_t vni_min, vni_max;
 	uint64_t bandwidth_mib;
+	unsigned parallel;            /* a subnet's VMs moved at once */
 	char statedir[DIR_MAXLEN + 1];
 	char instance[INSTANCE_LEN + 1];
 	time_t started;
@@ -352,6 +354,11 @@ uint64_t subnet_presence(const struct model *m, const struct subnet *s);
 /* Tells the watcher (open.h's model_watch) that tenant's values changed
  * (NULL: the root's and the clouds'). */
 void model_note(const struct model *m, const char *tenant);
+/* Did the caller of the request this thread serves give up (Ctrl-C,
+ * unmount, SIGTERM), or, in a helper thread, the one it helps? */
+bool model_interrupted(const struct model *m);
+/* This thread helps a request: it is interrupted when *stop is true. */
+void model_helper_of(const bool *stop);
 /* Defaults for a subnet whose DHCP is turned on. */
 void dhcp_defaults(const struct subnet *s, struct dhcp *d);
 /* dnsmasq changes of one subnet never overlap. */

@@ -156,6 +156,7 @@ static struct model *model_new(const struct model_opts *o,
 	m->vni_min = o->vni_min ? o->vni_min : 1;
 	m->vni_max = o->vni_max ? o->vni_max : VNI_MAX;
 	m->bandwidth_mib = o->bandwidth_mib;
+	m->parallel = o->parallel ? o->parallel : MOVE_PARALLEL_DEFAULT;
 	snprintf(m->statedir, sizeof m->statedir, "%s", statedir);
 	return m;
 }

@@ -23,12 +23,17 @@ typedef struct virtdrv *(*virtdrv_factory)(const struct cloud *c,
 					   const struct virtdrv_conf *conf,
 					   void *ctx, char *err);
 
+#define MOVE_PARALLEL_DEFAULT 4   /* a subnet's VMs migrated at once */
+#define MOVE_PARALLEL_MAX 16
+
 struct model_opts {
 	const char *statedir;       /* default /var/lib/maasfs */
 	const char *config;         /* clouds file; NULL: one local cloud */
 	uint32_t vni_min, vni_max;  /* 0: 1..VNI_MAX */
 	const char *dnsmasq;        /* default /usr/sbin/dnsmasq */
 	uint64_t bandwidth_mib;     /* migrations' cap in MiB/s, 0: none */
+	unsigned parallel;          /* a subnet's VMs moved at once, 0: the
+				     * default (MOVE_PARALLEL_DEFAULT) */
 	hostdrv_factory hostdrv_new;  /* NULL: the real drivers */
 	void *hostdrv_ctx;
 	virtdrv_factory virtdrv_new;

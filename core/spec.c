@@ -390,7 +390,7 @@ static int do_vm_image(struct model *m, const struct step *s, char *err)
 
 static int do_vm_location(struct model *m, const struct step *s, char *err)
 {
-	return vm_relocate(m, s->tenant, s->vm, s->value, "", err);
+	return vm_relocate(m, s->tenant, s->vm, s->value, NULL, err);
 }
 
 static int do_external(struct model *m, const struct step *s, char *err)

@@ -68,6 +68,8 @@ static void serialize_mig(struct yw *w, const struct mig *g)
 	yw_key_str(w, "to", g->to->name);
 	yw_key_str(w, "was_running", g->was_running ? "true" : "false");
 	yw_key_uint(w, "started", (unsigned long)g->started);
+	if (g->budget_ms)
+		yw_key_uint(w, "budget_ms", g->budget_ms);
 	if (!mig_running(g->phase)) {
 		yw_key_uint(w, "bytes", (unsigned long)g->done);
 		yw_key_uint(w, "time_ms", (unsigned long)g->total_ms);
@@ -604,19 +606,52 @@ static bool opt_true(struct ydoc *d, yaml_node_t *n, const char *key)
 	return x && ydoc_scalar(x) && !strcmp(ydoc_scalar(x), "true");
 }
 
+/* A migration record's numbers, each optional. */
+static int parse_mig_numbers(struct ydoc *d, yaml_node_t *n, struct mig *g,
+			     char *err)
+{
+	unsigned long u;
+	int r;
+
+	g->downtime_ms = -1;
+	if ((r = opt_uint(d, n, "started", &u, err)) < 0)
+		return r;
+	if (r)
+		g->started = (time_t)u;
+	if ((r = opt_uint(d, n, "bytes", &u, err)) < 0)
+		return r;
+	if (r)
+		g->done = g->total = u;
+	if ((r = opt_uint(d, n, "time_ms", &u, err)) < 0)
+		return r;
+	if (r)
+		g->total_ms = (int64_t)u;
+	if ((r = opt_uint(d, n, "downtime_ms", &u, err)) < 0)
+		return r;
+	if (r)
+		g->downtime_ms = (int64_t)u;
+	if ((r = opt_uint(d, n, "budget_ms", &u, err)) < 0)
+		return r;
+	if (r && (u == 0 || u > 60000))
+		return ydoc_err(d, n, err, "a migration's budget_ms is 1 to "
+				"60000");
+	if (r)
+		g->budget_ms = (unsigned)u;
+	return 0;
+}
+
 static int parse_mig(struct model *m, struct ydoc *d, yaml_node_t *n,
 		     const char *vm, struct mig *g, char *err)
 {
 	static const char *const keys[] = { "phase", "mode", "from", "to",
 					    "was_running", "started", "bytes",
 					    "time_ms", "downtime_ms",
-					    "checksum", "error", "message",
-					    "tls", NULL };
+					    "budget_ms", "checksum", "error",
+					    "message", "tls", NULL };
 	static const char *const need[] = { "phase", "mode", "from", "to",
 					    "was_running" };
 	const char *f[ARRAY_SIZE(need)];
 	yaml_node_t *x;
-	unsigned long u;
 	size_t i;
 	int r;
 
@@ -639,23 +674,8 @@ static int parse_mig(struct model *m, struct ydoc *d, yaml_node_t *n,
 	g->live = !strcmp(f[1], "live");
 	g->was_running = !strcmp(f[4], "true");
 	g->tls = g->live && opt_true(d, n, "tls");
-	g->downtime_ms = -1;
-	if ((r = opt_uint(d, n, "started", &u, err)) < 0)
+	if ((r = parse_mig_numbers(d, n, g, err)))
 		return r;
-	if (r)
-		g->started = (time_t)u;
-	if ((r = opt_uint(d, n, "bytes", &u, err)) < 0)
-		return r;
-	if (r)
-		g->done = g->total = u;
-	if ((r = opt_uint(d, n, "time_ms", &u, err)) < 0)
-		return r;
-	if (r)
-		g->total_ms = (int64_t)u;
-	if ((r = opt_uint(d, n, "downtime_ms", &u, err)) < 0)
-		return r;
-	if (r)
-		g->downtime_ms = (int64_t)u;
 	if ((x = ydoc_get(d, n, "checksum")) && ydoc_scalar(x))
 		snprintf(g->sum, sizeof g->sum, "%s", ydoc_scalar(x));
 	if ((x = ydoc_get(d, n, "error")) && ydoc_scalar(x))

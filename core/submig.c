@@ -2,13 +2,16 @@
  * the subnet's gateway and DHCP server to cloud2, the new dnsmasq starting
  * from the old one's lease file with every reservation in place (so that
  * no client is refused or renumbered, as Neutron does), then migrates every
- * VM of the subnet there, one after the other (live when it runs). At the
- * end nothing of the subnet is left on the old cloud.
+ * VM of the subnet there (live when it runs), m->parallel at a time, each
+ * with its share of the bandwidth cap. At the end nothing of the subnet is
+ * left on the old cloud.
  *
  * The gateway's move is all or nothing, and so is each VM's (vm_migrate).
  * If a VM cannot move, the write returns its errno and the subnet's status
  * names the VMs still elsewhere: writing the cloud again moves them. */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +20,7 @@
 #include "../lib/log.h"
 #include "external.h"
 #include "mig.h"
+#include "open.h"
 #include "render.h"
 #include "submig.h"
 #include "subnet.h"
@@ -276,29 +280,131 @@ static int move_network(struct move *mv, char *err)
 	return r;
 }
 
-/* Then its VMs, one by one. */
+/* Then its VMs: a pool of movers, each taking the next VM not moved yet;
+ * the first failure (or the caller's Ctrl-C) starts no more, and those
+ * moving finish or roll back (each VM's move is all or nothing). */
+struct pool {
+	struct move *mv;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;  /* a mover ended */
+	size_t next, done, running;
+	unsigned share;       /* movers at once: each has 1/share of the cap */
+	bool stop;            /* no more starts (atomic) */
+	bool cancel;          /* Ctrl-C: the moves under way roll back too
+			       * (read by their migrations, atomic) */
+	int r;                /* the first failure */
+	char err[ERRLEN];
+};
+
+static void pool_status(struct pool *p)
+{
+	struct move *mv = p->mv;
+
+	set_move(mv->m, mv->s, "moving to %s: %zu VM(s), %u at a time: %zu "
+		 "moved", mv->to->name, mv->n, p->share, p->done);
+}
+
+/* One VM, name i; its failure stops the pool. */
+static void move_one(struct pool *p, size_t i)
+{
+	struct move *mv = p->mv;
+	struct mig_opts o = { "", 0, p->share };
+	char err[ERRLEN];
+	int r = vm_relocate(mv->m, mv->tenant, mv->names[i], mv->to->name, &o,
+			    err);
+
+	pthread_mutex_lock(&p->lock);
+	if (r == 0)
+		p->done++;
+	if (r && !p->r) {
+		p->r = err_set(p->err, -r, "VM %s did not move: %.180s",
+			       mv->names[i], err);
+		__atomic_store_n(&p->stop, true, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&p->lock);
+	pool_status(p);
+}
+
+static void *mover(void *arg)
+{
+	struct pool *p = arg;
+	size_t i;
+
+	model_helper_of(&p->cancel);
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		i = p->next;
+		if (__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE) ||
+		    i == p->mv->n) {
+			p->running--;
+			pthread_cond_signal(&p->cond);
+			pthread_mutex_unlock(&p->lock);
+			return NULL;
+		}
+		p->next++;
+		pthread_mutex_unlock(&p->lock);
+		move_one(p, i);
+	}
+}
+
+/* Starts k movers (signals stay with the serving threads); how many. */
+static size_t movers_start(struct pool *p, pthread_t *th, size_t k)
+{
+	sigset_t all, old;
+	size_t n = 0;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_mutex_lock(&p->lock);
+	p->running = k;   /* each mover counts itself out */
+	pthread_mutex_unlock(&p->lock);
+	while (n < k && pthread_create(&th[n], NULL, mover, p) == 0)
+		n++;
+	pthread_mutex_lock(&p->lock);
+	p->running -= k - n;
+	pthread_mutex_unlock(&p->lock);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return n;
+}
+
 static int move_vms(struct move *mv, char *err)
 {
 	struct model *m = mv->m;
-	char why[ERRLEN];
-	size_t i;
-	int r = 0;
+	struct pool p = { .mv = mv, .lock = PTHREAD_MUTEX_INITIALIZER };
+	pthread_t th[MOVE_PARALLEL_MAX];
+	size_t k = mv->n < m->parallel ? mv->n : m->parallel, n, i;
+	struct timespec until;
 
-	for (i = 0; r == 0 && i < mv->n; i++) {
-		if (m->interrupted && m->interrupted())
-			return err_set(err, EINTR, "cancelled by the caller "
-				       "before VM %s", mv->names[i]);
-		set_move(m, mv->s, "moving to %s: VM %s (%zu of %zu)",
-			 mv->to->name, mv->names[i], i + 1, mv->n);
-		r = vm_relocate(m, mv->tenant, mv->names[i], mv->to->name, "",
-				err);
-		if (r) {
-			snprintf(why, sizeof why, "%s", err);
-			err_set(err, -r, "VM %s did not move: %.180s",
-				mv->names[i], why);
+	if (mv->n == 0)
+		return 0;
+	cond_init_monotonic(&p.cond);
+	p.share = (unsigned)k;
+	pool_status(&p);
+	n = movers_start(&p, th, k);
+	pthread_mutex_lock(&p.lock);
+	while (p.running) {   /* the caller's Ctrl-C reaches the movers */
+		deadline_in(&until, 100);
+		pthread_cond_timedwait(&p.cond, &p.lock, &until);
+		if (model_interrupted(m)) {
+			__atomic_store_n(&p.cancel, true, __ATOMIC_RELEASE);
+			__atomic_store_n(&p.stop, true, __ATOMIC_RELEASE);
 		}
 	}
-	return r;
+	pthread_mutex_unlock(&p.lock);
+	for (i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	if (n == 0) {   /* no thread to be had: this one moves them */
+		p.share = 1;
+		while (!p.stop && p.next < mv->n && !model_interrupted(m))
+			move_one(&p, p.next++);
+	}
+	pthread_cond_destroy(&p.cond);
+	if (p.r)
+		return err_set(err, -p.r, "%s", p.err);
+	if (p.next < mv->n)
+		return err_set(err, EINTR, "cancelled by the caller: %zu of "
+			       "%zu VM(s) moved", p.done, mv->n);
+	return 0;
 }
 
 /* The subnet's move line: how it went, or what is not there yet. The

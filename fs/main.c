@@ -32,6 +32,7 @@ struct maas_opts {
 	char *dnsmasq;
 	char *log;
 	char *bandwidth;
+	char *parallel;
 	int help;
 	int version;
 	/* MOUNTPOINT, or SOURCE MOUNTPOINT as mount.fuse3 (fstab, mount -t
@@ -48,6 +49,7 @@ static const struct fuse_opt maas_opt_spec[] = {
 	OPT("dnsmasq=%s", dnsmasq),
 	OPT("log=%s", log),
 	OPT("bandwidth=%s", bandwidth),
+	OPT("parallel=%s", parallel),
 	OPT("-h", help),
 	OPT("--help", help),
 	OPT("-V", version),
@@ -107,6 +109,8 @@ static void usage(const char *prog)
 	       "(default STATE/maasfs.log)\n"
 	       "    -o bandwidth=MIB       migrations' cap in MiB/s, disk "
 	       "copies and live (default: none)\n"
+	       "    -o parallel=N          VMs a subnet's move migrates at "
+	       "once, sharing the cap (1-16, default 4)\n"
 	       "    -h, --help             this help\n"
 	       "    -V, --version          versions of maasfs and its "
 	       "libraries\n"
@@ -425,6 +429,16 @@ static int model_opts_of(const struct maas_opts *o, struct model_opts *mo,
 			return -1;
 		}
 	}
+	if (o->parallel) {
+		errno = 0;
+		mo->parallel = (unsigned)strtoul(o->parallel, &end, 10);
+		if (*o->parallel < '1' || *o->parallel > '9' || *end ||
+		    errno || mo->parallel > MOVE_PARALLEL_MAX) {
+			fprintf(stderr, "%s: parallel=%s: expected 1 to %d\n",
+				prog, o->parallel, MOVE_PARALLEL_MAX);
+			return -1;
+		}
+	}
 	mo->statedir = absolute(o->state);
 	mo->config = absolute(o->config);
 	mo->dnsmasq = o->dnsmasq;
@@ -472,6 +486,7 @@ static void opts_free(struct maas_opts *o, struct model_opts *mo)
 	free(o->dnsmasq);
 	free(o->log);
 	free(o->bandwidth);
+	free(o->parallel);
 	free(o->nonopt[0]);
 	free(o->nonopt[1]);
 }

@@ -8,7 +8,7 @@ test_expect_success 'bench/run --smoke makes its table and leaves nothing' '
 	before=$(ip netns list | wc -l) &&
 	(cd "$ROOT" && BUILD=$BUILD bench/run --smoke) >"$TMP/table" 2>"$TMP/err" &&
 	grep -q "^| benchmark | maasfs | baseline | ratio | target | met |$" "$TMP/table" &&
-	expect_eq 16 "$(grep -c "^| [^b-]" "$TMP/table")" &&
+	expect_eq 17 "$(grep -c "^| [^b-]" "$TMP/table")" &&
 	! grep -q "| - | - | - | - | - |$" "$TMP/table" &&
 	expect_eq "$before" "$(ip netns list | wc -l)" &&
 	! ip -o link show | grep -q "mbn\|maas[bgh]15[0-9]\{4\}" &&

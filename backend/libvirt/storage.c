@@ -20,6 +20,31 @@
 #include "../../lib/log.h"
 #include "../host/netns.h"
 
+/* libvirt refuses to refresh a pool while a volume of it is being made
+ * (another VM's disk: parallel moves, several users): the refresh waits
+ * for it, POOL_BUSY_MS at most. */
+#define POOL_BUSY_MS 30000
+
+static bool pool_busy(void)
+{
+	virErrorPtr e = virGetLastError();
+
+	return e && e->message && strstr(e->message, "asynchronous jobs");
+}
+
+static int pool_refresh(virStoragePoolPtr p)
+{
+	int64_t until = clock_ms() + POOL_BUSY_MS;
+	int r;
+
+	while ((r = virStoragePoolRefresh(p, 0)) < 0 && pool_busy() &&
+	       clock_ms() < until) {
+		virResetLastError();
+		usleep(50000);
+	}
+	return r;
+}
+
 /* The pool, refreshed if asked: 0, or the -errno of libvirt's error. */
 static int lv_pool(virConnectPtr c, const char *name, bool refresh,
 		   virStoragePoolPtr *out, char *err)
@@ -30,7 +55,7 @@ static int lv_pool(virConnectPtr c, const char *name, bool refresh,
 	*out = NULL;
 	if (!p)
 		return lv_fail(err, "pool %s", name);
-	if (refresh && virStoragePoolRefresh(p, 0) < 0) {
+	if (refresh && pool_refresh(p) < 0) {
 		r = lv_fail(err, "refreshing pool %s", name);
 		virStoragePoolFree(p);
 		return r;

@@ -250,12 +250,14 @@ static bool crash_run(op_fn op, bool vm1_runs, int nvms, long n)
 
 static int migrate_vm1(struct run *x, char *err)
 {
-	return vm_relocate(x->m, "t", "vm1", "c2", "", err);
+	return vm_relocate(x->m, "t", "vm1", "c2", NULL, err);
 }
 
 static int migrate_vm1_cold(struct run *x, char *err)
 {
-	return vm_relocate(x->m, "t", "vm1", "c2", "cold", err);
+	struct mig_opts o = { "cold", 0, 0 };
+
+	return vm_relocate(x->m, "t", "vm1", "c2", &o, err);
 }
 
 static int move_subnet(struct run *x, char *err)
@@ -335,6 +337,37 @@ START_TEST(test_subnet_crashes)
 }
 END_TEST
 
+/* A location write's options: each at most once, in any order, one
+ * space between; a budget of 1 to MIG_BUDGET_MAX_MS. */
+START_TEST(test_opts_parse)
+{
+	static const char *const bad[] = {
+		"", " c2", "c2 ", "c2  mode=cold", "c2 mode=warm", "c2 downtime=",
+		"c2 downtime=0", "c2 downtime=012", "c2 downtime=-1",
+		"c2 downtime=1x", "c2 downtime=60001",
+		"c2 downtime=99999999999999999999", "c2 mode=live mode=live",
+		"c2 downtime=5 downtime=5", "c2 x=1", "bad/name",
+	};
+	char cloud[NAME_MAXLEN + 1], err[ERRLEN];
+	struct mig_opts o;
+	size_t i;
+
+	ck_assert_int_eq(mig_opts_parse("c2", cloud, &o, err), 0);
+	ck_assert_str_eq(cloud, "c2");
+	ck_assert_str_eq(o.mode, "");
+	ck_assert_uint_eq(o.downtime_ms, 0);
+	ck_assert_int_eq(mig_opts_parse("c2 downtime=60000 mode=live", cloud,
+					&o, err), 0);
+	ck_assert_str_eq(o.mode, "live");
+	ck_assert_uint_eq(o.downtime_ms, 60000);
+	ck_assert_int_eq(mig_opts_parse("c2 mode=cold", cloud, &o, err), 0);
+	ck_assert_str_eq(o.mode, "cold");
+	for (i = 0; i < sizeof bad / sizeof *bad; i++)
+		ck_assert_msg(mig_opts_parse(bad[i], cloud, &o, err) == -EINVAL,
+			      "'%s' taken", bad[i]);
+}
+END_TEST
+
 Suite *unit_suite(void);
 
 Suite *unit_suite(void)
@@ -343,6 +376,7 @@ Suite *unit_suite(void)
 	TCase *tc = tcase_create("mig");
 
 	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_opts_parse);
 	tcase_add_test(tc, test_migrate_ok);
 	tcase_add_test(tc, test_live_faults);
 	tcase_add_test(tc, test_cold_faults);
