@@ -759,7 +759,7 @@ static int uplink_veth(struct host_local *l, struct linksock *host,
 	*made = r == 0;
 	if (r == -EXFULL)   /* the kernel's BR_MAX_PORTS */
 		return err_set(err, ENOSPC, "bridge %s is full (a Linux bridge "
-			       "holds at most 1024 ports: one per tenant with "
+			       "holds at most 1023 ports: one per tenant with "
 			       "external on)", u->bridge);
 	if (r != -EEXIST)
 		return r;
