@@ -4,7 +4,8 @@
 # 4), sharing the bandwidth cap. Four guests move at once and come up on
 # the target with the same boot; Ctrl-C and kill -9 in the middle leave
 # each guest whole on exactly one cloud, running, and writing the cloud
-# again finishes the move. Bad values of the option.
+# again finishes the move; a VM that cannot move is named, and the others
+# move. Bad values of the option.
 . "$(dirname "$0")/lib.sh"
 
 A=${T}a
@@ -126,8 +127,25 @@ test_expect_success 'maasfs killed -9 in the middle: after the next mount each g
 	wait_for 30 gone_from cloud1
 '
 
+test_expect_success 'a VM that cannot move (stopped, its disk deleted behind maasfs'"'"'s back) fails the write with its reason and reads error; the three others move all the same' '
+	echo stop >"$V/g3/state" &&
+	oncloud cloud2 rm "/var/lib/maasfs-cloud/disks/$(uuid_of g3).qcow2" &&
+	"$FSOP" write "$W/cloud" cloud1 >"$TMP/w" 2>&1 ;
+	! grep -qx OK "$TMP/w" &&
+	grep -q "^move: move to cloud1 stopped (E[A-Z]*); not there yet: g3$" "$W/status" &&
+	grep -q "VM g3 did not move" "$STATE/maasfs.log" &&
+	for g in g0 g1 g2; do only_on "$g" cloud1 running || exit 1; done &&
+	for g in g0 g1 g2; do
+		expect_eq "$(cat "$TMP/id-$g")" "$(lab_ctl cloud1 "$A" "$(vm_ip "$g")" id)" || exit 1
+	done &&
+	expect_eq cloud2 "$(cat "$V/g3/location")" &&
+	expect_eq error "$(cat "$V/g3/state")" &&
+	grep -q "the disk of g3 is missing on cloud cloud2" "$W/status" "$V/g3/migration" &&
+	rmdir "$V/g3"
+'
+
 test_expect_success 'everything removed; nothing left' '
-	for g in $VMS; do
+	for g in g0 g1 g2; do
 		echo stop >"$V/$g/state" && rmdir "$V/$g" || exit 1
 	done &&
 	rmdir "$W" "$MNT/$A" &&
