@@ -35,7 +35,7 @@ test_expect_success 'lab, mount; a running guest vm1 on cloud1, a VM vm2 that ne
 	wait_for 15 file_is "$MNT/clouds/cloud2/status" up &&
 	mkdir "$MNT/$A" &&
 	echo "10.0.1.0/24 name=web cloud=cloud1" >"$MNT/$A/subnets/new" &&
-	mkdir "$V/vm1" && echo 128M >"$V/vm1/memory" && echo 64M >"$V/vm1/disk" &&
+	mkdir "$V/vm1" && echo 256M >"$V/vm1/memory" && echo 64M >"$V/vm1/disk" &&
 	echo start >"$V/vm1/state" &&
 	wait_console 90 "$V/vm1/console" "maas-tiny id=.* ip=$(vm_ip vm1)" &&
 	mkdir "$V/vm2" &&
@@ -80,8 +80,8 @@ test_expect_success 'options in any order: "cloud1 downtime=300 mode=live" moves
 	expect_eq "$(cat "$TMP/id0")" "$(guest_id vm1)"
 '
 
-test_expect_success 'a guest writing 48 MiB over and over cannot pause for only 1 ms: ETIMEDOUT, why, and it runs on cloud1, the same boot' '
-	expect_eq ok "$(ctl "churn 48")" &&
+test_expect_success 'a guest writing 16 MiB over and over cannot pause for only 1 ms: ETIMEDOUT, why, and it runs on cloud1, the same boot' '
+	expect_eq ok "$(ctl "churn 16")" &&
 	expect_errno ETIMEDOUT write "$V/vm1/location" "cloud2 downtime=1" &&
 	grep -qx "result: failed ETIMEDOUT" "$M" &&
 	grep -q "^error: .*writes its memory faster than a pause of 1 ms can carry: [0-9]* passes over memory" "$M" &&
