@@ -67,16 +67,29 @@ struct lv_migration {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool done;
+	bool abort;               /* atomic: cancelled before it began */
 };
+
+/* libvirt's client (9.0) crashed with two virDomainMigrate3 calls at once
+ * in one process (seen in a clean-clone run of parallel moves): the calls
+ * take turns; the rest of each move (check, disks, cleanup) still runs
+ * side by side. */
+static pthread_mutex_t migrate3_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void *mig_thread(void *arg)
 {
 	struct lv_migration *m = arg;
-	virDomainPtr ddom = virDomainMigrate3(m->dom, m->dconn, m->params,
-					      (unsigned)m->nparams, m->flags);
+	virDomainPtr ddom = NULL;
 	int r = 0;
 
-	if (!ddom)
+	pthread_mutex_lock(&migrate3_lock);
+	if (!__atomic_load_n(&m->abort, __ATOMIC_ACQUIRE))
+		ddom = virDomainMigrate3(m->dom, m->dconn, m->params,
+					 (unsigned)m->nparams, m->flags);
+	pthread_mutex_unlock(&migrate3_lock);
+	if (!ddom && __atomic_load_n(&m->abort, __ATOMIC_ACQUIRE))
+		r = err_set(m->err, EINTR, "cancelled before it began");
+	else if (!ddom)
 		r = lv_fail(m->err, "live migration");
 	pthread_mutex_lock(&m->lock);
 	m->ddom = ddom;
@@ -294,6 +307,7 @@ int lv_migrate(struct virtdrv *vd, struct virtdrv *vdst,
 			log_info("cloud %s: cancelling the migration of %s",
 				 d->cloud, mg->uuid);
 			aborted = true;
+			__atomic_store_n(&m.abort, true, __ATOMIC_RELEASE);
 			if (virDomainAbortJob(m.dom) < 0)
 				virResetLastError();
 		}
