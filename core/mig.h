@@ -5,8 +5,8 @@
 #include "model.h"
 
 /* How a VM moves: mode "live", "cold" or "" (live when it runs); a live
- * migration's pause budget in ms (0: none; MIG_BUDGET_MAX_MS at most). */
-#define MIG_BUDGET_MAX_MS 60000
+ * migration's pause budget in ms (0: none; MIG_BUDGET_MAX_MS at most,
+ * model.h). */
 struct mig_opts {
 	const char *mode;
 	unsigned downtime_ms;

@@ -205,6 +205,8 @@ const char *mig_phase_name(enum mig_phase p);
 int mig_phase_parse(const char *s, enum mig_phase *out);
 bool mig_running(enum mig_phase p);
 
+#define MIG_BUDGET_MAX_MS 60000
+
 struct mig {
 	enum mig_phase phase;
 	bool live;
@@ -217,7 +219,8 @@ struct mig {
 	int64_t t0_ms;             /* monotonic, this process */
 	int64_t total_ms;
 	int64_t downtime_ms;       /* -1: not known */
-	unsigned budget_ms;        /* live: the pause asked for, 0: none */
+	unsigned budget_ms;        /* live: the pause asked for, 0: none;
+				    * MIG_BUDGET_MAX_MS at most */
 	int error;                 /* errno of a failure */
 	char msg[ERRLEN];
 	char sum[72];              /* cold: sha256 of the disk copied */

@@ -632,9 +632,9 @@ static int parse_mig_numbers(struct ydoc *d, yaml_node_t *n, struct mig *g,
 		g->downtime_ms = (int64_t)u;
 	if ((r = opt_uint(d, n, "budget_ms", &u, err)) < 0)
 		return r;
-	if (r && (u == 0 || u > 60000))
+	if (r && (u == 0 || u > MIG_BUDGET_MAX_MS))
 		return ydoc_err(d, n, err, "a migration's budget_ms is 1 to "
-				"60000");
+				"%u", MIG_BUDGET_MAX_MS);
 	if (r)
 		g->budget_ms = (unsigned)u;
 	return 0;
