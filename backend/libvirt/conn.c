@@ -505,6 +505,113 @@ virConnectPtr lv_conn(struct libvirt_drv *d, char *err)
 	return c;
 }
 
+/* A connection of one caller's own, opened by a thread of its own so
+ * that a libvirtd that does not answer costs the caller CONNECT_WAIT_MS at
+ * most: the thread closes what it opens too late. */
+struct own_open {
+	struct libvirt_drv *d;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	virConnectPtr c;
+	char why[ERRLEN];
+	bool done, abandoned;
+	int refs;                  /* the caller and the thread */
+};
+
+static void own_put(struct own_open *o)
+{
+	bool last;
+
+	pthread_mutex_lock(&o->lock);
+	last = --o->refs == 0;
+	pthread_mutex_unlock(&o->lock);
+	if (!last)
+		return;
+	drv_put(o->d);
+	pthread_cond_destroy(&o->cond);
+	pthread_mutex_destroy(&o->lock);
+	free(o);
+}
+
+static void *own_opener(void *arg)
+{
+	struct own_open *o = arg;
+	virConnectPtr c = open_in_netns(o->d);
+	char why[ERRLEN] = "";
+
+	if (!c)
+		lv_fail(why, "cannot connect to libvirt at %s", o->d->uri);
+	else if (virConnectSetKeepAlive(c, KEEPALIVE_S, KEEPALIVE_COUNT) < 0)
+		virResetLastError();
+	pthread_mutex_lock(&o->lock);
+	if (!o->abandoned) {
+		o->c = c;
+		c = NULL;
+	}
+	snprintf(o->why, sizeof o->why, "%s", why);
+	o->done = true;
+	pthread_cond_signal(&o->cond);
+	pthread_mutex_unlock(&o->lock);
+	if (c)
+		virConnectClose(c);
+	own_put(o);
+	return NULL;
+}
+
+static struct own_open *own_start(struct libvirt_drv *d)
+{
+	struct own_open *o = calloc(1, sizeof *o);
+	pthread_attr_t attr;
+	pthread_t th;
+
+	if (!o)
+		return NULL;
+	o->d = d;
+	o->refs = 2;
+	pthread_mutex_init(&o->lock, NULL);
+	cond_init_monotonic(&o->cond);
+	pthread_mutex_lock(&d->lock);
+	d->refs++;
+	pthread_mutex_unlock(&d->lock);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&th, &attr, own_opener, o)) {
+		o->refs = 1;
+		own_put(o);
+		o = NULL;
+	}
+	pthread_attr_destroy(&attr);
+	return o;
+}
+
+virConnectPtr lv_conn_own(struct libvirt_drv *d, char *err)
+{
+	struct own_open *o = own_start(d);
+	virConnectPtr c = NULL;
+	struct timespec until;
+
+	if (!o) {
+		err_set(err, EAGAIN, "cloud %s: cannot start a thread", d->cloud);
+		return NULL;
+	}
+	deadline_in(&until, CONNECT_WAIT_MS);
+	pthread_mutex_lock(&o->lock);
+	while (!o->done &&
+	       pthread_cond_timedwait(&o->cond, &o->lock, &until) != ETIMEDOUT)
+		;
+	if (o->done && o->c)
+		c = o->c;
+	else if (o->done)
+		err_set(err, EHOSTUNREACH, "cloud %s: %s", d->cloud, o->why);
+	else
+		err_set(err, EHOSTUNREACH, "cloud %s: libvirtd does not answer "
+			"(%d s)", d->cloud, CONNECT_WAIT_MS / 1000);
+	o->abandoned = !o->done;
+	pthread_mutex_unlock(&o->lock);
+	own_put(o);
+	return c;
+}
+
 /* After a (re)connect: tell the model what runs, events may have been
  * missed while the connection was down. */
 static void resync(struct libvirt_drv *d, virConnectPtr conn)

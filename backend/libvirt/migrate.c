@@ -70,24 +70,22 @@ struct lv_migration {
 	bool abort;               /* atomic: cancelled before it began */
 };
 
-/* libvirt's client (9.0) crashed with two virDomainMigrate3 calls at once
- * in one process (seen in a clean-clone run of parallel moves): the calls
- * take turns; the rest of each move (check, disks, cleanup) still runs
- * side by side. */
-static pthread_mutex_t migrate3_lock = PTHREAD_MUTEX_INITIALIZER;
-
+/* Each migration runs over a pair of connections of its own
+ * (lv_conn_own): libvirt 9.0's client crashed with several
+ * virDomainMigrate3 calls at once over one pair. */
 static void *mig_thread(void *arg)
 {
 	struct lv_migration *m = arg;
 	virDomainPtr ddom = NULL;
+	bool began = false;
 	int r = 0;
 
-	pthread_mutex_lock(&migrate3_lock);
-	if (!__atomic_load_n(&m->abort, __ATOMIC_ACQUIRE))
+	if (!__atomic_load_n(&m->abort, __ATOMIC_ACQUIRE)) {
+		began = true;
 		ddom = virDomainMigrate3(m->dom, m->dconn, m->params,
 					 (unsigned)m->nparams, m->flags);
-	pthread_mutex_unlock(&migrate3_lock);
-	if (!ddom && __atomic_load_n(&m->abort, __ATOMIC_ACQUIRE))
+	}
+	if (!ddom && !began)
 		r = err_set(m->err, EINTR, "cancelled before it began");
 	else if (!ddom)
 		r = lv_fail(m->err, "live migration");
@@ -98,6 +96,32 @@ static void *mig_thread(void *arg)
 	pthread_cond_signal(&m->cond);
 	pthread_mutex_unlock(&m->lock);
 	return NULL;
+}
+
+/* The migration's own pair of connections, once both clouds answer on
+ * their shared ones (a cloud known to be down fails at once). */
+static int mig_conns(struct libvirt_drv *d, struct libvirt_drv *t,
+		     virConnectPtr *c, virConnectPtr *dc, char *err)
+{
+	virConnectPtr s = lv_conn(d, err);
+
+	if (!s)
+		return -EHOSTUNREACH;
+	virConnectClose(s);
+	s = lv_conn(t, err);
+	if (!s)
+		return -EHOSTUNREACH;
+	virConnectClose(s);
+	*c = lv_conn_own(d, err);
+	if (!*c)
+		return -EHOSTUNREACH;
+	*dc = lv_conn_own(t, err);
+	if (!*dc) {
+		virConnectClose(*c);
+		*c = NULL;
+		return -EHOSTUNREACH;
+	}
+	return 0;
 }
 
 static uint64_t param_ull(virTypedParameterPtr p, int n, const char *name)
@@ -240,14 +264,8 @@ int lv_migrate(struct virtdrv *vd, struct virtdrv *vdst,
 	if (mg->tls_name && (!word_safe(mg->tls_name) ||
 			     strlen(mg->tls_name) > 255))
 		return err_set(err, EINVAL, "bad TLS name");
-	c = lv_conn(d, err);
-	if (!c)
-		return -EHOSTUNREACH;
-	dc = lv_conn(t, err);
-	if (!dc) {
-		virConnectClose(c);
-		return -EHOSTUNREACH;
-	}
+	if ((r = mig_conns(d, t, &c, &dc, err)))
+		return r;
 	m.dom = lv_domain(c, mg->uuid, err);
 	if (!m.dom) {
 		r = -ENOENT;
