@@ -1,10 +1,12 @@
-/* A cloud's files: uri, vtep, status (never a blocking read), vms */
+/* A cloud's files: uri, vtep, external, status (never a blocking read),
+ * state (active or drain: a write of drain evacuates it), vms */
 #include "attr.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "evacuate.h"
 #include "model.h"
 
 static int show_cloud_uri(const struct model *m, const struct objref *o,
@@ -57,7 +59,23 @@ static int show_cloud_status(const struct model *m, const struct objref *o,
 		sb_printf(out, "down: %s", sb_str(&why));
 	}
 	sb_free(&why);
-	return sb_puts(out, "\n");
+	sb_puts(out, "\n");
+	cloud_evac_show(o->cloud, out);
+	return 0;
+}
+
+/* "active", or "drain" (evacuate.h): it takes no new placements. */
+static int show_cloud_state(const struct model *m, const struct objref *o,
+			    struct strbuf *out)
+{
+	(void)m;
+	return sb_puts(out, o->cloud->draining ? "drain\n" : "active\n");
+}
+
+static int store_cloud_state(struct model *m, const struct node *n,
+			     const char *value, char *err)
+{
+	return cloud_set_state(m, n->cloud, value, err);
 }
 
 static int show_cloud_vms(const struct model *m, const struct objref *o,
@@ -80,6 +98,7 @@ const struct attr attrs_cloud[] = {
 	{ "vtep", 0444, show_cloud_vtep, NULL, CHANGE_OP },
 	{ "external", 0444, show_cloud_external, NULL, CHANGE_OP },
 	{ "status", 0444, show_cloud_status, NULL, CHANGE_DRIVER },
+	{ "state", 0644, show_cloud_state, store_cloud_state, CHANGE_MODEL },
 	{ "vms", 0400, show_cloud_vms, NULL, CHANGE_MODEL },   /* tenants' */
 	{ NULL, 0, NULL, NULL, CHANGE_OP },
 };

@@ -28,8 +28,6 @@
 #include "txn.h"
 #include "vm.h"
 
-/* Room a disk needs on the target beyond its bytes. */
-#define MIG_ROOM_MARGIN (64ull << 20)
 #define MIG_SETTLE_MS 30000
 
 enum mig_event {
@@ -793,6 +791,8 @@ static int mig_take(struct model *m, const char *tname, const char *name,
 		return -EINVAL;
 	if (to == v->conf.location)
 		return 1;
+	if (cloud_takes(to, err))
+		return -EBUSY;
 	if (v->power == VIRT_POWER_RUNNING && strcmp(mode, "cold") &&
 	    v->conf.location->tls != to->tls)
 		return err_set(err, EPROTO, "%s has tls in the clouds "

@@ -7,6 +7,9 @@
 /* How a VM moves: mode "live", "cold" or "" (live when it runs); a live
  * migration's pause budget in ms (0: none; MIG_BUDGET_MAX_MS at most,
  * model.h). */
+/* Room a disk needs on the target beyond its bytes. */
+#define MIG_ROOM_MARGIN (64ull << 20)
+
 struct mig_opts {
 	const char *mode;
 	unsigned downtime_ms;

@@ -202,6 +202,8 @@ void model_clear(struct model *m)
 	objset_free(&m->tenants);
 	idset_free(&m->tenant_ids);
 	idset_free(&m->vnis);
+	for (i = 0; i < m->nclouds; i++)
+		m->clouds[i]->draining = false;
 }
 
 struct cloud *model_cloud(const struct model *m, const char *name)
@@ -216,6 +218,25 @@ struct cloud *model_cloud(const struct model *m, const char *name)
 
 struct cloud *model_default_cloud(const struct model *m)
 {
+	return m->clouds[0];
+}
+
+int cloud_takes(const struct cloud *c, char *err)
+{
+	if (!c->draining)
+		return 0;
+	return err_set(err, EBUSY, "cloud %s is draining: it takes no new VMs "
+		       "or subnets (echo active > clouds/%s/state)", c->name,
+		       c->name);
+}
+
+struct cloud *model_place_default(const struct model *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nclouds; i++)
+		if (!m->clouds[i]->draining)
+			return m->clouds[i];
 	return m->clouds[0];
 }
 

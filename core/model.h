@@ -82,6 +82,13 @@ struct cloud {
 	char agent_state[DIR_MAXLEN + 1];
 	struct hostdrv *host;
 	struct virtdrv *virt;
+	/* Its state (clouds/<c>/state, evacuate.c): a draining cloud takes
+	 * no new VMs or subnets; kept in state.yaml. */
+	bool draining;
+	bool evacuating;           /* an evacuation runs (one at a time) */
+	char evac[200];            /* how the last evacuation goes or went */
+	struct strbuf evac_failed; /* its VMs and subnets that did not move,
+				    * a line each, with why */
 };
 
 struct dhcp {
@@ -306,6 +313,11 @@ struct model {
  * found by the _visible variants. */
 struct cloud *model_cloud(const struct model *m, const char *name);
 struct cloud *model_default_cloud(const struct model *m);
+/* -EBUSY, and why, if cloud c takes no new placements (draining). */
+int cloud_takes(const struct cloud *c, char *err);
+/* Where something new goes when no cloud is named: the default cloud, or
+ * the first one not draining (the default again if all are). */
+struct cloud *model_place_default(const struct model *m);
 struct tenant *tenant_find(const struct model *m, const char *name);
 /* A tenant's groups: "default" alone (in from its members, out any);
  * freed with their rules. */

@@ -213,6 +213,7 @@ void model_free(struct model *m)
 	for (i = 0; i < m->nclouds; i++) {
 		virtdrv_free(m->clouds[i]->virt);
 		hostdrv_free(m->clouds[i]->host);
+		sb_free(&m->clouds[i]->evac_failed);
 		free(m->clouds[i]);
 	}
 	free(m->clouds);

@@ -141,11 +141,16 @@ static int check_subnet(const struct model *m, struct ydoc *d,
 {
 	const struct subnet *old = cur ? subnet_find_visible(cur, s->name)
 				       : NULL;
+	const struct cloud *c = s->cloud[0] ? model_cloud(m, s->cloud) : NULL;
 	char was[CIDR_STRLEN];
 
-	if (s->cloud[0] && !model_cloud(m, s->cloud))
+	if (s->cloud[0] && !c)
 		return ydoc_fail(d, s->cloud_node, ENOENT, err,
 				 "subnet %s: no cloud %s", s->name, s->cloud);
+	if (c && c->draining && (!old || old->home != c))
+		return ydoc_fail(d, s->cloud_node, EBUSY, err, "subnet %s: "
+				 "cloud %s is draining: it takes no new VMs or "
+				 "subnets", s->name, s->cloud);
 	if (old && (old->cidr.net != s->cidr.net ||
 		    old->cidr.prefix != s->cidr.prefix)) {
 		cidr_format(&old->cidr, was);
@@ -175,12 +180,18 @@ static int check_vm(const struct model *m, struct ydoc *d,
 		    const struct sc_vm *s, char *err)
 {
 	const struct vm *old = cur ? vm_find_visible(cur, s->name) : NULL;
+	const struct cloud *c = s->location[0] ? model_cloud(m, s->location)
+					       : NULL;
 	const char *what;
 	char a[16];
 
-	if (s->location[0] && !model_cloud(m, s->location))
+	if (s->location[0] && !c)
 		return ydoc_fail(d, sc_vm_node(d, s, "location"), ENOENT, err,
 				 "VM %s: no cloud %s", s->name, s->location);
+	if (c && c->draining && (!old || old->conf.location != c))
+		return ydoc_fail(d, sc_vm_node(d, s, "location"), EBUSY, err,
+				 "VM %s: cloud %s is draining: it takes no new "
+				 "VMs or subnets", s->name, s->location);
 	if (!old)
 		return 0;
 	if (mig_running(old->mig.phase))
@@ -585,7 +596,7 @@ static bool next_subnet(const struct model *m, const struct run *x,
 		cidr_format(&n->cidr, c);
 		snprintf(line, sizeof line, "%s name=%s cloud=%s dhcp=%s", c,
 			 n->name, n->cloud[0] ? n->cloud
-					      : model_default_cloud(m)->name,
+					      : model_place_default(m)->name,
 			 n->dhcp != 0 ? "on" : "off");
 		return set_step(s, "write", do_subnet_new, line,
 				(struct where){ NODE_SUBNETS, t->name, NULL,

@@ -340,6 +340,21 @@ static void serialize_tenant(struct yw *w, const struct model *m,
 	yw_map_end(w);
 }
 
+/* "draining: cloud1 cloud3": the clouds that take no new placements. */
+static void write_draining(struct yw *w, const struct model *m)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t k;
+
+	for (k = 0; k < m->nclouds; k++)
+		if (m->clouds[k]->draining)
+			sb_printf(&sb, "%s%s", sb.len ? " " : "",
+				  m->clouds[k]->name);
+	if (sb.len)
+		yw_key_str(w, "draining", sb_str(&sb));
+	sb_free(&sb);
+}
+
 /* The model as state.yaml. With reuse (the state writer), each tenant's
  * entry as last written is reused unless it was marked changed
  * (state_commit_tenant) or the whole model was committed since: a change
@@ -362,6 +377,7 @@ static int serialize(struct model *m, struct strbuf *out, bool reuse)
 	yw_key_str(&w, "instance", m->instance);
 	if (m->domains_made)
 		yw_key_str(&w, "domains", "made");
+	write_draining(&w, m);
 	yw_str(&w, "tenants");
 	objset_each(&m->tenants, i, t)
 		listed += state_listed(t->state);
@@ -863,11 +879,41 @@ static int parse_domains(struct model *m, struct ydoc *d, yaml_node_t *root,
 	return 0;
 }
 
+/* A cloud named there that the clouds file no longer lists is forgotten
+ * (it holds nothing: the state names no object on it, or the load fails
+ * there). */
+static int parse_draining(struct model *m, struct ydoc *d, yaml_node_t *root,
+			  char *err)
+{
+	yaml_node_t *x = ydoc_get(d, root, "draining");
+	char list[CLOUDS_MAX * (NAME_MAXLEN + 1) + 1], *tok, *save = NULL;
+	struct cloud *c;
+
+	if (!x)
+		return 0;
+	if (!ydoc_scalar(x) || strlen(ydoc_scalar(x)) >= sizeof list)
+		return ydoc_err(d, x, err, "draining must be cloud names");
+	snprintf(list, sizeof list, "%s", ydoc_scalar(x));
+	for (tok = strtok_r(list, " ", &save); tok;
+	     tok = strtok_r(NULL, " ", &save)) {
+		if (name_check(tok, "cloud", err))
+			return ydoc_err(d, x, err, "draining: '%s' is no cloud "
+					"name", tok);
+		c = model_cloud(m, tok);
+		if (c)
+			c->draining = true;
+		else
+			log_warnx("state: draining cloud %s is no longer in "
+				  "the clouds file", tok);
+	}
+	return 0;
+}
+
 int state_parse(struct model *m, const char *name, const char *buf,
 		size_t len, char *err)
 {
 	static const char *const keys[] = { "version", "instance", "domains",
-					    "tenants", NULL };
+					    "draining", "tenants", NULL };
 	struct ydoc d;
 	yaml_node_t *root, *version, *instance, *tenants;
 	struct sc_doc sc;
@@ -906,6 +952,8 @@ int state_parse(struct model *m, const char *name, const char *buf,
 	}
 	snprintf(m->instance, sizeof m->instance, "%s", ydoc_scalar(instance));
 	r = parse_domains(m, &d, root, err);
+	if (r == 0)
+		r = parse_draining(m, &d, root, err);
 	if (r)
 		goto out;
 	r = schema_tenants(&d, tenants, SCHEMA_STATE, NULL, &sc, err);

@@ -11,7 +11,6 @@
  * names the VMs still elsewhere: writing the cloud again moves them. */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +18,7 @@
 
 #include "../lib/log.h"
 #include "external.h"
-#include "mig.h"
-#include "open.h"
+#include "movers.h"
 #include "render.h"
 #include "submig.h"
 #include "subnet.h"
@@ -216,6 +214,8 @@ struct move {
 	enum obj_state prev;
 	char (*names)[NAME_MAXLEN + 1];  /* its VMs not on to yet */
 	size_t n;
+	bool home_only;     /* the gateway and DHCP alone (an evacuation) */
+	unsigned share;     /* VMs moved at once */
 	int64_t t0;
 };
 
@@ -242,9 +242,12 @@ static int move_take(struct move *mv, const char *cloud, char *err)
 		return err_set(err, EINVAL, "clouds %s and %s need a vtep to "
 			       "move a subnet between them", s->home->name,
 			       to->name);
-	mv->n = vms_elsewhere(s, to, mv->names, MOVE_VMS_MAX);
+	mv->n = mv->home_only ? 0 : vms_elsewhere(s, to, mv->names,
+						   MOVE_VMS_MAX);
 	if (s->home == to && mv->n == 0)
 		return 1;   /* all there already */
+	if (cloud_takes(to, err))
+		return -EBUSY;
 	mv->s = s;
 	mv->to = to;
 	mv->old = s->home;
@@ -280,131 +283,42 @@ static int move_network(struct move *mv, char *err)
 	return r;
 }
 
-/* Then its VMs: a pool of movers, each taking the next VM not moved yet;
- * the first failure (or the caller's Ctrl-C) starts no more, and those
- * moving finish or roll back (each VM's move is all or nothing). */
-struct pool {
-	struct move *mv;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;  /* a mover ended */
-	size_t next, done, running;
-	unsigned share;       /* movers at once: each has 1/share of the cap */
-	bool stop;            /* no more starts (atomic) */
-	bool cancel;          /* Ctrl-C: the moves under way roll back too
-			       * (read by their migrations, atomic) */
-	int r;                /* the first failure */
-	char err[ERRLEN];
-};
-
-static void pool_status(struct pool *p)
+/* Then its VMs, m->parallel at a time (movers.h); the first failure (or
+ * the caller's Ctrl-C) starts no more, and those moving finish or roll
+ * back (each VM's move is all or nothing). */
+static void vms_progress(void *ctx, size_t done, size_t failed)
 {
-	struct move *mv = p->mv;
+	struct move *mv = ctx;
 
+	(void)failed;
 	set_move(mv->m, mv->s, "moving to %s: %zu VM(s), %u at a time: %zu "
-		 "moved", mv->to->name, mv->n, p->share, p->done);
-}
-
-/* One VM, name i; its failure stops the pool. */
-static void move_one(struct pool *p, size_t i)
-{
-	struct move *mv = p->mv;
-	struct mig_opts o = { "", 0, p->share };
-	char err[ERRLEN];
-	int r = vm_relocate(mv->m, mv->tenant, mv->names[i], mv->to->name, &o,
-			    err);
-
-	pthread_mutex_lock(&p->lock);
-	if (r == 0)
-		p->done++;
-	if (r && !p->r) {
-		p->r = err_set(p->err, -r, "VM %s did not move: %.180s",
-			       mv->names[i], err);
-		__atomic_store_n(&p->stop, true, __ATOMIC_RELEASE);
-	}
-	pthread_mutex_unlock(&p->lock);
-	pool_status(p);
-}
-
-static void *mover(void *arg)
-{
-	struct pool *p = arg;
-	size_t i;
-
-	model_helper_of(&p->cancel);
-	for (;;) {
-		pthread_mutex_lock(&p->lock);
-		i = p->next;
-		if (__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE) ||
-		    i == p->mv->n) {
-			p->running--;
-			pthread_cond_signal(&p->cond);
-			pthread_mutex_unlock(&p->lock);
-			return NULL;
-		}
-		p->next++;
-		pthread_mutex_unlock(&p->lock);
-		move_one(p, i);
-	}
-}
-
-/* Starts k movers (signals stay with the serving threads); how many. */
-static size_t movers_start(struct pool *p, pthread_t *th, size_t k)
-{
-	sigset_t all, old;
-	size_t n = 0;
-
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_mutex_lock(&p->lock);
-	p->running = k;   /* each mover counts itself out */
-	pthread_mutex_unlock(&p->lock);
-	while (n < k && pthread_create(&th[n], NULL, mover, p) == 0)
-		n++;
-	pthread_mutex_lock(&p->lock);
-	p->running -= k - n;
-	pthread_mutex_unlock(&p->lock);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return n;
+		 "moved", mv->to->name, mv->n, mv->share, done);
 }
 
 static int move_vms(struct move *mv, char *err)
 {
-	struct model *m = mv->m;
-	struct pool p = { .mv = mv, .lock = PTHREAD_MUTEX_INITIALIZER };
-	pthread_t th[MOVE_PARALLEL_MAX];
-	size_t k = mv->n < m->parallel ? mv->n : m->parallel, n, i;
-	struct timespec until;
+	struct movers p = { .n = mv->n, .parallel = mv->m->parallel,
+			    .ended = vms_progress, .ctx = mv };
+	size_t i;
+	int r;
 
 	if (mv->n == 0)
 		return 0;
-	cond_init_monotonic(&p.cond);
-	p.share = (unsigned)k;
-	pool_status(&p);
-	n = movers_start(&p, th, k);
-	pthread_mutex_lock(&p.lock);
-	while (p.running) {   /* the caller's Ctrl-C reaches the movers */
-		deadline_in(&until, 100);
-		pthread_cond_timedwait(&p.cond, &p.lock, &until);
-		if (model_interrupted(m)) {
-			__atomic_store_n(&p.cancel, true, __ATOMIC_RELEASE);
-			__atomic_store_n(&p.stop, true, __ATOMIC_RELEASE);
-		}
+	p.items = calloc(mv->n, sizeof *p.items);
+	if (!p.items)
+		return err_set(err, ENOMEM, "out of memory");
+	for (i = 0; i < mv->n; i++) {
+		snprintf(p.items[i].tenant, sizeof p.items[i].tenant, "%s",
+			 mv->tenant);
+		snprintf(p.items[i].vm, sizeof p.items[i].vm, "%s",
+			 mv->names[i]);
+		p.items[i].to = mv->to;
 	}
-	pthread_mutex_unlock(&p.lock);
-	for (i = 0; i < n; i++)
-		pthread_join(th[i], NULL);
-	if (n == 0) {   /* no thread to be had: this one moves them */
-		p.share = 1;
-		while (!p.stop && p.next < mv->n && !model_interrupted(m))
-			move_one(&p, p.next++);
-	}
-	pthread_cond_destroy(&p.cond);
-	if (p.r)
-		return err_set(err, -p.r, "%s", p.err);
-	if (p.next < mv->n)
-		return err_set(err, EINTR, "cancelled by the caller: %zu of "
-			       "%zu VM(s) moved", p.done, mv->n);
-	return 0;
+	mv->share = mv->n < p.parallel ? (unsigned)mv->n : p.parallel;
+	vms_progress(mv, 0, 0);
+	r = movers_run(mv->m, &p, err);
+	free(p.items);
+	return r;
 }
 
 /* The subnet's move line: how it went, or what is not there yet. The
@@ -414,13 +328,20 @@ static void move_summary(struct move *mv, int r)
 	struct subnet *s = mv->s;
 	size_t left, k, len;
 
+	if (r == 0 && mv->home_only) {
+		snprintf(s->move, sizeof s->move, "gateway and DHCP moved from "
+			 "%s to %s in %lld ms", mv->old->name, mv->to->name,
+			 (long long)(clock_ms() - mv->t0));
+		return;
+	}
 	if (r == 0) {
 		snprintf(s->move, sizeof s->move, "moved from %s to %s with "
 			 "%zu VM(s) in %lld ms", mv->old->name, mv->to->name,
 			 mv->n, (long long)(clock_ms() - mv->t0));
 		return;
 	}
-	left = vms_elsewhere(s, mv->to, mv->names, MOVE_VMS_MAX);
+	left = mv->home_only ? 0 : vms_elsewhere(s, mv->to, mv->names,
+						 MOVE_VMS_MAX);
 	snprintf(s->move, sizeof s->move, "move to %s stopped (%s); not "
 		 "there yet:", mv->to->name, errno_name(-r));
 	for (k = 0; k < left; k++) {
@@ -457,11 +378,11 @@ static void move_end(struct move *mv, int r, char *err)
 	external_sync(m, mv->tenant);   /* the uplink follows the gateway */
 }
 
-int subnet_set_cloud(struct model *m, const char *tname, const char *name,
-		     const char *cloud, char *err)
+static int subnet_move(struct model *m, const char *tname, const char *name,
+		       const char *cloud, bool home_only, char *err)
 {
 	struct move mv = { .m = m, .tenant = tname, .name = name,
-			   .t0 = clock_ms() };
+			   .home_only = home_only, .t0 = clock_ms() };
 	int r;
 
 	r = name_check(cloud, "cloud", err);
@@ -486,4 +407,16 @@ int subnet_set_cloud(struct model *m, const char *tname, const char *name,
 	}
 	free(mv.names);
 	return r > 0 ? 0 : r;
+}
+
+int subnet_set_cloud(struct model *m, const char *tname, const char *name,
+		     const char *cloud, char *err)
+{
+	return subnet_move(m, tname, name, cloud, false, err);
+}
+
+int subnet_move_home(struct model *m, const char *tname, const char *name,
+		     const char *cloud, char *err)
+{
+	return subnet_move(m, tname, name, cloud, true, err);
 }

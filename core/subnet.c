@@ -235,9 +235,11 @@ static int subnet_reserve(struct model *m, const char *tname,
 		return err_set(err, EBUSY, "tenant %s is %s", tname,
 			       obj_state_name(t->state));
 	home = req->cloud[0] ? model_cloud(m, req->cloud)
-			     : model_default_cloud(m);
+			     : model_place_default(m);
 	if (!home)
 		return err_set(err, ENOENT, "no cloud %s", req->cloud);
+	if ((r = cloud_takes(home, err)))
+		return r;
 	if ((r = external_check_home(m, tname, home, err)))
 		return r;
 	if (names_reserved(NAMES_SUBNETS, req->name))

@@ -51,8 +51,10 @@ static void cloud_cluster(const struct model *m, size_t c, struct strbuf *out)
 	size_t i, j, k = 0;
 
 	sb_printf(out, "  subgraph \"cluster_%s\" {\n"
-		  "    label=\"cloud %s\\n%s\"; style=rounded;\n",
-		  cl->name, cl->name, cl->vtep[0] ? cl->vtep : "");
+		  "    label=\"cloud %s\\n%s%s\"; style=\"rounded%s\";\n",
+		  cl->name, cl->name, cl->vtep[0] ? cl->vtep : "",
+		  cl->draining ? " (draining)" : "",
+		  cl->draining ? ",dashed" : "");
 	objset_each(&m->tenants, i, t) {
 		const char *color = tenant_colors[k++ %
 						  ARRAY_SIZE(tenant_colors)];

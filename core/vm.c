@@ -174,7 +174,10 @@ static int vm_reserve(struct model *m, const char *tname, const char *name,
 	if ((r = vm_identity(m, v)))
 		err_set(err, -r, "no identity for a new VM: %s", strerror(-r));
 	s = only_subnet(t);
-	v->conf.location = s ? s->home : model_default_cloud(m);
+	v->conf.location = s && !s->home->draining ? s->home
+						   : model_place_default(m);
+	if (r == 0)
+		r = cloud_takes(v->conf.location, err);
 	if (r == 0 && s) {
 		snprintf(v->conf.subnet, sizeof v->conf.subnet, "%s", s->name);
 		v->conf.ip = subnet_free_ip(s, v->mac);
@@ -491,6 +494,8 @@ static int edit_location(struct model *m, const struct vm *v,
 		return err_set(err, ENOENT, "no cloud %s", ch->str);
 	if (to == v->conf.location)
 		return 0;
+	if ((r = cloud_takes(to, err)))
+		return r;
 	/* Only a VM that has never run is placed (vm_relocate). */
 	if (v->disk_made || v->power != VIRT_POWER_STOPPED)
 		return err_set(err, EBUSY, "VM %s has run: it migrates",

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "../../core/attr.h"
+#include "../../core/evacuate.h"
+#include "../../core/spec.h"
 #include "../../core/janitor.h"
 #include "../../core/sweep.h"
 #include "fakenet.h"
@@ -265,6 +267,11 @@ static int move_subnet(struct run *x, char *err)
 	return subnet_set_cloud(x->m, "t", "web", "c2", err);
 }
 
+static int evacuate_c1(struct run *x, char *err)
+{
+	return cloud_set_state(x->m, "c1", "drain", err);
+}
+
 /* Walks the fault over every call of op; returns how many runs failed. */
 static long walk_faults(op_fn op, bool vm1_runs, int nvms)
 {
@@ -337,6 +344,142 @@ START_TEST(test_subnet_crashes)
 }
 END_TEST
 
+static const char *home_of(struct model *m, const char *subnet)
+{
+	const char *home;
+
+	pthread_mutex_lock(&m->lock);
+	home = subnet_find(tenant_find(m, "t"), subnet)->home->name;
+	pthread_mutex_unlock(&m->lock);
+	return home;
+}
+
+static bool draining(struct model *m, const char *cloud)
+{
+	bool d;
+
+	pthread_mutex_lock(&m->lock);
+	d = model_cloud(m, cloud)->draining;
+	pthread_mutex_unlock(&m->lock);
+	return d;
+}
+
+/* A drain moves the subnet's home and both VMs; the cloud then takes
+ * nothing new, across a new mount, until it is active again. */
+START_TEST(test_evacuate_ok)
+{
+	static const char doc[] =
+		"tenants: {t: {subnets: {web: {cidr: 10.0.1.0/24, cloud: c1}}}}\n";
+	char msg[ERRLEN], *s;
+	struct run x;
+
+	setup(&x, true, 2);
+	OK(evacuate_c1(&x, err));
+	check_whole(&x, "drain");
+	state_says(&x, "vm1", "c2");
+	state_says(&x, "vm2", "c2");
+	ck_assert_str_eq(home_of(x.m, "web"), "c2");
+	ck_assert(draining(x.m, "c1"));
+	s = fake_state_file(x.statedir);
+	ck_assert_ptr_nonnull(strstr(s, "\ndraining: c1\n"));
+	free(s);
+	ck_assert_int_eq(vm_relocate(x.m, "t", "vm1", "c1", NULL, msg), -EBUSY);
+	ck_assert_ptr_nonnull(strstr(msg, "cloud c1 is draining"));
+	ck_assert_int_eq(subnet_set_cloud(x.m, "t", "web", "c1", msg), -EBUSY);
+	ck_assert_int_eq(subnet_create(x.m, "t", "10.0.2.0/24 name=db cloud=c1",
+				       msg), -EBUSY);
+	OK(subnet_create(x.m, "t", "10.0.3.0/24 name=app", err));
+	ck_assert_str_eq(home_of(x.m, "app"), "c2");   /* not the default */
+	/* a document that would put the subnet there: refused whole */
+	ck_assert_int_eq(spec_apply(x.m, "t", doc, strlen(doc), msg), -EBUSY);
+	ck_assert_ptr_nonnull(strstr(msg, "cloud c1 is draining"));
+	pthread_mutex_lock(&x.m->lock);
+	ck_assert_ptr_nonnull(vm_find(tenant_find(x.m, "t"), "vm2"));
+	pthread_mutex_unlock(&x.m->lock);
+	ck_assert_int_eq(cloud_set_state(x.m, "c1", "drained", msg), -EINVAL);
+	OK(evacuate_c1(&x, err));   /* again: nothing left to move */
+	model_free(x.m);
+	x.m = fake_model_reopen(&x.w, x.statedir);
+	ck_assert_ptr_nonnull(x.m);
+	ck_assert(draining(x.m, "c1"));
+	OK(cloud_set_state(x.m, "c1", "active", err));
+	ck_assert(!draining(x.m, "c1"));
+	s = fake_state_file(x.statedir);
+	ck_assert_ptr_null(strstr(s, "draining"));
+	free(s);
+	OK(vm_relocate(x.m, "t", "vm1", "c1", NULL, err));
+	teardown(&x);
+}
+END_TEST
+
+START_TEST(test_evacuate_faults)
+{
+	ck_assert_int_gt(walk_faults(evacuate_c1, true, 2), 20);
+}
+END_TEST
+
+START_TEST(test_evacuate_crashes)
+{
+	ck_assert_int_gt(walk_crashes(evacuate_c1, true, 2), 20);
+}
+END_TEST
+
+static const char *const three =
+	"clouds:\n"
+	"  c1: {vtep: 192.0.2.11}\n"
+	"  c2: {vtep: 192.0.2.12, ssh: {host: h2, key: /k, known_hosts: /kh}}\n"
+	"  c3: {vtep: 192.0.2.13, ssh: {host: h3, key: /k, known_hosts: /kh}}\n";
+
+/* Four VMs of c1 where they go: room first, then spread. */
+static void evacuate_four(struct fake_world *w, uint64_t c3_room,
+			  bool c2_down, int want, int on_c2, int on_c3)
+{
+	static const char *const vms[] = { "a", "b", "c", "d" };
+	char statedir[64], msg[ERRLEN] = "";
+	int n[2] = { 0, 0 }, i;
+	struct model *m;
+
+	memset(w, 0, sizeof *w);
+	m = fake_model_clouds(w, three, statedir);
+	ck_assert_ptr_nonnull(m);
+	OK(tenant_create(m, "t", err));
+	OK(subnet_create(m, "t", "10.0.1.0/24 name=web cloud=c1", err));
+	for (i = 0; i < 4; i++) {
+		OK(vm_create(m, "t", vms[i], err));
+		OK(attr_vm_write(m, "t", vms[i], "state", "start", err));
+	}
+	fake_cloud(w, "c3")->room = c3_room;
+	fake_cloud(w, "c2")->down = c2_down;
+	ck_assert_int_eq(cloud_set_state(m, "c1", "drain", msg), want);
+	for (i = 0; i < 4; i++) {
+		const char *loc;
+
+		pthread_mutex_lock(&m->lock);
+		loc = vm_find(tenant_find(m, "t"), vms[i])->conf.location->name;
+		pthread_mutex_unlock(&m->lock);
+		n[0] += !strcmp(loc, "c2");
+		n[1] += !strcmp(loc, "c3");
+	}
+	ck_assert_int_eq(n[0], on_c2);
+	ck_assert_int_eq(n[1], on_c3);
+	fake_cloud(w, "c2")->down = false;
+	fake_model_free(m, statedir);
+}
+
+START_TEST(test_evacuate_placement)
+{
+	struct fake_world *w = calloc(1, sizeof *w);
+	/* room for one disk (192 KiB here) with the 64 MiB margin, not two */
+	uint64_t one = (64ull << 20) + 4 * 65536;
+
+	ck_assert_ptr_nonnull(w);
+	evacuate_four(w, 0, false, 0, 2, 2);        /* spread */
+	evacuate_four(w, one, false, 0, 3, 1);      /* room, then spread */
+	evacuate_four(w, one, true, -ENOSPC, 0, 1); /* the rest named */
+	free(w);
+}
+END_TEST
+
 /* A location write's options: each at most once, in any order, one
  * space between; a budget of 1 to MIG_BUDGET_MAX_MS. */
 START_TEST(test_opts_parse)
@@ -384,6 +527,10 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_cold_crashes);
 	tcase_add_test(tc, test_subnet_faults);
 	tcase_add_test(tc, test_subnet_crashes);
+	tcase_add_test(tc, test_evacuate_ok);
+	tcase_add_test(tc, test_evacuate_faults);
+	tcase_add_test(tc, test_evacuate_crashes);
+	tcase_add_test(tc, test_evacuate_placement);
 	suite_add_tcase(s, tc);
 	return s;
 }

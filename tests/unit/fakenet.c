@@ -831,7 +831,7 @@ static int fv_disk_room(struct virtdrv *d, uint64_t *avail, char *err)
 	int r = fv_gate(d, FAKE_OTHER, "disk_room", err);
 
 	if (r == 0)
-		*avail = 1ull << 40;
+		*avail = fv_cloud(d)->room ? fv_cloud(d)->room : 1ull << 40;
 	return r;
 }
 

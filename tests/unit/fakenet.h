@@ -59,6 +59,7 @@ struct fake_dom {
 struct fake_cloud {
 	char name[NAME_MAXLEN + 1];
 	bool down;                 /* every call: EHOSTUNREACH */
+	uint64_t room;             /* disk_room's bytes (0: 1 TiB) */
 	char tenants[64][40];
 	bool subnet[FAKE_VNIS];
 	bool gateway[FAKE_VNIS];    /* the subnet's home part: its gateway */
