@@ -39,7 +39,8 @@ test_expect_success 'mount shows clouds/local and makes the state directory' '
 	grep -q " $MNT fuse.maasfs " /proc/mounts &&
 	expect_eq "clouds events spec.yaml status topology.dot" "$(ls "$MNT" | xargs)" &&
 	expect_eq "local" "$(ls "$MNT/clouds")" &&
-	expect_eq "external status uri vms vtep" "$(ls "$MNT/clouds/local" | xargs)" &&
+	expect_eq "external state status uri vms vtep" "$(ls "$MNT/clouds/local" | xargs)" &&
+	expect_eq active "$(cat "$MNT/clouds/local/state")" &&
 	expect_eq none "$(cat "$MNT/clouds/local/external")" &&
 	expect_eq "up" "$(cat "$MNT/clouds/local/status")" &&
 	expect_eq "qemu:///system" "$(cat "$MNT/clouds/local/uri")" &&
@@ -49,7 +50,7 @@ test_expect_success 'mount shows clouds/local and makes the state directory' '
 '
 
 test_expect_success 'st_size is what a read returns; modes follow r/rw/w' '
-	for f in external status uri vms vtep; do
+	for f in external state status uri vms vtep; do
 		expect_eq "$(stat -c %s "$MNT/clouds/local/$f")" \
 			"$(cat "$MNT/clouds/local/$f" | wc -c)" "$f size" || exit 1
 	done &&

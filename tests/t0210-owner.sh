@@ -153,6 +153,8 @@ test_expect_success 'and nothing elsewhere' '
 	user_expect EACCES mkdir "$MNT/${T}x" &&
 	user_expect EACCES write "$MNT/$B/subnets/new" "10.0.2.0/24" &&
 	user_expect EACCES rmdir "$MNT/$A" &&
+	user_expect EACCES write "$MNT/clouds/local/state" drain &&
+	expect_eq active "$(as_user read "$MNT/clouds/local/state")" &&
 	! test -e "$MNT/${T}x" &&
 	! test -e "$MNT/$B/subnets/10.0.2.0_24" &&
 	! setpriv --reuid=$U --regid=$U --clear-groups chown 0 "$MNT/$A" 2>/dev/null &&

@@ -558,7 +558,7 @@ static void *own_opener(void *arg)
 	return NULL;
 }
 
-static struct own_open *own_start(struct libvirt_drv *d)
+struct own_open *lv_conn_own_begin(struct libvirt_drv *d)
 {
 	struct own_open *o = calloc(1, sizeof *o);
 	pthread_attr_t attr;
@@ -584,9 +584,9 @@ static struct own_open *own_start(struct libvirt_drv *d)
 	return o;
 }
 
-virConnectPtr lv_conn_own(struct libvirt_drv *d, char *err)
+virConnectPtr lv_conn_own_wait(struct libvirt_drv *d, struct own_open *o,
+			       char *err)
 {
-	struct own_open *o = own_start(d);
 	virConnectPtr c = NULL;
 	struct timespec until;
 

@@ -73,11 +73,16 @@ static inline struct libvirt_drv *lv_of(struct virtdrv *d)
 int lv_fail(char *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 virConnectPtr lv_conn(struct libvirt_drv *d, char *err);
-/* A new connection of the caller's own (no events, no pools), within
- * CONNECT_WAIT_MS or EHOSTUNREACH; the caller closes it. A live migration
- * has its own two: libvirt 9.0's client crashed (SIGSEGV) with several
- * virDomainMigrate3 calls at once over one pair of connections. */
-virConnectPtr lv_conn_own(struct libvirt_drv *d, char *err);
+/* A new connection of the caller's own (no events, no pools), opened in
+ * the background from _begin on (NULL: no thread to be had); _wait gives
+ * it within CONNECT_WAIT_MS of its start, or EHOSTUNREACH. The caller
+ * closes it. A live migration has its own two, opened side by side:
+ * libvirt 9.0's client crashed (SIGSEGV) with several virDomainMigrate3
+ * calls at once over one pair of connections. */
+struct own_open;
+struct own_open *lv_conn_own_begin(struct libvirt_drv *d);
+virConnectPtr lv_conn_own_wait(struct libvirt_drv *d, struct own_open *o,
+			       char *err);
 enum virt_power lv_power_of(int state);
 /* A driver for the cloud of c, its connection opened in the background;
  * freed by lv_free. */

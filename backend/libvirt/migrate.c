@@ -104,6 +104,7 @@ static int mig_conns(struct libvirt_drv *d, struct libvirt_drv *t,
 		     virConnectPtr *c, virConnectPtr *dc, char *err)
 {
 	virConnectPtr s = lv_conn(d, err);
+	struct own_open *os, *ot;
 
 	if (!s)
 		return -EHOSTUNREACH;
@@ -112,16 +113,18 @@ static int mig_conns(struct libvirt_drv *d, struct libvirt_drv *t,
 	if (!s)
 		return -EHOSTUNREACH;
 	virConnectClose(s);
-	*c = lv_conn_own(d, err);
-	if (!*c)
-		return -EHOSTUNREACH;
-	*dc = lv_conn_own(t, err);
-	if (!*dc) {
+	os = lv_conn_own_begin(d);
+	ot = lv_conn_own_begin(t);
+	*c = lv_conn_own_wait(d, os, err);
+	*dc = lv_conn_own_wait(t, ot, *c ? err : NULL);
+	if (*c && *dc)
+		return 0;
+	if (*c)
 		virConnectClose(*c);
-		*c = NULL;
-		return -EHOSTUNREACH;
-	}
-	return 0;
+	if (*dc)
+		virConnectClose(*dc);
+	*c = *dc = NULL;
+	return -EHOSTUNREACH;
 }
 
 static uint64_t param_ull(virTypedParameterPtr p, int n, const char *name)
