@@ -372,15 +372,15 @@ static int move_vms(struct evac *e, char *err)
 
 #define EVAC_LINES_MAX 50   /* failures named in the status */
 
-/* Under the lock: a line of the status for a failure. */
-static void failed_line(struct evac *e, size_t *shown, const char *what,
-			int r, const char *why)
+/* A failure into the log, and into the status's lines (out). */
+static void failed_line(struct evac *e, struct strbuf *out, size_t *shown,
+			const char *what, int r, const char *why)
 {
 	log_warnx("cloud %s: not moved: %s: %s: %s", e->c->name, what,
 		  errno_name(-r), why);
 	if ((*shown)++ < EVAC_LINES_MAX)
-		sb_printf(&e->c->evac_failed, "not moved: %s: %s: %.200s\n",
-			  what, errno_name(-r), why);
+		sb_printf(out, "not moved: %s: %s: %.200s\n", what,
+			  errno_name(-r), why);
 }
 
 /* The failures into the status (and the log); the first into err and
@@ -389,11 +389,10 @@ static size_t evac_failures(struct evac *e, size_t *vms_moved, int *code,
 			    char *err)
 {
 	char what[2 * NAME_MAXLEN + 32];
+	struct strbuf out = STRBUF_INIT;
 	size_t i, shown = 0;
 
 	*vms_moved = 0;
-	pthread_mutex_lock(&e->m->lock);
-	sb_reset(&e->c->evac_failed);
 	for (i = 0; i < e->nhomes; i++) {
 		if (!e->homes[i].r)
 			continue;
@@ -402,7 +401,8 @@ static size_t evac_failures(struct evac *e, size_t *vms_moved, int *code,
 		if (!shown)
 			*code = err_set(err, -e->homes[i].r, "%s: %.200s",
 					what, e->homes[i].err);
-		failed_line(e, &shown, what, e->homes[i].r, e->homes[i].err);
+		failed_line(e, &out, &shown, what, e->homes[i].r,
+			    e->homes[i].err);
 	}
 	for (i = 0; i < e->n; i++) {
 		const struct move_item *it = &e->items[i];
@@ -414,11 +414,14 @@ static size_t evac_failures(struct evac *e, size_t *vms_moved, int *code,
 		if (!shown)
 			*code = err_set(err, -it->r, "%s: %.200s", what,
 					it->err);
-		failed_line(e, &shown, what, it->r, it->err);
+		failed_line(e, &out, &shown, what, it->r, it->err);
 	}
 	if (shown > EVAC_LINES_MAX)
-		sb_printf(&e->c->evac_failed, "not moved: %zu more (the log "
-			  "names them)\n", shown - EVAC_LINES_MAX);
+		sb_printf(&out, "not moved: %zu more (the log names them)\n",
+			  shown - EVAC_LINES_MAX);
+	pthread_mutex_lock(&e->m->lock);
+	sb_free(&e->c->evac_failed);
+	e->c->evac_failed = out;   /* the status's lines, whole at once */
 	pthread_mutex_unlock(&e->m->lock);
 	return shown;
 }

@@ -142,15 +142,14 @@ static int check_subnet(const struct model *m, struct ydoc *d,
 	const struct subnet *old = cur ? subnet_find_visible(cur, s->name)
 				       : NULL;
 	const struct cloud *c = s->cloud[0] ? model_cloud(m, s->cloud) : NULL;
-	char was[CIDR_STRLEN];
+	char was[CIDR_STRLEN], why[ERRLEN];
 
 	if (s->cloud[0] && !c)
 		return ydoc_fail(d, s->cloud_node, ENOENT, err,
 				 "subnet %s: no cloud %s", s->name, s->cloud);
-	if (c && c->draining && (!old || old->home != c))
-		return ydoc_fail(d, s->cloud_node, EBUSY, err, "subnet %s: "
-				 "cloud %s is draining: it takes no new VMs or "
-				 "subnets", s->name, s->cloud);
+	if (c && (!old || old->home != c) && cloud_takes(c, why))
+		return ydoc_fail(d, s->cloud_node, EBUSY, err, "subnet %s: %s",
+				 s->name, why);
 	if (old && (old->cidr.net != s->cidr.net ||
 		    old->cidr.prefix != s->cidr.prefix)) {
 		cidr_format(&old->cidr, was);
@@ -183,15 +182,14 @@ static int check_vm(const struct model *m, struct ydoc *d,
 	const struct cloud *c = s->location[0] ? model_cloud(m, s->location)
 					       : NULL;
 	const char *what;
-	char a[16];
+	char a[16], why[ERRLEN];
 
 	if (s->location[0] && !c)
 		return ydoc_fail(d, sc_vm_node(d, s, "location"), ENOENT, err,
 				 "VM %s: no cloud %s", s->name, s->location);
-	if (c && c->draining && (!old || old->conf.location != c))
+	if (c && (!old || old->conf.location != c) && cloud_takes(c, why))
 		return ydoc_fail(d, sc_vm_node(d, s, "location"), EBUSY, err,
-				 "VM %s: cloud %s is draining: it takes no new "
-				 "VMs or subnets", s->name, s->location);
+				 "VM %s: %s", s->name, why);
 	if (!old)
 		return 0;
 	if (mig_running(old->mig.phase))
