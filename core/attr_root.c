@@ -1,4 +1,4 @@
-/* The root's files: spec.yaml, events (streamed by fs/), topology.dot,
+/* The root's files: spec.yaml, plan, events (streamed by fs/), topology.dot,
  * status */
 #include "attr.h"
 
@@ -16,6 +16,14 @@ static int show_root_spec(const struct model *m, const struct objref *o,
 {
 	(void)o;
 	return spec_show(m, NULL, out);
+}
+
+/* plan: its store is special too (a document, planned at close). */
+static int show_root_plan(const struct model *m, const struct objref *o,
+			  struct strbuf *out)
+{
+	(void)o;
+	return spec_plan_show(m, NULL, out);
 }
 
 static int show_topology(const struct model *m, const struct objref *o,
@@ -56,6 +64,7 @@ static int show_events(const struct model *m, const struct objref *o,
 const struct attr attrs_root[] = {
 	/* the whole estate, every tenant's doings: root's alone */
 	{ "spec.yaml", 0600, show_root_spec, NULL, CHANGE_MODEL },
+	{ "plan", 0600, show_root_plan, NULL, CHANGE_OP },
 	{ "events", 0400, show_events, NULL, CHANGE_MODEL },
 	{ "topology.dot", 0400, show_topology, NULL, CHANGE_MODEL },
 	{ "status", 0444, show_root_status, NULL, CHANGE_MODEL },

@@ -1,4 +1,4 @@
-/* A tenant's files: id, status, spec.yaml, quota, external */
+/* A tenant's files: id, status, spec.yaml, plan, quota, external */
 #include "attr.h"
 
 #include <errno.h>
@@ -99,10 +99,17 @@ static int show_tenant_spec(const struct model *m, const struct objref *o,
 	return spec_show(m, o->tenant->name, out);
 }
 
+static int show_tenant_plan(const struct model *m, const struct objref *o,
+			    struct strbuf *out)
+{
+	return spec_plan_show(m, o->tenant->name, out);
+}
+
 const struct attr attrs_tenant[] = {
 	{ "id", 0444, show_tenant_id, NULL, CHANGE_OP },
 	{ "status", 0444, show_tenant_status, NULL, CHANGE_MODEL },
 	{ "spec.yaml", 0644, show_tenant_spec, NULL, CHANGE_MODEL },
+	{ "plan", 0644, show_tenant_plan, NULL, CHANGE_OP },
 	{ "quota", 0444, show_tenant_quota, store_tenant_quota, CHANGE_OP },
 	{ "external", 0644, show_tenant_external, store_tenant_external,
 	  CHANGE_OP },

@@ -77,6 +77,8 @@ static int dhcp_realize(struct model *m, struct cloud *home,
 	int r;
 
 	*pid = 0;
+	if (m->plan_copy)   /* a plan's copy: nothing on the clouds */
+		return 0;
 	subnet_lock(m, s->vni);
 	if (d->on)
 		r = n->ops->dhcp_ensure(n, nd, pid, err);

@@ -237,7 +237,7 @@ static int apply(struct model *m, struct tenant *t, const uint32_t *have,
 	size_t k;
 	int r = 0;
 
-	for (k = 0; r == 0 && k < m->nclouds; k++) {
+	for (k = 0; r == 0 && !m->plan_copy && k < m->nclouds; k++) {
 		struct hostdrv *d = m->clouds[k]->host;
 
 		if (want[k]) {

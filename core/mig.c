@@ -229,38 +229,47 @@ static int image_there(struct migctx *x)
 	return tv->ops->image_check(tv, x->image, x->err);
 }
 
-/* The target reachable, with room for the disk. */
-static int target_ready(struct migctx *x)
+int mig_ready(const struct mig_target *t, uint64_t *capacity,
+	      uint64_t *allocation, char *err)
 {
-	struct virtdrv *tv = x->to->virt, *fv = x->from->virt;
+	struct virtdrv *tv = t->to->virt, *fv = t->from->virt;
 	struct strbuf st = STRBUF_INIT;
 	uint64_t room = 0;
 	int r;
 
-	x->to->host->ops->status(x->to->host, &st);
+	t->to->host->ops->status(t->to->host, &st);
 	r = strncmp(sb_str(&st), "up", 2) ?
-	    fail(x, EHOSTUNREACH, "cloud %s is %s", x->to->name, sb_str(&st))
-	    : 0;
+	    err_set(err, EHOSTUNREACH, "cloud %s is %s", t->to->name,
+		    sb_str(&st)) : 0;
 	sb_free(&st);
 	if (r)
 		return r;
-	if (x->subnet[0] && (!x->to->vtep_ip || !x->from->vtep_ip))
-		return fail(x, EINVAL, "clouds %s and %s need a vtep to "
-			    "share a subnet", x->from->name, x->to->name);
-	r = fv->ops->disk_info(fv, x->uuid, &x->capacity, &x->allocation,
-			       x->err);
+	if (t->subnet && (!t->to->vtep_ip || !t->from->vtep_ip))
+		return err_set(err, EINVAL, "clouds %s and %s need a vtep to "
+			       "share a subnet", t->from->name, t->to->name);
+	r = fv->ops->disk_info(fv, t->uuid, capacity, allocation, err);
 	if (r)
-		return r == -ENOENT ? fail(x, EIO, "the disk of %s is missing "
-					   "on cloud %s", x->name,
-					   x->from->name) : r;
-	r = tv->ops->disk_room(tv, &room, x->err);
-	if (r == 0 && room < x->allocation + MIG_ROOM_MARGIN)
-		r = fail(x, ENOSPC, "cloud %s has %llu MiB free, the disk of %s "
-			 "needs %llu", x->to->name,
-			 (unsigned long long)(room >> 20), x->name,
-			 (unsigned long long)((x->allocation +
-					       MIG_ROOM_MARGIN) >> 20));
+		return r == -ENOENT ? err_set(err, EIO, "the disk of %s is "
+					      "missing on cloud %s", t->name,
+					      t->from->name) : r;
+	r = tv->ops->disk_room(tv, &room, err);
+	room = room > t->reserved ? room - t->reserved : 0;
+	if (r == 0 && room < *allocation + MIG_ROOM_MARGIN)
+		r = err_set(err, ENOSPC, "cloud %s has %llu MiB free, the disk "
+			    "of %s needs %llu", t->to->name,
+			    (unsigned long long)(room >> 20), t->name,
+			    (unsigned long long)((*allocation +
+						  MIG_ROOM_MARGIN) >> 20));
 	return r;
+}
+
+/* The target reachable, with room for the disk. */
+static int target_ready(struct migctx *x)
+{
+	struct mig_target t = { x->from, x->to, x->uuid, x->name,
+				x->subnet[0] != '\0', 0 };
+
+	return mig_ready(&t, &x->capacity, &x->allocation, x->err);
 }
 
 static int act_check(struct migctx *x)
@@ -763,32 +772,19 @@ static int budget_check(const struct vm *v, const struct mig_opts *o,
 	return 0;
 }
 
-static int mig_take(struct model *m, const char *tname, const char *name,
-		    const char *cloud, const struct mig_opts *o,
-		    struct vm **out, enum obj_state *prev, char *err)
+int mig_allowed(const struct vm *v, const struct cloud *to, const char *mode,
+		char *err)
 {
-	const char *mode = o->mode;
-	struct tenant *t = tenant_find_visible(m, tname);
-	struct vm *v = t ? vm_find_visible(t, name) : NULL;
-	struct cloud *to = model_cloud(m, cloud);
-
-	if (!v)
-		return err_set(err, ENOENT, "no VM %s in tenant %s", name,
-			       tname);
 	if (mig_running(v->mig.phase))
-		return err_set(err, EBUSY, "VM %s is migrating to %s", name,
+		return err_set(err, EBUSY, "VM %s is migrating to %s", v->name,
 			       v->mig.to->name);
 	if (v->state != OBJ_READY && v->state != OBJ_ERROR)
-		return err_set(err, EBUSY, "VM %s is %s", name,
+		return err_set(err, EBUSY, "VM %s is %s", v->name,
 			       obj_state_name(v->state));
-	if (!to)
-		return err_set(err, ENOENT, "no cloud %s", cloud);
 	if (v->power == VIRT_POWER_UNKNOWN)
 		return err_set(err, EHOSTUNREACH, "the state of VM %s is "
-			       "unknown (cloud %s unreachable?)", name,
+			       "unknown (cloud %s unreachable?)", v->name,
 			       v->conf.location->name);
-	if (budget_check(v, o, err))
-		return -EINVAL;
 	if (to == v->conf.location)
 		return 1;
 	if (cloud_takes(to, err))
@@ -801,6 +797,31 @@ static int mig_take(struct model *m, const char *tname, const char *name,
 			       "copies the disk over SSH)",
 			       to->tls ? to->name : v->conf.location->name,
 			       to->tls ? v->conf.location->name : to->name);
+	return 0;
+}
+
+static int mig_take(struct model *m, const char *tname, const char *name,
+		    const char *cloud, const struct mig_opts *o,
+		    struct vm **out, enum obj_state *prev, char *err)
+{
+	const char *mode = o->mode;
+	struct tenant *t = tenant_find_visible(m, tname);
+	struct vm *v = t ? vm_find_visible(t, name) : NULL;
+	struct cloud *to = model_cloud(m, cloud);
+	int r;
+
+	if (!v)
+		return err_set(err, ENOENT, "no VM %s in tenant %s", name,
+			       tname);
+	if (!to)
+		return err_set(err, ENOENT, "no cloud %s", cloud);
+	r = mig_allowed(v, to, mode, err);
+	if (r < 0)
+		return r;
+	if (budget_check(v, o, err))
+		return -EINVAL;
+	if (r == 1)
+		return 1;
 	*prev = v->state;
 	v->state = OBJ_CHANGING;
 	memset(&v->mig, 0, sizeof v->mig);

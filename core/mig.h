@@ -28,6 +28,24 @@ int vm_migrate(struct model *m, const char *tenant, const char *name,
  * has run migrates, one that never ran is only placed there. */
 int vm_relocate(struct model *m, const char *tenant, const char *name,
 		const char *cloud, const struct mig_opts *o, char *err);
+/* The checks a migration starts with, also a plan's (plan.h): whether
+ * VM v may leave for cloud to in mode ("" live when it runs, "live",
+ * "cold"): 1 if it is there already, 0, or -errno and why. Caller holds
+ * the lock of v's model. */
+int mig_allowed(const struct vm *v, const struct cloud *to, const char *mode,
+		char *err);
+/* Then, without the lock: the target answers, both clouds have a vtep if
+ * the VM has a subnet, the VM's disk is on from (its capacity and its
+ * bytes), and to has room for them beyond reserved bytes (other disks
+ * bound there) and MIG_ROOM_MARGIN. 0, or -errno and why. */
+struct mig_target {
+	struct cloud *from, *to;
+	const char *uuid, *name;
+	bool subnet;
+	uint64_t reserved;
+};
+int mig_ready(const struct mig_target *t, uint64_t *capacity,
+	      uint64_t *allocation, char *err);
 /* At mount, for a VM whose migration was cut off: finishes or rolls back,
  * as the clouds say. */
 void mig_recover(struct model *m, struct vm *v);

@@ -135,6 +135,7 @@ void tenant_free(struct tenant *t)
 		subnet_free(s);
 	objset_free(&t->subnets);
 	sb_free(&t->saved);
+	sb_free(&t->plan);
 	objset_free(&t->vms);
 	free(t);
 }

@@ -179,6 +179,7 @@ struct tenant {
 	struct strbuf saved;
 	uint64_t saved_epoch;
 	int changed;                  /* atomic */
+	struct strbuf plan;           /* its plan file: the last plan made */
 };
 
 /* VM defaults and bounds. Sizes are in MiB. */
@@ -307,6 +308,10 @@ struct model {
 	void (*on_note)(void *ctx, const char *tenant);
 	void *note_ctx;
 	struct obj_error error;       /* the last failure at the root (lock) */
+	struct strbuf plan;           /* the root's plan file (lock) */
+	/* A plan's copy of the model (plan.h): nothing of it is saved or
+	 * made on a cloud; the verbs that run on it skip that work. */
+	bool plan_copy;
 };
 
 /* Lookups; the caller holds m->lock. Objects still being created are not

@@ -56,7 +56,8 @@ void dns_label_of(const char *name, size_t n, char *buf, size_t len)
 }
 
 static const char *const root_names[] = {
-	"spec.yaml", "events", "topology.dot", "status", "clouds", NULL,
+	"spec.yaml", "plan", "events", "topology.dot", "status", "clouds",
+	NULL,
 };
 static const char *const subnets_names[] = { "new", NULL };
 static const char *const vms_names[] = { NULL };

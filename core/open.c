@@ -223,6 +223,7 @@ void model_free(struct model *m)
 	for (i = 0; i < ARRAY_SIZE(m->subnet_locks); i++)
 		pthread_mutex_destroy(&m->subnet_locks[i]);
 	events_free(m->events);
+	sb_free(&m->plan);
 	virt_events_stop();
 	state_saver_free(m);
 	free(m);

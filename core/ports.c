@@ -263,6 +263,8 @@ int ports_sync(struct model *m, const char *tenant, const struct cloud *must,
 	size_t k;
 	int r = 0, e;
 
+	if (m->plan_copy)   /* a plan's copy: nothing on the clouds */
+		return 0;
 	pthread_mutex_lock(lock);
 	pthread_mutex_lock(&m->lock);
 	t = tenant_find(m, tenant);

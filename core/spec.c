@@ -13,6 +13,7 @@
 #include "secgroup.h"
 #include "mig.h"
 #include "ops.h"
+#include "plan.h"
 #include "schema.h"
 #include "state.h"
 #include "submig.h"
@@ -293,10 +294,11 @@ struct step {
 };
 
 struct run {
-	struct model *m;
+	struct model *m;            /* a plan's: its copy of the model */
 	const struct sc_doc *sp;
 	int changes;
 	char *err;
+	struct plan *plan;          /* a plan is made: the steps go to it */
 };
 
 typedef bool (*next_fn)(const struct model *m, const struct run *x,
@@ -470,6 +472,42 @@ static int do_float_rmdir(struct model *m, const struct step *s, char *err)
 #define FLOAT(t, a, f) \
 	((struct where){ NODE_FLOATING, (t), NULL, NULL, (f), (a), NULL })
 
+/* In a plan, a step goes to the plan (plan.h), which judges it and does
+ * it on its copy of the model; the verbs below the line also run on the
+ * copy themselves (plan_copy: nothing of theirs is saved or made). */
+static const struct {
+	step_fn call;
+	enum plan_kind kind;
+} plan_kinds[] = {
+	{ do_mkdir, PLAN_MKDIR }, { do_rmdir, PLAN_RMDIR },
+	{ do_subnet_new, PLAN_SUBNET_NEW },
+	{ do_subnet_cloud, PLAN_SUBNET_CLOUD },
+	{ do_vm_start, PLAN_VM_START }, { do_vm_stop, PLAN_VM_STOP },
+	{ do_vm_subnet, PLAN_VM_SET }, { do_vm_vcpus, PLAN_VM_SET },
+	{ do_vm_memory, PLAN_VM_SET }, { do_vm_disk, PLAN_VM_SET },
+	{ do_vm_image, PLAN_VM_SET }, { do_vm_location, PLAN_VM_LOCATION },
+	/* dhcp range and domain, external, groups, floating addresses */
+};
+
+static int plan_do(struct run *x, const struct step *s, const char *path)
+{
+	struct plan_step ps = { PLAN_VERB, s->op, path, &s->node, s->value,
+				s->num };
+	char why[ERRLEN] = "";
+	size_t i;
+	int r;
+
+	for (i = 0; i < ARRAY_SIZE(plan_kinds); i++)
+		if (plan_kinds[i].call == s->call)
+			ps.kind = plan_kinds[i].kind;
+	if (ps.kind != PLAN_VERB)
+		return plan_step(x->plan, &ps);
+	log_quiet(1);
+	r = s->call(x->m, s, why);
+	log_quiet(0);
+	return plan_ran(x->plan, &ps, r, why);
+}
+
 /* Runs the steps object a (and b) needs until it needs none. */
 static int converge(struct run *x, next_fn next, const void *a, const void *b)
 {
@@ -485,6 +523,12 @@ static int converge(struct run *x, next_fn next, const void *a, const void *b)
 		if (!need)
 			return 0;
 		node_path(&s.node, path, sizeof path);
+		if (x->plan) {   /* a concern: the object goes no further */
+			if (plan_do(x, &s, path) < 0)
+				return 0;
+			x->changes++;
+			continue;
+		}
 		/* Ctrl-C, unmount or SIGTERM: the steps done stay done */
 		if (x->m->interrupted && x->m->interrupted())
 			return err_set(x->err, EINTR, "interrupted before %s "
@@ -1150,35 +1194,78 @@ static void turn_give(const char *tenant)
 	pthread_mutex_unlock(&turns.lock);
 }
 
-int spec_apply(struct model *m, const char *tenant, const char *buf,
-	       size_t len, char *err)
+/* The document loaded and parsed (d freed by the caller). */
+static int doc_load(struct ydoc *d, const char *tenant, const char *buf,
+		    size_t len, struct sc_doc *sp, char *err)
 {
-	struct sc_doc sp = { NULL, 0 };
-	struct ydoc d;
-	struct run x = { m, &sp, 0, err };
 	int r;
 
 	if (memchr(buf, '\0', len))
 		return err_set(err, EINVAL, "spec.yaml: the document holds "
 			       "a NUL byte");
-	r = ydoc_load(&d, "spec.yaml", buf, len, err);
+	r = ydoc_load(d, "spec.yaml", buf, len, err);
 	if (r)
 		return r;
-	r = parse(&d, tenant, &sp, err);
-	if (r == 0)
-		r = turn_take(m, tenant, err);
-	if (r) {
-		ydoc_free(&d);
-		schema_free(&sp);
-		return r;
-	}
+	r = parse(d, tenant, sp, err);
+	if (r)
+		ydoc_free(d);
+	return r;
+}
+
+/* Checked whole against the model; d is freed. */
+static int doc_check(struct model *m, struct ydoc *d, const char *tenant,
+		     const struct sc_doc *sp, char *err)
+{
+	int r;
+
 	pthread_mutex_lock(&m->lock);
 	if (tenant && !tenant_find_visible(m, tenant))
 		r = err_set(err, ENOENT, "no tenant %s", tenant);
 	else
-		r = check(m, &d, &sp, err);
+		r = check(m, d, sp, err);
 	pthread_mutex_unlock(&m->lock);
-	ydoc_free(&d);
+	ydoc_free(d);
+	return r;
+}
+
+/* The steps the document would take, on a copy of the model. */
+static int plan_make(struct model *m, const char *tenant,
+		     const struct sc_doc *sp, struct plan **out, char *err)
+{
+	struct run x = { NULL, sp, 0, err, NULL };
+	int r = plan_new(m, &x.plan, err);
+
+	if (r)
+		return r;
+	x.m = plan_model(x.plan);
+	r = apply(&x, tenant);
+	if (r)
+		plan_free(x.plan);
+	else
+		*out = x.plan;
+	return r;
+}
+
+int spec_apply(struct model *m, const char *tenant, const char *buf,
+	       size_t len, char *err)
+{
+	struct sc_doc sp = { NULL, 0 };
+	struct ydoc d;
+	struct run x = { m, &sp, 0, err, NULL };
+	struct plan *p = NULL;
+	int r = doc_load(&d, tenant, buf, len, &sp, err);
+
+	if (r == 0 && (r = turn_take(m, tenant, err)))
+		ydoc_free(&d);
+	if (r) {
+		schema_free(&sp);
+		return r;
+	}
+	r = doc_check(m, &d, tenant, &sp, err);
+	/* the plan's checks first: a concern, and nothing is done */
+	if (r == 0 && (r = plan_make(m, tenant, &sp, &p, err)) == 0)
+		r = plan_concern(p, err);
+	plan_free(p);
 	if (r == 0)
 		r = apply(&x, tenant);
 	turn_give(tenant);
@@ -1187,4 +1274,55 @@ int spec_apply(struct model *m, const char *tenant, const char *buf,
 		log_info("spec.yaml%s%s applied: %d changes", tenant ? " of " : "",
 			 tenant ? tenant : "", x.changes);
 	return r < 0 ? r : x.changes;
+}
+
+int spec_plan(struct model *m, const char *tenant, const char *buf,
+	      size_t len, char *err)
+{
+	struct strbuf out = STRBUF_INIT, old;
+	struct sc_doc sp = { NULL, 0 };
+	struct plan *p = NULL;
+	struct tenant *t = NULL;
+	struct ydoc d;
+	char of[NAME_MAXLEN + 16];
+	int r = doc_load(&d, tenant, buf, len, &sp, err);
+
+	if (r == 0)
+		r = doc_check(m, &d, tenant, &sp, err);
+	if (r == 0)
+		r = plan_make(m, tenant, &sp, &p, err);
+	schema_free(&sp);
+	if (r)
+		return r;
+	snprintf(of, sizeof of, "%s%sspec.yaml", tenant ? tenant : "",
+		 tenant ? "/" : "");
+	plan_show(p, of, &out);
+	plan_free(p);
+	pthread_mutex_lock(&m->lock);
+	if (tenant && !(t = tenant_find_visible(m, tenant)))
+		r = err_set(err, ENOENT, "no tenant %s", tenant);
+	old = t ? t->plan : m->plan;
+	if (r == 0 && t)
+		t->plan = out;
+	else if (r == 0)
+		m->plan = out;
+	pthread_mutex_unlock(&m->lock);
+	sb_free(r ? &out : &old);
+	return r;
+}
+
+int spec_plan_show(const struct model *m, const char *tenant,
+		   struct strbuf *out)
+{
+	const struct tenant *t = tenant ? tenant_find_visible(m, tenant)
+					: NULL;
+	const struct strbuf *plan = t ? &t->plan : &m->plan;
+
+	if (tenant && !t)
+		return -ENOENT;
+	if (plan->len)
+		return sb_append(out, plan->s, plan->len);
+	return sb_puts(out, "# what a spec.yaml document written here would "
+		       "do, step by step, shows here; nothing is changed\n"
+		       "steps: 0\nplan: {}\n");
 }

@@ -27,8 +27,19 @@ int spec_show(const struct model *m, const char *tenant, struct strbuf *out);
  * read without the model's lock, and waits only for another document of
  * the same tenant (the root's: for every other document). Returns
  * the number of changes made, or -errno of the first step that failed
- * (the steps before it stay done; the failure is in err). */
+ * (the steps before it stay done; the failure is in err). Its plan is
+ * made first (spec_plan): a concern there, and nothing is done. */
 int spec_apply(struct model *m, const char *tenant, const char *buf,
 	       size_t len, char *err);
+
+/* A plan (plan.h): the document validated as spec_apply does, then the
+ * steps it would take worked out on a copy of the model, with their costs
+ * and concerns, kept for the plan file of the root (tenant NULL) or of
+ * the tenant; nothing else changes. 0, or -errno of a bad document. */
+int spec_plan(struct model *m, const char *tenant, const char *buf,
+	      size_t len, char *err);
+/* The plan file: the last plan made there. The caller holds m->lock. */
+int spec_plan_show(const struct model *m, const char *tenant,
+		   struct strbuf *out);
 
 #endif

@@ -544,6 +544,8 @@ static uint64_t ticket_take(struct model *m)
 	struct state_saver *sv = m->saver;
 	uint64_t ticket = 0;   /* no writer any more: the caller writes */
 
+	if (m->plan_copy)
+		return 0;
 	pthread_mutex_lock(&sv->lock);
 	if (!sv->exited) {
 		ticket = ++sv->asked;
@@ -570,6 +572,8 @@ int state_committed(struct model *m, uint64_t ticket, char *err)
 	struct state_saver *sv = m->saver;
 	int r;
 
+	if (m->plan_copy)   /* a plan's copy is never saved */
+		return 0;
 	if (ticket == 0) {
 		r = state_write(m);
 	} else {

@@ -439,3 +439,53 @@ int subnet_delete(struct model *m, const char *tname, const char *name,
 	tenant_tidy(m, tname, g.home);
 	return 0;
 }
+
+/* A plan's new subnet (plan.h): subnet_create's checks and its place in
+ * the model, nothing made on a cloud. */
+int subnet_plan_create(struct model *m, const char *tname, const char *line,
+		       char *err)
+{
+	struct subnet_req req;
+	struct subnet *s = NULL;
+	int r = subnet_parse(line, &req, err);
+
+	if (r)
+		return r;
+	pthread_mutex_lock(&m->lock);
+	r = subnet_reserve(m, tname, &req, &s, err);
+	if (r == 0) {
+		s->present = 1ull << cloud_index(m, s->home);
+		s->state = OBJ_READY;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return r;
+}
+
+int subnet_plan_delete(struct model *m, const char *tname, const char *name,
+		       char *err)
+{
+	struct tenant *t;
+	struct subnet *s;
+	char users[128];
+	size_t n;
+	int r = 0;
+
+	pthread_mutex_lock(&m->lock);
+	t = tenant_find_visible(m, tname);
+	s = t ? subnet_find_visible(t, name) : NULL;
+	if (!s)
+		r = err_set(err, ENOENT, "no subnet %s in tenant %s", name,
+			    tname);
+	else if (s->state == OBJ_CHANGING || s->state == OBJ_DELETING)
+		r = err_set(err, EBUSY, "subnet %s is %s", name,
+			    obj_state_name(s->state));
+	else if ((n = subnet_users(s, users, sizeof users)))
+		r = err_set(err, EBUSY, "subnet %s is used by %zu VM(s): %s",
+			    name, n, users);
+	else
+		subnet_unreserve(m, s);
+	pthread_mutex_unlock(&m->lock);
+	if (r == 0)
+		subnet_free(s);
+	return r;
+}

@@ -10,15 +10,14 @@
 
 /* A tenant lives on the default cloud from mkdir on (its router namespace
  * maas-<tenant>), and on any other cloud that holds a part of it. */
-int tenant_create(struct model *m, const char *name, char *err)
+/* A new tenant in the model, in state st: its name checked, its id. */
+static int tenant_reserve(struct model *m, const char *name,
+			  enum obj_state st, struct tenant **out, char *err)
 {
-	struct txn x;
-	struct cloud *home = model_default_cloud(m);
 	struct tenant *t;
 	uint32_t id;
-	int r;
+	int r = name_check(name, "tenant", err);
 
-	r = name_check(name, "tenant", err);
 	if (r)
 		return r;
 	if (names_reserved(NAMES_ROOT, name))
@@ -33,7 +32,7 @@ int tenant_create(struct model *m, const char *name, char *err)
 	r = t ? idset_alloc(&m->tenant_ids, 1, UINT32_MAX, &id) : -ENOMEM;
 	if (r == 0) {
 		t->id = id;
-		t->state = OBJ_CREATING;
+		t->state = st;
 		r = objset_add(&m->tenants, t);
 		if (r)
 			idset_put(&m->tenant_ids, id);
@@ -44,7 +43,19 @@ int tenant_create(struct model *m, const char *name, char *err)
 		return err_set(err, -r, "cannot allocate a tenant: %s",
 			       strerror(-r));
 	}
+	*out = t;
+	return 0;
+}
 
+int tenant_create(struct model *m, const char *name, char *err)
+{
+	struct txn x;
+	struct cloud *home = model_default_cloud(m);
+	struct tenant *t;
+	int r = tenant_reserve(m, name, OBJ_CREATING, &t, err);
+
+	if (r)
+		return r;
 	r = home->host->ops->tenant_ensure(home->host, name, err);
 	if (r == 0) {
 		pthread_mutex_lock(&m->lock);
@@ -64,7 +75,23 @@ int tenant_create(struct model *m, const char *name, char *err)
 		return r;
 	}
 	log_info("tenant %s created (id %u, namespace %s%s on %s)", name,
-		 id, NET_NS_PREFIX, name, home->name);
+		 t->id, NET_NS_PREFIX, name, home->name);
+	return 0;
+}
+
+/* The tenant t of that name can go: ENOENT, EBUSY, or ENOTEMPTY. */
+static int tenant_deletable(const struct tenant *t, const char *name,
+			    char *err)
+{
+	if (!t)
+		return err_set(err, ENOENT, "no tenant %s", name);
+	if (t->state == OBJ_CHANGING || t->state == OBJ_DELETING)
+		return err_set(err, EBUSY, "tenant %s is %s", name,
+			       obj_state_name(t->state));
+	if (t->subnets.n || t->vms.n)
+		return err_set(err, ENOTEMPTY, "tenant %s still has %zu "
+			       "subnet(s) and %zu VM(s)", name, t->subnets.n,
+			       t->vms.n);
 	return 0;
 }
 
@@ -78,18 +105,10 @@ int tenant_delete(struct model *m, const char *name, char *err)
 
 	pthread_mutex_lock(&m->lock);
 	t = tenant_find_visible(m, name);
-	if (!t) {
-		r = err_set(err, ENOENT, "no tenant %s", name);
-	} else if (t->state == OBJ_CHANGING || t->state == OBJ_DELETING) {
-		r = err_set(err, EBUSY, "tenant %s is %s", name,
-			    obj_state_name(t->state));
-	} else if (t->subnets.n || t->vms.n) {
-		r = err_set(err, ENOTEMPTY, "tenant %s still has %zu subnet(s) "
-			    "and %zu VM(s)", name, t->subnets.n, t->vms.n);
-	} else {
+	r = tenant_deletable(t, name, err);
+	if (r == 0) {
 		prev = t->state;
 		t->state = OBJ_DELETING;
-		r = 0;
 	}
 	pthread_mutex_unlock(&m->lock);
 	if (r)
@@ -208,4 +227,31 @@ void tenant_tidy(struct model *m, const char *tname, struct cloud *c)
 	if (t && !needed && c->host->ops->tenant_remove(c->host, tname, err))
 		log_warnx("tenant %s stays on cloud %s: %s", tname, c->name,
 			  err);
+}
+
+/* ---- a plan's tenants (plan.h): the checks above, the model alone ---- */
+
+int tenant_plan_create(struct model *m, const char *name, char *err)
+{
+	struct tenant *t;
+
+	return tenant_reserve(m, name, OBJ_READY, &t, err);
+}
+
+int tenant_plan_delete(struct model *m, const char *name, char *err)
+{
+	struct tenant *t;
+	int r;
+
+	pthread_mutex_lock(&m->lock);
+	t = tenant_find_visible(m, name);
+	r = tenant_deletable(t, name, err);
+	if (r == 0) {
+		objset_del(&m->tenants, t);
+		idset_put(&m->tenant_ids, t->id);
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (r == 0)
+		tenant_free(t);
+	return r;
 }

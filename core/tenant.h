@@ -7,6 +7,10 @@
 /* Tenants: mkdir and rmdir of /<tenant>. */
 int tenant_create(struct model *m, const char *name, char *err);
 int tenant_delete(struct model *m, const char *name, char *err);
+/* A plan's (plan.h), on a plan's copy of the model: the checks of
+ * tenant_create and tenant_delete, then their effect on the model alone. */
+int tenant_plan_create(struct model *m, const char *name, char *err);
+int tenant_plan_delete(struct model *m, const char *name, char *err);
 /* chown of /<tenant>: with -o allow_other its owner manages everything
  * inside it. (uint32_t)-1 leaves uid or gid as it is. */
 int tenant_chown(struct model *m, const char *name, uint32_t uid,

@@ -189,7 +189,8 @@ enum tree_file tree_file_kind(const struct node *n)
 		return TREE_FILE_NONE;
 	if (n->kind == NODE_ROOT && !strcmp(n->attr->name, "events"))
 		return TREE_FILE_EVENTS;
-	if ((!strcmp(n->attr->name, "spec.yaml") &&
+	if (((!strcmp(n->attr->name, "spec.yaml") ||
+	      !strcmp(n->attr->name, "plan")) &&
 	     (n->kind == NODE_ROOT || n->kind == NODE_TENANT)) ||
 	    lines_file(n))
 		return TREE_FILE_SPEC;
@@ -378,6 +379,9 @@ static int do_write(struct model *m, const struct node *n, const char *buf,
 		return -EISDIR;
 	if (lines_file(n))
 		return lines_value(m, n, buf, len, err);
+	if (tree_file_kind(n) == TREE_FILE_SPEC &&
+	    !strcmp(n->attr->name, "plan"))
+		return spec_plan(m, n->tenant, buf, len, err);
 	if (tree_file_kind(n) == TREE_FILE_SPEC) {
 		char path[512];
 

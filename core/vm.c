@@ -802,10 +802,9 @@ int vm_set_disk(struct model *m, const char *tenant, const char *name,
 
 /* An image must exist on the VM's cloud: asked before anything, and
  * without the lock (it is a libvirt call). */
-int vm_set_image(struct model *m, const char *tenant, const char *name,
-		 const char *image, char *err)
+static int image_ready(struct model *m, const char *tenant, const char *name,
+		       const char *image, char *err)
 {
-	struct vm_change ch = { "image", edit_image, 0, image };
 	struct virtdrv *virt = NULL;
 	struct vm *v = NULL;
 	int r = name_check(image, "image", err);
@@ -816,8 +815,15 @@ int vm_set_image(struct model *m, const char *tenant, const char *name,
 	r = vm_get(m, tenant, name, &v, err);
 	virt = r ? NULL : v->conf.location->virt;
 	pthread_mutex_unlock(&m->lock);
-	if (r == 0)
-		r = virt->ops->image_check(virt, image, err);
+	return r ? r : virt->ops->image_check(virt, image, err);
+}
+
+int vm_set_image(struct model *m, const char *tenant, const char *name,
+		 const char *image, char *err)
+{
+	struct vm_change ch = { "image", edit_image, 0, image };
+	int r = image_ready(m, tenant, name, image, err);
+
 	return r ? r : vm_configure(m, tenant, name, &ch, err);
 }
 
@@ -865,4 +871,125 @@ void vm_power_event(void *model, const char *cloud, const char *uuid,
 	pthread_mutex_unlock(&m->lock);
 	if (changed)
 		txn_once(m, NULL, NULL);
+}
+
+/* ---- a plan's VMs (plan.h): the checks above, on a model that is a
+ * plan's copy, with the clouds only asked what they hold ---- */
+
+int vm_plan_create(struct model *m, const char *tname, const char *name,
+		   char *err)
+{
+	struct vm *v = NULL;
+	int r = name_check(name, "VM", err);
+
+	if (r)
+		return r;
+	pthread_mutex_lock(&m->lock);
+	r = vm_reserve(m, tname, name, &v, err);
+	if (r == 0) {
+		v->state = OBJ_READY;
+		v->power = VIRT_POWER_STOPPED;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return r;
+}
+
+int vm_plan_delete(struct model *m, const char *tname, const char *name,
+		   char *err)
+{
+	struct vm *v = NULL;
+	int r;
+
+	pthread_mutex_lock(&m->lock);
+	r = vm_get(m, tname, name, &v, err);
+	if (r == 0)
+		r = deletable(v, err);
+	if (r == 0)
+		objset_del(&v->tenant->vms, v);
+	pthread_mutex_unlock(&m->lock);
+	if (r == 0)
+		vm_free(v);
+	return r;
+}
+
+int vm_plan_set(struct model *m, const char *tname, const char *name,
+		const char *attr, uint64_t num, const char *str, char *err)
+{
+	static const struct vm_change edits[] = {
+		{ "vcpus", edit_vcpus, 0, NULL },
+		{ "memory", edit_memory, 0, NULL },
+		{ "disk", edit_disk, 0, NULL },
+		{ "image", edit_image, 0, NULL },
+		{ "subnet", edit_subnet, 0, NULL },
+		{ "location", edit_location, 0, NULL },
+	};
+	struct vm_change ch = { NULL, NULL, num, str };
+	struct vm_conf old, new;
+	struct vm *v = NULL;
+	size_t i;
+	int r;
+
+	for (i = 0; i < ARRAY_SIZE(edits) && !ch.edit; i++)
+		if (!strcmp(edits[i].attr, attr))
+			ch = (struct vm_change){ attr, edits[i].edit, num, str };
+	if (!ch.edit)
+		return err_set(err, EINVAL, "no VM attribute %s", attr);
+	if (!strcmp(attr, "image") && (r = image_ready(m, tname, name, str,
+							err)))
+		return r;
+	pthread_mutex_lock(&m->lock);
+	r = vm_get(m, tname, name, &v, err);
+	if (r == 0) {
+		old = new = v->conf;
+		r = ch.edit(m, v, &new, &ch, err);
+	}
+	if (r == 0)
+		r = quota_check(v->tenant, 0, &old, &new, err);
+	if (r == 0)
+		v->conf = new;
+	pthread_mutex_unlock(&m->lock);
+	return r;
+}
+
+/* A start needs the VM's cloud to answer, and, for its first, the image
+ * its disk is made from there. */
+static int start_ready(struct virtdrv *virt, const char *image,
+		       bool disk_made, char *err)
+{
+	struct strbuf why = STRBUF_INIT;
+	int r = virt->ops->status ? virt->ops->status(virt, &why) : 0;
+
+	if (r)
+		err_set(err, -r, "%s", sb_str(&why));
+	sb_free(&why);
+	if (r == 0 && !disk_made)
+		r = virt->ops->image_check(virt, image, err);
+	return r;
+}
+
+int vm_plan_power(struct model *m, const char *tname, const char *name,
+		  enum vm_power_op op, char *err)
+{
+	struct power_job j = { .op = op };
+	char image[NAME_MAXLEN + 1] = "";
+	int r;
+
+	j.start = op == VM_START || op == VM_RESTART;
+	j.stop = op == VM_STOP || op == VM_RESTART;
+	pthread_mutex_lock(&m->lock);
+	r = power_take(m, tname, name, &j, err);
+	if (r == 0) {
+		j.v->state = j.prev;
+		snprintf(image, sizeof image, "%s", j.v->conf.image);
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (r == 0 && j.start)
+		r = start_ready(j.virt, image, j.disk_made, err);
+	if (r)
+		return r > 0 ? 0 : r;
+	pthread_mutex_lock(&m->lock);
+	j.v->power = j.start ? VIRT_POWER_RUNNING : VIRT_POWER_STOPPED;
+	j.v->disk_made = j.v->disk_made || j.start;
+	pthread_mutex_unlock(&m->lock);
+	return 0;
 }

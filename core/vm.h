@@ -31,6 +31,19 @@ int vm_power(struct model *m, const char *tenant, const char *name,
 /* Lifecycle events from libvirt (the event thread), of cloud's domains. */
 void vm_power_event(void *model, const char *cloud, const char *uuid,
 		    enum virt_power power);
+/* A plan's steps (plan.h), on a plan's copy of the model: the checks of
+ * vm_create, vm_delete, vm_set_* and vm_place (attr "vcpus", "memory",
+ * "disk", "image", "subnet", "location": num or str), and vm_power, then
+ * their effect on the model alone; the clouds are only asked what they
+ * hold (a start: its cloud answers, its image is there). */
+int vm_plan_create(struct model *m, const char *tenant, const char *name,
+		   char *err);
+int vm_plan_delete(struct model *m, const char *tenant, const char *name,
+		   char *err);
+int vm_plan_set(struct model *m, const char *tenant, const char *name,
+		const char *attr, uint64_t num, const char *str, char *err);
+int vm_plan_power(struct model *m, const char *tenant, const char *name,
+		  enum vm_power_op op, char *err);
 /* "running", "stopped", "migrating" or "error". */
 const char *vm_state_word(const struct vm *v);
 

@@ -24,6 +24,13 @@ static struct {
 	.ident = "maasfs",
 };
 
+static __thread int quiet;
+
+void log_quiet(int on)
+{
+	quiet = on;
+}
+
 void log_init(const char *ident, int foreground, const char *path)
 {
 	pthread_mutex_lock(&logger.lock);
@@ -77,7 +84,7 @@ static void vlog(enum log_level level, const char *func, const char *suffix,
 	struct timespec ts;
 	struct tm tm;
 
-	if (level > logger.level)
+	if (level > logger.level || (quiet && level > LOG_LEVEL_WARN))
 		return;
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	text_clean(msg);     /* a value's newline never forges a line */

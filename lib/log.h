@@ -9,6 +9,10 @@ enum log_level { LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 void log_init(const char *ident, int foreground, const char *path);
 void log_set_level(enum log_level level);
 void log_close(void);
+/* In this thread, only warnings are written from now on (quiet true) or
+ * everything again: a plan's verbs (core/plan.h) say nothing of the
+ * changes they only pretend to make. */
+void log_quiet(int quiet);
 
 void log_warn_at(const char *func, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -37,7 +37,7 @@ test_expect_success 'a bad clouds file is refused with its line' '
 test_expect_success 'mount shows clouds/local and makes the state directory' '
 	maas_mount &&
 	grep -q " $MNT fuse.maasfs " /proc/mounts &&
-	expect_eq "clouds events spec.yaml status topology.dot" "$(ls "$MNT" | xargs)" &&
+	expect_eq "clouds events plan spec.yaml status topology.dot" "$(ls "$MNT" | xargs)" &&
 	expect_eq "local" "$(ls "$MNT/clouds")" &&
 	expect_eq "external state status uri vms vtep" "$(ls "$MNT/clouds/local" | xargs)" &&
 	expect_eq active "$(cat "$MNT/clouds/local/state")" &&
@@ -116,7 +116,7 @@ test_expect_success 'after kill -9, a new mount clears the dead one' '
 	! ls "$MNT" 2>"$TMP/e" &&
 	grep -q "Transport endpoint is not connected" "$TMP/e" &&
 	maas_mount &&
-	expect_eq "clouds events spec.yaml status topology.dot" "$(ls "$MNT" | xargs)" &&
+	expect_eq "clouds events plan spec.yaml status topology.dot" "$(ls "$MNT" | xargs)" &&
 	maas_umount
 '
 

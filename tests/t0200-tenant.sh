@@ -17,7 +17,7 @@ test_expect_success 'mkdir makes the namespace, visible to ip netns' '
 '
 
 test_expect_success 'the tenant directory: id, status, subnets/, vms/' '
-	expect_eq "external floating id quota secgroups spec.yaml status subnets vms" "$(ls "$MNT/$A" | xargs)" &&
+	expect_eq "external floating id plan quota secgroups spec.yaml status subnets vms" "$(ls "$MNT/$A" | xargs)" &&
 	expect_eq 1 "$(cat "$MNT/$A/id")" &&
 	head -n1 "$MNT/$A/status" | grep -qx ready &&
 	grep -qx "namespace: maas-$A on local" "$MNT/$A/status" &&
@@ -83,7 +83,7 @@ test_expect_success 'a tenant with a subnet is ENOTEMPTY, the reason in status' 
 
 test_expect_success 'rmdir removes the namespaces; nothing is left' '
 	rmdir "$MNT/$B" &&
-	expect_eq "clouds events spec.yaml status topology.dot" "$(ls "$MNT" | xargs)" &&
+	expect_eq "clouds events plan spec.yaml status topology.dot" "$(ls "$MNT" | xargs)" &&
 	grep -q "^tenants: {}" "$STATE/state.yaml" &&
 	assert_clean
 '

@@ -130,7 +130,7 @@ test_expect_success 'what is ours but not in the state is swept; the rest is not
 	! ip -n "maas-$A" link show "maasg$vdb" 2>/dev/null &&
 	ip link show "${T}br" >/dev/null &&
 	ip link show "maasb$((VNI_LAST))" >/dev/null &&
-	expect_eq "clouds events spec.yaml status $A topology.dot" "$(ls "$MNT" | LC_ALL=C sort | xargs)" &&
+	expect_eq "clouds events plan spec.yaml status $A topology.dot" "$(ls "$MNT" | LC_ALL=C sort | xargs)" &&
 	expect_eq "new web" "$(ls "$MNT/$A/subnets" | xargs)" &&
 	ip link del "${T}br" &&
 	ip link del "maasb$((VNI_LAST))"

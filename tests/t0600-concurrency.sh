@@ -59,7 +59,7 @@ test_expect_success 'everything deleted at once leaves nothing behind' '
 		(rmdir "$MNT/${T}t$i/subnets/a" "$MNT/${T}t$i/subnets/b" &&
 		 rmdir "$MNT/${T}t$i") &
 	done; wait &&
-	expect_eq "clouds events spec.yaml status topology.dot" "$(ls "$MNT" | xargs)" &&
+	expect_eq "clouds events plan spec.yaml status topology.dot" "$(ls "$MNT" | xargs)" &&
 	assert_clean &&
 	maas_umount
 '

@@ -132,7 +132,7 @@ test_expect_success 'sed -i and tee on a tenant spec.yaml apply; no scratch file
 	expect_eq 2 "$(cat "$V/vm1/vcpus")" &&
 	sed "/vm3:/s/disk: 1G/disk: 2G/" "$MNT/$A/spec.yaml" | tee "$MNT/$A/spec.yaml" >/dev/null &&
 	expect_eq 2G "$(cat "$V/vm3/disk")" &&
-	expect_eq "external floating id quota secgroups spec.yaml status subnets vms" "$(ls "$MNT/$A" | xargs)"
+	expect_eq "external floating id plan quota secgroups spec.yaml status subnets vms" "$(ls "$MNT/$A" | xargs)"
 '
 
 test_expect_success 'vim edits a tenant spec.yaml (its backup and probe files are scratch files)' '
@@ -141,7 +141,7 @@ test_expect_success 'vim edits a tenant spec.yaml (its backup and probe files ar
 		-c "%s/range: 10.0.1.10 10.0.1.200/range: 10.0.1.10 10.0.1.199/" \
 		-c wq "$MNT/$A/spec.yaml" </dev/null &&
 	expect_eq "10.0.1.10 10.0.1.199" "$(cat "$MNT/$A/subnets/web/dhcp/range")" &&
-	expect_eq "external floating id quota secgroups spec.yaml status subnets vms" "$(ls "$MNT/$A" | xargs)"
+	expect_eq "external floating id plan quota secgroups spec.yaml status subnets vms" "$(ls "$MNT/$A" | xargs)"
 '
 
 test_expect_success 'a Python write-temp-then-os.replace applies, to spec.yaml and to an attribute' '
@@ -158,7 +158,7 @@ test_expect_success 'a Python write-temp-then-os.replace applies, to spec.yaml a
 	EOF
 	expect_eq 160M "$(cat "$V/vm1/memory")" &&
 	expect_eq 3 "$(cat "$V/vm3/vcpus")" &&
-	expect_eq "external floating id quota secgroups spec.yaml status subnets vms" "$(ls "$MNT/$A" | xargs)" &&
+	expect_eq "external floating id plan quota secgroups spec.yaml status subnets vms" "$(ls "$MNT/$A" | xargs)" &&
 	expect_ok create "$V/vm3/tmpx" &&
 	expect_ok write "$V/vm3/tmpx" "999" &&
 	expect_errno EINVAL rename "$V/vm3/tmpx" "$V/vm3/vcpus" &&
@@ -255,7 +255,7 @@ test_expect_success 'topology.dot renders with dot and names every VM, subnet an
 test_expect_success 'tenants: {} deletes the whole estate; nothing is left' '
 	echo "tenants: {}" >"$MNT/spec.yaml" &&
 	expect_eq "tenants: {}" "$(cat "$MNT/spec.yaml")" &&
-	expect_eq "clouds events spec.yaml status topology.dot" "$(ls "$MNT" | xargs)" &&
+	expect_eq "clouds events plan spec.yaml status topology.dot" "$(ls "$MNT" | xargs)" &&
 	maas_umount &&
 	assert_clean
 '

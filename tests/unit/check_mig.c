@@ -13,6 +13,7 @@
 
 #include "../../core/attr.h"
 #include "../../core/evacuate.h"
+#include "../../core/events.h"
 #include "../../core/spec.h"
 #include "../../core/janitor.h"
 #include "../../core/sweep.h"
@@ -424,6 +425,172 @@ START_TEST(test_evacuate_crashes)
 }
 END_TEST
 
+/* ---- plans (plan.h): the steps spec.yaml would take, nothing done ---- */
+
+static const char plan_doc[] =
+	"tenants:\n"
+	"  t:\n"
+	"    subnets: {web: {cidr: 10.0.1.0/24, cloud: c2}}\n"
+	"    vms:\n"
+	"      vm1: {subnet: web, state: running}\n"
+	"      vm2: {subnet: web, vcpus: 2, state: stopped}\n"
+	"      vm3: {subnet: web, memory: 128M, state: running}\n";
+
+/* The state file is still state. */
+static void state_same(struct run *x, const char *state)
+{
+	char *now = fake_state_file(x->statedir);
+
+	ck_assert_str_eq(now, state);
+	free(now);
+}
+
+/* The plan file of tenant t after a plan of doc. */
+static char *plan_text(struct run *x, const char *doc, int want)
+{
+	struct strbuf out = STRBUF_INIT;
+	char err[ERRLEN] = "";
+
+	ck_assert_msg(spec_plan(x->m, "t", doc, strlen(doc), err) == want,
+		      "%s", err);
+	pthread_mutex_lock(&x->m->lock);
+	ck_assert_int_eq(spec_plan_show(x->m, "t", &out), 0);
+	pthread_mutex_unlock(&x->m->lock);
+	return out.s;
+}
+
+/* The "do:" of each step of a plan, a line each: "OP PATH VALUE". */
+static void plan_steps(const char *plan, struct strbuf *out)
+{
+	const char *p = plan;
+
+	while ((p = strstr(p, "{do: "))) {
+		size_t n = strcspn(p + 5, ",}");
+
+		sb_append(out, p + 5, n);
+		sb_puts(out, "\n");
+		p += 5 + n;
+	}
+}
+
+/* The steps the events show since cursor c, in the same words. */
+static void event_steps(struct run *x, struct events_cursor *c,
+			struct strbuf *out)
+{
+	struct strbuf ev = STRBUF_INIT;
+	const char *line, *cur;
+	size_t len;
+
+	while (events_read(x->m->events, c, 1 << 16, false, NULL, &ev) > 0)
+		;
+	cur = sb_str(&ev);
+	while (line_next(&cur, &line, &len)) {
+		char buf[512], path[256], op[16], value[200] = "";
+		char *end;
+
+		/* "TIME PATH OP[ "VALUE"]: ok" */
+		snprintf(buf, sizeof buf, "%.*s", (int)len, line);
+		end = strstr(buf, ": ok");
+		if (!end || end[4])
+			continue;
+		*end = '\0';
+		if (sscanf(buf, "%*s %255s %15s \"%199[^\"]", path, op,
+			   value) < 2)
+			continue;
+		sb_printf(out, "%s %s%s%s\n", op, path, value[0] ? " " : "",
+			  value);
+	}
+	sb_free(&ev);
+}
+
+START_TEST(test_plan)
+{
+	struct strbuf planned = STRBUF_INIT, done = STRBUF_INIT;
+	struct events_cursor c;
+	struct fake_world before;
+	char *state, *plan, msg[ERRLEN];
+	struct run x;
+
+	setup(&x, true, 2);
+	state = fake_state_file(x.statedir);
+	memcpy(&before, &x.w, sizeof before);
+	plan = plan_text(&x, plan_doc, 0);
+	/* nothing changed: the clouds saw reads alone, the state is as it was */
+	ck_assert_int_eq(memcmp(before.calls, x.w.calls,
+				FAKE_OTHER * sizeof *x.w.calls), 0);
+	ck_assert_int_eq(before.domains, x.w.domains);
+	ck_assert_int_eq(before.running, x.w.running);
+	state_same(&x, state);
+	ck_assert_str_eq(home_of(x.m, "web"), "c1");
+	ck_assert_msg(strstr(plan, "document: t/spec.yaml\n") &&
+		      strstr(plan, "concerns: 0\n") &&
+		      strstr(plan, "{do: write /t/subnets/web/cloud c2, "
+			     "move: 2 VM(s), bytes: "), "%s", plan);
+	plan_steps(plan, &planned);
+	/* the same steps, in the same order, when it is applied */
+	events_open(x.m->events, &c);
+	event_steps(&x, &c, &done);
+	sb_reset(&done);
+	ck_assert_int_gt(spec_apply(x.m, "t", plan_doc, strlen(plan_doc), msg), 0);
+	event_steps(&x, &c, &done);
+	ck_assert_str_eq(sb_str(&done), sb_str(&planned));
+	ck_assert_int_eq(x.w.running, 2);
+	state_says(&x, "vm2", "c2");
+	free(state);
+	free(plan);
+	sb_free(&planned);
+	sb_free(&done);
+	teardown(&x);
+}
+END_TEST
+
+START_TEST(test_plan_concerns)
+{
+	char *state, *plan, msg[ERRLEN];
+	struct run x;
+
+	setup(&x, true, 2);
+	state = fake_state_file(x.statedir);
+	fake_cloud(&x.w, "c2")->room = 1ull << 20;   /* 1 MiB free */
+	plan = plan_text(&x, plan_doc, 0);
+	ck_assert_msg(strstr(plan, "concerns: 1\n") &&
+		      strstr(plan, "concern: \"ENOSPC: VM vm1: cloud c2 has 1 "
+			     "MiB free"), "%s", plan);
+	free(plan);
+	/* the same check before an apply: refused, nothing done */
+	ck_assert_int_eq(spec_apply(x.m, "t", plan_doc, strlen(plan_doc), msg),
+			 -ENOSPC);
+	ck_assert_msg(strstr(msg, "nothing done: step 1 of its plan (write "
+			     "/t/subnets/web/cloud c2): VM vm1: cloud c2 has"),
+		      "%s", msg);
+	state_same(&x, state);
+	ck_assert_str_eq(home_of(x.m, "web"), "c1");
+	/* a cloud down */
+	fake_cloud(&x.w, "c2")->room = 0;
+	fake_cloud(&x.w, "c2")->down = true;
+	plan = plan_text(&x, plan_doc, 0);
+	ck_assert_msg(strstr(plan, "concern: \"EHOSTUNREACH: cloud c2 is "
+			     "down: fake\""), "%s", plan);
+	ck_assert_int_eq(spec_apply(x.m, "t", plan_doc, strlen(plan_doc), msg),
+			 -EHOSTUNREACH);
+	state_same(&x, state);
+	/* a bad document: refused as spec.yaml refuses it, the plan kept */
+	ck_assert_int_eq(spec_plan(x.m, "t", "tenants: {t: {vms: {v: {cpus: "
+				   "2}}}}\n", 40, msg), -EINVAL);
+	free(plan);
+	/* a document without them: they would go (nothing goes now) */
+	plan = plan_text(&x, "tenants: {t: {}}\n", 0);
+	ck_assert_msg(strstr(plan, "steps: 4\n") &&
+		      strstr(plan, "1: {do: write /t/vms/vm1/state stop}") &&
+		      strstr(plan, "4: {do: rmdir /t/subnets/web}"), "%s", plan);
+	free(plan);
+	state_same(&x, state);
+	ck_assert_int_eq(x.w.running, 1);
+	free(state);
+	teardown(&x);
+}
+END_TEST
+
 static const char *const three =
 	"clouds:\n"
 	"  c1: {vtep: 192.0.2.11}\n"
@@ -531,6 +698,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_evacuate_faults);
 	tcase_add_test(tc, test_evacuate_crashes);
 	tcase_add_test(tc, test_evacuate_placement);
+	tcase_add_test(tc, test_plan);
+	tcase_add_test(tc, test_plan_concerns);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -269,13 +269,13 @@ static const char *ls(const char *path)
 
 START_TEST(test_readdir)
 {
-	ck_assert_str_eq(ls("/"), "spec.yaml events topology.dot status clouds/ ");
+	ck_assert_str_eq(ls("/"), "spec.yaml plan events topology.dot status clouds/ ");
 	ck_assert_int_eq(dirop("/b", tree_mkdir), 0);
 	ck_assert_int_eq(dirop("/a", tree_mkdir), 0);
-	ck_assert_str_eq(ls("/"), "spec.yaml events topology.dot status clouds/ a/ b/ ");
+	ck_assert_str_eq(ls("/"), "spec.yaml plan events topology.dot status clouds/ a/ b/ ");
 	ck_assert_str_eq(ls("/clouds"), "local/ ");
 	ck_assert_str_eq(ls("/clouds/local"), "uri vtep external status state vms ");
-	ck_assert_str_eq(ls("/a"), "id status spec.yaml quota external subnets/ vms/ floating/ secgroups/ ");
+	ck_assert_str_eq(ls("/a"), "id status spec.yaml plan quota external subnets/ vms/ floating/ secgroups/ ");
 	ck_assert_int_eq(w("/a/subnets/new", "10.0.1.0/24 name=w dhcp=off"), 0);
 	ck_assert_str_eq(ls("/a/subnets"), "new w/ ");
 	ck_assert_str_eq(ls("/a/subnets/w"),
