@@ -533,24 +533,37 @@ static void show_row(struct yw *w, const struct row *rw, size_t i)
 	yw_map_end(w);
 }
 
+/* The head of a plan file: its document, when, and what a refusal of
+ * the document says (code 0: none). */
+static void show_head(struct yw *w, const char *of, time_t made, int code,
+		      const char *why)
+{
+	char when[32], line[ERRLEN + 32];
+	struct tm tm;
+
+	gmtime_r(&made, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	yw_map(w);
+	yw_key_str(w, "document", of);
+	yw_key_str(w, "planned", when);
+	if (code) {
+		snprintf(line, sizeof line, "%s: %s", errno_name(code), why);
+		yw_key_str(w, "refused", line);
+	}
+}
+
 void plan_show(const struct plan *p, const char *of, struct strbuf *out)
 {
 	uint64_t bytes = 0;
 	size_t i, concerns = 0;
-	char when[32];
-	struct tm tm;
 	struct yw w;
 
 	for (i = 0; i < p->n; i++) {
 		bytes += p->rows[i].bytes;
 		concerns += p->rows[i].err != 0;
 	}
-	gmtime_r(&p->made, &tm);
-	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	yw_begin(&w, out);
-	yw_map(&w);
-	yw_key_str(&w, "document", of);
-	yw_key_str(&w, "planned", when);
+	show_head(&w, of, p->made, 0, NULL);
 	yw_key_uint(&w, "steps", p->n);
 	yw_key_uint(&w, "bytes", (unsigned long)bytes);
 	yw_key_uint(&w, "concerns", concerns);
@@ -561,6 +574,21 @@ void plan_show(const struct plan *p, const char *of, struct strbuf *out)
 		yw_map_flow(&w);
 	for (i = 0; i < p->n; i++)
 		show_row(&w, &p->rows[i], i);
+	yw_map_end(&w);
+	yw_map_end(&w);
+	yw_end(&w, false);
+}
+
+void plan_show_refused(const char *of, int code, const char *why,
+		       struct strbuf *out)
+{
+	struct yw w;
+
+	yw_begin(&w, out);
+	show_head(&w, of, time(NULL), code, why);
+	yw_key_uint(&w, "steps", 0);
+	yw_str(&w, "plan");
+	yw_map_flow(&w);
 	yw_map_end(&w);
 	yw_map_end(&w);
 	yw_end(&w, false);

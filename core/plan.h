@@ -53,6 +53,10 @@ int plan_ran(struct plan *p, const struct plan_step *s, int r,
 /* The plan: its steps in order, their costs and concerns, as YAML; of:
  * the document's file ("spec.yaml", "tenantA/spec.yaml"). */
 void plan_show(const struct plan *p, const char *of, struct strbuf *out);
+/* The plan file of a document spec.yaml refuses whole (code: its errno,
+ * why): no step, the refusal. */
+void plan_show_refused(const char *of, int code, const char *why,
+		       struct strbuf *out);
 /* 0 without concerns, else the first one's -errno, and "step N (OP PATH
  * VALUE): why" in err. */
 int plan_concern(const struct plan *p, char *err);

@@ -1276,38 +1276,50 @@ int spec_apply(struct model *m, const char *tenant, const char *buf,
 	return r < 0 ? r : x.changes;
 }
 
-int spec_plan(struct model *m, const char *tenant, const char *buf,
-	      size_t len, char *err)
+/* The plan file of the root (tenant NULL) or of tenant takes out. */
+static int plan_keep(struct model *m, const char *tenant, struct strbuf *out,
+		     char *err)
 {
-	struct strbuf out = STRBUF_INIT, old;
-	struct sc_doc sp = { NULL, 0 };
-	struct plan *p = NULL;
 	struct tenant *t = NULL;
-	struct ydoc d;
-	char of[NAME_MAXLEN + 16];
-	int r = doc_load(&d, tenant, buf, len, &sp, err);
+	struct strbuf old;
+	int r = 0;
 
-	if (r == 0)
-		r = doc_check(m, &d, tenant, &sp, err);
-	if (r == 0)
-		r = plan_make(m, tenant, &sp, &p, err);
-	schema_free(&sp);
-	if (r)
-		return r;
-	snprintf(of, sizeof of, "%s%sspec.yaml", tenant ? tenant : "",
-		 tenant ? "/" : "");
-	plan_show(p, of, &out);
-	plan_free(p);
 	pthread_mutex_lock(&m->lock);
 	if (tenant && !(t = tenant_find_visible(m, tenant)))
 		r = err_set(err, ENOENT, "no tenant %s", tenant);
 	old = t ? t->plan : m->plan;
 	if (r == 0 && t)
-		t->plan = out;
+		t->plan = *out;
 	else if (r == 0)
-		m->plan = out;
+		m->plan = *out;
 	pthread_mutex_unlock(&m->lock);
-	sb_free(r ? &out : &old);
+	sb_free(r ? out : &old);
+	return r;
+}
+
+int spec_plan(struct model *m, const char *tenant, const char *buf,
+	      size_t len, char *err)
+{
+	struct strbuf out = STRBUF_INIT;
+	struct sc_doc sp = { NULL, 0 };
+	struct plan *p = NULL;
+	struct ydoc d;
+	char of[NAME_MAXLEN + 16];
+	int r = doc_load(&d, tenant, buf, len, &sp, err), k;
+
+	if (r == 0)
+		r = doc_check(m, &d, tenant, &sp, err);
+	snprintf(of, sizeof of, "%s%sspec.yaml", tenant ? tenant : "",
+		 tenant ? "/" : "");
+	if (r) {   /* refused whole: the plan file says why */
+		plan_show_refused(of, -r, err, &out);
+	} else if ((r = plan_make(m, tenant, &sp, &p, err)) == 0) {
+		plan_show(p, of, &out);
+		plan_free(p);
+	}
+	schema_free(&sp);
+	if (out.len && (k = plan_keep(m, tenant, &out, r ? NULL : err)))
+		r = r ? r : k;
 	return r;
 }
 

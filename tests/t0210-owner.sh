@@ -44,7 +44,10 @@ test_expect_success 'the owner makes and changes subnets in its tenant' '
 	user_expect OK rmdir "$MNT/$A/subnets/web/dhcp" &&
 	user_expect OK mkdir "$MNT/$A/subnets/web/dhcp" &&
 	as_user read "$MNT/$A/status" | head -n1 | grep -qx ready &&
-	as_user read "$MNT/$A/spec.yaml" | grep -q "web:"
+	as_user read "$MNT/$A/spec.yaml" | grep -q "web:" &&
+	user_expect OK write "$MNT/$A/plan" "tenants: {$A: {subnets: {web: {cidr: 10.0.1.0/24, dhcp: off}}}}" &&
+	as_user read "$MNT/$A/plan" | grep -q "^  1: {do: rmdir /$A/subnets/web/dhcp}$" &&
+	[ -d "$MNT/$A/subnets/web/dhcp" ]
 '
 
 test_expect_success 'root sets the quota; the owner reads it, cannot raise it, meets it' '
@@ -84,6 +87,7 @@ test_expect_success 'another tenant is closed to the user: the kernel says EACCE
 	echo "10.0.9.0/24 name=secret" >"$MNT/$B/subnets/new" &&
 	user_expect EACCES read "$MNT/$B/status" &&
 	user_expect EACCES read "$MNT/$B/spec.yaml" &&
+	user_expect EACCES read "$MNT/$B/plan" &&
 	user_expect EACCES read "$MNT/$B/subnets/secret/cidr" &&
 	user_expect EACCES read "$MNT/$B/subnets/secret/dhcp/leases" &&
 	! setpriv --reuid=$U --regid=$U --clear-groups ls "$MNT/$B" 2>/dev/null &&
@@ -92,6 +96,8 @@ test_expect_success 'another tenant is closed to the user: the kernel says EACCE
 
 test_expect_success 'the root files that tell of every tenant are for root alone' '
 	user_expect EACCES read "$MNT/spec.yaml" &&
+	user_expect EACCES read "$MNT/plan" &&
+	user_expect EACCES write "$MNT/plan" "tenants: {}" &&
 	user_expect EACCES read "$MNT/topology.dot" &&
 	user_expect EACCES read "$MNT/clouds/local/vms" &&
 	expect_eq 600 "$(stat -c %a "$MNT/spec.yaml")" &&

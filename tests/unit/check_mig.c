@@ -591,6 +591,55 @@ START_TEST(test_plan_concerns)
 }
 END_TEST
 
+/* A live move across a tls boundary: the concern EPROTO; a VM whose
+ * subnet the document would leave behind (deleted): refused whole, as
+ * spec.yaml refuses it, the plan file saying why. */
+START_TEST(test_plan_refusals)
+{
+	static const char *const cl =
+		"clouds:\n"
+		"  c1: {vtep: 192.0.2.11}\n"
+		"  c2: {vtep: 192.0.2.12, tls: {}, ssh: {host: h2, key: /k, "
+		"known_hosts: /kh}}\n";
+	static const char tls[] =
+		"tenants: {t: {subnets: {web: {cidr: 10.0.1.0/24, cloud: c1}}, "
+		"vms: {vm1: {subnet: web, location: c2, state: running}}}}\n";
+	static const char behind[] =
+		"tenants: {t: {vms: {vm1: {state: running}}}}\n";
+	char msg[ERRLEN], *plan, *state;
+	struct run x;
+
+	memset(&x, 0, sizeof x);
+	x.m = fake_model_clouds(&x.w, cl, x.statedir);
+	ck_assert_ptr_nonnull(x.m);
+	OK(tenant_create(x.m, "t", err));
+	OK(subnet_create(x.m, "t", "10.0.1.0/24 name=web cloud=c1", err));
+	OK(vm_create(x.m, "t", "vm1", err));
+	OK(attr_vm_write(x.m, "t", "vm1", "state", "start", err));
+	state = fake_state_file(x.statedir);
+	plan = plan_text(&x, tls, 0);
+	ck_assert_msg(strstr(plan, "concerns: 1\n") &&
+		      strstr(plan, "1: {do: write /t/vms/vm1/location c2, "
+			     "concern: \"EPROTO: c2 has tls in the clouds file "
+			     "and c1 has not"), "%s", plan);
+	free(plan);
+	ck_assert_int_eq(spec_apply(x.m, "t", tls, strlen(tls), msg), -EPROTO);
+	ck_assert_msg(strstr(msg, "nothing done: step 1 of its plan"), "%s",
+		      msg);
+	state_same(&x, state);
+	plan = plan_text(&x, behind, -EBUSY);
+	ck_assert_msg(strstr(plan, "refused: \"EBUSY: spec.yaml:1:21: VM vm1 "
+			     "stays on subnet web, which the document "
+			     "deletes\"\nsteps: 0\nplan: {}\n"), "%s", plan);
+	free(plan);
+	ck_assert_int_eq(spec_apply(x.m, "t", behind, strlen(behind), msg),
+			 -EBUSY);
+	state_same(&x, state);
+	free(state);
+	teardown(&x);
+}
+END_TEST
+
 static const char *const three =
 	"clouds:\n"
 	"  c1: {vtep: 192.0.2.11}\n"
@@ -700,6 +749,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_evacuate_placement);
 	tcase_add_test(tc, test_plan);
 	tcase_add_test(tc, test_plan_concerns);
+	tcase_add_test(tc, test_plan_refusals);
 	suite_add_tcase(s, tc);
 	return s;
 }
