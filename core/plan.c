@@ -125,6 +125,7 @@ static int copy_new(struct model *m, struct model **out, char *err)
 	c->bandwidth_mib = m->bandwidth_mib;
 	c->parallel = m->parallel;
 	c->started = m->started;
+	c->interrupted = m->interrupted;   /* Ctrl-C stops a plan too */
 	memcpy(c->statedir, m->statedir, sizeof c->statedir);
 	c->events = events_new();
 	r = c->events ? clouds_copy(m, c) : -ENOMEM;

@@ -523,6 +523,9 @@ static int converge(struct run *x, next_fn next, const void *a, const void *b)
 		if (!need)
 			return 0;
 		node_path(&s.node, path, sizeof path);
+		if (x->plan && x->m->interrupted && x->m->interrupted())
+			return err_set(x->err, EINTR, "interrupted while "
+				       "the plan was made: nothing done");
 		if (x->plan) {   /* a concern: the object goes no further */
 			if (plan_do(x, &s, path) < 0)
 				return 0;
