@@ -253,7 +253,10 @@ int mig_ready(const struct mig_target *t, uint64_t *capacity,
 					      "missing on cloud %s", t->name,
 					      t->from->name) : r;
 	r = tv->ops->disk_room(tv, &room, err);
-	room = room > t->reserved ? room - t->reserved : 0;
+	if (t->reserved < 0)
+		room += (uint64_t)-t->reserved;
+	else
+		room = room > (uint64_t)t->reserved ? room - t->reserved : 0;
 	if (r == 0 && room < *allocation + MIG_ROOM_MARGIN)
 		r = err_set(err, ENOSPC, "cloud %s has %llu MiB free, the disk "
 			    "of %s needs %llu", t->to->name,

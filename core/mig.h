@@ -37,12 +37,13 @@ int mig_allowed(const struct vm *v, const struct cloud *to, const char *mode,
 /* Then, without the lock: the target answers, both clouds have a vtep if
  * the VM has a subnet, the VM's disk is on from (its capacity and its
  * bytes), and to has room for them beyond reserved bytes (other disks
- * bound there) and MIG_ROOM_MARGIN. 0, or -errno and why. */
+ * bound there; less than 0: disks that will have left it) and
+ * MIG_ROOM_MARGIN. 0, or -errno and why. */
 struct mig_target {
 	struct cloud *from, *to;
 	const char *uuid, *name;
 	bool subnet;
-	uint64_t reserved;
+	int64_t reserved;
 };
 int mig_ready(const struct mig_target *t, uint64_t *capacity,
 	      uint64_t *allocation, char *err);

@@ -33,9 +33,9 @@ struct plan {
 	struct model *copy;
 	struct row *rows;
 	size_t n, cap;
-	/* disk bytes the plan's moves bring to each cloud so far (a cloud's
-	 * room is for them all) */
-	uint64_t bound[CLOUDS_MAX];
+	/* disk bytes the plan's moves bring to each cloud so far, less those
+	 * they take away (a cloud's room is for them all) */
+	int64_t bound[CLOUDS_MAX];
 	time_t made;
 };
 
@@ -294,7 +294,10 @@ static int vm_move(struct plan *p, const char *tname, const char *name,
 	if (r == 0)
 		r = image_judge(mv.from, to, mv.image, &w->image_sent, err);
 	worry(w, r, err);
-	p->bound[k] += r ? 0 : bytes;
+	if (r == 0) {   /* here, and no longer there */
+		p->bound[k] += (int64_t)bytes;
+		p->bound[cloud_index(c, mv.from)] -= (int64_t)bytes;
+	}
 	w->bytes += r ? 0 : bytes + (mv.live ? mv.memory << 20 : 0);
 	if (!w->move[0])
 		snprintf(w->move, sizeof w->move, "%s", mv.live ? "live"

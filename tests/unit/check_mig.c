@@ -591,6 +591,49 @@ START_TEST(test_plan_concerns)
 }
 END_TEST
 
+/* A cloud's room is for every disk the plan sends there, and gains the
+ * disks the plan takes away first. */
+START_TEST(test_plan_room)
+{
+	static const char both[] =
+		"tenants: {t: {subnets: {web: {cidr: 10.0.1.0/24, cloud: c1}}, "
+		"vms: {vm1: {subnet: web, location: c2}, vm2: {subnet: web, "
+		"location: c2}}}}\n";
+	static const char swap[] =
+		"tenants: {t: {subnets: {web: {cidr: 10.0.1.0/24, cloud: c1}}, "
+		"vms: {vm1: {subnet: web, location: c1}, vm2: {subnet: web, "
+		"location: c2}}}}\n";
+	uint64_t one;
+	char *plan;
+	struct run x;
+
+	setup(&x, false, 2);
+	/* room for one disk (the fake's are all alike) and the margin */
+	plan = plan_text(&x, both, 0);
+	ck_assert_msg(strstr(plan, "concerns: 0\n"), "%s", plan);
+	one = strtoull(strstr(plan, "bytes: ") + 7, NULL, 10) / 2;
+	free(plan);
+	fake_cloud(&x.w, "c2")->room = one + MIG_ROOM_MARGIN;
+	plan = plan_text(&x, both, 0);
+	ck_assert_msg(strstr(plan, "1: {do: write /t/vms/vm1/location c2, "
+			     "move: cold, bytes: ") &&
+		      strstr(plan, "2: {do: write /t/vms/vm2/location c2, "
+			     "move: cold, concern: \"ENOSPC: cloud c2 has 64 "
+			     "MiB free"), "%s", plan);
+	free(plan);
+	/* vm1 there, then back: vm2 takes its place */
+	fake_cloud(&x.w, "c2")->room = 0;
+	OK(vm_relocate(x.m, "t", "vm1", "c2", NULL, err));
+	fake_cloud(&x.w, "c2")->room = one + MIG_ROOM_MARGIN - 1;
+	plan = plan_text(&x, swap, 0);
+	ck_assert_msg(strstr(plan, "concerns: 0\n") &&
+		      strstr(plan, "2: {do: write /t/vms/vm2/location c2, "
+			     "move: cold, bytes: "), "%s", plan);
+	free(plan);
+	teardown(&x);
+}
+END_TEST
+
 /* A live move across a tls boundary: the concern EPROTO; a VM whose
  * subnet the document would leave behind (deleted): refused whole, as
  * spec.yaml refuses it, the plan file saying why. */
@@ -750,6 +793,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_plan);
 	tcase_add_test(tc, test_plan_concerns);
 	tcase_add_test(tc, test_plan_refusals);
+	tcase_add_test(tc, test_plan_room);
 	suite_add_tcase(s, tc);
 	return s;
 }
