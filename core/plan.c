@@ -29,8 +29,16 @@ struct row {
 	char why[ERRLEN];
 };
 
+/* A VM the plan has moved: where its disk really is. */
+struct moved {
+	char tenant[NAME_MAXLEN + 1], vm[NAME_MAXLEN + 1];
+	struct cloud *at;
+};
+
 struct plan {
 	struct model *copy;
+	struct moved *moved;
+	size_t nmoved;
 	struct row *rows;
 	size_t n, cap;
 	/* disk bytes the plan's moves bring to each cloud so far, less those
@@ -169,6 +177,7 @@ void plan_free(struct plan *p)
 	if (!p)
 		return;
 	copy_free(p->copy);
+	free(p->moved);
 	free(p->rows);
 	free(p);
 }
@@ -250,6 +259,38 @@ static int move_take(struct model *c, const char *tname, const char *name,
 	return mv->placed ? 0 : mig_allowed(v, to, "", err);
 }
 
+/* Where the disk of a VM the copy has on cloud where really is: there,
+ * or where it was before the plan moved it. */
+static struct cloud *disk_at(const struct plan *p, const char *tname,
+			     const char *name, struct cloud *where)
+{
+	size_t i;
+
+	for (i = 0; i < p->nmoved; i++)
+		if (!strcmp(p->moved[i].tenant, tname) &&
+		    !strcmp(p->moved[i].vm, name))
+			return p->moved[i].at;
+	return where;
+}
+
+static int moved_add(struct plan *p, const char *tname, const char *name,
+		     struct cloud *at)
+{
+	struct moved *m;
+
+	if (disk_at(p, tname, name, NULL))
+		return 0;
+	m = realloc(p->moved, (p->nmoved + 1) * sizeof *m);
+	if (!m)
+		return -ENOMEM;
+	p->moved = m;
+	m += p->nmoved++;
+	snprintf(m->tenant, sizeof m->tenant, "%s", tname);
+	snprintf(m->vm, sizeof m->vm, "%s", name);
+	m->at = at;
+	return 0;
+}
+
 /* A concern of the step w: the first one stays. */
 static void worry(struct row *w, int r, const char *why)
 {
@@ -288,11 +329,13 @@ static int vm_move(struct plan *p, const char *tname, const char *name,
 			worry(w, r, err);
 		return r < 0 && !w->err ? r : 0;
 	}
-	t.from = mv.from;
+	t.from = disk_at(p, tname, name, mv.from);   /* moved twice */
 	t.subnet = mv.subnet;
 	r = mig_ready(&t, &cap, &bytes, err);
 	if (r == 0)
-		r = image_judge(mv.from, to, mv.image, &w->image_sent, err);
+		r = image_judge(t.from, to, mv.image, &w->image_sent, err);
+	if (r == 0 && moved_add(p, tname, name, t.from))
+		r = err_set(err, ENOMEM, "out of memory");
 	worry(w, r, err);
 	if (r == 0) {   /* here, and no longer there */
 		p->bound[k] += (int64_t)bytes;

@@ -591,6 +591,44 @@ START_TEST(test_plan_concerns)
 }
 END_TEST
 
+/* A VM moved twice by one document (with its subnet, then back): its
+ * second move reads its disk where it really is; the apply takes the
+ * same steps. */
+START_TEST(test_plan_twice)
+{
+	static const char doc[] =
+		"tenants: {t: {subnets: {web: {cidr: 10.0.1.0/24, cloud: c2}}, "
+		"vms: {vm1: {subnet: web, location: c1, state: running}, "
+		"vm2: {subnet: web, location: c1}}}}\n";
+	struct strbuf planned = STRBUF_INIT, done = STRBUF_INIT;
+	struct events_cursor c;
+	char *plan, msg[ERRLEN];
+	struct run x;
+
+	setup(&x, true, 2);
+	plan = plan_text(&x, doc, 0);
+	ck_assert_msg(strstr(plan, "concerns: 0\n") &&
+		      strstr(plan, "1: {do: write /t/subnets/web/cloud c2, "
+			     "move: 2 VM(s), bytes: ") &&
+		      strstr(plan, "2: {do: write /t/vms/vm1/location c1, "
+			     "move: live, bytes: ") &&
+		      strstr(plan, "3: {do: write /t/vms/vm2/location c1, "
+			     "move: cold, bytes: "), "%s", plan);
+	plan_steps(plan, &planned);
+	events_open(x.m->events, &c);
+	event_steps(&x, &c, &done);
+	sb_reset(&done);
+	ck_assert_int_eq(spec_apply(x.m, "t", doc, strlen(doc), msg), 3);
+	event_steps(&x, &c, &done);
+	ck_assert_str_eq(sb_str(&done), sb_str(&planned));
+	check_whole(&x, "twice");
+	free(plan);
+	sb_free(&planned);
+	sb_free(&done);
+	teardown(&x);
+}
+END_TEST
+
 /* A cloud's room is for every disk the plan sends there, and gains the
  * disks the plan takes away first. */
 START_TEST(test_plan_room)
@@ -794,6 +832,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_plan_concerns);
 	tcase_add_test(tc, test_plan_refusals);
 	tcase_add_test(tc, test_plan_room);
+	tcase_add_test(tc, test_plan_twice);
 	suite_add_tcase(s, tc);
 	return s;
 }
