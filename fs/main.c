@@ -544,6 +544,7 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 	log_init("maasfs", 1, NULL);
+	log_fatal_signals();
 	log_set_level(c.debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
 	r = model_opts_of(&o, &mo, argv[0]);
 	if (r == 0 && !c.foreground && daemon_start(&ready_fd)) {

@@ -1,8 +1,14 @@
 #include "log.h"
 #include "util.h"
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <execinfo.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <ucontext.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +31,7 @@ static struct {
 };
 
 static __thread int quiet;
+static int fatal_fd = -1;   /* the log file's, for a crash's report */
 
 void log_quiet(int on)
 {
@@ -51,6 +58,8 @@ void log_init(const char *ident, int foreground, const char *path)
 		if (logger.file)
 			setvbuf(logger.file, NULL, _IOLBF, 0);
 	}
+	__atomic_store_n(&fatal_fd, logger.file ? fileno(logger.file) : -1,
+			 __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&logger.lock);
 }
 
@@ -65,6 +74,7 @@ void log_close(void)
 	if (logger.file)
 		fclose(logger.file);
 	logger.file = NULL;
+	__atomic_store_n(&fatal_fd, -1, __ATOMIC_RELEASE);
 	if (logger.use_syslog)
 		closelog();
 	logger.use_syslog = 0;
@@ -138,3 +148,95 @@ void log_warn_at(const char *func, const char *fmt, ...)
 LOG_AT(log_warnx_at, LOG_LEVEL_WARN)
 LOG_AT(log_info_at, LOG_LEVEL_INFO)
 LOG_AT(log_debug_at, LOG_LEVEL_DEBUG)
+
+/* ---- a crash's report (log_fatal_signals) ---- */
+
+static void fatal_put(const char *s, size_t n)
+{
+	int fd = __atomic_load_n(&fatal_fd, __ATOMIC_ACQUIRE);
+
+	if (write(STDERR_FILENO, s, n) < 0) {
+		/* nowhere else to say it */
+	}
+	if (fd >= 0 && write(fd, s, n) < 0) {
+		/* the log file is gone: stderr had it */
+	}
+}
+
+/* "  0x...: object+0x... (symbol+0x...)" for a code address, if it is
+ * one (dladdr is not async-signal-safe: the process dies anyway). */
+static void fatal_where(const char *what, uintptr_t a)
+{
+	char line[512];
+	Dl_info di;
+	int n;
+
+	if (!a || !dladdr((void *)a, &di) || !di.dli_fname)
+		return;
+	n = snprintf(line, sizeof line, "%s: fatal:   %s %#lx: %s+%#lx "
+		     "(%s+%#lx)\n", logger.ident, what, (unsigned long)a,
+		     di.dli_fname,
+		     (unsigned long)(a - (uintptr_t)di.dli_fbase),
+		     di.dli_sname ? di.dli_sname : "?", di.dli_saddr ?
+		     (unsigned long)(a - (uintptr_t)di.dli_saddr) : 0ul);
+	if (n > 0)
+		fatal_put(line, (size_t)n < sizeof line ? (size_t)n
+						       : sizeof line - 1);
+}
+
+static void fatal_handler(int sig, siginfo_t *si, void *ctx)
+{
+	ucontext_t *uc = ctx;
+	uintptr_t ip = 0, sp = 0, *top;
+	void *frames[32];
+	char line[256];
+	int n, i;
+
+#if defined(__x86_64__)
+	ip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+	sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+#endif
+	n = snprintf(line, sizeof line, "%s: fatal: signal %d (%s) in "
+		     "thread %d, address %p, ip %#lx, sp %#lx\n",
+		     logger.ident, sig, strsignal(sig), (int)gettid(),
+		     si->si_addr, (unsigned long)ip, (unsigned long)sp);
+	fatal_put(line, (size_t)n);
+	fatal_where("ip", ip);
+	/* what calls and returns left on top of the stack */
+	for (top = (uintptr_t *)sp, i = 0; top && i < 24; i++)
+		fatal_where("stack", top[i]);
+	n = backtrace(frames, 32);
+	i = snprintf(line, sizeof line, "%s: fatal: backtrace:\n",
+		     logger.ident);
+	fatal_put(line, (size_t)i);
+	backtrace_symbols_fd(frames, n, STDERR_FILENO);
+	if (__atomic_load_n(&fatal_fd, __ATOMIC_ACQUIRE) >= 0)
+		backtrace_symbols_fd(frames, n, fatal_fd);
+	raise(sig);   /* SA_RESETHAND: as it would have died */
+}
+
+void log_fatal_signals(void)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+	static char altstack[64 * 1024];
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof altstack };
+	struct sigaction sa;
+	void *one[1];
+	size_t i;
+
+#if defined(__SANITIZE_ADDRESS__)
+	return;   /* the sanitizer's own report is better */
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+	return;
+#endif
+#endif
+	backtrace(one, 1);   /* loads libgcc now, not in the handler */
+	sigaltstack(&ss, NULL);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = fatal_handler;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof sigs / sizeof *sigs; i++)
+		sigaction(sigs[i], &sa, NULL);
+}

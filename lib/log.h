@@ -9,6 +9,13 @@ enum log_level { LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 void log_init(const char *ident, int foreground, const char *path);
 void log_set_level(enum log_level level);
 void log_close(void);
+/* A crash (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT) is reported before
+ * the process dies as it would have (a core, if the limit allows): the
+ * signal, the fault address, the registers that locate it, the code
+ * addresses on top of the stack (a jump through a bad pointer leaves its
+ * caller's return address there) as object+offset and symbol, then a
+ * backtrace; on stderr and in the log file. Called once, early. */
+void log_fatal_signals(void);
 /* In this thread, only warnings are written from now on (quiet true) or
  * everything again: a plan's verbs (core/plan.h) say nothing of the
  * changes they only pretend to make. */

@@ -131,6 +131,7 @@ int agent_main(int argc, char *argv[])
 	/* The channel's stderr is not read: log to a file. */
 	snprintf(logpath, sizeof logpath, "%s/agent.log", d.statedir);
 	log_init("maasfs-agent", 0, logpath);
+	log_fatal_signals();
 	if (i < argc && !strcmp(argv[i], "copy"))
 		r = copy_ahead(&d);
 	else if (i < argc)
