@@ -474,12 +474,12 @@ static int act_leftover(struct migctx *x)
 static int act_rollback(struct migctx *x)
 {
 	struct virtdrv *tv = x->to->virt, *fv = x->from->virt;
-	struct virt_settled st;
+	struct virt_settled st, src = { VIRT_POWER_UNKNOWN, false };
 	char err[ERRLEN], name[64];
 	bool left;
 	int r;
 
-	if (!holds(x, x->from, NULL)) {
+	if (!holds(x, x->from, &src)) {
 		if (holds(x, x->to, NULL)) {
 			note(x, "rollback", "the source no longer holds the "
 			     "VM: it stays on the target");
@@ -517,6 +517,9 @@ static int act_rollback(struct migctx *x)
 	x->to->host->ops->file_remove(x->to->host, COPY_DISKS, name, NULL);
 	if (left)   /* removed once the target is back (janitor.h) */
 		janitor_poke(x->m->janitor, x->to);
+	if (x->was_running && src.power == VIRT_POWER_STOPPED)
+		note(x, "rollback", "the source's domain was shut off (its "
+		     "QEMU ended with the migration): the guest starts anew");
 	if (x->was_running && (r = fv->ops->start(fv, x->uuid, err)))
 		note(x, "the VM could not be started again on the source",
 		     err);

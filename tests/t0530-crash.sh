@@ -127,18 +127,6 @@ for round in $(seq 1 "$ROUNDS"); do
 		"$(tree_view 2>/dev/null | grep -c " ") subnets now"
 done
 
-test_expect_success 'a crash (SIGSEGV) is told in the log before maasfs dies: the signal, where, a backtrace; the next mount converges' '
-	pid=$(maas_pid) &&
-	kill -SEGV "$pid" &&
-	wait_for 10 not_running "$pid" &&
-	grep -q "^maasfs: fatal: signal 11 (Segmentation fault) in thread [0-9]*, address .*, ip 0x[0-9a-f]*, sp 0x[0-9a-f]*$" "$STATE/maasfs.log" &&
-	grep -q "^maasfs: fatal: backtrace:$" "$STATE/maasfs.log" &&
-	grep -q "maasfs(+0x[0-9a-f]*)" "$STATE/maasfs.log" &&
-	fusermount3 -uz "$MNT" &&
-	maas_mount &&
-	converged
-'
-
 test_expect_success 'everything removed; nothing left' '
 	for t in $(ls "$MNT" | grep "^${T}t"); do
 		for s in $(ls "$MNT/$t/subnets" | grep -v "^new$"); do
