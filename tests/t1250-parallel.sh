@@ -25,13 +25,18 @@ each_once() {
 	for g in $VMS; do only_on "$g" "$(cat "$V/$g/location")" running || return 1; done
 }
 
-# same_boots: every guest answers with the identity it had at first
+# answers_as G: the guest answers with the identity it had at first
 # (asked from the subnet's home, where the tenant's namespace is)
+answers_as() {
+	expect_eq "$(cat "$TMP/id-$1")" "$(lab_ctl "$(cat "$W/cloud")" "$A" "$(vm_ip "$1")" id)"
+}
+
+# same_boots: every guest does, within 30 s (a guest that just landed is
+# reached once the bridges and the VXLAN learnt where it is now)
 same_boots() {
 	local g
 	for g in $VMS; do
-		expect_eq "$(cat "$TMP/id-$g")" "$(lab_ctl "$(cat "$W/cloud")" "$A" "$(vm_ip "$g")" id)" ||
-			return 1
+		wait_for 30 answers_as "$g" || return 1
 	done
 }
 

@@ -41,13 +41,18 @@ each_whole() {
 	done
 }
 
+# ask G: the guest's identity, asked from the subnet's home
+ask() { lab_ctl "$(cat "$W/cloud")" "$A" "$(vm_ip "$1")" id; }
+answers_as() { expect_eq "$(cat "$TMP/id-$1")" "$(ask "$1")"; }
+answers() { [ -n "$(ask "$1")" ]; }
+
 # same_boots [VM...]: the running guests answer with the identity they had
-# at first (asked from the subnet's home)
+# at first, within 30 s (one that just landed is reached once the bridges
+# and the VXLAN learnt where it is now)
 same_boots() {
 	local g
 	for g in ${*:-g0 g1 g2}; do
-		expect_eq "$(cat "$TMP/id-$g")" "$(lab_ctl "$(cat "$W/cloud")" "$A" "$(vm_ip "$g")" id)" ||
-			return 1
+		wait_for 30 answers_as "$g" || return 1
 	done
 }
 
@@ -58,7 +63,8 @@ same_boots() {
 same_boots_or_told() {
 	local g now
 	for g in g0 g1 g2; do
-		now=$(lab_ctl "$(cat "$W/cloud")" "$A" "$(vm_ip "$g")" id) || return 1
+		wait_for 30 answers "$g" || return 1
+		now=$(ask "$g")
 		[ "$now" = "$(cat "$TMP/id-$g")" ] && continue
 		expect_eq "$(cut -d" " -f2 "$TMP/id-$g")" "$(echo "$now" | cut -d" " -f2)" &&
 		grep -q "migration of $A/$g: rollback: the source.s domain was shut off .*: the guest starts anew" "$STATE/maasfs.log" ||
