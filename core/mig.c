@@ -471,30 +471,16 @@ static int act_leftover(struct migctx *x)
 /* Everything back as it was: the target rid of the VM, the source running
  * it if it ran, the network off the target. Nothing on the target is
  * touched unless the source holds the VM whole. */
-static int act_rollback(struct migctx *x)
+/* Everything of the VM on the target goes: domain, disk, a partial copy,
+ * the console log. Whether something stays (the janitor's, janitor.h). */
+static bool target_clear(struct migctx *x)
 {
-	struct virtdrv *tv = x->to->virt, *fv = x->from->virt;
-	struct virt_settled st, src = { VIRT_POWER_UNKNOWN, false };
+	struct virtdrv *tv = x->to->virt;
+	struct virt_settled st;
 	char err[ERRLEN], name[64];
 	bool left;
 	int r;
 
-	if (!holds(x, x->from, &src)) {
-		if (holds(x, x->to, NULL)) {
-			note(x, "rollback", "the source no longer holds the "
-			     "VM: it stays on the target");
-			if (act_commit(x) == 0) {
-				act_cleanup(x);
-				return 0;
-			}
-		}
-		note(x, "rollback", "neither cloud holds the VM whole");
-		pthread_mutex_lock(&x->m->lock);
-		obj_error_set(&x->v->error, "migration", EIO, x->note);
-		x->v->state = OBJ_ERROR;
-		pthread_mutex_unlock(&x->m->lock);
-		return 0;
-	}
 	r = tv->ops->settle(tv, x->uuid, MIG_SETTLE_MS, &st, err);
 	if (r == 0) {
 		r = tv->ops->stop(tv, x->uuid, 0, err);
@@ -515,7 +501,33 @@ static int act_rollback(struct migctx *x)
 	left |= r != 0;
 	disk_name(x, "console", name, sizeof name);
 	x->to->host->ops->file_remove(x->to->host, COPY_DISKS, name, NULL);
-	if (left)   /* removed once the target is back (janitor.h) */
+	return left;
+}
+
+static int act_rollback(struct migctx *x)
+{
+	struct virtdrv *fv = x->from->virt;
+	struct virt_settled src = { VIRT_POWER_UNKNOWN, false };
+	char err[ERRLEN];
+	int r = 0;
+
+	if (!holds(x, x->from, &src)) {
+		if (holds(x, x->to, NULL)) {
+			note(x, "rollback", "the source no longer holds the "
+			     "VM: it stays on the target");
+			if (act_commit(x) == 0) {
+				act_cleanup(x);
+				return 0;
+			}
+		}
+		note(x, "rollback", "neither cloud holds the VM whole");
+		pthread_mutex_lock(&x->m->lock);
+		obj_error_set(&x->v->error, "migration", EIO, x->note);
+		x->v->state = OBJ_ERROR;
+		pthread_mutex_unlock(&x->m->lock);
+		return 0;
+	}
+	if (target_clear(x))   /* removed once the target is back */
 		janitor_poke(x->m->janitor, x->to);
 	if (x->was_running && src.power == VIRT_POWER_STOPPED)
 		note(x, "rollback", "the source's domain was shut off (its "
