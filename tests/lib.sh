@@ -185,10 +185,20 @@ our_links() {
 		awk -F': ' '{print $2}' | sed 's/@.*//'
 }
 
-# A picture of everything kernel-side, to compare before and after.
+# The names of this test's links in the root namespace: those that carry
+# its instance's marker, and those named after its VNIs (t0300: maasb30000
+# to maasb30099) or after the test (client links t0300...).
+LINK_RE="^[a-z]+${VNI_FIRST%??}[0-9]{2}\$|$T"
+
+# A picture of this test's kernel side, to compare before and after (other
+# tests may run beside it: their names are not in it).
 kernel_snapshot() {
-	ip netns list | awk '{print $1}' | sort
-	ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort
+	ip netns list | awk '{print $1}' | grep -e "$T" | sort
+	{
+		ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' |
+			grep -E "$LINK_RE"
+		our_links
+	} | sort -u
 	for ns in $(our_netns); do
 		ip -n "$ns" -o addr show | awk '{print $2, $4}' | sort
 	done

@@ -5,6 +5,7 @@
 # ExecStart mounts and ExecStop unmounts (leaving the data plane up), it
 # serves as the agent of a lab cloud that has nothing else of maasfs, and
 # dpkg --purge removes every file it brought.
+# tests/run: alone (it installs and removes the package)
 . "$(dirname "$0")/lib.sh"
 
 command -v dpkg-buildpackage >/dev/null || skip_all "no dpkg-buildpackage (make deps)"

@@ -2,6 +2,7 @@
 # The benchmark harness cannot rot: bench/run --smoke builds the baselines
 # and runs every local benchmark once with tiny sizes, and leaves nothing
 # behind. (The figures of a smoke run mean nothing; make bench measures.)
+# tests/run: alone (it counts and measures)
 . "$(dirname "$0")/lib.sh"
 
 test_expect_success 'bench/run --smoke makes its table and leaves nothing' '
