@@ -2,12 +2,51 @@
 
 #include <errno.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "../../lib/util.h"
+
+/* Migrations (a subnet's, an evacuation's) call the drivers from several
+ * threads at once: every call of a fake driver holds one lock (recursive:
+ * a call may make another). The listing does not: its callback comes
+ * back into the model. */
+static pthread_mutex_t serial = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+static __thread int serial_depth;   /* this thread's holds */
+
+static pthread_mutex_t *serial_take(void)
+{
+	pthread_mutex_lock(&serial);
+	serial_depth++;
+	return &serial;
+}
+
+static void serial_drop(pthread_mutex_t **held)
+{
+	serial_depth--;
+	pthread_mutex_unlock(*held);
+}
+
+/* A test's on_call may hold a call for as long as it likes (to show that
+ * others go on meanwhile): it runs without the lock. */
+static void call_unlocked(struct fake_world *w, const char *cloud,
+			  const char *name)
+{
+	int i, depth = serial_depth;
+
+	for (i = 0; i < depth; i++)
+		pthread_mutex_unlock(&serial);
+	w->on_call(w, cloud, name);
+	for (i = 0; i < depth; i++)
+		pthread_mutex_lock(&serial);
+}
+
+#define SERIAL \
+	pthread_mutex_t *serial_held __attribute__((cleanup(serial_drop))) = \
+		serial_take()
 
 /* ---- the world and its gate ---- */
 
@@ -63,7 +102,7 @@ static int gate(struct fake_world *w, const char *cloud, enum fake_op op,
 			cloud);
 	w->calls[op]++;
 	if (w->on_call)
-		w->on_call(w, cloud, name);
+		call_unlocked(w, cloud, name);
 	if (c && c->down)
 		return err_set(err, EHOSTUNREACH, "cloud %s is down (fake)",
 			       cloud);
@@ -115,6 +154,7 @@ static int find_tenant(struct fake_cloud *c, const char *name)
 static int fake_tenant_ensure(struct hostdrv *d, const char *tenant,
 			      char *err)
 {
+	SERIAL;
 	struct fake_cloud *c = host_cloud(d);
 	int r = host_gate(d, FAKE_TENANT_ENSURE, "tenant_ensure", err), i;
 
@@ -130,6 +170,7 @@ static int fake_tenant_ensure(struct hostdrv *d, const char *tenant,
 static int fake_uplink_ensure(struct hostdrv *d, const struct net_uplink *u,
 			      char *err)
 {
+	SERIAL;
 	(void)u;
 	(void)err;
 	fake_of(d)->w->uplinks++;
@@ -139,6 +180,7 @@ static int fake_uplink_ensure(struct hostdrv *d, const struct net_uplink *u,
 static int fake_uplink_remove(struct hostdrv *d, const char *tenant,
 			      unsigned id, char *err)
 {
+	SERIAL;
 	(void)tenant;
 	(void)id;
 	(void)err;
@@ -150,6 +192,7 @@ static int fake_uplink_remove(struct hostdrv *d, const char *tenant,
 static int fake_ports_apply(struct hostdrv *d, const struct net_ports *ps,
 			    char *err)
 {
+	SERIAL;
 	(void)d;
 	(void)ps;
 	(void)err;
@@ -159,6 +202,7 @@ static int fake_ports_apply(struct hostdrv *d, const struct net_ports *ps,
 static int fake_tenant_remove(struct hostdrv *d, const char *tenant,
 			      char *err)
 {
+	SERIAL;
 	struct fake_cloud *c = host_cloud(d);
 	int r = host_gate(d, FAKE_TENANT_REMOVE, "tenant_remove", err), i;
 
@@ -175,6 +219,7 @@ static int fake_tenant_remove(struct hostdrv *d, const char *tenant,
 static int fake_subnet_ensure(struct hostdrv *d, const struct net_subnet *s,
 			      char *err)
 {
+	SERIAL;
 	struct fake_cloud *c = host_cloud(d);
 	int r = host_gate(d, FAKE_SUBNET_ENSURE, "subnet_ensure", err);
 
@@ -195,6 +240,7 @@ static int fake_subnet_ensure(struct hostdrv *d, const struct net_subnet *s,
 static int fake_subnet_remove(struct hostdrv *d, const char *tenant,
 			      uint32_t vni, char *err)
 {
+	SERIAL;
 	struct fake_cloud *c = host_cloud(d);
 	int r = host_gate(d, FAKE_SUBNET_REMOVE, "subnet_remove", err);
 
@@ -226,6 +272,7 @@ static void note_hosts(struct fake_world *w, const struct net_dhcp *c)
 static int fake_dhcp_ensure(struct hostdrv *d, const struct net_dhcp *c,
 			    int *pid, char *err)
 {
+	SERIAL;
 	struct fake_cloud *fc = host_cloud(d);
 	struct fake_world *w = fake_of(d)->w;
 	int r = host_gate(d, FAKE_DHCP_ENSURE, "dhcp_ensure", err);
@@ -247,6 +294,7 @@ static int fake_dhcp_ensure(struct hostdrv *d, const struct net_dhcp *c,
 static int fake_dhcp_remove(struct hostdrv *d, uint32_t vni, bool purge,
 			    char *err)
 {
+	SERIAL;
 	struct fake_cloud *c = host_cloud(d);
 	int r = host_gate(d, FAKE_DHCP_REMOVE, "dhcp_remove", err);
 
@@ -264,6 +312,7 @@ static int fake_dhcp_remove(struct hostdrv *d, uint32_t vni, bool purge,
 /* Reads that never block or fail: not gated. */
 static int fake_dhcp_pid(struct hostdrv *d, uint32_t vni)
 {
+	SERIAL;
 	return vni < FAKE_VNIS && host_cloud(d)->dhcp[vni] ? 1000 + (int)vni
 							  : 0;
 }
@@ -271,6 +320,7 @@ static int fake_dhcp_pid(struct hostdrv *d, uint32_t vni)
 static int fake_dhcp_leases(struct hostdrv *d, uint32_t vni,
 			    struct strbuf *out)
 {
+	SERIAL;
 	(void)d;
 	return sb_printf(out, "lease of %u\n", vni);
 }
@@ -278,6 +328,7 @@ static int fake_dhcp_leases(struct hostdrv *d, uint32_t vni,
 static int fake_dhcp_fetch(struct hostdrv *d, uint32_t vni,
 			   struct strbuf *out, char *err)
 {
+	SERIAL;
 	int r = host_gate(d, FAKE_OTHER, "dhcp_fetch", err);
 
 	return r ? r : fake_dhcp_leases(d, vni, out);
@@ -299,6 +350,7 @@ static const struct net_keep_subnet *kept(const struct net_keep *k,
 static int fake_sweep(struct hostdrv *d, const struct net_keep *keep,
 		      char *err)
 {
+	SERIAL;
 	struct fake_cloud *c = host_cloud(d);
 	struct fake_world *w = fake_of(d)->w;
 	int r = host_gate(d, FAKE_OTHER, "sweep", err), n = 0;
@@ -328,6 +380,7 @@ static int fake_sweep(struct hostdrv *d, const struct net_keep *keep,
 
 static int fake_status(struct hostdrv *d, struct strbuf *out)
 {
+	SERIAL;
 	if (host_cloud(d)->down)
 		return sb_puts(out, "down: fake");
 	return sb_puts(out, "up");
@@ -335,6 +388,7 @@ static int fake_status(struct hostdrv *d, struct strbuf *out)
 
 static int fake_trim(struct hostdrv *d, char *err)
 {
+	SERIAL;
 	(void)d;
 	(void)err;
 	return 0;     /* a fake cloud writes no log */
@@ -343,6 +397,7 @@ static int fake_trim(struct hostdrv *d, char *err)
 static int fake_console(struct hostdrv *d, const char *uuid,
 			struct strbuf *out)
 {
+	SERIAL;
 	(void)d;
 	return sb_printf(out, "console of %s\n", uuid);
 }
@@ -374,6 +429,7 @@ struct fake_src {
 static ssize_t src_read(struct copy_src *s, uint64_t *off, void *buf,
 			size_t cap, char *err)
 {
+	SERIAL;
 	struct fake_src *f = (struct fake_src *)s;
 	size_t n = cap < FAKE_FRAME ? cap : FAKE_FRAME;
 
@@ -391,6 +447,7 @@ static ssize_t src_read(struct copy_src *s, uint64_t *off, void *buf,
 
 static void src_close(struct copy_src *s)
 {
+	SERIAL;
 	free(s);
 }
 
@@ -400,6 +457,7 @@ static int fake_file_source(struct hostdrv *d, enum copy_area a,
 			    const char *name, struct copy_src **out,
 			    char *err)
 {
+	SERIAL;
 	struct fake_src *f;
 	struct fake_dom *dom;
 	char uuid[VIRT_UUID_LEN + 1];
@@ -440,6 +498,7 @@ static struct fake_dom *dst_dom(struct fake_dst *f)
 static int dst_write(struct copy_dst *d, uint64_t off, const void *buf,
 		     size_t len, char *err)
 {
+	SERIAL;
 	(void)off;
 	(void)buf;
 	(void)err;
@@ -450,6 +509,7 @@ static int dst_write(struct copy_dst *d, uint64_t off, const void *buf,
 static int dst_finish(struct copy_dst *d, const unsigned char *sum,
 		      char *err)
 {
+	SERIAL;
 	struct fake_dst *f = (struct fake_dst *)d;
 	struct fake_dom *dom;
 	int r = gate(f->w, f->cloud, FAKE_OTHER, "file_finish", err);
@@ -473,6 +533,7 @@ static int dst_finish(struct copy_dst *d, const unsigned char *sum,
 
 static void dst_abort(struct copy_dst *d)
 {
+	SERIAL;
 	struct fake_dst *f = (struct fake_dst *)d;
 	struct fake_dom *dom = dst_dom(f);
 
@@ -489,6 +550,7 @@ static int fake_file_sink(struct hostdrv *d, enum copy_area a,
 			  const char *name, uint64_t size,
 			  struct copy_dst **out, char *err)
 {
+	SERIAL;
 	struct fake_dst *f;
 	struct fake_dom *dom;
 	char uuid[VIRT_UUID_LEN + 1];
@@ -518,6 +580,7 @@ static int fake_file_sink(struct hostdrv *d, enum copy_area a,
 static int fake_file_remove(struct hostdrv *d, enum copy_area a,
 			    const char *name, char *err)
 {
+	SERIAL;
 	struct fake_dom *dom;
 	char uuid[VIRT_UUID_LEN + 1];
 	bool console;
@@ -540,6 +603,7 @@ static int fake_file_remove(struct hostdrv *d, enum copy_area a,
 static int fake_file_list(struct hostdrv *d, enum copy_area a,
 			  struct strbuf *out, char *err)
 {
+	SERIAL;
 	struct fake_cloud *c = host_cloud(d);
 	int r = host_gate(d, FAKE_OTHER, "file_list", err), i;
 
@@ -639,6 +703,7 @@ static bool image_known(const char *image)
 static int fv_define(struct virtdrv *d, const struct virt_domain *v,
 		     struct strbuf *xml, char *err)
 {
+	SERIAL;
 	struct fake_cloud *c = fv_cloud(d);
 	struct fake_dom *dom;
 	int r = fv_gate(d, FAKE_DEFINE, "define", err);
@@ -667,6 +732,7 @@ static int fv_define(struct virtdrv *d, const struct virt_domain *v,
 
 static int fv_undefine(struct virtdrv *d, const char *uuid, char *err)
 {
+	SERIAL;
 	struct fake_dom *dom;
 	int r = fv_gate(d, FAKE_UNDEFINE, "undefine", err);
 
@@ -684,6 +750,7 @@ static int fv_undefine(struct virtdrv *d, const char *uuid, char *err)
 
 static int fv_start(struct virtdrv *d, const char *uuid, char *err)
 {
+	SERIAL;
 	struct fake_dom *dom;
 	int r = fv_gate(d, FAKE_START, "start", err);
 
@@ -704,6 +771,7 @@ static int fv_start(struct virtdrv *d, const char *uuid, char *err)
 static int fv_stop(struct virtdrv *d, const char *uuid, int grace_ms,
 		   char *err)
 {
+	SERIAL;
 	struct fake_dom *dom;
 	int r = fv_gate(d, FAKE_STOP, "stop", err);
 
@@ -721,6 +789,7 @@ static int fv_stop(struct virtdrv *d, const char *uuid, int grace_ms,
 static int fv_power(struct virtdrv *d, const char *uuid,
 		    enum virt_power *out, char *err)
 {
+	SERIAL;
 	struct fake_dom *dom;
 	int r = fv_gate(d, FAKE_OTHER, "power", err);
 
@@ -735,6 +804,7 @@ static int fv_power(struct virtdrv *d, const char *uuid,
 
 static int fv_image_check(struct virtdrv *d, const char *image, char *err)
 {
+	SERIAL;
 	int r = fv_gate(d, FAKE_OTHER, "image_check", err);
 
 	if (r == 0 && !image_known(image))
@@ -745,6 +815,7 @@ static int fv_image_check(struct virtdrv *d, const char *image, char *err)
 static int fv_disk_create(struct virtdrv *d, const char *uuid,
 			  const char *image, uint64_t mib, char *err)
 {
+	SERIAL;
 	struct fake_cloud *c = fv_cloud(d);
 	struct fake_dom *dom;
 	int r = fv_gate(d, FAKE_DISK_CREATE, "disk_create", err);
@@ -768,6 +839,7 @@ static int fv_disk_create(struct virtdrv *d, const char *uuid,
 static int fv_disk_resize(struct virtdrv *d, const char *uuid, uint64_t mib,
 			  char *err)
 {
+	SERIAL;
 	struct fake_cloud *c = fv_cloud(d);
 	struct fake_dom *dom;
 	int r = fv_gate(d, FAKE_DISK_RESIZE, "disk_resize", err);
@@ -784,6 +856,7 @@ static int fv_disk_resize(struct virtdrv *d, const char *uuid, uint64_t mib,
 
 static int fv_disk_delete(struct virtdrv *d, const char *uuid, char *err)
 {
+	SERIAL;
 	struct fake_dom *dom;
 	int r = fv_gate(d, FAKE_DISK_DELETE, "disk_delete", err);
 
@@ -801,6 +874,7 @@ static int fv_disk_delete(struct virtdrv *d, const char *uuid, char *err)
 
 static int fv_disk_exists(struct virtdrv *d, const char *uuid, char *err)
 {
+	SERIAL;
 	struct fake_dom *dom;
 	int r = fv_gate(d, FAKE_OTHER, "disk_exists", err);
 
@@ -813,6 +887,7 @@ static int fv_disk_exists(struct virtdrv *d, const char *uuid, char *err)
 static int fv_disk_info(struct virtdrv *d, const char *uuid,
 			uint64_t *capacity, uint64_t *allocation, char *err)
 {
+	SERIAL;
 	struct fake_dom *dom;
 	int r = fv_gate(d, FAKE_OTHER, "disk_info", err);
 
@@ -828,6 +903,7 @@ static int fv_disk_info(struct virtdrv *d, const char *uuid,
 
 static int fv_disk_room(struct virtdrv *d, uint64_t *avail, char *err)
 {
+	SERIAL;
 	int r = fv_gate(d, FAKE_OTHER, "disk_room", err);
 
 	if (r == 0)
@@ -838,6 +914,7 @@ static int fv_disk_room(struct virtdrv *d, uint64_t *avail, char *err)
 static int fv_disk_prepare(struct virtdrv *d, const char *uuid,
 			   uint64_t capacity, char *err)
 {
+	SERIAL;
 	struct fake_dom *dom;
 	int r = fv_gate(d, FAKE_OTHER, "disk_prepare", err);
 
@@ -855,6 +932,7 @@ static int fv_disk_prepare(struct virtdrv *d, const char *uuid,
 static int fv_settle(struct virtdrv *d, const char *uuid, int timeout_ms,
 		     struct virt_settled *out, char *err)
 {
+	SERIAL;
 	struct fake_dom *dom;
 	int r = fv_gate(d, FAKE_OTHER, "settle", err);
 
@@ -875,6 +953,7 @@ static int fv_migrate(struct virtdrv *d, struct virtdrv *dst,
 		      const struct virt_migration *mg,
 		      struct virt_migrated *out, char *err)
 {
+	SERIAL;
 	struct virt_progress p = { FAKE_FILE_SIZE, FAKE_FILE_SIZE, 1 << 20 };
 	struct fake_dom *from, *to;
 	int r = fv_gate(d, FAKE_OTHER, "migrate", err);
