@@ -51,7 +51,7 @@ mkdir -p "$MNT"
 # ---- assertions and steps ----
 
 test_expect_success() {
-	local desc=$1 body=$2
+	local desc=$1 body=$2 t0=$SECONDS
 	test_count=$((test_count + 1))
 	echo "== $test_count: $desc" >>"$LOG"
 	if (set -ex; eval "$body") >>"$LOG" 2>&1; then
@@ -61,6 +61,7 @@ test_expect_success() {
 		test_failures=$((test_failures + 1))
 		sed -n "/^== $test_count: /,\$p" "$LOG" | tail -n 30 | sed 's/^/#   /'
 	fi
+	echo "# $test_count took $((SECONDS - t0)) s"   # (a TAP comment)
 }
 
 test_done() {

@@ -9,6 +9,7 @@
 # nowhere else), no domain of the tenant exists that the tree does not
 # have, and what was acknowledged holds (the one operation the kill cut
 # may have gone either way).
+# tests/run: busy (guests booting and moving keep the CPUs busy)
 . "$(dirname "$0")/lib.sh"
 
 SEED=${CRASH_SEED:-17}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # VMs: real QEMU guests (the tiny image, under TCG) through a real
 # libvirtd, on a real subnet with a real dnsmasq.
+# tests/run: alone (it stops the host's libvirtd, which other tests use)
 . "$(dirname "$0")/lib.sh"
 
 A=${T}a

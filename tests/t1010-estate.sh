@@ -4,6 +4,7 @@
 # file operations, and one document written to spec.yaml), unchanged; then
 # a modified document makes exactly its changes, and an empty one removes
 # everything from both clouds.
+# tests/run: busy (guests booting and moving keep the CPUs busy)
 . "$(dirname "$0")/lib.sh"
 
 A=tenantA   # the examples' names (the lab and the mount are this test's)

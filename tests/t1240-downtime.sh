@@ -8,6 +8,9 @@
 # in the middle. Mounted with bandwidth=8 (MiB/s): the link is the limit,
 # as between distant clouds (unlimited, this lab's link carries a busy
 # tiny guest's writes within 1 ms once auto-converge has slowed it down).
+# tests/run: alone (how fast a guest dirties its memory is what it
+# measures: beside another test on 2 cores, the TCG guest is too slow to
+# outrun a pause of 1 ms)
 . "$(dirname "$0")/lib.sh"
 
 A=${T}a

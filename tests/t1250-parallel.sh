@@ -6,6 +6,7 @@
 # each guest whole on exactly one cloud, running, and writing the cloud
 # again finishes the move; a VM that cannot move is named, and the others
 # move. Bad values of the option.
+# tests/run: busy (guests booting and moving keep the CPUs busy)
 . "$(dirname "$0")/lib.sh"
 
 A=${T}a

@@ -7,6 +7,7 @@
 # cannot move is named with its reason and the rest still move; a cloud
 # that is down is passed over; Ctrl-C and kill -9 in the middle leave each
 # guest whole on one cloud, and drain again finishes. Bad values.
+# tests/run: busy (guests booting and moving keep the CPUs busy)
 . "$(dirname "$0")/lib.sh"
 
 A=${T}a

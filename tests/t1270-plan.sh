@@ -8,6 +8,7 @@
 # named: a target without room, a cloud down, an image on neither cloud
 # (and one only on the source is sent along); spec.yaml refuses the same
 # document with the concern's errno, nothing done. Bad documents.
+# tests/run: busy (guests booting and moving keep the CPUs busy)
 . "$(dirname "$0")/lib.sh"
 
 A=${T}a
