@@ -24,6 +24,8 @@ void net_bridge_name(uint32_t vni, char buf[NET_IFNAMSIZ]);
 /* A VM's port (its tap, named in its domain) from its MAC, unique as
  * MACs are: maasp + the MAC's last three bytes. */
 void net_port_name(const char *mac, char buf[NET_IFNAMSIZ]);
+/* The port of a VM's test clone (same MAC, another bridge): maasq... */
+void net_test_port_name(const char *mac, char buf[NET_IFNAMSIZ]);
 void net_hostveth_name(uint32_t vni, char buf[NET_IFNAMSIZ]);
 void net_gwveth_name(uint32_t vni, char buf[NET_IFNAMSIZ]);
 void net_vxlan_name(uint32_t vni, char buf[NET_IFNAMSIZ]);

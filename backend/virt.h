@@ -86,6 +86,21 @@ struct virt_migrated {
 	int64_t downtime_ms;     /* -1: libvirt did not say */
 };
 
+/* A copy of a VM's disk as it is at one moment (a test's launch): the
+ * new disk <dest>.qcow2 beside it, of capacity bytes. Of a running domain
+ * by libvirt's backup job (push mode, full: QEMU copies the disk as it
+ * was when the job began while the guest runs on, never paused); of a
+ * stopped one, a copy of its file. progress and cancelled as a
+ * migration's: true stops it (-EINTR, no copy left). */
+struct virt_backup {
+	const char *uuid;
+	const char *dest;
+	uint64_t capacity;
+	void (*progress)(void *ctx, const struct virt_progress *p);
+	bool (*cancelled)(void *ctx);
+	void *ctx;
+};
+
 struct virtdrv;
 
 struct virtdrv_ops {
@@ -135,6 +150,8 @@ struct virtdrv_ops {
 	int (*migrate)(struct virtdrv *d, struct virtdrv *dst,
 		       const struct virt_migration *mg,
 		       struct virt_migrated *out, char *err);
+	int (*disk_backup)(struct virtdrv *d, const struct virt_backup *b,
+			   char *err);
 	int (*list)(struct virtdrv *d,
 		    void (*fn)(void *ctx, const struct virt_seen *seen),
 		    void *ctx, char *err);

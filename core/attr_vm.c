@@ -1,6 +1,7 @@
 /* A VM's files: subnet, vcpus, memory, disk, image, mac, ip, state,
- * location, migration, console, xml, status; one store per attribute, which
- * parses what the user wrote and calls the typed verb */
+ * location, migration, console, test, test_console, xml, status; one
+ * store per attribute, which parses what the user wrote and calls the
+ * typed verb */
 #include "attr.h"
 
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include "secgroup.h"
 #include "units.h"
 #include "vm.h"
+#include "vmtest.h"
 
 static int show_vm_subnet(const struct model *m, const struct objref *o,
 			  struct strbuf *out)
@@ -213,6 +215,27 @@ static int store_vm_location(struct model *m, const struct node *n,
 	return r ? r : vm_relocate(m, n->tenant, n->vm, cloud, &o, err);
 }
 
+/* Its test (vmtest.c): "CLOUD" launches one, "end" removes it. */
+static int show_vm_test(const struct model *m, const struct objref *o,
+			struct strbuf *out)
+{
+	(void)m;
+	return vm_test_show(o->vm, out);
+}
+
+static int store_vm_test(struct model *m, const struct node *n,
+			 const char *value, char *err)
+{
+	return vm_test_write(m, n->tenant, n->vm, value, err);
+}
+
+static int show_vm_test_console(const struct model *m,
+				const struct objref *o, struct strbuf *out)
+{
+	(void)m;
+	return vm_test_console(o->vm, out);
+}
+
 /* "default web": its security groups. */
 static int show_vm_secgroups(const struct model *m, const struct objref *o,
 			     struct strbuf *out)
@@ -250,6 +273,8 @@ const struct attr attrs_vm[] = {
 	{ "location", 0644, show_vm_location, store_vm_location, CHANGE_MODEL },
 	{ "migration", 0444, show_vm_migration, NULL, CHANGE_MODEL },
 	{ "console", 0444, show_vm_console, NULL, CHANGE_OUTSIDE },
+	{ "test", 0644, show_vm_test, store_vm_test, CHANGE_MODEL },
+	{ "test_console", 0444, show_vm_test_console, NULL, CHANGE_OUTSIDE },
 	{ "xml", 0444, show_vm_xml, NULL, CHANGE_MODEL },
 	{ "status", 0444, show_vm_status, NULL, CHANGE_MODEL },
 	{ NULL, 0, NULL, NULL, CHANGE_OP },

@@ -18,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../backend/copy/relay.h"
 #include "../lib/log.h"
 #include "janitor.h"
 #include "mig.h"
@@ -27,6 +26,7 @@
 #include "subnet.h"
 #include "txn.h"
 #include "vm.h"
+#include "xfer.h"
 
 #define MIG_SETTLE_MS 30000
 
@@ -124,30 +124,14 @@ static void relay_progress(void *ctx, uint64_t done, uint64_t total,
 static int copy_file(struct migctx *x, enum copy_area area, const char *name,
 		     bool counted, char *sum_hex)
 {
-	struct hostdrv *src = x->from->host, *dst = x->to->host;
-	struct relay_opts o = {
+	struct xfer t = { x->from, x->to, {
 		.bandwidth = x->bw_mib << 20,
 		.progress = counted ? relay_progress : NULL,
 		.cancelled = cancelled_cb,
 		.ctx = x,
-	};
-	struct copy_src *s = NULL;
-	struct copy_dst *d = NULL;
-	int r;
+	} };
 
-	r = src->ops->file_source(src, area, name, &s, x->err);
-	if (r)
-		return r;
-	r = dst->ops->file_sink(dst, area, name, s->size, &d, x->err);
-	if (r == 0)
-		r = copy_relay(s, d, &o, x->err);
-	if (r == -EINTR)
-		fail(x, EINTR, "cancelled by the caller while copying %s",
-		     name);
-	if (r == 0 && sum_hex)
-		copy_sum_hex(s->sum, sum_hex);
-	copy_src_close(s);
-	return r;
+	return xfer_file(&t, area, name, sum_hex, x->err);
 }
 
 static void disk_name(const struct migctx *x, const char *ext, char *buf,
@@ -207,26 +191,13 @@ static int drop_stale_copy(struct migctx *x)
 /* The image: there, or sent along. */
 static int image_there(struct migctx *x)
 {
-	static const char *const parts[] = { "kernel", "initrd", "qcow2" };
-	struct virtdrv *tv = x->to->virt;
-	char name[NAME_MAXLEN + 16];
-	size_t i;
-	int r;
+	struct xfer t = { x->from, x->to, {
+		.bandwidth = x->bw_mib << 20,
+		.cancelled = cancelled_cb,
+		.ctx = x,
+	} };
 
-	r = tv->ops->image_check(tv, x->image, x->err);
-	if (r != -ENOENT)
-		return r;
-	log_info("migration of %s/%s: sending image %s to cloud %s", x->tenant,
-		 x->name, x->image, x->to->name);
-	for (i = 0; i < ARRAY_SIZE(parts); i++) {
-		snprintf(name, sizeof name, "%s.%s", x->image, parts[i]);
-		r = copy_file(x, COPY_IMAGES, name, false, NULL);
-		if (r)
-			return r == -ENOENT ? fail(x, ENOENT, "image %s is on "
-						   "neither cloud", x->image)
-					    : r;
-	}
-	return tv->ops->image_check(tv, x->image, x->err);
+	return xfer_image(&t, x->image, x->err);
 }
 
 int mig_ready(const struct mig_target *t, uint64_t *capacity,

@@ -449,3 +449,41 @@ int tenant_free_for_change(struct model *m, const char *name,
 			       obj_state_name(t->state));
 	return 0;
 }
+
+static const char *const test_phase_names[] = {
+	[TEST_NONE] = "none",
+	[TEST_LAUNCH] = "launch",
+	[TEST_UP] = "up",
+	[TEST_END] = "end",
+};
+
+const char *test_phase_name(enum test_phase p)
+{
+	return test_phase_names[p];
+}
+
+int test_phase_parse(const char *s, enum test_phase *out)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(test_phase_names); i++)
+		if (!strcmp(s, test_phase_names[i])) {
+			*out = (enum test_phase)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+bool vm_test_uuid(const struct model *m, const char *uuid)
+{
+	const struct tenant *t;
+	const struct vm *v;
+	size_t i, j;
+
+	objset_each(&m->tenants, i, t)
+		objset_each(&t->vms, j, v)
+			if (v->test.phase != TEST_NONE &&
+			    !strcmp(v->test.uuid, uuid))
+				return true;
+	return false;
+}

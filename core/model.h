@@ -234,6 +234,28 @@ struct mig {
 	char sum[72];              /* cold: sha256 of the disk copied */
 };
 
+/* A VM's test (vmtest.c, <vm>/test): a clone of it booted on a cloud in
+ * an isolated copy of its subnet, beside the VM, which runs on untouched.
+ * Its phase is in state.yaml before each step, as a migration's. */
+enum test_phase {
+	TEST_NONE,
+	TEST_LAUNCH,     /* being made: a mount undoes it */
+	TEST_UP,         /* made, booted */
+	TEST_END,        /* being removed: a mount finishes that */
+};
+
+struct vm_test {
+	enum test_phase phase;
+	struct cloud *cloud;           /* where the clone runs */
+	struct cloud *from;            /* the VM's cloud at the launch */
+	char uuid[VIRT_UUID_LEN + 1];  /* the clone's domain and disk */
+	uint32_t vni;                  /* its network's (from m->vnis) */
+	time_t since;
+	int64_t launch_ms;             /* how long its launch took */
+	uint64_t bytes;                /* the disk copied */
+	char step[64];                 /* how a launch goes */
+};
+
 /* What a user sets of a VM (and its reservation): copied whole, compared
  * whole, put back whole when a change fails. */
 struct vm_conf {
@@ -261,6 +283,7 @@ struct vm {
 	enum obj_state state;
 	struct strbuf xml;             /* the definition libvirt holds */
 	struct mig mig;                /* running, or the last one */
+	struct vm_test test;           /* its test, if it has one */
 	struct obj_error error;
 	time_t mtime;
 };
@@ -338,6 +361,10 @@ struct subnet *subnet_find_visible(const struct tenant *t, const char *name);
 struct vm *vm_find(const struct tenant *t, const char *name);
 struct vm *vm_find_visible(const struct tenant *t, const char *name);
 struct vm *vm_find_uuid(const struct model *m, const char *uuid);
+/* Whether uuid is a test's clone (vmtest.h; the sweep leaves it). */
+bool vm_test_uuid(const struct model *m, const char *uuid);
+const char *test_phase_name(enum test_phase p);
+int test_phase_parse(const char *s, enum test_phase *out);
 
 /* What t holds of each quota kind: its subnets, its VMs and the sum of
  * their vcpus, memory and disk (running or not). */

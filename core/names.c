@@ -76,3 +76,8 @@ bool names_reserved(enum names_dir dir, const char *name)
 			return true;
 	return false;
 }
+
+bool names_test_net(const char *name)
+{
+	return !strncmp(name, TEST_NET_PREFIX, strlen(TEST_NET_PREFIX));
+}

@@ -27,6 +27,11 @@ enum names_dir {
 	NAMES_SUBNETS,   /* a tenant's subnets */
 	NAMES_VMS,       /* a tenant's VMs */
 };
+/* The names of test launches' networks (vmtest.c), "_test-<VNI>": the
+ * tenants of their namespaces on the clouds, which no tenant may have. */
+#define TEST_NET_PREFIX "_test-"
+bool names_test_net(const char *name);
+
 /* A file or default directory of maasfs's own in dir: no object takes it. */
 bool names_reserved(enum names_dir dir, const char *name);
 

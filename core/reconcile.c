@@ -16,6 +16,7 @@
 #include "render.h"
 #include "sweep.h"
 #include "txn.h"
+#include "vmtest.h"
 
 static void fail(struct obj_error *e, enum obj_state *state, const char *what,
 		 int r, const char *err)
@@ -73,24 +74,88 @@ static int cmp_keep(const void *a, const void *b)
 	return x->vni < y->vni ? -1 : x->vni > y->vni;
 }
 
+/* A tenant of the keep, with its uplink and ports' ids: sorted by name
+ * (strcmp) before they are split into the keep's arrays. */
+struct keep_tenant {
+	const char *name;
+	unsigned uplink, ports;
+};
+
+static int cmp_keep_tenant(const void *a, const void *b)
+{
+	return strcmp(((const struct keep_tenant *)a)->name,
+		      ((const struct keep_tenant *)b)->name);
+}
+
+static void keep_free(struct net_keep *k)
+{
+	free((void *)k->tenants);
+	free((void *)k->uplinks);
+	free((void *)k->ports);
+	free((void *)k->subnets);
+}
+
+/* The networks of the tests on cloud c (vmtest.h): their tenant names
+ * (in names, NAME_MAXLEN + 1 each) and subnets. */
+static void keep_tests(struct model *m, struct cloud *c,
+		       struct keep_tenant *kt, size_t *nt, char *names,
+		       struct net_keep_subnet *subnets, size_t *ns)
+{
+	struct tenant *t;
+	struct vm *v;
+	size_t i, j;
+
+	objset_each(&m->tenants, i, t)
+		objset_each(&t->vms, j, v) {
+			if (v->test.phase == TEST_NONE || v->test.cloud != c)
+				continue;
+			test_net_name(v->test.vni, names, NAME_MAXLEN + 1);
+			kt[(*nt)++] = (struct keep_tenant){ names, 0, 0 };
+			subnets[*ns].vni = v->test.vni;
+			subnets[*ns].tenant = names;
+			subnets[*ns].dhcp = true;
+			subnets[(*ns)++].home = true;
+			names += NAME_MAXLEN + 1;
+		}
+}
+
+/* The tenants of the keep from kt (sorted here): k->tenants holds the
+ * names of tests' networks after its pointers (one allocation). */
+static void keep_split(struct net_keep *k, struct keep_tenant *kt, size_t nt)
+{
+	size_t i;
+
+	qsort(kt, nt, sizeof *kt, cmp_keep_tenant);
+	for (i = 0; i < nt; i++) {
+		((const char **)k->tenants)[i] = kt[i].name;
+		((unsigned *)k->uplinks)[i] = kt[i].uplink;
+		((unsigned *)k->ports)[i] = kt[i].ports;
+	}
+	k->ntenants = nt;
+}
+
 /* Everything of the state that lives on cloud c. */
 static int build_keep(struct model *m, struct cloud *c, struct net_keep *k)
 {
-	const char **tenants = calloc(m->tenants.n + 1, sizeof *tenants);
-	unsigned *uplinks = calloc(m->tenants.n + 1, sizeof *uplinks);
-	unsigned *ports = calloc(m->tenants.n + 1, sizeof *ports);
 	struct net_keep_subnet *subnets;
+	struct keep_tenant *kt;
 	struct tenant *t;
 	struct subnet *s;
-	size_t i, j, nt = 0, ns = 0, total = 0;
+	size_t i, j, nt = 0, ns = 0, total = 0, tests = 0, n;
 
-	objset_each(&m->tenants, i, t)
+	objset_each(&m->tenants, i, t) {
 		total += t->subnets.n;
-	subnets = calloc(total + 1, sizeof *subnets);
-	if (!tenants || !uplinks || !ports || !subnets) {
-		free(tenants);
-		free(uplinks);
-		free(ports);
+		tests += t->vms.n;
+	}
+	n = m->tenants.n + tests + 1;
+	k->tenants = calloc(1, n * (sizeof(char *) + NAME_MAXLEN + 1));
+	k->uplinks = calloc(n, sizeof *k->uplinks);
+	k->ports = calloc(n, sizeof *k->ports);
+	kt = calloc(n, sizeof *kt);
+	subnets = calloc(total + tests + 1, sizeof *subnets);
+	if (!k->tenants || !k->uplinks || !k->ports || !kt || !subnets) {
+		keep_free(k);
+		free(kt);
 		free(subnets);
 		return -ENOMEM;
 	}
@@ -104,20 +169,17 @@ static int build_keep(struct model *m, struct cloud *c, struct net_keep *k)
 			subnets[ns].vni = s->vni;
 			subnets[ns].tenant = t->name;
 			subnets[ns].dhcp = s->dhcp.on && s->home == c;
-			subnets[ns].home = s->home == c;
-			ns++;
+			subnets[ns++].home = s->home == c;
 		}
-		if (!here)
-			continue;
-		uplinks[nt] = t->uplink[cloud_index(m, c)] ? t->id : 0;
-		ports[nt] = ports_on(m, t, c) ? t->id : 0;
-		tenants[nt++] = t->name;   /* objset order: sorted */
+		if (here)
+			kt[nt++] = (struct keep_tenant){ t->name,
+				t->uplink[cloud_index(m, c)] ? t->id : 0,
+				ports_on(m, t, c) ? t->id : 0 };
 	}
+	keep_tests(m, c, kt, &nt, (char *)(k->tenants + n), subnets, &ns);
+	keep_split(k, kt, nt);
+	free(kt);
 	qsort(subnets, ns, sizeof *subnets, cmp_keep);
-	k->tenants = tenants;
-	k->uplinks = uplinks;
-	k->ports = ports;
-	k->ntenants = nt;
 	k->subnets = subnets;
 	k->nsubnets = ns;
 	return 0;
@@ -193,6 +255,8 @@ static void reconcile_vms(struct model *m)
 		if (mig_running(all[i]->mig.phase))
 			mig_recover(m, all[i]);
 	for (i = 0; i < n; i++)
+		vm_test_recover(m, all[i]);   /* launches and ends cut off */
+	for (i = 0; i < n; i++)
 		reconcile_vm(m, all[i]);
 	free(all);
 	for (i = 0; i < m->nclouds; i++)
@@ -239,10 +303,7 @@ void model_reconcile(struct model *m)
 		else if (r > 0)
 			log_info("removed %d object(s) the state does not "
 				 "know from %s", r, m->clouds[i]->name);
-		free((void *)keep.tenants);
-		free((void *)keep.uplinks);
-		free((void *)keep.ports);
-		free((void *)keep.subnets);
+		keep_free(&keep);
 	}
 	pthread_mutex_unlock(&m->lock);
 	reconcile_vms(m);

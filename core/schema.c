@@ -317,6 +317,7 @@ static int vm_state_keys(struct ydoc *d, yaml_node_t *n, struct sc_vm *v,
 				 "VM %s: bad or duplicate uuid", v->name);
 	snprintf(v->uuid, sizeof v->uuid, "%s", f);
 	v->migration = ydoc_get(d, n, "migration");
+	v->test = ydoc_get(d, n, "test");
 	return 0;
 }
 
@@ -325,7 +326,7 @@ static int parse_vm(struct ydoc *d, enum schema_doc kind, struct sc_tenant *t,
 {
 	static const char *const state_keys[] = { "subnet", "vcpus", "memory",
 		"disk", "image", "location", "state", "mac", "ip", "uuid",
-		"migration", "secgroups", NULL };
+		"migration", "test", "secgroups", NULL };
 	static const char *const spec_keys[] = { "subnet", "vcpus", "memory",
 		"disk", "image", "location", "state", "secgroups", NULL };
 	struct sc_vm *v = &t->vms[t->nvms];
@@ -539,6 +540,10 @@ static int parse_tenant(struct ydoc *d, enum schema_doc kind,
 	if (names_reserved(NAMES_ROOT, v))
 		return ydoc_fail(d, key, EINVAL, err,
 				 "'%s' is a name maasfs uses at the root", v);
+	if (names_test_net(v))
+		return ydoc_fail(d, key, EINVAL, err, "tenant names beginning "
+				 "with " TEST_NET_PREFIX " are maasfs's own "
+				 "(the networks of test launches)");
 	snprintf(t->name, sizeof t->name, "%s", v);
 	if ((kind == SCHEMA_STATE || !empty_node(n)) &&
 	    ydoc_check_map(d, n, "a tenant", kind == SCHEMA_STATE ? state_keys

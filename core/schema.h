@@ -57,6 +57,7 @@ struct sc_vm {
 	uint32_t ip;                    /* 0: none */
 	char uuid[UUID_STRLEN + 1];
 	yaml_node_t *migration;         /* state.c reads it */
+	yaml_node_t *test;              /* state.c reads it (vmtest.h) */
 	char *secgroups;                /* "NAME ...", NULL: not said */
 };
 

@@ -87,6 +87,24 @@ static void serialize_mig(struct yw *w, const struct mig *g)
 	yw_map_end(w);
 }
 
+/* A VM's test (vmtest.h): where, its clone and network, its phase. */
+static void serialize_test(struct yw *w, const struct vm_test *t)
+{
+	yw_str(w, "test");
+	yw_map(w);
+	yw_key_str(w, "phase", test_phase_name(t->phase));
+	yw_key_str(w, "cloud", t->cloud->name);
+	yw_key_str(w, "from", t->from->name);
+	yw_key_str(w, "uuid", t->uuid);
+	yw_key_uint(w, "vni", t->vni);
+	yw_key_uint(w, "since", (unsigned long)t->since);
+	if (t->phase == TEST_UP) {
+		yw_key_uint(w, "launch_ms", (unsigned long)t->launch_ms);
+		yw_key_uint(w, "bytes", (unsigned long)t->bytes);
+	}
+	yw_map_end(w);
+}
+
 static void write_vm_groups(struct yw *w, const struct vm *v)
 {
 	struct strbuf g = STRBUF_INIT;
@@ -126,6 +144,8 @@ void state_write_vm(struct yw *w, const struct vm *v, bool spec)
 		yw_key_str(w, "uuid", v->uuid);
 		if (v->mig.phase != MIG_NONE)
 			serialize_mig(w, &v->mig);
+		if (v->test.phase != TEST_NONE)
+			serialize_test(w, &v->test);
 	}
 	yw_map_end(w);
 }
@@ -705,6 +725,44 @@ static int parse_mig(struct model *m, struct ydoc *d, yaml_node_t *n,
 	return 0;
 }
 
+/* A VM's test record: its clouds known, its clone's uuid and its VNI
+ * used once. */
+static int parse_test(struct model *m, struct ydoc *d, yaml_node_t *n,
+		      struct vm *v, char *err)
+{
+	static const char *const keys[] = { "phase", "cloud", "from", "uuid",
+					    "vni", "since", "launch_ms",
+					    "bytes", NULL };
+	const char *f[4] = { NULL };
+	static const char *const need[] = { "phase", "cloud", "from", "uuid" };
+	struct vm_test *t = &v->test;
+	unsigned long u[4] = { 0 };
+	size_t i;
+
+	if (ydoc_check_map(d, n, "a test", keys, err))
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(need); i++)
+		f[i] = ydoc_scalar(ydoc_get(d, n, need[i]));
+	for (i = 0; i < 4; i++)
+		if (opt_uint(d, n, keys[4 + i], &u[i], err) < 0)
+			return -EINVAL;
+	t->cloud = f[1] ? model_cloud(m, f[1]) : NULL;
+	t->from = f[2] ? model_cloud(m, f[2]) : NULL;
+	if (!f[0] || test_phase_parse(f[0], &t->phase) ||
+	    t->phase == TEST_NONE || !t->cloud || !t->from || !f[3] ||
+	    !uuid_valid(f[3]) || vm_find_uuid(m, f[3]) ||
+	    vm_test_uuid(m, f[3]) || u[0] < 1 || u[0] > 16777215 ||
+	    idset_take(&m->vnis, (uint32_t)u[0]))
+		return ydoc_err(d, n, err, "VM %s: bad test record (or its "
+				"VNI or uuid used twice)", v->name);
+	snprintf(t->uuid, sizeof t->uuid, "%s", f[3]);
+	t->vni = (uint32_t)u[0];
+	t->since = (time_t)u[1];
+	t->launch_ms = (int64_t)u[2];
+	t->bytes = u[3];
+	return 0;
+}
+
 /* ---- the model from the schema's records (schema.h): what a record
  * means against the model (clouds, ids, VNIs, MACs, UUIDs used once) ---- */
 
@@ -821,8 +879,11 @@ static int build_vm(struct model *m, struct ydoc *d, struct tenant *t,
 	if (r->secgroups && vm_groups_of(v, r->secgroups, why))
 		return ydoc_err(d, sc_vm_node(d, r, "secgroups"), err, "%s",
 				why);
-	if (r->migration)
-		return parse_mig(m, d, r->migration, r->name, &v->mig, err);
+	if (r->migration &&
+	    parse_mig(m, d, r->migration, r->name, &v->mig, err))
+		return -EINVAL;
+	if (r->test)
+		return parse_test(m, d, r->test, v, err);
 	return 0;
 }
 

@@ -27,7 +27,7 @@ static struct vm *sweep_reserve(struct cloud_sweep *w, const char *uuid,
 
 	pthread_mutex_lock(&w->m->lock);
 	v = vm_find_uuid(w->m, uuid);
-	*known = v != NULL;
+	*known = v != NULL || vm_test_uuid(w->m, uuid);   /* a test's clone */
 	if (v && (v->conf.location == w->c || mig_running(v->mig.phase))) {
 		v = NULL;
 	} else if (v && v->state != OBJ_READY && v->state != OBJ_ERROR) {

@@ -23,6 +23,10 @@ static int tenant_reserve(struct model *m, const char *name,
 	if (names_reserved(NAMES_ROOT, name))
 		return err_set(err, EEXIST, "'%s' is a name maasfs uses at "
 			       "the top of the tree", name);
+	if (names_test_net(name))
+		return err_set(err, EINVAL, "tenant names beginning with "
+			       TEST_NET_PREFIX " are maasfs's own (the "
+			       "networks of test launches)");
 	pthread_mutex_lock(&m->lock);
 	if (tenant_find(m, name)) {
 		pthread_mutex_unlock(&m->lock);

@@ -65,21 +65,31 @@ static bool mac_taken(const struct model *m, const char *mac)
 }
 
 /* A random UUID and a MAC (52:54:00, QEMU's prefix) no other VM has. */
-static int vm_identity(const struct model *m, struct vm *v)
+int vm_uuid_new(char out[VIRT_UUID_LEN + 1])
 {
-	unsigned char u[16], b[3];
-	int r, tries;
+	unsigned char u[16];
+	int r = random_fill(u, sizeof u);
 
-	r = random_fill(u, sizeof u);
 	if (r)
 		return r;
 	u[6] = (u[6] & 0x0f) | 0x40;
 	u[8] = (u[8] & 0x3f) | 0x80;
-	snprintf(v->uuid, sizeof v->uuid,
+	snprintf(out, VIRT_UUID_LEN + 1,
 		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
 		 "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4],
 		 u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
 		 u[14], u[15]);
+	return 0;
+}
+
+static int vm_identity(const struct model *m, struct vm *v)
+{
+	unsigned char b[3];
+	int r, tries;
+
+	r = vm_uuid_new(v->uuid);
+	if (r)
+		return r;
 	for (tries = 0; tries < 100; tries++) {
 		r = random_fill(b, sizeof b);
 		if (r)
@@ -303,6 +313,10 @@ static int deletable(const struct vm *v, char *err)
 	if (v->power != VIRT_POWER_STOPPED)
 		return err_set(err, EBUSY, "VM %s is %s: stop it first",
 			       v->name, vm_state_word(v));
+	if (v->test.phase != TEST_NONE)
+		return err_set(err, EBUSY, "VM %s has a test on cloud %s: "
+			       "end it first (write end to its test)",
+			       v->name, v->test.cloud->name);
 	return floating_busy(v->tenant, v->name, err);
 }
 

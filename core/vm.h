@@ -46,5 +46,7 @@ int vm_plan_power(struct model *m, const char *tenant, const char *name,
 		  enum vm_power_op op, char *err);
 /* "running", "stopped", "migrating" or "error". */
 const char *vm_state_word(const struct vm *v);
+/* A new random (version 4) UUID. */
+int vm_uuid_new(char out[VIRT_UUID_LEN + 1]);
 
 #endif

@@ -28,13 +28,23 @@ void net_bridge_name(uint32_t vni, char buf[NET_IFNAMSIZ])
 	snprintf(buf, NET_IFNAMSIZ, NET_LINK_PREFIX "b%u", vni);
 }
 
-void net_port_name(const char *mac, char buf[NET_IFNAMSIZ])
+static void port_name(char kind, const char *mac, char buf[NET_IFNAMSIZ])
 {
 	size_t n = strlen(mac);
 
-	snprintf(buf, NET_IFNAMSIZ, NET_LINK_PREFIX "p%.2s%.2s%.2s",
+	snprintf(buf, NET_IFNAMSIZ, NET_LINK_PREFIX "%c%.2s%.2s%.2s", kind,
 		 n >= 17 ? mac + 9 : "", n >= 17 ? mac + 12 : "",
 		 n >= 17 ? mac + 15 : "");
+}
+
+void net_port_name(const char *mac, char buf[NET_IFNAMSIZ])
+{
+	port_name('p', mac, buf);
+}
+
+void net_test_port_name(const char *mac, char buf[NET_IFNAMSIZ])
+{
+	port_name('q', mac, buf);
 }
 
 void net_hostveth_name(uint32_t vni, char buf[NET_IFNAMSIZ])

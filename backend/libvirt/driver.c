@@ -18,6 +18,7 @@ static const struct virtdrv_ops libvirt_ops = {
 	.disk_prepare = lv_disk_prepare,
 	.settle = lv_settle,
 	.migrate = lv_migrate,
+	.disk_backup = lv_disk_backup,
 	.list = lv_list,
 	.warm = lv_warm,
 	.status = lv_status,

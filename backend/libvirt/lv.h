@@ -130,6 +130,12 @@ int lv_disk_info(struct virtdrv *vd, const char *uuid,
 int lv_disk_room(struct virtdrv *vd, uint64_t *avail, char *err);
 int lv_disk_prepare(struct virtdrv *vd, const char *uuid,
 		    uint64_t capacity, char *err);
+/* The disk <dest>.qcow2, a copy of <uuid>.qcow2 (not in use). */
+int lv_disk_clone(struct libvirt_drv *d, const char *uuid, const char *dest,
+		  char *err);
+/* backup.c */
+int lv_disk_backup(struct virtdrv *vd, const struct virt_backup *b,
+		   char *err);
 
 /* migrate.c */
 int lv_migrate(struct virtdrv *vd, struct virtdrv *vdst,

@@ -64,6 +64,23 @@ static int lv_pool(virConnectPtr c, const char *name, bool refresh,
 	return 0;
 }
 
+/* The connection and the pool, or neither: 0, or -errno. */
+static int pool_conn(struct libvirt_drv *d, const char *pool, bool refresh,
+		     virConnectPtr *c, virStoragePoolPtr *p, char *err)
+{
+	int r;
+
+	*c = lv_conn(d, err);
+	if (!*c)
+		return -EHOSTUNREACH;
+	r = lv_pool(*c, pool, refresh, p, err);
+	if (r) {
+		virConnectClose(*c);
+		*c = NULL;
+	}
+	return r;
+}
+
 int lv_image_check(struct virtdrv *vd, const char *image, char *err)
 {
 	struct libvirt_drv *d = lv_of(vd);
@@ -75,14 +92,9 @@ int lv_image_check(struct virtdrv *vd, const char *image, char *err)
 
 	if (!word_safe(image))
 		return err_set(err, EINVAL, "bad image name");
-	c = lv_conn(d, err);
-	if (!c)
-		return -EHOSTUNREACH;
-	r = lv_pool(c, d->pool_images, true, &p, err);
-	if (r) {
-		virConnectClose(c);
+	r = pool_conn(d, d->pool_images, true, &c, &p, err);
+	if (r)
 		return r;
-	}
 	for (i = 0; i < ARRAY_SIZE(parts) && r == 0; i++) {
 		char vol[128];
 		virStorageVolPtr v;
@@ -319,14 +331,9 @@ int lv_disk_prepare(struct virtdrv *vd, const char *uuid,
 	if (r && r != -ENOENT)
 		return r;
 	r = 0;
-	c = lv_conn(d, err);
-	if (!c)
-		return -EHOSTUNREACH;
-	r = lv_pool(c, d->pool_disks, false, &p, err);
-	if (r) {
-		virConnectClose(c);
+	r = pool_conn(d, d->pool_disks, false, &c, &p, err);
+	if (r)
 		return r;
-	}
 	snprintf(xml, sizeof xml,
 		 "<volume type='file'><name>%s.qcow2</name>"
 		 "<capacity unit='bytes'>%llu</capacity>"
@@ -344,3 +351,43 @@ int lv_disk_prepare(struct virtdrv *vd, const char *uuid,
 	return r;
 }
 
+int lv_disk_clone(struct libvirt_drv *d, const char *uuid, const char *dest,
+		  char *err)
+{
+	virConnectPtr c;
+	virStoragePoolPtr p;
+	virStorageVolPtr from, v = NULL;
+	char xml[512], name[128];
+	int r;
+
+	if (!uuid_valid(uuid) || !uuid_valid(dest))
+		return err_set(err, EINVAL, "bad disk name");
+	r = pool_conn(d, d->pool_disks, true, &c, &p, err);
+	if (r)
+		return r;
+	snprintf(name, sizeof name, "%s.qcow2", uuid);
+	from = virStorageVolLookupByName(p, name);
+	if (!from) {
+		r = err_set(err, ENOENT, "no disk %s on cloud %s", name,
+			    d->cloud);
+	} else {
+		snprintf(xml, sizeof xml,
+			 "<volume type='file'><name>%s.qcow2</name>"
+			 "<capacity unit='bytes'>0</capacity>"
+			 "<target><format type='qcow2'/><permissions>"
+			 "<mode>0600</mode></permissions></target></volume>",
+			 dest);
+		v = virStorageVolCreateXMLFrom(p, xml, from, 0);
+		if (!v)
+			r = lv_fail(err, "copying disk %s on cloud %s", name,
+				    d->cloud);
+	}
+	virResetLastError();
+	if (v)
+		virStorageVolFree(v);
+	if (from)
+		virStorageVolFree(from);
+	virStoragePoolFree(p);
+	virConnectClose(c);
+	return r;
+}

@@ -17,6 +17,8 @@
 #include "../../core/spec.h"
 #include "../../core/janitor.h"
 #include "../../core/sweep.h"
+#include "../../core/vm.h"
+#include "../../core/vmtest.h"
 #include "fakenet.h"
 
 static const char *const clouds =
@@ -218,6 +220,9 @@ static void crash_hook(struct fake_world *w, const char *cloud,
 	x->state_at_crash = fake_state_file(x->statedir);
 }
 
+/* What a crash run checks besides (NULL: nothing). */
+static void (*crash_also)(struct run *x, const char *why);
+
 /* A run cut off by a crash just before the call numbered n, then the next
  * mount (the state file and the clouds as the crash left them): false
  * once the operation makes fewer calls than n. */
@@ -247,6 +252,8 @@ static bool crash_run(op_fn op, bool vm1_runs, int nvms, long n)
 	janitor_stop(x.m->janitor);
 	snprintf(why, sizeof why, "crash at call %ld", n);
 	check_whole(&x, why);
+	if (crash_also)
+		crash_also(&x, why);
 	teardown(&x);
 	return true;
 }
@@ -808,6 +815,155 @@ START_TEST(test_opts_parse)
 }
 END_TEST
 
+/* ---- test launches (vmtest.c) ---- */
+
+static int launch_c2(struct run *x, char *err)
+{
+	return attr_vm_write(x->m, "t", "vm1", "test", "c2", err);
+}
+
+/* The clone: on c2, defined, running, with its disk; its network there
+ * (_test-VNI, its subnet and dnsmasq); the record says up. */
+static void check_test_up(struct run *x, const char *why)
+{
+	struct fake_cloud *c2 = fake_cloud(&x->w, "c2");
+	struct vm_test t;
+	struct fake_dom *d;
+	char net[NAME_MAXLEN + 1], *s;
+	int i, found = 0;
+
+	pthread_mutex_lock(&x->m->lock);
+	t = vm_find(tenant_find(x->m, "t"), "vm1")->test;
+	pthread_mutex_unlock(&x->m->lock);
+	ck_assert_msg(t.phase == TEST_UP, "%s: test %s", why,
+		      test_phase_name(t.phase));
+	ck_assert_str_eq(t.cloud->name, "c2");
+	d = fake_dom(c2, t.uuid);
+	ck_assert_msg(d && d->defined && d->running && d->disk, "%s: no clone",
+		      why);
+	test_net_name(t.vni, net, sizeof net);
+	for (i = 0; i < 64; i++)
+		found += !strcmp(c2->tenants[i], net);
+	ck_assert_msg(found == 1 && c2->subnet[t.vni] && c2->gateway[t.vni] &&
+		      c2->dhcp[t.vni], "%s: no network %s", why, net);
+	s = fake_state_file(x->statedir);
+	ck_assert_ptr_nonnull(strstr(s, "\n        test:\n          phase: up\n"));
+	free(s);
+}
+
+/* No trace of a test: no domain or disk but the VMs' own on any cloud,
+ * no _test- network, no record. */
+static void check_no_test(struct run *x, const char *why)
+{
+	char *s;
+	int k, i, j;
+
+	for (k = 0; k < x->w.nclouds; k++) {
+		struct fake_cloud *c = &x->w.clouds[k];
+
+		for (i = 0; i < FAKE_DOMS; i++) {
+			struct fake_dom *d = &c->doms[i];
+			bool vm = false;
+
+			for (j = 0; j < x->nvms; j++)
+				vm |= !strcmp(d->uuid, x->uuid[j]);
+			ck_assert_msg(vm || !(d->defined || d->disk ||
+					      d->part || d->console),
+				      "%s: a clone left on %s", why, c->name);
+		}
+		for (i = 0; i < 64; i++)
+			ck_assert_msg(strncmp(c->tenants[i], "_test-", 6),
+				      "%s: network %s left on %s", why,
+				      c->tenants[i], c->name);
+	}
+	pthread_mutex_lock(&x->m->lock);
+	ck_assert_msg(vm_find(tenant_find(x->m, "t"), "vm1")->test.phase ==
+		      TEST_NONE, "%s: a test record", why);
+	pthread_mutex_unlock(&x->m->lock);
+	s = fake_state_file(x->statedir);
+	ck_assert_msg(!strstr(s, "test:"), "%s: test in the state file", why);
+	free(s);
+}
+
+/* A launch and its end; across a new mount the clone is kept. */
+START_TEST(test_launch)
+{
+	char msg[ERRLEN];
+	struct run x;
+
+	setup(&x, true, 1);
+	OK(launch_c2(&x, err));
+	check_test_up(&x, "launch");
+	check_whole(&x, "launch");
+	ck_assert_int_eq(launch_c2(&x, msg), -EBUSY);
+	ck_assert_int_eq(attr_vm_write(x.m, "t", "vm1", "state", "stop", msg),
+			 0);
+	ck_assert_int_eq(vm_delete(x.m, "t", "vm1", msg), -EBUSY);
+	ck_assert_ptr_nonnull(strstr(msg, "has a test on cloud c2"));
+	OK(attr_vm_write(x.m, "t", "vm1", "state", "start", err));
+	model_free(x.m);
+	x.m = fake_model_reopen(&x.w, x.statedir);
+	ck_assert_ptr_nonnull(x.m);
+	model_reconcile(x.m);
+	janitor_stop(x.m->janitor);
+	check_test_up(&x, "a new mount");
+	OK(attr_vm_write(x.m, "t", "vm1", "test", "end", err));
+	check_no_test(&x, "end");
+	check_whole(&x, "end");
+	ck_assert_int_eq(attr_vm_write(x.m, "t", "vm1", "test", "end", msg),
+			 -ENOENT);
+	teardown(&x);
+}
+END_TEST
+
+/* A failure at each call of a launch in turn: up whole, or nothing; the
+ * VM untouched either way. */
+START_TEST(test_launch_faults)
+{
+	char msg[ERRLEN], why[ERRLEN + 64];
+	long n, base;
+	bool reached = true;
+	int r;
+
+	for (n = 1; reached; n++) {
+		struct run x;
+
+		setup(&x, true, 1);
+		base = x.w.ncalls;
+		x.w.fault_at = base + n;
+		r = launch_c2(&x, msg);
+		x.w.fault_at = 0;
+		reached = x.w.ncalls >= base + n;
+		snprintf(why, sizeof why, "fault at call %ld (%s)", n,
+			 r ? msg : "ok");
+		check_whole(&x, why);
+		if (r == 0) {
+			check_test_up(&x, why);
+			OK(attr_vm_write(x.m, "t", "vm1", "test", "end", err));
+		}
+		check_no_test(&x, why);
+		teardown(&x);
+	}
+	ck_assert_int_gt(n, 5);
+}
+END_TEST
+
+/* A crash before each call of a launch in turn, then a new mount: the
+ * launch is undone, the VM whole. */
+static void check_no_test(struct run *x, const char *why);
+
+START_TEST(test_launch_crashes)
+{
+	long n;
+
+	crash_also = check_no_test;
+	for (n = 1; crash_run(launch_c2, true, 1, n); n++)
+		;
+	crash_also = NULL;
+	ck_assert_int_gt(n, 5);
+}
+END_TEST
+
 Suite *unit_suite(void);
 
 Suite *unit_suite(void)
@@ -833,6 +989,9 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_plan_refusals);
 	tcase_add_test(tc, test_plan_room);
 	tcase_add_test(tc, test_plan_twice);
+	tcase_add_test(tc, test_launch);
+	tcase_add_test(tc, test_launch_faults);
+	tcase_add_test(tc, test_launch_crashes);
 	suite_add_tcase(s, tc);
 	return s;
 }

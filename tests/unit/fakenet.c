@@ -947,6 +947,30 @@ static int fv_settle(struct virtdrv *d, const char *uuid, int timeout_ms,
 	return 0;
 }
 
+/* The disk as it is: a new disk beside it, the domain untouched. */
+static int fv_disk_backup(struct virtdrv *d, const struct virt_backup *b,
+			  char *err)
+{
+	SERIAL;
+	struct fake_dom *from, *to;
+	int r = fv_gate(d, FAKE_OTHER, "disk_backup", err);
+
+	if (r)
+		return r;
+	from = fake_dom(fv_cloud(d), b->uuid);
+	if (!from || !from->disk)
+		return err_set(err, ENOENT, "no disk %s (fake)", b->uuid);
+	if (b->cancelled && b->cancelled(b->ctx))
+		return err_set(err, EINTR, "cancelled");
+	to = dom_make(fv_cloud(d), b->dest);
+	if (!to)
+		return err_set(err, ENOSPC, "fake: no room");
+	fv_of(d)->w->disks += !to->disk;
+	to->disk = true;
+	to->disk_mib = from->disk_mib;
+	return 0;
+}
+
 /* libvirt's live migration: the domain runs on the target, defined
  * there with its disk copied; here it stays defined, shut off. */
 static int fv_migrate(struct virtdrv *d, struct virtdrv *dst,
@@ -1028,6 +1052,7 @@ static const struct virtdrv_ops fake_virt_ops = {
 	.disk_prepare = fv_disk_prepare,
 	.settle = fv_settle,
 	.migrate = fv_migrate,
+	.disk_backup = fv_disk_backup,
 	.list = fv_list,
 	.free = fv_free,
 };
