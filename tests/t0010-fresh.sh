@@ -6,7 +6,8 @@
 # `make deps demo` in a clean copy of the tree must build, start the lab,
 # mount and run the demo's migration. This machine's real packages serve
 # once the fake apt-get has run.
-# tests/run: alone (it builds the tree from scratch and shadows apt-get)
+# tests/run: alone (its demo runs where /run/libvirt does not exist yet:
+# what it starts there must not meet the other tests' daemons)
 . "$(dirname "$0")/lib.sh"
 
 SRC=$TMP/src

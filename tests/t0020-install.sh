@@ -3,7 +3,6 @@
 # binary, the man pages (rendered by man without a warning), the systemd
 # unit (systemd-analyze verify), the example and the settings; settings a
 # user changed are kept, and uninstall leaves nothing else.
-# tests/run: alone (it installs and removes the package)
 . "$(dirname "$0")/lib.sh"
 
 D=$TMP/root

@@ -5,7 +5,8 @@
 # ExecStart mounts and ExecStop unmounts (leaving the data plane up), it
 # serves as the agent of a lab cloud that has nothing else of maasfs, and
 # dpkg --purge removes every file it brought.
-# tests/run: alone (it installs and removes the package)
+# tests/run: busy (it builds the package; what it installs in /usr no other
+# test runs: theirs is the tree's build, their clouds' the tree's install)
 . "$(dirname "$0")/lib.sh"
 
 command -v dpkg-buildpackage >/dev/null || skip_all "no dpkg-buildpackage (make deps)"
