@@ -173,8 +173,19 @@ test_expect_success 'maasfs killed -9 while a test is up: the next mount keeps i
 	test_gone cloud2 "$v" "$u" && same_boot
 '
 
-test_expect_success 'everything removed; nothing left on either cloud' '
+test_expect_success 'a stopped VM: its disk file is copied, the clone boots from it; end' '
 	echo stop >"$V/vm1/state" &&
+	echo cloud2 >"$TF" &&
+	launched cloud2 &&
+	id=$(sed "s/ boots=.*//" "$TMP/id0") &&
+	wait_for 60 eval "clone_id cloud2 | grep -qx \"$id boots=2\"" &&
+	expect_eq "shut off" "$(oncloud cloud1 virsh -c qemu:///system domstate "maas:$A:vm1")" &&
+	v=$(vni) && u=$(sed -n "s/^domain: [^ ]* //p" "$TF") &&
+	echo end >"$TF" &&
+	test_gone cloud2 "$v" "$u" && test_gone cloud1 "$v" "$u"
+'
+
+test_expect_success 'everything removed; nothing left on either cloud' '
 	rmdir "$V/vm1" "$V/vm2" "$MNT/$A/subnets/web" "$MNT/$A" &&
 	lab_clean cloud1 && lab_clean cloud2 &&
 	maas_umount
