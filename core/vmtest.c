@@ -165,6 +165,15 @@ static int test_take(struct testctx *x, struct vm *v, struct cloud *to,
 
 /* ---- the launch's steps ---- */
 
+/* Its copies from the VM's cloud to the test's: under the cap, stopped
+ * by Ctrl-C. */
+static struct xfer test_xfer(struct testctx *x)
+{
+	return (struct xfer){ x->t.from, x->t.cloud, {
+		.bandwidth = x->m->bandwidth_mib << 20,
+		.cancelled = cancelled_cb, .ctx = x } };
+}
+
 /* The target answers, with room for the copy (and the source for the
  * copy it makes first, when the test goes elsewhere), and the image. */
 static int test_ready(struct testctx *x)
@@ -172,9 +181,7 @@ static int test_ready(struct testctx *x)
 	struct mig_target mt = { x->t.from, x->t.cloud, x->src, x->name,
 				 false, 0 };
 	struct virtdrv *fv = x->t.from->virt;
-	struct xfer xf = { x->t.from, x->t.cloud, {
-		.bandwidth = x->m->bandwidth_mib << 20,
-		.cancelled = cancelled_cb, .ctx = x } };
+	struct xfer xf = test_xfer(x);
 	uint64_t room = 0;
 	int r = mig_ready(&mt, &x->capacity, &x->allocation, x->err);
 
@@ -210,9 +217,7 @@ static int test_disk(struct testctx *x)
 	struct virtdrv *fv = x->t.from->virt;
 	struct virt_backup b = { x->src, x->t.uuid, x->capacity, NULL,
 				 cancelled_cb, x };
-	struct xfer xf = { x->t.from, x->t.cloud, {
-		.bandwidth = x->m->bandwidth_mib << 20,
-		.cancelled = cancelled_cb, .ctx = x } };
+	struct xfer xf = test_xfer(x);
 	char name[64];
 	int r = fv->ops->disk_backup(fv, &b, x->err);
 
@@ -479,7 +484,7 @@ int vm_test_write(struct model *m, const char *tenant, const char *vm,
 int vm_test_show(const struct vm *v, struct strbuf *out)
 {
 	const struct vm_test *t = &v->test;
-	char net[NAME_MAXLEN + 1], when[32], ip[IP_STRLEN] = "";
+	char net[NAME_MAXLEN + 1], when[32], ip[IP_STRLEN] = "", dom[128];
 	struct tm tm;
 
 	if (t->phase == TEST_NONE)
@@ -496,7 +501,8 @@ int vm_test_show(const struct vm *v, struct strbuf *out)
 		sb_printf(out, "launch: %lld ms\nbytes: %llu\n",
 			  (long long)t->launch_ms,
 			  (unsigned long long)t->bytes);
-	sb_printf(out, "domain: maas:%s:%s %s\n", net, v->name, t->uuid);
+	virt_domain_name(net, v->name, dom, sizeof dom);
+	sb_printf(out, "domain: %s %s\n", dom, t->uuid);
 	if (v->conf.subnet[0] && v->conf.ip) {
 		ip_format(v->conf.ip, ip);
 		sb_printf(out, "namespace: " NET_NS_PREFIX "%s\nip: %s\n",
