@@ -2,7 +2,7 @@
 
 VERSION := 0.1.0
 PKGS := fuse3 libnl-3.0 libnl-route-3.0 libvirt yaml-0.1 libssh libcrypto \
-	libnftables
+	libnftables libnbd
 
 CC ?= cc
 CFLAGS ?= -O2 -g

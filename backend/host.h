@@ -196,6 +196,16 @@ struct hostdrv_ops {
 			 uint64_t size, struct copy_dst **out, char *err);
 	int (*file_remove)(struct hostdrv *d, enum copy_area a,
 			   const char *name, char *err);
+	/* Replication (copy.h's copy_repl_*): the folder of a VM's cycles
+	 * on its source made or removed; a cycle's blocks (changed: since
+	 * its checkpoint, or all the disk's data); the replica <uuid>.qcow2
+	 * of the disk folder patched in place. */
+	int (*repl_dir)(struct hostdrv *d, const char *uuid, bool make,
+			char *err);
+	int (*repl_source)(struct hostdrv *d, const char *uuid, bool changed,
+			   struct copy_src **out, char *err);
+	int (*repl_sink)(struct hostdrv *d, const char *uuid, uint64_t size,
+			 struct copy_dst **out, char *err);
 	/* The area's files (copy_list_local): what a sweep looks at. */
 	int (*file_list)(struct hostdrv *d, enum copy_area a,
 			 struct strbuf *out, char *err);

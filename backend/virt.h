@@ -101,6 +101,18 @@ struct virt_backup {
 	void *ctx;
 };
 
+/* A cycle of a VM's replication (core/repl.c): a pull-mode backup job
+ * that serves the domain's disk over NBD, as it is at the job's start, on
+ * the unix socket copy.h names in the folder the cloud's host driver made
+ * for it; with since, the blocks changed since that checkpoint are its
+ * dirty bitmap. The checkpoint ckpt ("maas-" digits) is made at that same
+ * instant. */
+struct virt_cycle {
+	const char *uuid;
+	const char *ckpt;
+	const char *since;       /* NULL: the whole disk (the first) */
+};
+
 struct virtdrv;
 
 struct virtdrv_ops {
@@ -152,6 +164,20 @@ struct virtdrv_ops {
 		       struct virt_migrated *out, char *err);
 	int (*disk_backup)(struct virtdrv *d, const struct virt_backup *b,
 			   char *err);
+	/* Replication (NULL: a driver without it). repl_end ends the
+	 * cycle's job (0 if none runs). ckpt_drop deletes a checkpoint (its
+	 * changes merge into the one before), or all of maasfs's (name
+	 * NULL), 0 if none; of a domain that does not run, libvirt only
+	 * forgets them. ckpt_size: the bytes changed since the checkpoint. */
+	int (*repl_begin)(struct virtdrv *d, const struct virt_cycle *c,
+			  char *err);
+	int (*repl_end)(struct virtdrv *d, const char *uuid, char *err);
+	int (*ckpt_drop)(struct virtdrv *d, const char *uuid,
+			 const char *name, char *err);
+	int (*ckpt_size)(struct virtdrv *d, const char *uuid,
+			 const char *name, uint64_t *bytes, char *err);
+	/* Pauses a running domain (start resumes it). */
+	int (*suspend)(struct virtdrv *d, const char *uuid, char *err);
 	int (*list)(struct virtdrv *d,
 		    void (*fn)(void *ctx, const struct virt_seen *seen),
 		    void *ctx, char *err);

@@ -15,6 +15,7 @@
 #include "secgroup.h"
 #include "units.h"
 #include "vm.h"
+#include "repl.h"
 #include "vmtest.h"
 
 static int show_vm_subnet(const struct model *m, const struct objref *o,
@@ -229,6 +230,19 @@ static int store_vm_test(struct model *m, const struct node *n,
 	return vm_test_write(m, n->tenant, n->vm, value, err);
 }
 
+static int show_vm_replication(const struct model *m,
+			       const struct objref *o, struct strbuf *out)
+{
+	(void)m;
+	return vm_repl_show(o->vm, out);
+}
+
+static int store_vm_replication(struct model *m, const struct node *n,
+				const char *value, char *err)
+{
+	return vm_repl_write(m, n->tenant, n->vm, value, err);
+}
+
 static int show_vm_test_console(const struct model *m,
 				const struct objref *o, struct strbuf *out)
 {
@@ -275,6 +289,8 @@ const struct attr attrs_vm[] = {
 	{ "console", 0444, show_vm_console, NULL, CHANGE_OUTSIDE },
 	{ "test", 0644, show_vm_test, store_vm_test, CHANGE_MODEL },
 	{ "test_console", 0444, show_vm_test_console, NULL, CHANGE_OUTSIDE },
+	{ "replication", 0644, show_vm_replication, store_vm_replication,
+	  CHANGE_OUTSIDE },
 	{ "xml", 0444, show_vm_xml, NULL, CHANGE_MODEL },
 	{ "status", 0444, show_vm_status, NULL, CHANGE_MODEL },
 	{ NULL, 0, NULL, NULL, CHANGE_OP },

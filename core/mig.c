@@ -23,6 +23,7 @@
 #include "mig.h"
 #include "ports.h"
 #include "render.h"
+#include "repl.h"
 #include "subnet.h"
 #include "txn.h"
 #include "vm.h"
@@ -49,6 +50,7 @@ struct migctx {
 	char image[NAME_MAXLEN + 1];
 	struct cloud *from, *to;
 	bool live, tls, was_running;
+	bool cutover;                     /* cold, from the VM's replica */
 	struct virt_domain dom;           /* its definition on the target */
 	char bridge[NET_IFNAMSIZ];
 	struct strbuf xml;                /* as the target holds it */
@@ -200,48 +202,11 @@ static int image_there(struct migctx *x)
 	return xfer_image(&t, x->image, x->err);
 }
 
-int mig_ready(const struct mig_target *t, uint64_t *capacity,
-	      uint64_t *allocation, char *err)
-{
-	struct virtdrv *tv = t->to->virt, *fv = t->from->virt;
-	struct strbuf st = STRBUF_INIT;
-	uint64_t room = 0;
-	int r;
-
-	t->to->host->ops->status(t->to->host, &st);
-	r = strncmp(sb_str(&st), "up", 2) ?
-	    err_set(err, EHOSTUNREACH, "cloud %s is %s", t->to->name,
-		    sb_str(&st)) : 0;
-	sb_free(&st);
-	if (r)
-		return r;
-	if (t->subnet && (!t->to->vtep_ip || !t->from->vtep_ip))
-		return err_set(err, EINVAL, "clouds %s and %s need a vtep to "
-			       "share a subnet", t->from->name, t->to->name);
-	r = fv->ops->disk_info(fv, t->uuid, capacity, allocation, err);
-	if (r)
-		return r == -ENOENT ? err_set(err, EIO, "the disk of %s is "
-					      "missing on cloud %s", t->name,
-					      t->from->name) : r;
-	r = tv->ops->disk_room(tv, &room, err);
-	if (t->reserved < 0)
-		room += (uint64_t)-t->reserved;
-	else
-		room = room > (uint64_t)t->reserved ? room - t->reserved : 0;
-	if (r == 0 && room < *allocation + MIG_ROOM_MARGIN)
-		r = err_set(err, ENOSPC, "cloud %s has %llu MiB free, the disk "
-			    "of %s needs %llu", t->to->name,
-			    (unsigned long long)(room >> 20), t->name,
-			    (unsigned long long)((*allocation +
-						  MIG_ROOM_MARGIN) >> 20));
-	return r;
-}
-
 /* The target reachable, with room for the disk. */
 static int target_ready(struct migctx *x)
 {
 	struct mig_target t = { x->from, x->to, x->uuid, x->name,
-				x->subnet[0] != '\0', 0 };
+				x->subnet[0] != '\0', 0, x->cutover };
 
 	return mig_ready(&t, &x->capacity, &x->allocation, x->err);
 }
@@ -279,6 +244,8 @@ static int act_prepare(struct migctx *x)
 	if (!x->was_running)
 		return 0;
 	x->down_at = clock_ms();
+	if (x->cutover)   /* paused: its QEMU serves the last cycle */
+		return fv->ops->suspend(fv, x->uuid, x->err);
 	return fv->ops->stop(fv, x->uuid, VM_STOP_GRACE_MS, x->err);
 }
 
@@ -294,6 +261,27 @@ static void budget_note(struct migctx *x, int64_t downtime_ms)
 	snprintf(why, sizeof why, "%lld ms, over the %u ms asked",
 		 (long long)downtime_ms, x->v->mig.budget_ms);
 	note(x, "the guest's pause", why);
+}
+
+/* The replica takes the last cycle's blocks (the guest paused), then the
+ * source's QEMU ends: the target starts from the replica. */
+static int cutover_transfer(struct migctx *x)
+{
+	struct virtdrv *fv = x->from->virt;
+	uint64_t bytes = 0;
+	int r = repl_final(x->m, x->v, cancelled_cb, x, &bytes, x->err);
+
+	if (r)
+		return r;
+	pthread_mutex_lock(&x->m->lock);
+	x->v->mig.done = x->v->mig.total = bytes;
+	snprintf(x->v->mig.sum, sizeof x->v->mig.sum, "the last cycle's "
+		 "blocks, read back from the replica (SHA-256)");
+	pthread_mutex_unlock(&x->m->lock);
+	r = fv->ops->stop(fv, x->uuid, 0, x->err);
+	if (r == 0)
+		copy_console(x);
+	return r;
 }
 
 static int act_transfer(struct migctx *x)
@@ -322,6 +310,8 @@ static int act_transfer(struct migctx *x)
 		budget_note(x, res.downtime_ms);
 		return 0;
 	}
+	if (x->cutover)
+		return cutover_transfer(x);
 	disk_name(x, "qcow2", name, sizeof name);
 	r = copy_file(x, COPY_DISKS, name, true, sum);
 	if (r)
@@ -382,11 +372,15 @@ static int act_verify(struct migctx *x)
 static int act_commit(struct migctx *x)
 {
 	struct vm *v = x->v;
+	struct vm_repl repl;
 	struct cloud *was;
 	enum virt_power power;
 	int r;
 
 	pthread_mutex_lock(&x->m->lock);
+	repl = v->repl;
+	if (x->cutover)   /* the replica is the VM's disk now */
+		memset(&v->repl, 0, sizeof v->repl);
 	was = v->conf.location;
 	power = v->power;
 	v->conf.location = x->to;
@@ -405,6 +399,7 @@ static int act_commit(struct migctx *x)
 		pthread_mutex_lock(&x->m->lock);
 		v->conf.location = was;
 		v->power = power;
+		v->repl = repl;
 		pthread_mutex_unlock(&x->m->lock);
 	}
 	return r;
@@ -461,6 +456,8 @@ static bool target_clear(struct migctx *x)
 	left = r && r != -ENOENT;
 	if (left)
 		note(x, "the target's domain stays", err);
+	if (x->cutover)
+		return left;   /* the replica stays, as does its replication */
 	r = tv->ops->disk_delete(tv, x->uuid, err);
 	if (r)
 		note(x, "the target's disk stays", err);
@@ -644,6 +641,7 @@ static void ctx_init(struct migctx *x, struct model *m, struct vm *v)
 	x->live = v->mig.live;
 	x->tls = v->mig.tls;
 	x->was_running = v->mig.was_running;
+	x->cutover = v->repl.cloud && v->repl.cloud == x->to && !x->live;
 	x->bw_mib = m->bandwidth_mib;
 	vm_domain(v, &v->conf, x->subnet[0] ? subnet_find(v->tenant,
 							   x->subnet) : NULL,
@@ -776,6 +774,13 @@ int mig_allowed(const struct vm *v, const struct cloud *to, const char *mode,
 			       v->conf.location->name);
 	if (to == v->conf.location)
 		return 1;
+	if (v->repl.cloud && (to != v->repl.cloud || !strcmp(mode, "live") ||
+			      v->power != VIRT_POWER_RUNNING))
+		return err_set(err, EBUSY, "VM %s replicates to cloud %s: a "
+			       "move there is a cutover (a running VM, not "
+			       "mode=live); for any other, write stop to its "
+			       "replication first", v->name,
+			       v->repl.cloud->name);
 	if (cloud_takes(to, err))
 		return -EBUSY;
 	if (v->power == VIRT_POWER_RUNNING && strcmp(mode, "cold") &&
@@ -804,6 +809,8 @@ static int mig_take(struct model *m, const char *tname, const char *name,
 			       tname);
 	if (!to)
 		return err_set(err, ENOENT, "no cloud %s", cloud);
+	if (repl_wait_idle(m, v, err))   /* a cycle ends first */
+		return -EBUSY;
 	r = mig_allowed(v, to, mode, err);
 	if (r < 0)
 		return r;
@@ -818,7 +825,8 @@ static int mig_take(struct model *m, const char *tname, const char *name,
 	v->mig.from = v->conf.location;
 	v->mig.to = to;
 	v->mig.was_running = v->power == VIRT_POWER_RUNNING;
-	v->mig.live = v->mig.was_running && strcmp(mode, "cold") != 0;
+	v->mig.live = v->mig.was_running && strcmp(mode, "cold") != 0 &&
+		      !v->repl.cloud;   /* a cutover is cold */
 	v->mig.tls = v->mig.live && to->tls;
 	v->mig.started = time(NULL);
 	v->mig.downtime_ms = v->mig.was_running ? -1 : 0;

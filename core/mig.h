@@ -3,12 +3,11 @@
 #define MAAS_MIG_H
 
 #include "model.h"
+#include "xfer.h"
 
 /* How a VM moves: mode "live", "cold" or "" (live when it runs); a live
  * migration's pause budget in ms (0: none; MIG_BUDGET_MAX_MS at most,
  * model.h). */
-/* Room a disk needs on the target beyond its bytes. */
-#define MIG_ROOM_MARGIN (64ull << 20)
 
 struct mig_opts {
 	const char *mode;
@@ -34,19 +33,6 @@ int vm_relocate(struct model *m, const char *tenant, const char *name,
  * the lock of v's model. */
 int mig_allowed(const struct vm *v, const struct cloud *to, const char *mode,
 		char *err);
-/* Then, without the lock: the target answers, both clouds have a vtep if
- * the VM has a subnet, the VM's disk is on from (its capacity and its
- * bytes), and to has room for them beyond reserved bytes (other disks
- * bound there; less than 0: disks that will have left it) and
- * MIG_ROOM_MARGIN. 0, or -errno and why. */
-struct mig_target {
-	struct cloud *from, *to;
-	const char *uuid, *name;
-	bool subnet;
-	int64_t reserved;
-};
-int mig_ready(const struct mig_target *t, uint64_t *capacity,
-	      uint64_t *allocation, char *err);
 /* At mount, for a VM whose migration was cut off: finishes or rolls back,
  * as the clouds say. */
 void mig_recover(struct model *m, struct vm *v);

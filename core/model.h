@@ -256,6 +256,30 @@ struct vm_test {
 	char step[64];                 /* how a launch goes */
 };
 
+/* A VM's replication (repl.h): its disk copied to one cloud, then only
+ * the blocks that changed, cycle after cycle. */
+#define REPL_CKPT_LEN 40
+struct vm_repl {
+	struct cloud *cloud;           /* NULL: none */
+	unsigned interval_s;           /* between cycles */
+	/* saved: the checkpoint of the replica's point in time (its last
+	 * whole cycle; "" before the first), when it was made, and one a
+	 * cycle made that is not the replica's yet (a mount drops it) */
+	char ckpt[REPL_CKPT_LEN];
+	time_t synced;
+	char pending[REPL_CKPT_LEN];
+	/* not saved: */
+	bool cycling;                  /* a cycle runs: the VM stays put */
+	bool torn;                     /* a cycle cut short wrote to it */
+	int64_t next_ms;               /* the next cycle (clock_ms) */
+	int64_t lag_at;                /* when lag_bytes was asked */
+	uint64_t lag_bytes;            /* changed since ckpt */
+	uint64_t cycles, sent;         /* whole cycles, bytes sent */
+	uint64_t last_bytes;           /* the last whole cycle's */
+	int64_t last_ms;
+	char error[ERRLEN];            /* the last cycle's failure, or "" */
+};
+
 /* What a user sets of a VM (and its reservation): copied whole, compared
  * whole, put back whole when a change fails. */
 struct vm_conf {
@@ -284,6 +308,7 @@ struct vm {
 	struct strbuf xml;             /* the definition libvirt holds */
 	struct mig mig;                /* running, or the last one */
 	struct vm_test test;           /* its test, if it has one */
+	struct vm_repl repl;           /* its replication, if it has one */
 	struct obj_error error;
 	time_t mtime;
 };
@@ -324,6 +349,8 @@ struct model {
 	bool (*interrupted)(void);
 	struct events *events;        /* the events file */
 	struct janitor *janitor;      /* sweeps clouds that come back */
+	struct replicator *replicator; /* runs replications' cycles */
+	pthread_cond_t repl_idle;     /* (lock) a replication cycle ended */
 	/* Told when a tenant's values change by the model's own work, not
 	 * at the end of an operation (fs/ drops what the kernel keeps);
 	 * set before the mount serves. Called with or without m->lock: it

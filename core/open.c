@@ -17,6 +17,7 @@
 #include "config.h"
 #include "events.h"
 #include "janitor.h"
+#include "repl.h"
 #include "model.h"
 #include "open.h"
 #include "state.h"
@@ -147,9 +148,12 @@ static struct model *model_new(const struct model_opts *o,
 	m->started = time(NULL);
 	m->events = events_new();
 	m->janitor = janitor_new(m);
-	if (!m->events || !m->janitor) {
+	m->replicator = replicator_new(m);
+	cond_init_monotonic(&m->repl_idle);
+	if (!m->events || !m->janitor || !m->replicator) {
 		events_free(m->events);
 		janitor_free(m->janitor);
+		replicator_free(m->replicator);
 		free(m);
 		return NULL;
 	}
@@ -206,6 +210,7 @@ void model_free(struct model *m)
 
 	if (!m)
 		return;
+	replicator_free(m->replicator);   /* before the drivers, VMs */
 	janitor_free(m->janitor);   /* before the drivers and VMs it uses */
 	state_saver_stop(m);
 	model_clear(m);

@@ -311,7 +311,8 @@ static int vm_move(struct plan *p, const char *tname, const char *name,
 	struct model *c = p->copy;
 	size_t k = cloud_index(c, to);
 	struct mover mv;
-	struct mig_target t = { NULL, to, mv.uuid, name, false, p->bound[k] };
+	struct mig_target t = { NULL, to, mv.uuid, name, false, p->bound[k],
+				false };
 	uint64_t cap = 0, bytes = 0;
 	struct vm *v;
 	int r;

@@ -16,6 +16,7 @@
 #include "render.h"
 #include "sweep.h"
 #include "txn.h"
+#include "repl.h"
 #include "vmtest.h"
 
 static void fail(struct obj_error *e, enum obj_state *state, const char *what,
@@ -257,6 +258,8 @@ static void reconcile_vms(struct model *m)
 	for (i = 0; i < n; i++)
 		vm_test_recover(m, all[i]);   /* launches and ends cut off */
 	for (i = 0; i < n; i++)
+		vm_repl_recover(m, all[i]);   /* cycles cut off */
+	for (i = 0; i < n; i++)
 		reconcile_vm(m, all[i]);
 	free(all);
 	for (i = 0; i < m->nclouds; i++)
@@ -309,4 +312,5 @@ void model_reconcile(struct model *m)
 	reconcile_vms(m);
 	ports_sync_all(m);
 	janitor_start(m->janitor);
+	replicator_start(m->replicator);
 }

@@ -318,6 +318,7 @@ static int vm_state_keys(struct ydoc *d, yaml_node_t *n, struct sc_vm *v,
 	snprintf(v->uuid, sizeof v->uuid, "%s", f);
 	v->migration = ydoc_get(d, n, "migration");
 	v->test = ydoc_get(d, n, "test");
+	v->replication = ydoc_get(d, n, "replication");
 	return 0;
 }
 
@@ -326,7 +327,7 @@ static int parse_vm(struct ydoc *d, enum schema_doc kind, struct sc_tenant *t,
 {
 	static const char *const state_keys[] = { "subnet", "vcpus", "memory",
 		"disk", "image", "location", "state", "mac", "ip", "uuid",
-		"migration", "test", "secgroups", NULL };
+		"migration", "test", "replication", "secgroups", NULL };
 	static const char *const spec_keys[] = { "subnet", "vcpus", "memory",
 		"disk", "image", "location", "state", "secgroups", NULL };
 	struct sc_vm *v = &t->vms[t->nvms];

@@ -58,6 +58,7 @@ struct sc_vm {
 	char uuid[UUID_STRLEN + 1];
 	yaml_node_t *migration;         /* state.c reads it */
 	yaml_node_t *test;              /* state.c reads it (vmtest.h) */
+	yaml_node_t *replication;       /* and this (repl.h) */
 	char *secgroups;                /* "NAME ...", NULL: not said */
 };
 

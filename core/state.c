@@ -105,6 +105,23 @@ static void serialize_test(struct yw *w, const struct vm_test *t)
 	yw_map_end(w);
 }
 
+/* A VM's replication (repl.h): where, how often, the replica's
+ * checkpoint and the one a cycle makes. */
+static void serialize_repl(struct yw *w, const struct vm_repl *p)
+{
+	yw_str(w, "replication");
+	yw_map(w);
+	yw_key_str(w, "cloud", p->cloud->name);
+	yw_key_uint(w, "interval", p->interval_s);
+	if (p->ckpt[0]) {
+		yw_key_str(w, "checkpoint", p->ckpt);
+		yw_key_uint(w, "synced", (unsigned long)p->synced);
+	}
+	if (p->pending[0])
+		yw_key_str(w, "pending", p->pending);
+	yw_map_end(w);
+}
+
 static void write_vm_groups(struct yw *w, const struct vm *v)
 {
 	struct strbuf g = STRBUF_INIT;
@@ -146,6 +163,8 @@ void state_write_vm(struct yw *w, const struct vm *v, bool spec)
 			serialize_mig(w, &v->mig);
 		if (v->test.phase != TEST_NONE)
 			serialize_test(w, &v->test);
+		if (v->repl.cloud)
+			serialize_repl(w, &v->repl);
 	}
 	yw_map_end(w);
 }
@@ -763,6 +782,45 @@ static int parse_test(struct model *m, struct ydoc *d, yaml_node_t *n,
 	return 0;
 }
 
+/* A checkpoint's name as repl.c makes them. */
+static bool ckpt_name_ok(const char *s)
+{
+	size_t n = strlen(COPY_REPL_CKPT);
+
+	return s && !strncmp(s, COPY_REPL_CKPT, n) && s[n] &&
+	       strlen(s) < REPL_CKPT_LEN &&
+	       strspn(s + n, "0123456789") == strlen(s + n);
+}
+
+/* A VM's replication record: its cloud known and not the VM's. */
+static int parse_repl(struct model *m, struct ydoc *d, yaml_node_t *n,
+		      struct vm *v, char *err)
+{
+	static const char *const keys[] = { "cloud", "interval", "checkpoint",
+					    "synced", "pending", NULL };
+	const char *cloud = ydoc_scalar(ydoc_get(d, n, "cloud"));
+	const char *ck = ydoc_scalar(ydoc_get(d, n, "checkpoint"));
+	const char *pe = ydoc_scalar(ydoc_get(d, n, "pending"));
+	struct vm_repl *p = &v->repl;
+	unsigned long iv = 0, synced = 0;
+
+	if (ydoc_check_map(d, n, "a replication", keys, err) ||
+	    opt_uint(d, n, "interval", &iv, err) < 0 ||
+	    opt_uint(d, n, "synced", &synced, err) < 0)
+		return -EINVAL;
+	p->cloud = cloud ? model_cloud(m, cloud) : NULL;
+	if (!p->cloud || p->cloud == v->conf.location || iv < 1 ||
+	    iv > 86400 || (ck && !ckpt_name_ok(ck)) ||
+	    (pe && !ckpt_name_ok(pe)))
+		return ydoc_err(d, n, err, "VM %s: bad replication record",
+				v->name);
+	p->interval_s = (unsigned)iv;
+	snprintf(p->ckpt, sizeof p->ckpt, "%s", ck ?: "");
+	snprintf(p->pending, sizeof p->pending, "%s", pe ?: "");
+	p->synced = (time_t)synced;
+	return 0;
+}
+
 /* ---- the model from the schema's records (schema.h): what a record
  * means against the model (clouds, ids, VNIs, MACs, UUIDs used once) ---- */
 
@@ -882,8 +940,10 @@ static int build_vm(struct model *m, struct ydoc *d, struct tenant *t,
 	if (r->migration &&
 	    parse_mig(m, d, r->migration, r->name, &v->mig, err))
 		return -EINVAL;
-	if (r->test)
-		return parse_test(m, d, r->test, v, err);
+	if (r->test && parse_test(m, d, r->test, v, err))
+		return -EINVAL;
+	if (r->replication)
+		return parse_repl(m, d, r->replication, v, err);
 	return 0;
 }
 

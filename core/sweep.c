@@ -28,7 +28,8 @@ static struct vm *sweep_reserve(struct cloud_sweep *w, const char *uuid,
 	pthread_mutex_lock(&w->m->lock);
 	v = vm_find_uuid(w->m, uuid);
 	*known = v != NULL || vm_test_uuid(w->m, uuid);   /* a test's clone */
-	if (v && (v->conf.location == w->c || mig_running(v->mig.phase))) {
+	if (v && (v->conf.location == w->c || mig_running(v->mig.phase) ||
+		  v->repl.cloud == w->c)) {   /* or its replica */
 		v = NULL;
 	} else if (v && v->state != OBJ_READY && v->state != OBJ_ERROR) {
 		w->later = true;

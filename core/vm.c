@@ -317,6 +317,10 @@ static int deletable(const struct vm *v, char *err)
 		return err_set(err, EBUSY, "VM %s has a test on cloud %s: "
 			       "end it first (write end to its test)",
 			       v->name, v->test.cloud->name);
+	if (v->repl.cloud)
+		return err_set(err, EBUSY, "VM %s replicates to cloud %s: "
+			       "stop it first (write stop to its "
+			       "replication)", v->name, v->repl.cloud->name);
 	return floating_busy(v->tenant, v->name, err);
 }
 

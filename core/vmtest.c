@@ -24,6 +24,7 @@
 #include "mig.h"
 #include "names.h"
 #include "render.h"
+#include "repl.h"
 #include "txn.h"
 #include "vm.h"
 #include "xfer.h"
@@ -128,8 +129,10 @@ static int test_take(struct testctx *x, struct vm *v, struct cloud *to,
 {
 	struct subnet *s = v->conf.subnet[0]
 			   ? subnet_find(v->tenant, v->conf.subnet) : NULL;
-	int r = test_launchable(v, to, err);
+	int r = repl_wait_idle(x->m, v, err);   /* a cycle ends first */
 
+	if (r == 0)
+		r = test_launchable(v, to, err);
 	if (r)
 		return r;
 	memset(&x->t, 0, sizeof x->t);
@@ -179,7 +182,7 @@ static struct xfer test_xfer(struct testctx *x)
 static int test_ready(struct testctx *x)
 {
 	struct mig_target mt = { x->t.from, x->t.cloud, x->src, x->name,
-				 false, 0 };
+				 false, 0, false };
 	struct virtdrv *fv = x->t.from->virt;
 	struct xfer xf = test_xfer(x);
 	uint64_t room = 0;

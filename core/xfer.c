@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "../lib/log.h"
 
@@ -52,4 +53,43 @@ int xfer_image(const struct xfer *x, const char *image, char *err)
 					    : r;
 	}
 	return tv->ops->image_check(tv, image, err);
+}
+
+int mig_ready(const struct mig_target *t, uint64_t *capacity,
+	      uint64_t *allocation, char *err)
+{
+	struct virtdrv *tv = t->to->virt, *fv = t->from->virt;
+	struct strbuf st = STRBUF_INIT;
+	uint64_t room = 0;
+	int r;
+
+	t->to->host->ops->status(t->to->host, &st);
+	r = strncmp(sb_str(&st), "up", 2) ?
+	    err_set(err, EHOSTUNREACH, "cloud %s is %s", t->to->name,
+		    sb_str(&st)) : 0;
+	sb_free(&st);
+	if (r)
+		return r;
+	if (t->subnet && (!t->to->vtep_ip || !t->from->vtep_ip))
+		return err_set(err, EINVAL, "clouds %s and %s need a vtep to "
+			       "share a subnet", t->from->name, t->to->name);
+	r = fv->ops->disk_info(fv, t->uuid, capacity, allocation, err);
+	if (r)
+		return r == -ENOENT ? err_set(err, EIO, "the disk of %s is "
+					      "missing on cloud %s", t->name,
+					      t->from->name) : r;
+	if (t->replica)
+		return 0;   /* the disk is there already */
+	r = tv->ops->disk_room(tv, &room, err);
+	if (t->reserved < 0)
+		room += (uint64_t)-t->reserved;
+	else
+		room = room > (uint64_t)t->reserved ? room - t->reserved : 0;
+	if (r == 0 && room < *allocation + MIG_ROOM_MARGIN)
+		r = err_set(err, ENOSPC, "cloud %s has %llu MiB free, the disk "
+			    "of %s needs %llu", t->to->name,
+			    (unsigned long long)(room >> 20), t->name,
+			    (unsigned long long)((*allocation +
+						  MIG_ROOM_MARGIN) >> 20));
+	return r;
 }

@@ -18,7 +18,7 @@ test_expect_success 'libvirtd, the tiny image, a mount, a tenant, a subnet' '
 
 test_expect_success 'mkdir defines a persistent domain, not started, with defaults' '
 	mkdir "$V" &&
-	expect_eq "console disk image ip location mac memory migration secgroups state status subnet test test_console vcpus xml" \
+	expect_eq "console disk image ip location mac memory migration replication secgroups state status subnet test test_console vcpus xml" \
 		"$(ls "$V" | xargs)" &&
 	expect_eq "shut off" "$(domstate "$A" vm1)" &&
 	virsh -c qemu:///system dominfo "maas:$A:vm1" | grep -q "Persistent: *yes" &&

@@ -654,6 +654,14 @@ static int dispatch(struct agentd *a, const struct agent_msg *m,
 			return bad(err, "name");
 		return a->host->ops->file_remove(a->host, area, s, err);
 	}
+	if (!strcmp(m->verb, "repl_dir")) {
+		s = amsg_get(m, "uuid");
+		r = get_uint(m, "make", 0, 1, &vni, err);
+		if (!s || !uuid_valid(s))
+			return bad(err, "uuid");
+		return r ? r : a->host->ops->repl_dir(a->host, s, vni == 1,
+						      err);
+	}
 	if (!strcmp(m->verb, "file_list")) {
 		enum copy_area area;
 		const char *av = amsg_get(m, "area");

@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "../../lib/log.h"
+#include "sum.h"
 #include "../../lib/util.h"
 
 const char *copy_area_name(enum copy_area a)
@@ -128,7 +129,7 @@ static int hash_zeros(EVP_MD_CTX *h, uint64_t n)
 	return 0;
 }
 
-static EVP_MD_CTX *hash_new(void)
+EVP_MD_CTX *copy_hash_new(void)
 {
 	EVP_MD_CTX *h = EVP_MD_CTX_new();
 
@@ -139,7 +140,7 @@ static EVP_MD_CTX *hash_new(void)
 	return h;
 }
 
-static int hash_end(EVP_MD_CTX *h, unsigned char *sum)
+int copy_hash_end(EVP_MD_CTX *h, unsigned char *sum)
 {
 	unsigned n = 0;
 
@@ -172,7 +173,7 @@ static int next_extent(int fd, uint64_t pos, uint64_t size, uint64_t *start,
 /* SHA-256 of a file's first size bytes, reading its data extents only. */
 static int hash_file(int fd, uint64_t size, unsigned char *sum)
 {
-	EVP_MD_CTX *h = hash_new();
+	EVP_MD_CTX *h = copy_hash_new();
 	/* on the heap: a buffer in TLS is zeroed at every thread start
 	 * (every FUSE worker), and a MiB of it costs */
 	const size_t len = 1 << 20;
@@ -197,7 +198,7 @@ static int hash_file(int fd, uint64_t size, unsigned char *sum)
 	if (r == 0)
 		r = hash_zeros(h, size - pos);
 	if (r == 0)
-		r = hash_end(h, sum);
+		r = copy_hash_end(h, sum);
 	EVP_MD_CTX_free(h);
 	free(buf);
 	return r;
@@ -231,7 +232,7 @@ static ssize_t lsrc_read(struct copy_src *cs, uint64_t *off, void *buf,
 		if (r == 0) {
 			r = hash_zeros(s->hash, cs->size - s->pos);
 			if (r == 0)
-				r = hash_end(s->hash, cs->sum);
+				r = copy_hash_end(s->hash, cs->sum);
 			if (r)
 				return err_set(err, EIO, "checksum failed");
 			cs->ended = true;
@@ -285,7 +286,7 @@ int copy_src_local(const char *dir, const char *name, struct copy_src **out,
 		return err_set(err, errno, "%s: %s", path, strerror(errno));
 	s = calloc(1, sizeof *s);
 	if (!s || fstat(fd, &st) || !S_ISREG(st.st_mode) ||
-	    !(s->hash = hash_new())) {
+	    !(s->hash = copy_hash_new())) {
 		r = err_set(err, s ? EINVAL : ENOMEM, "%s: not a file to "
 			    "copy", path);
 		goto fail;
@@ -486,19 +487,16 @@ static void send_error(int out, int code, const char *msg)
 	write_all(out, line, strlen(line));
 }
 
-int copy_serve_send(int out, const char *dir, const char *name)
+int copy_serve_src(int out, struct copy_src *s, int r, const char *why)
 {
 	static unsigned char buf[COPY_FRAME_MAX];
 	char err[ERRLEN] = "", line[128], hex[COPY_SUM_HEX];
-	struct copy_src *s = NULL;
 	uint64_t off;
-	ssize_t n;
-	int r;
+	ssize_t n = 0;
 
 	signal(SIGPIPE, SIG_IGN);
-	r = copy_src_local(dir, name, &s, err);
 	if (r) {
-		send_error(out, -r, err);
+		send_error(out, -r, why);
 		return r;
 	}
 	snprintf(line, sizeof line, "info %llu %llu\n",
@@ -522,6 +520,15 @@ int copy_serve_send(int out, const char *dir, const char *name)
 	}
 	copy_src_close(s);
 	return r;
+}
+
+int copy_serve_send(int out, const char *dir, const char *name)
+{
+	char err[ERRLEN] = "";
+	struct copy_src *s = NULL;
+	int r = copy_src_local(dir, name, &s, err);
+
+	return copy_serve_src(out, s, r, err);
 }
 
 /* Reads one line (without its newline) from in, byte by byte: the frames
@@ -578,20 +585,17 @@ bool copy_frame_data(const char *line, uint64_t size, uint64_t *off,
 	return true;
 }
 
-int copy_serve_receive(int in, int out, const char *dir, const char *name,
-		       uint64_t size, mode_t mode)
+int copy_serve_dst(int in, int out, struct copy_dst *d, uint64_t size,
+		   int r, const char *why)
 {
 	static unsigned char buf[COPY_FRAME_MAX];
 	unsigned char sum[COPY_SUM_LEN];
 	char err[ERRLEN] = "", line[160];
-	struct copy_dst *d = NULL;
-	int r;
 
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);    /* the copy cleans up after itself */
-	r = copy_dst_local(dir, name, size, mode, &d, err);
 	if (r) {
-		send_error(out, -r, err);
+		send_error(out, -r, why);
 		return r;
 	}
 	r = write_all(out, "ready\n", 6);
@@ -614,7 +618,6 @@ int copy_serve_receive(int in, int out, const char *dir, const char *name,
 		if (sscanf(line, "end %65s%c", hex, &extra) == 1 &&
 		    copy_sum_parse(hex, sum) == 0) {
 			r = copy_dst_finish(d, sum, err);
-			d = NULL;
 			if (r)
 				send_error(out, -r, err);
 			else
@@ -624,8 +627,17 @@ int copy_serve_receive(int in, int out, const char *dir, const char *name,
 		r = -EPROTO;
 		send_error(out, EPROTO, "not a copy frame");
 	}
-	log_warnx("copy of %s/%s cut short: %s", dir, name,
-		  err[0] ? err : strerror(-r));
+	log_warnx("copy cut short: %s", err[0] ? err : strerror(-r));
 	copy_dst_abort(d);
 	return r;
+}
+
+int copy_serve_receive(int in, int out, const char *dir, const char *name,
+		       uint64_t size, mode_t mode)
+{
+	char err[ERRLEN] = "";
+	struct copy_dst *d = NULL;
+	int r = copy_dst_local(dir, name, size, mode, &d, err);
+
+	return copy_serve_dst(in, out, d, size, r, err);
 }

@@ -82,6 +82,40 @@ int copy_src_local(const char *dir, const char *name, struct copy_src **out,
 		   char *err);
 int copy_dst_local(const char *dir, const char *name, uint64_t size,
 		   mode_t mode, struct copy_dst **out, char *err);
+/* A replication's cycle on its source cloud (virt.h's struct virt_cycle):
+ * the folder COPY_REPL_DIR<uuid> in the disk folder, owned by QEMU's user,
+ * holds the backup job's socket and scratch file; the export and the
+ * dirty bitmap have these names, the checkpoints this prefix. */
+#define COPY_REPL_DIR ".repl-"
+#define COPY_REPL_SOCK "nbd.sock"
+#define COPY_REPL_EXPORT "vda"
+#define COPY_REPL_BITMAP "maas-changed"
+#define COPY_REPL_CKPT "maas-"
+
+/* A disk served by a pull-mode backup job over NBD on the unix socket
+ * path (libnbd): the extents of export that hold data (bitmap NULL) or
+ * that the job's dirty bitmap of that name marks (the blocks changed since
+ * its checkpoint), found from the server's block status; sum is the
+ * SHA-256 of the bytes sent, in order. */
+int copy_src_nbd(const char *socket, const char *export, const char *bitmap,
+		 struct copy_src **out, char *err);
+/* The qcow2 disk at path, of size bytes, patched in place: qemu-nbd,
+ * started by libnbd, serves it while the frames are written; finish
+ * flushes it, reads back what was written and checks the SHA-256 of those
+ * bytes in that order against sum (-EIO if they differ). abort leaves
+ * what was written (the caller knows the replica torn). */
+int copy_dst_nbd(const char *path, uint64_t size, struct copy_dst **out,
+		 char *err);
+/* A replication's files in the disk folder disks: the cycles' folder of
+ * uuid made, owned as its running disk is (QEMU's user makes the socket
+ * there), or removed with what a cycle left; the cycle's blocks read from
+ * its socket (changed: those of the dirty bitmap, or else all the disk's
+ * data); the replica <uuid>.qcow2 patched in place. */
+int copy_repl_dir(const char *disks, const char *uuid, bool make, char *err);
+int copy_repl_source(const char *disks, const char *uuid, bool changed,
+		     struct copy_src **out, char *err);
+int copy_repl_sink(const char *disks, const char *uuid, uint64_t size,
+		   struct copy_dst **out, char *err);
 /* Removes a file (and a temporary one left by a copy); 0 if none. */
 int copy_remove_local(const char *dir, const char *name, char *err);
 /* The files of an area in dir, one name a line: those copy_name_valid
@@ -98,6 +132,11 @@ bool copy_name_whole(enum copy_area a, const char *name, char *stem,
 int copy_serve_send(int out, const char *dir, const char *name);
 int copy_serve_receive(int in, int out, const char *dir, const char *name,
 		       uint64_t size, mode_t mode);
+/* The same over any source or sink (closed or freed here): r, the
+ * result of opening it, is sent as an error with why when not 0. */
+int copy_serve_src(int out, struct copy_src *s, int r, const char *why);
+int copy_serve_dst(int in, int out, struct copy_dst *d, uint64_t size,
+		   int r, const char *why);
 
 /* A data frame's header line "data OFF LEN" whose bytes lie inside a file
  * of size bytes (however OFF + LEN would wrap), LEN within 1 and

@@ -651,6 +651,24 @@ static int local_file_sink(struct hostdrv *d, enum copy_area a,
 			      a == COPY_IMAGES ? 0644 : 0600, out, err);
 }
 
+static int local_repl_dir(struct hostdrv *d, const char *uuid, bool make,
+			  char *err)
+{
+	return copy_repl_dir(local_of(d)->disks, uuid, make, err);
+}
+
+static int local_repl_source(struct hostdrv *d, const char *uuid,
+			     bool changed, struct copy_src **out, char *err)
+{
+	return copy_repl_source(local_of(d)->disks, uuid, changed, out, err);
+}
+
+static int local_repl_sink(struct hostdrv *d, const char *uuid,
+			   uint64_t size, struct copy_dst **out, char *err)
+{
+	return copy_repl_sink(local_of(d)->disks, uuid, size, out, err);
+}
+
 static int local_file_remove(struct hostdrv *d, enum copy_area a,
 			     const char *name, char *err)
 {
@@ -1401,6 +1419,9 @@ static const struct hostdrv_ops local_ops = {
 	.file_source = local_file_source,
 	.file_sink = local_file_sink,
 	.file_remove = local_file_remove,
+	.repl_dir = local_repl_dir,
+	.repl_source = local_repl_source,
+	.repl_sink = local_repl_sink,
 	.file_list = local_file_list,
 	.sweep = local_sweep,
 	.status = local_status,

@@ -145,7 +145,8 @@ int lv_undefine(struct virtdrv *vd, const char *uuid, char *err)
 	if (virDomainGetState(dom, &state, &reason, 0) == 0 &&
 	    lv_power_of(state) == VIRT_POWER_RUNNING)
 		r = err_set(err, EBUSY, "domain %s is running", uuid);
-	else if (virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM) < 0)
+	else if (virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM |
+			VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA) < 0)
 		r = lv_fail(err, "undefining %s", uuid);
 	virDomainFree(dom);
 out:

@@ -137,6 +137,16 @@ int lv_disk_clone(struct libvirt_drv *d, const char *uuid, const char *dest,
 int lv_disk_backup(struct virtdrv *vd, const struct virt_backup *b,
 		   char *err);
 
+/* replica.c */
+int lv_repl_begin(struct virtdrv *vd, const struct virt_cycle *cy,
+		  char *err);
+int lv_repl_end(struct virtdrv *vd, const char *uuid, char *err);
+int lv_ckpt_drop(struct virtdrv *vd, const char *uuid, const char *name,
+		 char *err);
+int lv_ckpt_size(struct virtdrv *vd, const char *uuid, const char *name,
+		 uint64_t *bytes, char *err);
+int lv_suspend(struct virtdrv *vd, const char *uuid, char *err);
+
 /* migrate.c */
 int lv_migrate(struct virtdrv *vd, struct virtdrv *vdst,
 	       const struct virt_migration *mg,

@@ -761,7 +761,7 @@ static int chan_open(struct agent_drv *a, const char *verb,
 	pthread_mutex_unlock(&a->spare_lock);
 	snprintf(words, sizeof words, "%s %s %s", verb, copy_area_name(area),
 		 name);
-	if (!strcmp(verb, "receive")) {
+	if (!strcmp(verb, "receive") || !strcmp(verb, "patch")) {
 		n = strlen(words);
 		snprintf(words + n, sizeof words - n, " %llu",
 			 (unsigned long long)size);
@@ -967,8 +967,10 @@ static const struct copy_src_ops agent_src_ops = {
 	.close = asrc_close,
 };
 
-static int ag_file_source(struct hostdrv *d, enum copy_area area,
-			  const char *name, struct copy_src **out, char *err)
+/* The sending end of a copy: `maasfs agent VERB AREA NAME` (send, or a
+ * replication's changed or allocated). */
+static int src_open(struct hostdrv *d, const char *verb, enum copy_area area,
+		    const char *name, struct copy_src **out, char *err)
 {
 	struct agent_src *s = calloc(1, sizeof *s);
 	char line[ERRLEN + 64], extra;
@@ -978,7 +980,7 @@ static int ag_file_source(struct hostdrv *d, enum copy_area area,
 	if (!s)
 		return err_set(err, ENOMEM, "out of memory");
 	s->base.ops = &agent_src_ops;
-	r = chan_open(ag_of(d), "send", area, name, 0, &s->l, err);
+	r = chan_open(ag_of(d), verb, area, name, 0, &s->l, err);
 	if (r == 0)
 		r = chan_line(&s->l, line, sizeof line, err);
 	if (r == 0 && sscanf(line, "info %llu %llu%c", &size, &data,
@@ -1061,9 +1063,11 @@ static const struct copy_dst_ops agent_dst_ops = {
 	.abort = adst_abort,
 };
 
-static int ag_file_sink(struct hostdrv *d, enum copy_area area,
-			const char *name, uint64_t size, struct copy_dst **out,
-			char *err)
+/* The receiving end: `maasfs agent VERB AREA NAME SIZE` (receive, or a
+ * replica's patch). */
+static int dst_open(struct hostdrv *d, const char *verb, enum copy_area area,
+		    const char *name, uint64_t size, struct copy_dst **out,
+		    char *err)
 {
 	struct agent_dst *t = calloc(1, sizeof *t);
 	char line[ERRLEN + 64];
@@ -1072,7 +1076,7 @@ static int ag_file_sink(struct hostdrv *d, enum copy_area area,
 	if (!t)
 		return err_set(err, ENOMEM, "out of memory");
 	t->base.ops = &agent_dst_ops;
-	r = chan_open(ag_of(d), "receive", area, name, size, &t->l, err);
+	r = chan_open(ag_of(d), verb, area, name, size, &t->l, err);
 	if (r == 0)
 		r = chan_line(&t->l, line, sizeof line, err);
 	if (r == 0 && strcmp(line, "ready"))
@@ -1084,6 +1088,51 @@ static int ag_file_sink(struct hostdrv *d, enum copy_area area,
 	}
 	*out = &t->base;
 	return 0;
+}
+
+static int ag_file_source(struct hostdrv *d, enum copy_area area,
+			  const char *name, struct copy_src **out, char *err)
+{
+	return src_open(d, "send", area, name, out, err);
+}
+
+static int ag_file_sink(struct hostdrv *d, enum copy_area area,
+			const char *name, uint64_t size, struct copy_dst **out,
+			char *err)
+{
+	return dst_open(d, "receive", area, name, size, out, err);
+}
+
+static int ag_repl_dir(struct hostdrv *d, const char *uuid, bool make,
+		       char *err)
+{
+	struct agent_msg req;
+
+	if (!uuid_valid(uuid))
+		return err_set(err, EINVAL, "bad disk name");
+	amsg_init(&req, "repl_dir");
+	amsg_put(&req, "uuid", "%s", uuid);
+	amsg_put(&req, "make", "%d", make);
+	return call_simple(ag_of(d), &req, err);
+}
+
+static int ag_repl_source(struct hostdrv *d, const char *uuid, bool changed,
+			  struct copy_src **out, char *err)
+{
+	char name[64];
+
+	snprintf(name, sizeof name, "%s.qcow2", uuid);
+	return src_open(d, changed ? "changed" : "allocated", COPY_DISKS,
+			name, out, err);
+}
+
+static int ag_repl_sink(struct hostdrv *d, const char *uuid, uint64_t size,
+			struct copy_dst **out, char *err)
+{
+	char name[64];
+
+	snprintf(name, sizeof name, "%s.qcow2", uuid);
+	return dst_open(d, "patch", COPY_DISKS, name, size, out, err);
 }
 
 static int ag_sweep(struct hostdrv *d, const struct net_keep *keep, char *err)
@@ -1212,6 +1261,9 @@ static const struct hostdrv_ops agent_ops = {
 	.file_source = ag_file_source,
 	.file_sink = ag_file_sink,
 	.file_remove = ag_file_remove,
+	.repl_dir = ag_repl_dir,
+	.repl_source = ag_repl_source,
+	.repl_sink = ag_repl_sink,
 	.file_list = ag_file_list,
 	.sweep = ag_sweep,
 	.status = ag_status,
