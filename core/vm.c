@@ -445,6 +445,11 @@ static int edit_disk(struct model *m, const struct vm *v, struct vm_conf *c,
 		return err_set(err, EINVAL, "disk smaller than %s", b);
 	if (ch->num > VM_DISK_MAX)
 		return err_set(err, EINVAL, "disk larger than 16T");
+	if (ch->num != v->conf.disk && v->repl.cloud)
+		return err_set(err, EBUSY, "VM %s replicates to cloud %s: its "
+			       "replica has the disk's size (write stop to its "
+			       "replication first)", v->name,
+			       v->repl.cloud->name);
 	c->disk = ch->num;
 	return ch->num == v->conf.disk ? 0 : not_running(v, ch->attr, err);
 }
