@@ -250,15 +250,17 @@ static void reconcile_vms(struct model *m)
 	for (i = 0; i < m->nclouds; i++)
 		if (m->clouds[i]->virt->ops->warm)
 			m->clouds[i]->virt->ops->warm(m->clouds[i]->virt);
-	/* Migrations a dead maasfs left half-way: finished or rolled back
-	 * first, so that each VM is then where its state says. */
+	/* Replication cycles cut off first (their backup jobs would hold a
+	 * cutover's source domain busy), then migrations a dead maasfs left
+	 * half-way: finished or rolled back, so that each VM is then where
+	 * its state says. */
+	for (i = 0; i < n; i++)
+		vm_repl_recover(m, all[i]);
 	for (i = 0; i < n; i++)
 		if (mig_running(all[i]->mig.phase))
 			mig_recover(m, all[i]);
 	for (i = 0; i < n; i++)
 		vm_test_recover(m, all[i]);   /* launches and ends cut off */
-	for (i = 0; i < n; i++)
-		vm_repl_recover(m, all[i]);   /* cycles cut off */
 	for (i = 0; i < n; i++)
 		reconcile_vm(m, all[i]);
 	free(all);

@@ -601,7 +601,10 @@ static void repl_tick(struct replicator *rp)
 	} else if (v) {
 		c.cancelled = stopping_cb;
 		c.ctx = rp;
-		cycle(&c);
+		if (cycle(&c) == 0) {   /* what changed during it */
+			snprintf(c.since, sizeof c.since, "%s", c.ckpt);
+			repl_lag(m, &c);
+		}
 	}
 }
 

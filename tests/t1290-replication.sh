@@ -26,7 +26,18 @@ replica() { oncloud cloud2 test -e "$DISKS/$(cat "$TMP/uuid").qcow2"; }
 cycle_dir() { oncloud cloud1 ls -A "$DISKS" | grep -q "^\.repl-"; }
 ctl() { lab_ctl "$(cat "$MNT/$A/subnets/web/cloud")" "$A" "$(vm_ip vm1)" "$1"; }
 same_boot() { expect_eq "$(cat "$TMP/id0")" "$(guest_id vm1)"; }
+# vm1 runs on cloud1 and has no domain on cloud2 (where its replica is)
+on_cloud1() {
+	expect_eq cloud1 "$(cat "$V/vm1/location")" &&
+	expect_eq running "$(oncloud cloud1 virsh -c qemu:///system domstate "maas:$A:vm1")" &&
+	! domains_on cloud2 | grep -qx "maas:$A:vm1"
+}
 cycles() { field cycles; }
+# caught up, between cycles: nothing changed since the replica's
+# checkpoint, which is the only one, and no cycle's folder
+settled() {
+	grep -q "^lag: 0 bytes" "$RF" && [ "$(ckpts | wc -l)" = 1 ] && ! cycle_dir
+}
 
 # nothing of a replication: no replica on cloud2, no checkpoint, no
 # cycle's folder on cloud1, no record
@@ -89,25 +100,26 @@ test_expect_success 'Ctrl-C in the seed (1 MiB/s): EINTR, nothing left on either
 
 test_expect_success 'the seed: the write returns once the replica is whole; one checkpoint on cloud1, the replica on cloud2; the guest saw nothing' '
 	maas_umount && maas_mount -o "config=$LAB_CONFIG" &&
-	echo "cloud2 interval=1" >"$RF" &&
+	echo "cloud2 interval=3600" >"$RF" &&
 	expect_eq cloud2 "$(field cloud)" &&
-	expect_eq "1 s" "$(field interval)" &&
+	expect_eq "3600 s" "$(field interval)" &&
 	grep -q "^replica: 20[0-9-]*T[0-9:]*Z$" "$RF" &&
-	[ "$(cycles)" -ge 1 ] &&
-	replica && expect_eq 1 "$(ckpts | wc -l)" && ! cycle_dir &&
+	expect_eq 1 "$(cycles)" &&
+	replica && wait_for 30 settled &&
 	grep -q "^ *replication:" "$STATE/state.yaml" &&
 	grep -q "^ *checkpoint: $(ckpts)$" "$STATE/state.yaml" &&
 	same_boot
 '
 
-test_expect_success 'cycles: 16 MiB written in the guest reach the replica in a cycle of its own; the lag falls back to 0' '
-	n=$(cycles) &&
+test_expect_success 'cycles: 16 MiB written in the guest read as lag, then reach the replica in a cycle of their own; the lag falls back to 0' '
 	expect_eq ok "$(ctl "fill 16")" &&
+	wait_for 10 eval "grep -q \"^lag: 1[6-9][0-9]\{6\} bytes, [0-9]* s$\" \"\$RF\"" &&
+	echo "cloud2 interval=1" >"$RF" && expect_eq "1 s" "$(field interval)" &&
 	wait_for 30 eval "grep -q \"^last cycle: 1[6-9][0-9]\{6\} bytes\" \"\$RF\"" &&
-	[ "$(cycles)" -gt "$n" ] &&
+	[ "$(cycles)" -gt 1 ] &&
 	wait_for 30 eval "grep -q \"^lag: 0 bytes, 0 s$\" \"\$RF\"" &&
-	expect_eq 1 "$(ckpts | wc -l)" &&
-	expect_eq syncing "$(field state)" &&
+	wait_for 30 settled &&
+	field state | grep -qx "syncing\|cycling" &&
 	same_boot
 '
 
@@ -125,8 +137,7 @@ test_expect_success 'the target down while it replicates: cycles fail and say wh
 	grep -q "^error: " "$RF" &&
 	lab sshd cloud2 start &&
 	wait_for 60 eval "expect_eq syncing \"\$(field state)\"" &&
-	wait_for 30 eval "grep -q \"^lag: 0 bytes\" \"\$RF\"" &&
-	expect_eq 1 "$(ckpts | wc -l)"
+	wait_for 30 settled
 '
 
 test_expect_success 'maasfs killed -9 in a cycle (1 MiB/s): the next mount drops the cycle; the replication goes on' '
@@ -138,9 +149,56 @@ test_expect_success 'maasfs killed -9 in a cycle (1 MiB/s): the next mount drops
 	maas_mount -o "config=$LAB_CONFIG" &&
 	grep -q "a cycle cut off dropped" "$STATE/maasfs.log" &&
 	wait_for 60 eval "grep -q \"^last cycle: 1[2-9][0-9]\{6\} bytes\" \"\$RF\"" &&
-	wait_for 30 eval "grep -q \"^lag: 0 bytes\" \"\$RF\"" &&
-	expect_eq 1 "$(ckpts | wc -l)" && ! cycle_dir &&
+	wait_for 30 settled &&
 	same_boot
+'
+
+# cutover_slow: at 1 MiB/s, 8 MiB written since the last cycle, a move to
+# cloud2 in the background (BG), once its last cycle runs
+cutover_slow() {
+	maas_umount && maas_mount -o "config=$LAB_CONFIG,bandwidth=1" &&
+	echo "cloud2 interval=3600" >"$RF" &&
+	expect_eq ok "$(ctl "fill 8")" &&
+	{ "$FSOP" write "$V/vm1/location" cloud2 >"$TMP/bg" 2>&1 & BG=$!; } &&
+	wait_for 30 grep -q "^phase: transfer" "$V/vm1/migration" &&
+	wait_for 30 cycle_dir
+}
+
+test_expect_success 'a cutover to cloud2 while its sshd is down: EHOSTUNREACH; vm1 runs on on cloud1, the same boot' '
+	lab sshd cloud2 stop &&
+	expect_errno EHOSTUNREACH write "$V/vm1/location" cloud2 &&
+	on_cloud1 && same_boot &&
+	lab sshd cloud2 start &&
+	wait_for 30 file_is "$MNT/clouds/cloud2/status" up &&
+	wait_for 60 eval "expect_eq syncing \"\$(field state)\""
+'
+
+test_expect_success 'a resize of the replicated disk is refused (EBUSY), with the reason' '
+	expect_errno EBUSY write "$V/vm1/disk" 512M &&
+	grep -q "EBUSY: VM vm1 replicates to cloud cloud2: its replica has the disk.s size" "$V/vm1/status" &&
+	expect_eq 256M "$(cat "$V/vm1/disk")"
+'
+
+test_expect_success 'Ctrl-C in the cutover'"'"'s last cycle (1 MiB/s): EINTR; the guest resumed on cloud1 (the same boot); the replication goes on and mends the replica' '
+	cutover_slow &&
+	kill -INT "$BG" && wait "$BG" ;
+	expect_eq EINTR "$(cat "$TMP/bg")" &&
+	on_cloud1 && same_boot &&
+	expect_eq cloud2 "$(field cloud)" &&
+	maas_umount && maas_mount -o "config=$LAB_CONFIG" &&
+	echo "cloud2 interval=1" >"$RF" &&
+	wait_for 60 settled && field state | grep -qx "syncing\|cycling"
+'
+
+test_expect_success 'maasfs killed -9 in the cutover'"'"'s last cycle: the next mount ends the cycle and rolls the move back; the guest resumed on cloud1, the same boot' '
+	cutover_slow &&
+	maas_kill9 && wait "$BG" ;
+	fusermount3 -uz "$MNT" &&
+	maas_mount -o "config=$LAB_CONFIG" &&
+	grep -q "a cycle cut off dropped" "$STATE/maasfs.log" &&
+	on_cloud1 && same_boot &&
+	expect_eq cloud2 "$(field cloud)" &&
+	wait_for 60 settled
 '
 
 test_expect_success 'the cutover: 16 MiB written since the last cycle, then a move to cloud2: paused, the last cycle carries them, booted there from the replica, its data whole' '
