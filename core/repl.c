@@ -161,8 +161,10 @@ static int cycle_run(struct cycle *c)
 	r = fh->ops->repl_dir(fh, c->uuid, true, c->err);
 	if (r == 0)
 		r = cycle_pending(c, c->ckpt);
-	if (r)
+	if (r) {
+		cycle_end(c);
 		return r;
+	}
 	c->at = time(NULL);
 	c->begin_ms = clock_ms();
 	r = fv->ops->repl_begin(fv, &vc, c->err);
@@ -269,7 +271,7 @@ int repl_final(struct model *m, struct vm *v, bool (*cancelled)(void *),
 static int repl_parse(const char *value, char *cloud, unsigned *interval,
 		      char *err)
 {
-	char word[NAME_MAXLEN + 2], extra;
+	char word[66], extra;
 	unsigned long s = 0;
 	int n;
 
@@ -470,9 +472,9 @@ int vm_repl_show(const struct vm *v, struct strbuf *out)
 	}
 	sb_printf(out, "cloud: %s\ninterval: %u s\nstate: %s\nreplica: %s\n",
 		  p->cloud->name, p->interval_s,
-		  !p->ckpt[0] ? "seeding" : p->error[0] ? "failing"
-		  : v->power != VIRT_POWER_RUNNING ? "waiting (the VM is not "
-		  "running)" : p->cycling ? "cycling" : "syncing", when);
+		  !p->ckpt[0] ? "seeding" : v->power != VIRT_POWER_RUNNING
+		  ? "waiting (the VM is not running)" : p->error[0]
+		  ? "failing" : p->cycling ? "cycling" : "syncing", when);
 	if (p->ckpt[0])
 		sb_printf(out, "lag: %llu bytes, %lld s\n",
 			  (unsigned long long)p->lag_bytes, lag_s);
@@ -497,7 +499,8 @@ void vm_repl_recover(struct model *m, struct vm *v)
 	bool seeded;
 
 	pthread_mutex_lock(&m->lock);
-	if (!v->repl.cloud) {
+	if (!v->repl.cloud || !repl_capable(v->conf.location) ||
+	    !repl_capable(v->repl.cloud)) {
 		pthread_mutex_unlock(&m->lock);
 		return;
 	}
@@ -547,7 +550,9 @@ static struct vm *repl_next(struct model *m, bool *lag)
 		objset_each(&t->vms, j, v) {
 			const struct vm_repl *p = &v->repl;
 
-			if (!p->cloud || p->cycling)
+			if (!p->cloud || p->cycling ||
+			    !repl_capable(v->conf.location) ||
+			    !repl_capable(p->cloud))
 				continue;
 			if (v->state == OBJ_READY && now >= p->next_ms &&
 			    v->power == VIRT_POWER_RUNNING &&
@@ -582,6 +587,30 @@ static void repl_lag(struct model *m, struct cycle *c)
 	pthread_mutex_unlock(&m->lock);
 }
 
+/* A due cycle with nothing to send (libvirt counts no block changed
+ * since the replica's checkpoint) is not run: no job, no write of the
+ * state; the replica is the disk as it is. true then (v no longer
+ * cycling). */
+static bool cycle_idle(struct cycle *c)
+{
+	struct virtdrv *fv = c->from->virt;
+	struct vm_repl *p = &c->v->repl;
+	uint64_t bytes = 1;
+	char err[ERRLEN];
+
+	if (fv->ops->ckpt_size(fv, c->uuid, c->since, &bytes, err) || bytes)
+		return false;
+	pthread_mutex_lock(&c->m->lock);
+	p->cycling = false;
+	p->lag_bytes = 0;
+	p->lag_at = clock_ms();
+	p->error[0] = '\0';
+	p->next_ms = p->lag_at + (int64_t)p->interval_s * 1000;
+	pthread_cond_broadcast(&c->m->repl_idle);
+	pthread_mutex_unlock(&c->m->lock);
+	return true;
+}
+
 static void repl_tick(struct replicator *rp)
 {
 	struct model *m = rp->m;
@@ -598,7 +627,7 @@ static void repl_tick(struct replicator *rp)
 	pthread_mutex_unlock(&m->lock);
 	if (v && lag) {
 		repl_lag(m, &c);
-	} else if (v) {
+	} else if (v && !cycle_idle(&c)) {
 		c.cancelled = stopping_cb;
 		c.ctx = rp;
 		if (cycle(&c) == 0) {   /* what changed during it */

@@ -16,7 +16,9 @@
 #include "../../core/events.h"
 #include "../../core/spec.h"
 #include "../../core/janitor.h"
+#include "../../core/repl.h"
 #include "../../core/sweep.h"
+#include "../../core/txn.h"
 #include "../../core/vm.h"
 #include "../../core/vmtest.h"
 #include "fakenet.h"
@@ -916,6 +918,67 @@ START_TEST(test_launch)
 }
 END_TEST
 
+/* A replication's refusals (bad input, the fake drivers cannot), and its
+ * record across a new mount: kept, and the VM held by it (no delete, no
+ * other move). */
+START_TEST(test_replication_record)
+{
+	char msg[ERRLEN];
+	struct strbuf sb = STRBUF_INIT;
+	struct run x;
+	struct vm *v;
+	char *file;
+
+	setup(&x, true, 1);
+	ck_assert_int_eq(attr_vm_write(x.m, "t", "vm1", "replication",
+				       "c2 interval=0", msg), -EINVAL);
+	ck_assert_int_eq(attr_vm_write(x.m, "t", "vm1", "replication", "c9",
+				       msg), -ENOENT);
+	ck_assert_int_eq(attr_vm_write(x.m, "t", "vm1", "replication", "stop",
+				       msg), -ENOENT);
+	ck_assert_int_eq(attr_vm_write(x.m, "t", "vm1", "replication", "c1",
+				       msg), -EINVAL);
+	ck_assert_int_eq(attr_vm_write(x.m, "t", "vm1", "replication", "c2",
+				       msg), -EOPNOTSUPP);
+	file = fake_state_file(x.statedir);
+	ck_assert_ptr_null(strstr(file, "replication"));
+	free(file);
+	pthread_mutex_lock(&x.m->lock);
+	v = vm_find(tenant_find(x.m, "t"), "vm1");
+	v->repl.cloud = model_cloud(x.m, "c2");
+	v->repl.interval_s = 5;
+	snprintf(v->repl.ckpt, sizeof v->repl.ckpt, "maas-1796520000000");
+	v->repl.synced = 1796520000;
+	pthread_mutex_unlock(&x.m->lock);
+	OK(txn_once(x.m, NULL, err));
+	model_free(x.m);
+	x.m = fake_model_reopen(&x.w, x.statedir);
+	ck_assert_ptr_nonnull(x.m);
+	model_reconcile(x.m);
+	janitor_stop(x.m->janitor);
+	pthread_mutex_lock(&x.m->lock);
+	v = vm_find(tenant_find(x.m, "t"), "vm1");
+	ck_assert_ptr_eq(v->repl.cloud, model_cloud(x.m, "c2"));
+	ck_assert_uint_eq(v->repl.interval_s, 5);
+	ck_assert_str_eq(v->repl.ckpt, "maas-1796520000000");
+	OK(vm_repl_show(v, &sb));
+	pthread_mutex_unlock(&x.m->lock);
+	ck_assert_ptr_nonnull(strstr(sb_str(&sb), "cloud: c2\ninterval: 5 s\n"));
+	sb_free(&sb);
+	ck_assert_int_eq(attr_vm_write(x.m, "t", "vm1", "location",
+				       "c2 mode=live", msg), -EBUSY);
+	ck_assert_ptr_nonnull(strstr(msg, "replicates to cloud c2"));
+	OK(attr_vm_write(x.m, "t", "vm1", "state", "stop", err));
+	ck_assert_int_eq(vm_delete(x.m, "t", "vm1", msg), -EBUSY);
+	ck_assert_int_eq(attr_vm_write(x.m, "t", "vm1", "disk", "8G", msg),
+			 -EBUSY);
+	pthread_mutex_lock(&x.m->lock);
+	memset(&v->repl, 0, sizeof v->repl);
+	pthread_mutex_unlock(&x.m->lock);
+	teardown(&x);
+}
+END_TEST
+
 /* A failure at each call of a launch in turn: up whole, or nothing; the
  * VM untouched either way. */
 START_TEST(test_launch_faults)
@@ -991,6 +1054,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_plan_twice);
 	tcase_add_test(tc, test_launch);
 	tcase_add_test(tc, test_launch_faults);
+	tcase_add_test(tc, test_replication_record);
 	tcase_add_test(tc, test_launch_crashes);
 	suite_add_tcase(s, tc);
 	return s;
