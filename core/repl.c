@@ -17,6 +17,7 @@
 
 #include "../backend/copy/relay.h"
 #include "../lib/log.h"
+#include "events.h"
 #include "janitor.h"
 #include "xfer.h"
 #include "names.h"
@@ -47,6 +48,7 @@ struct cycle {
 	time_t at;                   /* the instant the replica will hold */
 	bool (*cancelled)(void *);
 	void *ctx;
+	bool quiet;                  /* no event: a write says how it went */
 	char err[ERRLEN];
 };
 
@@ -188,12 +190,34 @@ static int cycle_run(struct cycle *c)
 	return 0;
 }
 
+/* A background cycle that fails after one that did not, or the first
+ * that works after failures, is an event (not every cycle: the file says
+ * the rest). */
+static void cycle_event(struct cycle *c, int r, bool was_failing)
+{
+	char path[2 * NAME_MAXLEN + 32];
+
+	if (c->quiet || (r != 0) == was_failing)
+		return;
+	snprintf(path, sizeof path, "/%s/vms/%s/replication",
+		 c->v->tenant->name, c->v->name);
+	if (r)
+		events_emit(c->m->events, path, "cycle to %s: failed %s: %s",
+			    c->to->name, errno_name(-r), c->err);
+	else
+		events_emit(c->m->events, path, "cycle to %s: ok again, %llu "
+			    "bytes", c->to->name,
+			    (unsigned long long)c->bytes);
+}
+
 /* The cycle's outcome in the record (lock taken here), then saved. */
 static void cycle_done(struct cycle *c, int r, int64_t t0)
 {
 	struct vm_repl *p = &c->v->repl;
+	bool was_failing;
 
 	pthread_mutex_lock(&c->m->lock);
+	was_failing = p->error[0] != '\0';
 	p->cycling = false;
 	p->pending[0] = '\0';
 	if (r == 0) {
@@ -213,6 +237,7 @@ static void cycle_done(struct cycle *c, int r, int64_t t0)
 	p->next_ms = clock_ms() + (int64_t)p->interval_s * 1000;
 	pthread_cond_broadcast(&c->m->repl_idle);
 	pthread_mutex_unlock(&c->m->lock);
+	cycle_event(c, r, was_failing);
 	model_note(c->m, c->v->tenant->name);
 	txn_once(c->m, NULL, NULL);
 }
@@ -260,6 +285,7 @@ int repl_final(struct model *m, struct vm *v, bool (*cancelled)(void *),
 	pthread_mutex_unlock(&m->lock);
 	c.cancelled = cancelled;
 	c.ctx = ctx;
+	c.quiet = true;
 	r = cycle(&c);
 	*bytes = c.bytes;
 	return r ? err_set(err, -r, "the last cycle: %s", c.err) : 0;
@@ -368,6 +394,7 @@ static int repl_start(struct model *m, struct vm *v, struct cloud *to,
 	if (r == 0) {
 		c.cancelled = interrupted_cb;
 		c.ctx = m;
+		c.quiet = true;
 		r = cycle(&c);
 	}
 	if (r) {

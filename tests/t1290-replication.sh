@@ -129,14 +129,16 @@ test_expect_success 'while it replicates: a live move is refused (EBUSY), with t
 	expect_eq cloud1 "$(cat "$V/vm1/location")"
 '
 
-test_expect_success 'the target down while it replicates: cycles fail and say why; back up, they catch up' '
+test_expect_success 'the target down while it replicates: cycles fail and say why (the file, an event); back up, they catch up (an event)' '
 	expect_eq running "$(oncloud cloud1 virsh -c qemu:///system domstate "maas:$A:vm1")" &&
 	lab sshd cloud2 stop &&
 	expect_eq ok "$(ctl "fill 2")" &&
 	wait_for 60 eval "expect_eq failing \"\$(field state)\"" &&
 	grep -q "^error: " "$RF" &&
+	events_now | grep -q " /$A/vms/vm1/replication cycle to cloud2: failed E[A-Z]*: " &&
 	lab sshd cloud2 start &&
 	wait_for 60 eval "expect_eq syncing \"\$(field state)\"" &&
+	events_now | grep -q " /$A/vms/vm1/replication cycle to cloud2: ok again, [0-9]* bytes$" &&
 	wait_for 30 settled
 '
 
