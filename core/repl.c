@@ -512,8 +512,8 @@ int vm_repl_show(const struct vm *v, struct strbuf *out)
 			  (unsigned long long)p->last_bytes,
 			  (long long)p->last_ms);
 	if (p->torn)
-		sb_puts(out, "replica: torn by a cycle cut short (the next "
-			"one mends it)\n");
+		sb_puts(out, "note: a cycle cut short wrote to the replica "
+			"(the next one mends it)\n");
 	if (p->error[0])
 		sb_printf(out, "error: %s\n", p->error);
 	return 0;
