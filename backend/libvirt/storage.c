@@ -163,7 +163,7 @@ int lv_disk_create(struct virtdrv *vd, const char *uuid,
 	snprintf(xml, sizeof xml,
 		 "<volume type='file'><name>%s.qcow2</name>"
 		 "<capacity unit='MiB'>%llu</capacity>"
-		 "<target><format type='qcow2'/><compat>1.1</compat>"
+		 "<target><format type='qcow2'/>"
 		 "<permissions><mode>0600</mode></permissions></target>"
 		 "</volume>", uuid, (unsigned long long)mib);
 	v = virStorageVolCreateXMLFrom(dp, xml, base, 0);
@@ -337,7 +337,7 @@ int lv_disk_prepare(struct virtdrv *vd, const char *uuid,
 	snprintf(xml, sizeof xml,
 		 "<volume type='file'><name>%s.qcow2</name>"
 		 "<capacity unit='bytes'>%llu</capacity>"
-		 "<target><format type='qcow2'/><compat>1.1</compat>"
+		 "<target><format type='qcow2'/>"
 		 "<permissions><mode>0600</mode></permissions></target>"
 		 "</volume>", uuid, (unsigned long long)capacity);
 	v = virStorageVolCreateXML(p, xml, 0);
@@ -374,7 +374,7 @@ int lv_disk_clone(struct libvirt_drv *d, const char *uuid, const char *dest,
 		snprintf(xml, sizeof xml,
 			 "<volume type='file'><name>%s.qcow2</name>"
 			 "<capacity unit='bytes'>0</capacity>"
-			 "<target><format type='qcow2'/><compat>1.1</compat>"
+			 "<target><format type='qcow2'/>"
 			 "<permissions><mode>0600</mode></permissions>"
 			 "</target></volume>",
 			 dest);
