@@ -109,14 +109,9 @@ int lv_disk_backup(struct virtdrv *vd, const struct virt_backup *b,
 	if (!uuid_valid(b->uuid) || !uuid_valid(b->dest) ||
 	    !path_safe(d->disks))
 		return err_set(err, EINVAL, "bad disk name");
-	c = lv_conn(d, err);
-	if (!c)
-		return -EHOSTUNREACH;
-	dom = lv_domain(c, b->uuid, err);
-	if (!dom) {
-		virConnectClose(c);
-		return -ENOENT;
-	}
+	r = lv_dom_get(d, b->uuid, &c, &dom, err);
+	if (r)
+		return r;
 	if (virDomainIsActive(dom) != 1) {
 		r = lv_disk_clone(d, b->uuid, b->dest, err);
 	} else {
@@ -124,7 +119,6 @@ int lv_disk_backup(struct virtdrv *vd, const struct virt_backup *b,
 		if (r == 0 && (r = backup_run(d, dom, b, err)))
 			lv_disk_delete(vd, b->dest, NULL);
 	}
-	virDomainFree(dom);
-	virConnectClose(c);
+	lv_dom_put(dom, c);
 	return r;
 }

@@ -35,6 +35,31 @@ virDomainPtr lv_domain(virConnectPtr c, const char *uuid, char *err)
 	return dom;
 }
 
+int lv_dom_get(struct libvirt_drv *d, const char *uuid, virConnectPtr *c,
+	       virDomainPtr *dom, char *err)
+{
+	int r;
+
+	if (!uuid_valid(uuid))
+		return err_set(err, EINVAL, "bad domain name");
+	*c = lv_conn(d, err);
+	if (!*c)
+		return -EHOSTUNREACH;
+	*dom = virDomainLookupByUUIDString(*c, uuid);
+	if (*dom)
+		return 0;
+	r = lv_fail(err, "domain %s", uuid);   /* ENOENT: none such */
+	virConnectClose(*c);
+	return r;
+}
+
+void lv_dom_put(virDomainPtr dom, virConnectPtr c)
+{
+	virResetLastError();
+	virDomainFree(dom);
+	virConnectClose(c);
+}
+
 /* Nothing reaches the XML that is not of its exact grammar. */
 int lv_domain_check(const struct virt_domain *v, char *err)
 {
@@ -314,19 +339,14 @@ static int dom_power(virDomainPtr dom, enum virt_power *p)
 int lv_stop(struct virtdrv *vd, const char *uuid, int grace_ms,
 	    char *err)
 {
-	virConnectPtr c = lv_conn(lv_of(vd), err);
-	virDomainPtr dom;
 	enum virt_power p = VIRT_POWER_UNKNOWN;
 	int64_t deadline = clock_ms() + grace_ms;
-	int r = 0;
+	virConnectPtr c;
+	virDomainPtr dom;
+	int r = lv_dom_get(lv_of(vd), uuid, &c, &dom, err);
 
-	if (!c)
-		return -EHOSTUNREACH;
-	dom = lv_domain(c, uuid, err);
-	if (!dom) {
-		virConnectClose(c);
-		return -ENOENT;
-	}
+	if (r)
+		return r;
 	if (dom_power(dom, &p) == 0 && p == VIRT_POWER_STOPPED)
 		goto out;
 	if (virDomainShutdownFlags(dom, VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN)
@@ -344,50 +364,37 @@ int lv_stop(struct virtdrv *vd, const char *uuid, int grace_ms,
 	    !(dom_power(dom, &p) == 0 && p == VIRT_POWER_STOPPED))
 		r = lv_fail(err, "stopping %s", uuid);
 out:
-	virResetLastError();
-	virDomainFree(dom);
-	virConnectClose(c);
+	lv_dom_put(dom, c);
 	return r;
 }
 
 int lv_power(struct virtdrv *vd, const char *uuid,
 	     enum virt_power *out, char *err)
 {
-	virConnectPtr c = lv_conn(lv_of(vd), err);
+	virConnectPtr c;
 	virDomainPtr dom;
-	int r = 0;
+	int r = lv_dom_get(lv_of(vd), uuid, &c, &dom, err);
 
-	if (!c)
-		return -EHOSTUNREACH;
-	dom = virDomainLookupByUUIDString(c, uuid);
-	if (!dom) {
-		r = lv_fail(err, "domain %s", uuid);
-	} else {
-		if (dom_power(dom, out) < 0)
-			r = lv_fail(err, "state of %s", uuid);
-		virDomainFree(dom);
-	}
-	virConnectClose(c);
+	if (r)
+		return r;
+	if (dom_power(dom, out) < 0)
+		r = lv_fail(err, "state of %s", uuid);
+	lv_dom_put(dom, c);
 	return r;
 }
 
 int lv_settle(struct virtdrv *vd, const char *uuid, int timeout_ms,
 	      struct virt_settled *out, char *err)
 {
-	virConnectPtr c = lv_conn(lv_of(vd), err);
 	int64_t deadline = clock_ms() + timeout_ms;
 	virDomainJobInfo job;
+	virConnectPtr c;
 	virDomainPtr dom;
-	int r = 0, state, reason;
+	int state, reason;
+	int r = lv_dom_get(lv_of(vd), uuid, &c, &dom, err);
 
-	if (!c)
-		return -EHOSTUNREACH;
-	dom = virDomainLookupByUUIDString(c, uuid);
-	if (!dom) {
-		r = lv_fail(err, "domain %s", uuid);
-		virConnectClose(c);
+	if (r)
 		return r;
-	}
 	while (virDomainGetJobInfo(dom, &job) == 0 &&
 	       job.type != VIR_DOMAIN_JOB_NONE && clock_ms() < deadline)
 		usleep(100000);
@@ -398,8 +405,7 @@ int lv_settle(struct virtdrv *vd, const char *uuid, int timeout_ms,
 		out->power = lv_power_of(state);
 		out->paused = state == VIR_DOMAIN_PAUSED;
 	}
-	virDomainFree(dom);
-	virConnectClose(c);
+	lv_dom_put(dom, c);
 	return r;
 }
 

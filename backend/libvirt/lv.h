@@ -47,6 +47,7 @@ struct libvirt_drv {
 	pthread_mutex_t why_lock;
 	char why[ERRLEN];          /* why there is no connection */
 	bool dead;                 /* atomic: the connection closed under us */
+	bool tcg_said;             /* atomic: the TCG warning was logged */
 
 	pthread_mutex_t lock;
 	pthread_cond_t opened;     /* a connector ended */
@@ -99,6 +100,12 @@ void lv_pool_drop(virConnectPtr c, const char *name);
 
 /* domain.c */
 virDomainPtr lv_domain(virConnectPtr c, const char *uuid, char *err);
+/* The domain of uuid on the driver's connection, both let go by
+ * lv_dom_put: 0, -EINVAL (not a uuid), -EHOSTUNREACH, -ENOENT (no such
+ * domain), or libvirt's error as lv_fail maps it. */
+int lv_dom_get(struct libvirt_drv *d, const char *uuid, virConnectPtr *c,
+	       virDomainPtr *dom, char *err);
+void lv_dom_put(virDomainPtr dom, virConnectPtr c);
 int lv_domain_check(const struct virt_domain *v, char *err);
 void lv_domain_xml(const struct libvirt_drv *d, const struct virt_domain *v,
 		   struct strbuf *x);

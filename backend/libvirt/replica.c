@@ -25,30 +25,6 @@ static bool ckpt_valid(const char *name)
 	       strlen(name + n);
 }
 
-/* The domain of uuid on the driver's connection (both let go by
- * dom_put): 0, -EINVAL, -EHOSTUNREACH or -ENOENT. */
-static int dom_get(struct libvirt_drv *d, const char *uuid,
-		   virConnectPtr *c, virDomainPtr *dom, char *err)
-{
-	if (!uuid_valid(uuid) || !path_safe(d->disks))
-		return err_set(err, EINVAL, "bad domain or disk folder");
-	*c = lv_conn(d, err);
-	if (!*c)
-		return -EHOSTUNREACH;
-	*dom = lv_domain(*c, uuid, err);
-	if (*dom)
-		return 0;
-	virConnectClose(*c);
-	return -ENOENT;
-}
-
-static void dom_put(virDomainPtr dom, virConnectPtr c)
-{
-	virResetLastError();
-	virDomainFree(dom);
-	virConnectClose(c);
-}
-
 int lv_repl_begin(struct virtdrv *vd, const struct virt_cycle *cy,
 		  char *err)
 {
@@ -60,7 +36,9 @@ int lv_repl_begin(struct virtdrv *vd, const struct virt_cycle *cy,
 
 	if (!ckpt_valid(cy->ckpt) || (cy->since && !ckpt_valid(cy->since)))
 		return err_set(err, EINVAL, "bad checkpoint name");
-	r = dom_get(d, cy->uuid, &c, &dom, err);
+	if (!path_safe(d->disks))
+		return err_set(err, EINVAL, "bad disk folder");
+	r = lv_dom_get(d, cy->uuid, &c, &dom, err);
 	if (r)
 		return r;
 	snprintf(dir, sizeof dir, "%s/" COPY_REPL_DIR "%s", d->disks,
@@ -89,7 +67,7 @@ int lv_repl_begin(struct virtdrv *vd, const struct virt_cycle *cy,
 				    "needs 1.1 (qemu-img amend -o compat=1.1, the VM "
 				    "stopped)", cy->uuid);
 	}
-	dom_put(dom, c);
+	lv_dom_put(dom, c);
 	return r;
 }
 
@@ -100,7 +78,7 @@ int lv_repl_end(struct virtdrv *vd, const char *uuid, char *err)
 	virDomainJobInfo info;
 	virConnectPtr c;
 	virDomainPtr dom;
-	int r = dom_get(d, uuid, &c, &dom, err);
+	int r = lv_dom_get(d, uuid, &c, &dom, err);
 
 	if (r)
 		return r == -ENOENT ? 0 : r;   /* no domain, no job */
@@ -116,7 +94,7 @@ int lv_repl_end(struct virtdrv *vd, const char *uuid, char *err)
 		}
 		usleep(REPL_POLL_MS * 1000);
 	}
-	dom_put(dom, c);
+	lv_dom_put(dom, c);
 	return r;
 }
 
@@ -149,7 +127,7 @@ int lv_ckpt_drop(struct virtdrv *vd, const char *uuid, const char *name,
 
 	if (name && !ckpt_valid(name))
 		return err_set(err, EINVAL, "bad checkpoint name");
-	r = dom_get(d, uuid, &c, &dom, err);
+	r = lv_dom_get(d, uuid, &c, &dom, err);
 	if (r)
 		return r == -ENOENT ? 0 : r;
 	if (name) {
@@ -168,7 +146,7 @@ int lv_ckpt_drop(struct virtdrv *vd, const char *uuid, const char *name,
 		}
 		free(all);
 	}
-	dom_put(dom, c);
+	lv_dom_put(dom, c);
 	return r;
 }
 
@@ -184,7 +162,7 @@ int lv_ckpt_size(struct virtdrv *vd, const char *uuid, const char *name,
 
 	if (!ckpt_valid(name))
 		return err_set(err, EINVAL, "bad checkpoint name");
-	r = dom_get(d, uuid, &c, &dom, err);
+	r = lv_dom_get(d, uuid, &c, &dom, err);
 	if (r)
 		return r;
 	r = -ENOENT;
@@ -201,7 +179,7 @@ int lv_ckpt_size(struct virtdrv *vd, const char *uuid, const char *name,
 	free(xml);
 	if (cp)
 		virDomainCheckpointFree(cp);
-	dom_put(dom, c);
+	lv_dom_put(dom, c);
 	return r;
 }
 
@@ -210,12 +188,12 @@ int lv_suspend(struct virtdrv *vd, const char *uuid, char *err)
 	struct libvirt_drv *d = lv_of(vd);
 	virConnectPtr c;
 	virDomainPtr dom;
-	int r = dom_get(d, uuid, &c, &dom, err);
+	int r = lv_dom_get(d, uuid, &c, &dom, err);
 
 	if (r)
 		return r;
 	if (virDomainSuspend(dom) < 0)
 		r = lv_fail(err, "pausing %s", uuid);
-	dom_put(dom, c);
+	lv_dom_put(dom, c);
 	return r;
 }
