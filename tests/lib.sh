@@ -278,6 +278,13 @@ wait_console() {
 	wait_for "$1" grep -q "$3" "$2"
 }
 
+# console_tail VMDIR: the last lines of a VM's console, as comments (what
+# a guest said before it rebooted, when a test finds it did)
+console_tail() {
+	echo "# the console of $1:"
+	tail -n "${2:-40}" "$1/console" 2>&1 | sed 's/^/#   | /'
+}
+
 # Sends one command to the guest's control port from the tenant namespace.
 guest_ctl() {
 	echo "$3" | timeout 10 ip netns exec "maas-$1" busybox nc -w 3 "$2" 7777

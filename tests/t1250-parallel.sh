@@ -37,7 +37,7 @@ answers_as() {
 same_boots() {
 	local g
 	for g in $VMS; do
-		wait_for 30 answers_as "$g" || return 1
+		wait_for 30 answers_as "$g" || { console_tail "$V/$g"; return 1; }
 	done
 }
 

@@ -53,7 +53,7 @@ answers() { [ -n "$(ask "$1")" ]; }
 same_boots() {
 	local g
 	for g in ${*:-g0 g1 g2}; do
-		wait_for 30 answers_as "$g" || return 1
+		wait_for 30 answers_as "$g" || { console_tail "$V/$g"; return 1; }
 	done
 }
 

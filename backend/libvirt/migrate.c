@@ -242,6 +242,24 @@ static bool mig_completed(virDomainPtr dom, struct virt_migrated *out)
 	return ok;
 }
 
+/* QEMU before 9.0 under TCG can lose guest memory in a live migration:
+ * its dirty bitmap is cleared without emptying the TCG TLB (fixed
+ * upstream by 03bfc2188f). Said once per source cloud. */
+static void mig_tcg_warn(struct libvirt_drv *d, virConnectPtr c)
+{
+	unsigned long hv = 0;
+
+	if (strcmp(d->domtype, "qemu") ||
+	    __atomic_exchange_n(&d->tcg_said, true, __ATOMIC_RELAXED))
+		return;
+	if (virConnectGetVersion(c, &hv) == 0 && hv && hv < 9000000)
+		log_warnx("cloud %s: live migrations under TCG with QEMU "
+			  "%lu.%lu can lose guest memory (a QEMU bug fixed in "
+			  "9.0); accel: kvm, or mode=cold, is safe", d->cloud,
+			  hv / 1000000, hv / 1000 % 1000);
+	virResetLastError();
+}
+
 int lv_migrate(struct virtdrv *vd, struct virtdrv *vdst,
 	       const struct virt_migration *mg,
 	       struct virt_migrated *out, char *err)
@@ -269,6 +287,7 @@ int lv_migrate(struct virtdrv *vd, struct virtdrv *vdst,
 		return err_set(err, EINVAL, "bad TLS name");
 	if ((r = mig_conns(d, t, &c, &dc, err)))
 		return r;
+	mig_tcg_warn(d, c);
 	m.dom = lv_domain(c, mg->uuid, err);
 	if (!m.dom) {
 		r = -ENOENT;

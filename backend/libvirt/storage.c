@@ -160,10 +160,13 @@ int lv_disk_create(struct virtdrv *vd, const char *uuid,
 			    d->cloud);
 		goto out;
 	}
+	/* qcow2 version 3 (compat 1.1, not libvirt's default 0.10): only
+	 * it holds the persistent dirty bitmaps of a replication's
+	 * checkpoints. */
 	snprintf(xml, sizeof xml,
 		 "<volume type='file'><name>%s.qcow2</name>"
 		 "<capacity unit='MiB'>%llu</capacity>"
-		 "<target><format type='qcow2'/>"
+		 "<target><format type='qcow2'/><compat>1.1</compat>"
 		 "<permissions><mode>0600</mode></permissions></target>"
 		 "</volume>", uuid, (unsigned long long)mib);
 	v = virStorageVolCreateXMLFrom(dp, xml, base, 0);
@@ -337,7 +340,7 @@ int lv_disk_prepare(struct virtdrv *vd, const char *uuid,
 	snprintf(xml, sizeof xml,
 		 "<volume type='file'><name>%s.qcow2</name>"
 		 "<capacity unit='bytes'>%llu</capacity>"
-		 "<target><format type='qcow2'/>"
+		 "<target><format type='qcow2'/><compat>1.1</compat>"
 		 "<permissions><mode>0600</mode></permissions></target>"
 		 "</volume>", uuid, (unsigned long long)capacity);
 	v = virStorageVolCreateXML(p, xml, 0);
@@ -374,7 +377,7 @@ int lv_disk_clone(struct libvirt_drv *d, const char *uuid, const char *dest,
 		snprintf(xml, sizeof xml,
 			 "<volume type='file'><name>%s.qcow2</name>"
 			 "<capacity unit='bytes'>0</capacity>"
-			 "<target><format type='qcow2'/>"
+			 "<target><format type='qcow2'/><compat>1.1</compat>"
 			 "<permissions><mode>0600</mode></permissions>"
 			 "</target></volume>",
 			 dest);
