@@ -492,6 +492,11 @@ test_cleanup() {
 	fi
 	# a failure shows the end of maasfs's own log too
 	if [ "$test_failures" -gt 0 ] && [ -s "$STATE/maasfs.log" ]; then
+		# a maasfs that died said where (lib/log.c), maybe long before
+		if grep -q ": fatal: " "$STATE/maasfs.log"; then
+			echo "# --- maasfs died: its fatal lines ---"
+			grep -A40 -m1 ": fatal: " "$STATE/maasfs.log" | sed 's/^/#   /'
+		fi
 		echo "# --- the last lines of maasfs.log ---"
 		tail -n "${TEST_LOG_LINES:-40}" "$STATE/maasfs.log" | sed 's/^/#   /'
 	fi
