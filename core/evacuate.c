@@ -71,15 +71,17 @@ static void evac_line(struct evac *e, const char *fmt, ...)
 
 static void evac_line(struct evac *e, const char *fmt, ...)
 {
+	char line[sizeof e->c->evac];   /* movers call this at once */
 	va_list ap;
 
-	pthread_mutex_lock(&e->m->lock);
 	va_start(ap, fmt);
-	vsnprintf(e->c->evac, sizeof e->c->evac, fmt, ap);
+	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
+	pthread_mutex_lock(&e->m->lock);
+	memcpy(e->c->evac, line, sizeof line);
 	pthread_mutex_unlock(&e->m->lock);
 	model_note(e->m, NULL);
-	log_info("cloud %s: %s", e->c->name, e->c->evac);
+	log_info("cloud %s: %s", e->c->name, line);
 }
 
 void cloud_evac_show(const struct cloud *c, struct strbuf *out)

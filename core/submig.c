@@ -30,15 +30,17 @@ static void set_move(struct model *m, struct subnet *s, const char *fmt, ...)
 
 static void set_move(struct model *m, struct subnet *s, const char *fmt, ...)
 {
+	char line[sizeof s->move];   /* movers call this at once */
 	va_list ap;
 
-	pthread_mutex_lock(&m->lock);
 	va_start(ap, fmt);
-	vsnprintf(s->move, sizeof s->move, fmt, ap);
+	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
+	pthread_mutex_lock(&m->lock);
+	memcpy(s->move, line, sizeof line);
 	pthread_mutex_unlock(&m->lock);
 	model_note(m, s->tenant->name);
-	log_info("subnet %s/%s: %s", s->tenant->name, s->name, s->move);
+	log_info("subnet %s/%s: %s", s->tenant->name, s->name, line);
 }
 
 /* What the handover needs of the subnet, taken under the lock. */
