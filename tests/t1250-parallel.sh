@@ -37,7 +37,9 @@ answers_as() {
 same_boots() {
 	local g
 	for g in $VMS; do
-		wait_for 30 answers_as "$g" || { console_tail "$V/$g"; return 1; }
+		wait_for 30 answers_as "$g" ||
+			tcg_panic "$V/$g" "$TMP/id-$g" "$(lab_ctl "$(cat "$W/cloud")" "$A" "$(vm_ip "$g")" id)" ||
+			{ console_tail "$V/$g"; return 1; }
 	done
 }
 

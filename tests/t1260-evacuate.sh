@@ -53,7 +53,9 @@ answers() { [ -n "$(ask "$1")" ]; }
 same_boots() {
 	local g
 	for g in ${*:-g0 g1 g2}; do
-		wait_for 30 answers_as "$g" || { console_tail "$V/$g"; return 1; }
+		wait_for 30 answers_as "$g" ||
+			tcg_panic "$V/$g" "$TMP/id-$g" "$(ask "$g")" ||
+			{ console_tail "$V/$g"; return 1; }
 	done
 }
 
@@ -67,6 +69,7 @@ same_boots_or_told() {
 		wait_for 30 answers "$g" || return 1
 		now=$(ask "$g")
 		[ "$now" = "$(cat "$TMP/id-$g")" ] && continue
+		tcg_panic "$V/$g" "$TMP/id-$g" "$now" && continue
 		expect_eq "$(cut -d" " -f2 "$TMP/id-$g")" "$(echo "$now" | cut -d" " -f2)" &&
 		grep -q "migration of $A/$g: rollback: the source.s domain was shut off .*: the guest starts anew" "$STATE/maasfs.log" ||
 			return 1
