@@ -52,6 +52,15 @@ launched() {
 
 same_boot() { expect_eq "$(cat "$TMP/id0")" "$(guest_id vm1)"; }
 
+# at_copy: the launch in the background is copying the disk (or, if it
+# never gets there, what the test file, the write and the log said)
+at_copy() {
+	wait_for 60 grep -q "^step: copy$" "$TF" && return
+	echo "--- test: $(tr '\n' ' ' <"$TF"); the write: $(cat "$TMP/bg")"
+	grep -E "test_|mounted|EBUSY|EINTR" "$STATE/maasfs.log" | tail -n 12
+	return 1
+}
+
 test_expect_success 'lab, mount; vm1 runs on cloud1; vm2 never ran' '
 	lab_up 2 &&
 	maas_mount -o "config=$LAB_CONFIG" &&
@@ -139,7 +148,7 @@ test_expect_success 'Ctrl-C while its disk is sent (1 MiB/s): EINTR, nothing lef
 	expect_eq ok "$(lab_ctl cloud1 "$A" "$(vm_ip vm1)" "fill 24")" &&
 	maas_umount && maas_mount -o "config=$LAB_CONFIG,bandwidth=1" &&
 	bg cloud2 &&
-	wait_for 60 grep -q "^step: copy$" "$TF" &&
+	at_copy &&
 	kill -INT "$BG" && wait "$BG" ;
 	expect_eq EINTR "$(cat "$TMP/bg")" &&
 	expect_eq none "$(cat "$TF")" &&
@@ -149,7 +158,7 @@ test_expect_success 'Ctrl-C while its disk is sent (1 MiB/s): EINTR, nothing lef
 
 test_expect_success 'maasfs killed -9 while its disk is sent: the next mount undoes the launch' '
 	bg cloud2 &&
-	wait_for 60 grep -q "^step: copy$" "$TF" &&
+	at_copy &&
 	grep -q "^ *phase: launch$" "$STATE/state.yaml" &&
 	maas_kill9 && wait "$BG" ;
 	fusermount3 -uz "$MNT" &&
