@@ -11,6 +11,7 @@
 
 #include "mig.h"
 #include "open.h"
+#include "../lib/log.h"
 
 struct pool {
 	struct model *m;
@@ -79,11 +80,10 @@ static void *mover(void *arg)
 /* Starts k movers (signals stay with the serving threads); how many. */
 static size_t movers_start(struct pool *pl, pthread_t *th, size_t k)
 {
-	sigset_t all, old;
+	sigset_t old;
 	size_t n = 0;
 
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
+	log_block_signals(&old);   /* Ctrl-C is the caller's */
 	pthread_mutex_lock(&pl->lock);
 	pl->running = k;   /* each mover counts itself out */
 	pthread_mutex_unlock(&pl->lock);

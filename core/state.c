@@ -526,7 +526,7 @@ static void *saver_main(void *arg)
 int state_saver_start(struct model *m, char *err)
 {
 	struct state_saver *sv = calloc(1, sizeof *sv);
-	sigset_t all, old;
+	sigset_t old;
 	int r;
 
 	if (!sv)
@@ -536,8 +536,7 @@ int state_saver_start(struct model *m, char *err)
 	pthread_cond_init(&sv->done_cv, NULL);
 	m->saver = sv;
 	/* signals are for the threads that serve requests */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
+	log_block_signals(&old);
 	r = pthread_create(&sv->thread, NULL, saver_main, m);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r) {

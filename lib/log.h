@@ -3,6 +3,8 @@
 #ifndef MAAS_LOG_H
 #define MAAS_LOG_H
 
+#include <signal.h>
+
 enum log_level { LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
 /* foreground: write to stderr; path: also append to this file (may be NULL). */
@@ -16,6 +18,15 @@ void log_close(void);
  * caller's return address there) as object+offset and symbol, then a
  * backtrace; on stderr and in the log file. Called once, early. */
 void log_fatal_signals(void);
+/* A fault of a thread's own code (SIGSEGV, SIGBUS, SIGILL, SIGFPE,
+ * SIGTRAP, SIGSYS) raised while that thread blocks it kills the process
+ * without that report: the kernel forces the default action. So threads
+ * block every other signal but never these (nor SIGABRT).
+ * log_block_signals: in the calling thread, about to start helpers that
+ * inherit its mask; the former mask in *old. log_unblock_faults: in a
+ * thread started by a library that blocks everything (libfuse's workers). */
+void log_block_signals(sigset_t *old);
+void log_unblock_faults(void);
 /* In this thread, only warnings are written from now on (quiet true) or
  * everything again: a plan's verbs (core/plan.h) say nothing of the
  * changes they only pretend to make. */

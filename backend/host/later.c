@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "../../lib/log.h"
+
 #define LATER_MAX 32
 
 struct call {
@@ -69,15 +71,14 @@ static void *runner(void *arg)
 static void start(void)
 {
 	pthread_condattr_t ca;
-	sigset_t all, old;
+	sigset_t old;
 	pthread_t t;
 
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&lq.cond, &ca);
 	pthread_condattr_destroy(&ca);
-	sigfillset(&all);   /* signals stay with the serving threads */
-	pthread_sigmask(SIG_SETMASK, &all, &old);
+	log_block_signals(&old);   /* signals stay with the serving threads */
 	if (pthread_create(&t, NULL, runner, NULL) == 0) {
 		pthread_detach(t);
 		lq.started = true;
