@@ -218,15 +218,6 @@ static void fatal_handler(int sig, siginfo_t *si, void *ctx)
 static const int fault_sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP,
 				  SIGSYS, SIGABRT };
 
-static void faults_of(sigset_t *set)
-{
-	size_t i;
-
-	sigemptyset(set);
-	for (i = 0; i < sizeof fault_sigs / sizeof *fault_sigs; i++)
-		sigaddset(set, fault_sigs[i]);
-}
-
 void log_block_signals(sigset_t *old)
 {
 	sigset_t all;
@@ -236,14 +227,6 @@ void log_block_signals(sigset_t *old)
 	for (i = 0; i < sizeof fault_sigs / sizeof *fault_sigs; i++)
 		sigdelset(&all, fault_sigs[i]);
 	pthread_sigmask(SIG_SETMASK, &all, old);
-}
-
-void log_unblock_faults(void)
-{
-	sigset_t faults;
-
-	faults_of(&faults);
-	pthread_sigmask(SIG_UNBLOCK, &faults, NULL);
 }
 
 void log_fatal_signals(void)

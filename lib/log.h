@@ -20,13 +20,11 @@ void log_close(void);
 void log_fatal_signals(void);
 /* A fault of a thread's own code (SIGSEGV, SIGBUS, SIGILL, SIGFPE,
  * SIGTRAP, SIGSYS) raised while that thread blocks it kills the process
- * without that report: the kernel forces the default action. So threads
- * block every other signal but never these (nor SIGABRT).
- * log_block_signals: in the calling thread, about to start helpers that
- * inherit its mask; the former mask in *old. log_unblock_faults: in a
- * thread started by a library that blocks everything (libfuse's workers). */
+ * without that report: the kernel forces the default action. So a thread
+ * about to start helpers (which inherit its mask) blocks every signal but
+ * these and SIGABRT with this; the former mask in *old. (libfuse's
+ * workers block only SIGHUP, SIGINT, SIGQUIT and SIGTERM.) */
 void log_block_signals(sigset_t *old);
-void log_unblock_faults(void);
 /* In this thread, only warnings are written from now on (quiet true) or
  * everything again: a plan's verbs (core/plan.h) say nothing of the
  * changes they only pretend to make. */
