@@ -279,8 +279,10 @@ wait_console() {
 }
 
 # console_tail VMDIR: the last lines of a VM's console, as comments (what
-# a guest said before it rebooted, when a test finds it did)
+# a guest said before it rebooted, when a test finds it did); a console
+# first asked for on its cloud comes a moment later
 console_tail() {
+	wait_for 5 grep -q . "$1/console" || true
 	echo "# the console of $1:"
 	tail -n "${2:-40}" "$1/console" 2>&1 | sed 's/^/#   | /'
 }
@@ -291,6 +293,8 @@ console_tail() {
 # live migrations (README, What maasfs makes: a live migration under TCG;
 # QEMU's bug, not maasfs's): said, its console shown, NOW kept in IDFILE
 # from then on. Anything else (another id, more boots, no panic) fails.
+# (A console is fetched in the background once asked for: the first read
+# of a VM's console on a cloud may be empty, hence the wait.)
 tcg_panic() {
 	local old new=$3 major
 	old=$(cat "$2")
@@ -298,7 +302,7 @@ tcg_panic() {
 	[ -n "$major" ] && [ "$major" -lt 9 ] &&
 	[ -n "$new" ] && [ "${old% boots=*}" = "${new% boots=*}" ] &&
 	[ "${new##*boots=}" = "$((${old##*boots=} + 1))" ] &&
-	grep -q "Kernel panic - not syncing" "$1/console" || return 1
+	wait_for 10 grep -q "Kernel panic - not syncing" "$1/console" || return 1
 	echo "# ${1##*/} rebooted after a kernel panic (QEMU $major under TCG loses guest memory in live migrations): kept as $new"
 	console_tail "$1" 14
 	echo "$new" >"$2"

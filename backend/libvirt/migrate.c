@@ -71,8 +71,12 @@ struct lv_migration {
 };
 
 /* Each migration runs over a pair of connections of its own
- * (lv_conn_own): libvirt 9.0's client crashed with several
- * virDomainMigrate3 calls at once over one pair. */
+ * (lv_conn_own), which no other thread calls while virDomainMigrate3
+ * runs: libvirt 9.0's client crashed (a jump to a bad address in the
+ * thread doing the connection's I/O for two callers) with several
+ * migrations over one pair, and then with the progress polls of a
+ * migration on its own source connection (the Confirm3 call met a
+ * virDomainGetJobStats). Polls and aborts use a third one. */
 static void *mig_thread(void *arg)
 {
 	struct lv_migration *m = arg;
@@ -98,13 +102,15 @@ static void *mig_thread(void *arg)
 	return NULL;
 }
 
-/* The migration's own pair of connections, once both clouds answer on
- * their shared ones (a cloud known to be down fails at once). */
+/* The migration's own connections (to the source, to the target, and
+ * to the source again for its polls), once both clouds answer on their
+ * shared ones (a cloud known to be down fails at once). */
 static int mig_conns(struct libvirt_drv *d, struct libvirt_drv *t,
-		     virConnectPtr *c, virConnectPtr *dc, char *err)
+		     virConnectPtr c[3], char *err)
 {
 	virConnectPtr s = lv_conn(d, err);
-	struct own_open *os, *ot;
+	struct own_open *os, *ot, *om;
+	int i;
 
 	if (!s)
 		return -EHOSTUNREACH;
@@ -115,15 +121,17 @@ static int mig_conns(struct libvirt_drv *d, struct libvirt_drv *t,
 	virConnectClose(s);
 	os = lv_conn_own_begin(d);
 	ot = lv_conn_own_begin(t);
-	*c = lv_conn_own_wait(d, os, err);
-	*dc = lv_conn_own_wait(t, ot, *c ? err : NULL);
-	if (*c && *dc)
+	om = lv_conn_own_begin(d);
+	c[0] = lv_conn_own_wait(d, os, err);
+	c[1] = lv_conn_own_wait(t, ot, c[0] ? err : NULL);
+	c[2] = lv_conn_own_wait(d, om, c[0] && c[1] ? err : NULL);
+	if (c[0] && c[1] && c[2])
 		return 0;
-	if (*c)
-		virConnectClose(*c);
-	if (*dc)
-		virConnectClose(*dc);
-	*c = *dc = NULL;
+	for (i = 0; i < 3; i++) {
+		if (c[i])
+			virConnectClose(c[i]);
+		c[i] = NULL;
+	}
 	return -EHOSTUNREACH;
 }
 
@@ -267,9 +275,10 @@ int lv_migrate(struct virtdrv *vd, struct virtdrv *vdst,
 	struct libvirt_drv *d = lv_of(vd), *t = lv_of(vdst);
 	struct lv_migration m = { .r = 0 };
 	struct strbuf x = STRBUF_INIT;
-	virConnectPtr c = NULL, dc = NULL;
+	virConnectPtr c[3] = { NULL, NULL, NULL };
+	virDomainPtr mdom = NULL;   /* the same domain, for polls */
 	char uri[64];
-	int maxp = 0, r;
+	int maxp = 0, r, i;
 	int64_t started = clock_ms();
 	bool aborted = false;
 	struct mig_watch w = { .budget = mg->budget_ms, .t0_ms = started };
@@ -285,11 +294,12 @@ int lv_migrate(struct virtdrv *vd, struct virtdrv *vdst,
 	if (mg->tls_name && (!word_safe(mg->tls_name) ||
 			     strlen(mg->tls_name) > 255))
 		return err_set(err, EINVAL, "bad TLS name");
-	if ((r = mig_conns(d, t, &c, &dc, err)))
+	if ((r = mig_conns(d, t, c, err)))
 		return r;
-	mig_tcg_warn(d, c);
-	m.dom = lv_domain(c, mg->uuid, err);
-	if (!m.dom) {
+	mig_tcg_warn(d, c[0]);
+	m.dom = lv_domain(c[0], mg->uuid, err);
+	mdom = m.dom ? lv_domain(c[2], mg->uuid, err) : NULL;
+	if (!mdom) {
 		r = -ENOENT;
 		goto out;
 	}
@@ -316,7 +326,7 @@ int lv_migrate(struct virtdrv *vd, struct virtdrv *vdst,
 		r = lv_fail(err, "migration parameters");
 		goto out;
 	}
-	m.dconn = dc;
+	m.dconn = c[1];
 	m.flags = VIR_MIGRATE_LIVE | VIR_MIGRATE_PERSIST_DEST |
 		  VIR_MIGRATE_NON_SHARED_DISK | VIR_MIGRATE_ABORT_ON_ERROR;
 	/* Memory and the NBD copy of the disks both, both ends checking
@@ -325,7 +335,7 @@ int lv_migrate(struct virtdrv *vd, struct virtdrv *vdst,
 		m.flags |= VIR_MIGRATE_TLS;
 	if (w.budget)
 		m.flags |= VIR_MIGRATE_AUTO_CONVERGE;
-	mig_downtime(m.dom, 0, &w.downtime, w.budget);   /* QEMU's: before */
+	mig_downtime(mdom, 0, &w.downtime, w.budget);   /* QEMU's: before */
 	pthread_mutex_init(&m.lock, NULL);
 	cond_init_monotonic(&m.cond);
 	r = pthread_create(&th, NULL, mig_thread, &m);
@@ -342,13 +352,13 @@ int lv_migrate(struct virtdrv *vd, struct virtdrv *vdst,
 		if (m.done)
 			break;
 		pthread_mutex_unlock(&m.lock);
-		mig_progress(m.dom, mg, &w);
+		mig_progress(mdom, mg, &w);
 		if (!aborted && mg->cancelled && mg->cancelled(mg->ctx)) {
 			log_info("cloud %s: cancelling the migration of %s",
 				 d->cloud, mg->uuid);
 			aborted = true;
 			__atomic_store_n(&m.abort, true, __ATOMIC_RELEASE);
-			if (virDomainAbortJob(m.dom) < 0)
+			if (virDomainAbortJob(mdom) < 0)
 				virResetLastError();
 		}
 		pthread_mutex_lock(&m.lock);
@@ -358,7 +368,7 @@ int lv_migrate(struct virtdrv *vd, struct virtdrv *vdst,
 	r = m.r;
 	if (r == 0) {
 		if (!mig_completed(m.ddom, out))
-			mig_completed(m.dom, out);
+			mig_completed(mdom, out);
 		if (!out->total_ms)
 			out->total_ms = clock_ms() - started;
 		virDomainFree(m.ddom);
@@ -376,8 +386,10 @@ out:
 	virTypedParamsFree(m.params, m.nparams);
 	if (m.dom)
 		virDomainFree(m.dom);
+	if (mdom)
+		virDomainFree(mdom);
 	sb_free(&x);
-	virConnectClose(dc);
-	virConnectClose(c);
+	for (i = 0; i < 3; i++)
+		virConnectClose(c[i]);
 	return r;
 }
